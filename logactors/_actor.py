@@ -1,0 +1,531 @@
+"""One sink actor: a trio task that owns an inbox, batches events and writes them.
+
+The actor classifies what its sink raises (DESIGN §2, §7) and does the supervision work for its
+sink: retry with capped exponential backoff, the circuit breaker, rerouting to the fallback,
+spooling, replay of the spool, restart after a crash, and the shutdown abandonment. Every event
+that leaves the queue is counted exactly once, so the conservation law holds whenever the actor
+is idle (and after shutdown):
+
+    accepted + received + replayed == written + dropped + failed + rerouted + spooled + lost
+                                      + queue_depth
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import math
+import random
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from ._breaker import CircuitBreaker
+from ._events import LogEvent
+from ._inbox import Counters, Inbox, Rerouted
+from ._levels import Level, level_name
+from .exceptions import SinkError
+from .metrics import SinkMetrics
+
+if TYPE_CHECKING:
+    from ._spool import Spool
+    from .config import RestartPolicy, SinkConfig
+    from .sinks.base import Sink
+
+#: Estimated bytes per rerouted event (exact sizes are not kept once a batch is taken).
+REROUTED_EVENT_BYTES = 512
+
+
+class Outcome(enum.Enum):
+    """How a write attempt sequence ended."""
+
+    OK = "ok"
+    FAILED = "failed"
+    PERMANENT = "permanent"
+
+
+class Crashed(Exception):
+    """The sink raised something that is not a write failure: a bug; restart the actor."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.error = error
+
+
+def _classify(exc: BaseException) -> Outcome | None:
+    """FAILED/PERMANENT for write failures, None for crashes (bugs)."""
+    if isinstance(exc, SinkError):
+        return Outcome.PERMANENT if exc.permanent else Outcome.FAILED
+    if isinstance(exc, OSError):
+        return Outcome.FAILED
+    if isinstance(exc, BaseExceptionGroup):
+        kinds = {_classify(e) for e in exc.exceptions}
+        if None in kinds:
+            return None
+        return Outcome.PERMANENT if Outcome.PERMANENT in kinds else Outcome.FAILED
+    return None
+
+
+def drop_notice(counts: dict[int, int]) -> LogEvent:
+    """The synthetic event that tells a sink how many events were dropped before it."""
+    total = sum(counts.values())
+    levels = ", ".join(f"{level_name(lv)}: {n}" for lv, n in sorted(counts.items()))
+    return LogEvent(
+        timestamp_ns=time.time_ns(),
+        level=Level.WARNING,
+        template="{dropped} events dropped ({levels})",
+        properties={"dropped": total, "levels": levels},
+        logger="logactors",
+        task="logactors",
+    )
+
+
+class SinkActor:
+    """The actor of one sink (created and supervised by the root supervisor)."""
+
+    def __init__(
+        self,
+        config: SinkConfig,
+        factory: Callable[[], Sink],
+        *,
+        spool: Spool | None,
+        restart: RestartPolicy,
+        self_log: Callable[..., None],
+        latency_window: int,
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self._factory = factory
+        self.sink: Sink = factory()
+        self.counters = Counters()
+        self.inbox = Inbox(config.queue, self.counters)
+        self.spool = spool
+        self.fallback: SinkActor | None = None
+        self.sources: list[SinkActor] = []
+        self._restart = restart
+        self._self_log = self_log
+        self.breaker = CircuitBreaker(config.breaker, self._report_breaker)
+        self.latencies: collections.deque[float] = collections.deque(maxlen=latency_window)
+        self.dead = False
+        self.finished = trio.Event()
+        self.scope = trio.CancelScope(shield=True)
+        self.strategy = "graceful"
+        self.spool_timeout = 1.0
+        self._opened = False
+        self._healthy = True
+        self._crash_times: collections.deque[float] = collections.deque()
+        self._retry: tuple[list[LogEvent], SinkActor | None] | None = None
+        self._retried_after_restart = False
+        self._in_flight: tuple[list[LogEvent], SinkActor | None] | None = None
+        self._replaying = False
+        self._random = random.Random()
+
+    # -- reporting -------------------------------------------------------------------------------
+
+    def log(self, message: str, *, key: str | None = None) -> None:
+        """A self-log line about this sink."""
+        self._self_log(f"sink {self.name!r}: {message}", key=key and f"{self.name}:{key}")
+
+    def _report_breaker(self, message: str) -> None:
+        self.log(message)
+
+    def snapshot(self) -> SinkMetrics:
+        """This sink's metrics now."""
+        c = self.counters
+        latencies = sorted(self.latencies)
+        return SinkMetrics(
+            accepted=c.accepted,
+            received=c.received,
+            replayed=c.replayed,
+            written=c.written,
+            dropped=c.dropped,
+            failed=c.failed,
+            rerouted=c.rerouted,
+            spooled=c.spooled,
+            lost=c.lost,
+            spool_dropped=c.spool_dropped,
+            spool_depth=self.spool.depth if self.spool else 0,
+            spool_inherited=self.spool.inherited if self.spool else 0,
+            bytes=c.bytes,
+            batches=c.batches,
+            queue_depth=self.inbox.depth,
+            queue_bytes=self.inbox.bytes + self.inbox.rerouted_count * REROUTED_EVENT_BYTES,
+            latency_p50_ms=_percentile(latencies, 0.50),
+            latency_p99_ms=_percentile(latencies, 0.99),
+            restarts=c.restarts,
+            circuit=self.breaker.state,
+            dead=self.dead,
+        )
+
+    # -- the task --------------------------------------------------------------------------------
+
+    @trio.lowlevel.enable_ki_protection
+    async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """The actor task: shielded from outside cancellation; the supervisor cancels
+        ``self.scope`` at the shutdown deadline."""
+        with self.scope:
+            try:
+                with trio.move_on_after(self.config.write_timeout):
+                    await self._open_sink()
+                task_status.started()
+                await self._supervise()
+            finally:
+                with trio.CancelScope(shield=True) as cleanup:
+                    cleanup.deadline = trio.current_time() + self.spool_timeout
+                    await self._abandon()
+                self.finished.set()
+
+    async def _supervise(self) -> None:
+        while True:
+            try:
+                await self._loop()
+                return
+            except Crashed as crash:
+                await self._after_crash(crash)
+
+    async def _loop(self) -> None:
+        inbox = self.inbox
+        batch_config = self.config.batch
+        if self._retry is not None:
+            batch, origin = self._retry
+            self._retry = None
+            await self._deliver(batch, origin)
+            self._retried_after_restart = False
+        while True:
+            await self._housekeeping()
+            rerouted = inbox.take_rerouted()
+            if rerouted is not None:
+                await self._deliver(rerouted.events, rerouted.origin)
+                continue
+            if self._replay_due():
+                await self._replay_one()
+                continue
+            count = len(inbox)
+            if count == 0:
+                if inbox.closed:
+                    await self._housekeeping()
+                    return
+                await inbox.wait(1, self._timer())
+                continue
+            if count < batch_config.max_events and not inbox.urgent and batch_config.max_delay:
+                await inbox.wait(
+                    batch_config.max_events, trio.current_time() + batch_config.max_delay
+                )
+            batch = inbox.take(batch_config.max_events, batch_config.max_bytes)
+            await self._deliver(batch, None)
+            await trio.lowlevel.checkpoint()
+
+    async def _housekeeping(self) -> None:
+        self.breaker.poll()
+        if self.inbox.flush_due:
+            await self._sink_call("flush")
+            self.inbox.release_due_flushes()
+
+    def _timer(self) -> float:
+        """When the actor must wake on its own (the breaker's half-open time)."""
+        return self.breaker.reopen_at
+
+    # -- delivery --------------------------------------------------------------------------------
+
+    async def _deliver(self, batch: list[LogEvent], origin: SinkActor | None) -> None:
+        """Write one batch taken from the inbox (own events, or rerouted from ``origin``).
+
+        The batch stays "in flight" until it is counted: if a crash or the shutdown deadline
+        interrupts this, ``_after_crash`` or ``_abandon`` takes it over.
+        """
+        self._in_flight = (batch, origin)
+        if self.dead or not self.breaker.allows_write():
+            await self._divert(batch, origin, permanent=False)
+        else:
+            notice = self.inbox.take_drop_notice() if origin is None else {}
+            to_write: Sequence[LogEvent] = [drop_notice(notice), *batch] if notice else batch
+            try:
+                outcome, written_bytes = await self._attempt(to_write)
+            except BaseException:
+                self._restore_notice(notice)
+                raise
+            if outcome is Outcome.OK:
+                self.counters.written += len(batch)
+                self.counters.batches += 1
+                self.counters.bytes += written_bytes
+            else:
+                self._restore_notice(notice)
+                await self._divert(batch, origin, permanent=outcome is Outcome.PERMANENT)
+        self._in_flight = None
+        self.inbox.finished(len(batch))
+
+    def _restore_notice(self, notice: dict[int, int]) -> None:
+        """Keep a drop notice that was not delivered for the next batch."""
+        for level, count in notice.items():
+            self.inbox._notice[level] = self.inbox._notice.get(level, 0) + count
+
+    async def _attempt(self, batch: Sequence[LogEvent]) -> tuple[Outcome, int]:
+        """Write with retries; returns the outcome and bytes written. Raises Crashed."""
+        retry = self.config.retry
+        failure: BaseException | None = None
+        for attempt in range(1, retry.attempts + 1):
+            started = time.perf_counter()
+            try:
+                if not self._opened:
+                    await self._open_sink(raise_failure=True)
+                with trio.fail_after(self.config.write_timeout):
+                    written = await self.sink.write_batch(batch)
+            except trio.TooSlowError:
+                failure = TimeoutError(
+                    f"write_batch took longer than write_timeout={self.config.write_timeout:g}s"
+                )
+                kind: Outcome | None = Outcome.FAILED
+            except Exception as exc:
+                failure = exc
+                kind = _classify(exc)
+                if kind is None:
+                    raise Crashed(exc) from exc
+            else:
+                self.latencies.append((time.perf_counter() - started) * 1000.0)
+                self.breaker.success()
+                self._healthy = True
+                return Outcome.OK, written if isinstance(written, int) else 0
+            self.log(
+                f"write of {len(batch)} events failed (attempt {attempt}/{retry.attempts}): "
+                f"{type(failure).__name__}: {failure}",
+                key="write",
+            )
+            if kind is Outcome.PERMANENT:
+                break
+            if attempt < retry.attempts:
+                await trio.sleep(self._backoff(attempt, failure))
+        self._healthy = False
+        self.breaker.failure()
+        return (Outcome.PERMANENT if kind is Outcome.PERMANENT else Outcome.FAILED), 0
+
+    def _backoff(self, attempt: int, failure: BaseException | None) -> float:
+        """Capped exponential backoff with jitter; a peer's ``retry_after`` is honoured up to
+        ``max(max_backoff, 30 s)``."""
+        retry = self.config.retry
+        delay = min(retry.max_backoff, retry.initial_backoff * 2 ** (attempt - 1))
+        if retry.jitter:
+            delay *= 1 + retry.jitter * (2 * self._random.random() - 1)
+        wanted = getattr(failure, "retry_after", None)
+        if isinstance(wanted, int | float) and wanted > delay:
+            delay = min(float(wanted), max(retry.max_backoff, 30.0))
+        return max(0.0, delay)
+
+    async def _divert(
+        self, batch: list[LogEvent], origin: SinkActor | None, *, permanent: bool
+    ) -> None:
+        """Send events this sink could not write onwards: fallback, else the origin's spool,
+        else count them as failed at the origin."""
+        count = len(batch)
+        fallback = self.fallback
+        if fallback is not None:
+            await fallback.inbox.wait_room()
+            fallback.inbox.put_rerouted(
+                Rerouted(batch, count * REROUTED_EVENT_BYTES, origin or self)
+            )
+            self.counters.rerouted += count
+            return
+        target = origin if origin is not None else self
+        if target is not self:
+            self.counters.rerouted += count
+            target.counters.received += count
+        if not permanent and target.spool is not None and await target.spool_events(batch):
+            return
+        target.counters.failed += count
+        if permanent:
+            self.log(f"{count} events rejected permanently (no fallback): counted as failed",
+                     key="failed")
+        else:
+            self.log(f"{count} events could not be written (no fallback or spool): counted "
+                     "as failed", key="failed")
+
+    async def spool_events(self, batch: Sequence[LogEvent]) -> bool:
+        """Append to this sink's spool; True if they were stored (counted as spooled)."""
+        spool = self.spool
+        if spool is None:
+            return False
+        try:
+            dropped = await trio.to_thread.run_sync(spool.append, batch, abandon_on_cancel=False)
+        except OSError as exc:
+            self.log(f"spool append failed: {exc}", key="spool")
+            return False
+        self.counters.spooled += len(batch)
+        if dropped:
+            self.counters.spool_dropped += dropped
+            self.log(f"spool over max_bytes: {dropped} oldest events dropped", key="spool-drop")
+        return True
+
+    # -- replay ----------------------------------------------------------------------------------
+
+    def _replay_due(self) -> bool:
+        spool = self.spool
+        if spool is None or spool.depth == 0 or self.dead or self.inbox.closed:
+            return False
+        if self.config.breaker is None:
+            return self._healthy
+        return self.breaker.allows_write()
+
+    async def _replay_one(self) -> None:
+        spool = self.spool
+        assert spool is not None
+        limit = self.config.batch.max_events
+        batch = await trio.to_thread.run_sync(spool.read, limit)
+        if not batch:
+            return
+        self._replaying = True
+        try:
+            outcome, written_bytes = await self._attempt(batch)
+        except BaseException:
+            await trio.to_thread.run_sync(spool.release)
+            raise
+        finally:
+            self._replaying = False
+        if outcome is Outcome.FAILED:
+            await trio.to_thread.run_sync(spool.release)
+            return
+        consumed = await trio.to_thread.run_sync(spool.commit, len(batch))
+        self.counters.replayed += consumed
+        if outcome is Outcome.OK:
+            self.counters.written += consumed
+            self.counters.batches += 1
+            self.counters.bytes += written_bytes
+            return
+        # Permanently rejected: never back to the spool; fallback or failed.
+        replayed = batch[len(batch) - consumed :]
+        if self.fallback is not None:
+            await self._divert(list(replayed), None, permanent=True)
+        else:
+            self.counters.failed += consumed
+            self.log(f"{consumed} replayed events rejected permanently: counted as failed")
+
+    # -- restart ---------------------------------------------------------------------------------
+
+    async def _after_crash(self, crash: Crashed) -> None:
+        error = crash.error
+        details = "".join(traceback.format_exception(error)).rstrip()
+        in_flight = self._in_flight
+        self._in_flight = None
+        now = trio.current_time()
+        self._crash_times.append(now)
+        while self._crash_times and now - self._crash_times[0] > self._restart.window:
+            self._crash_times.popleft()
+        if len(self._crash_times) > self._restart.max_restarts:
+            self.dead = True
+            self.log(
+                f"crashed {len(self._crash_times)} times within {self._restart.window:g}s "
+                f"(max_restarts={self._restart.max_restarts}): marked dead; its events now go "
+                f"to the fallback or spool.\n{details}"
+            )
+            if in_flight is not None:
+                batch, origin = in_flight
+                try:
+                    await self._divert(batch, origin, permanent=False)
+                finally:
+                    self.inbox.finished(len(batch))
+            await self._sink_call("aclose")
+            return
+        self.log(f"crashed; restarting the actor.\n{details}", key="crash")
+        await self._sink_call("aclose")
+        try:
+            self.sink = self._factory()
+        except Exception as exc:
+            self.log(f"could not rebuild the sink: {exc!r}")
+        self._opened = False
+        self.counters.restarts += 1
+        await self._open_sink()
+        if in_flight is None:
+            return
+        batch, _origin = in_flight
+        if self._retried_after_restart:
+            self._retried_after_restart = False
+            self.counters.failed += len(batch)
+            self.inbox.finished(len(batch))
+            self.log(f"{len(batch)} events crashed the sink twice: counted as failed")
+        else:
+            self._retry = in_flight  # still in flight: retried once after the restart
+            self._retried_after_restart = True
+
+    # -- sink calls ------------------------------------------------------------------------------
+
+    async def _open_sink(self, *, raise_failure: bool = False) -> None:
+        if self._opened:
+            return
+        try:
+            await self.sink.open()
+        except Exception as exc:
+            if _classify(exc) is None:
+                if raise_failure:
+                    raise Crashed(exc) from exc
+                self.log(f"open() raised {type(exc).__name__}: {exc}")
+                return
+            if raise_failure:
+                raise
+            self.log(f"could not open: {type(exc).__name__}: {exc} (will retry)", key="open")
+            return
+        self._opened = True
+
+    async def _sink_call(self, method: str) -> None:
+        """Call ``flush``/``aclose`` on the sink; failures go to the self-log only."""
+        function = getattr(self.sink, method, None)
+        if function is None or (method == "flush" and not self._opened):
+            return
+        try:
+            with trio.move_on_after(self.config.write_timeout):
+                await function()
+        except Exception as exc:
+            self.log(f"{method}() raised {type(exc).__name__}: {exc}", key=method)
+        if method == "aclose":
+            self._opened = False
+
+    # -- shutdown --------------------------------------------------------------------------------
+
+    async def _abandon(self) -> None:
+        """After a drain or at the deadline: spool or count as lost what is still here."""
+        groups: list[tuple[list[LogEvent], SinkActor | None]] = []
+        if self._in_flight is not None:
+            groups.append(self._in_flight)
+            self._in_flight = None
+        if self._retry is not None:
+            groups.append(self._retry)
+            self._retry = None
+        own, rerouted = self.inbox.take_all_remaining()
+        if own:
+            groups.append((own, None))
+        groups.extend((r.events, r.origin) for r in rerouted)
+        for batch, origin in groups:
+            target = origin if origin is not None else self
+            count = len(batch)
+            if target is not self:
+                self.counters.rerouted += count
+                target.counters.received += count
+            try:
+                stored = await target.spool_events(batch)
+            except trio.Cancelled:
+                stored = False
+            if not stored:
+                target.counters.lost += count
+                self.log(f"shutdown: {count} events abandoned (lost)")
+            self.inbox.finished(count)
+        self.inbox.release_all_flushes()
+        await self._sink_call("flush")
+        await self._sink_call("aclose")
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return 0.0
+    index = min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))
+    return round(sorted_values[index], 3)
+
+
+def describe(actor: SinkActor) -> dict[str, Any]:
+    """Debugging aid: the actor's state as a dict."""
+    return {
+        "name": actor.name,
+        "circuit": actor.breaker.state,
+        "dead": actor.dead,
+        "queue": len(actor.inbox),
+        "in_flight": actor.inbox.in_flight,
+    }

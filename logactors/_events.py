@@ -1,0 +1,43 @@
+"""The immutable :class:`LogEvent` that flows from the logger to the sinks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from ._json import safe_repr
+from ._levels import Level
+from .templates import parse
+
+
+class LogEvent(NamedTuple):
+    """One log event: immutable and slotted (a named tuple, the cheapest immutable record).
+
+    Attributes:
+        timestamp_ns: UTC time of the call, nanoseconds since the epoch.
+        level: the event's :class:`Level`.
+        template: the message template, e.g. ``"Processing request {id}"``.
+        properties: bound, ambient and call-site properties merged (call site wins).
+        exception: the formatted exception (traceback text), or ``None``.
+        logger: the logger name (``get_logger(name)``), ``""`` for the root logger.
+        task: the trio task name, or the thread name for calls from other threads.
+    """
+
+    timestamp_ns: int
+    level: Level
+    template: str
+    properties: Mapping[str, Any]
+    exception: str | None = None
+    logger: str = ""
+    task: str = ""
+
+    @property
+    def rendered(self) -> str:
+        """The message rendered from the template and properties (computed when asked)."""
+        return parse(self.template).render(self.properties)
+
+    def __repr__(self) -> str:
+        return (
+            f"LogEvent(level={self.level.name}, template={self.template!r}, "
+            f"properties={safe_repr(dict(self.properties))}, logger={self.logger!r})"
+        )

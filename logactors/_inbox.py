@@ -1,0 +1,378 @@
+"""A sink actor's inbox: a bounded deque with overflow policies and a trio wake-up.
+
+A deque rather than a memory channel, because the overflow policy has to evict from the middle
+(the oldest event *below* ``never_drop_level``) and the queue is bounded in estimated bytes as
+well as in events. Everything here runs on the trio thread; other threads go through the
+hand-off (:mod:`logactors._threads`).
+
+Bookkeeping for ``flush()``: ``enqueued`` counts every event ever put in the queue and ``done``
+every event that left it (written, rerouted, spooled, failed, evicted or lost). Events leave in
+order, so "everything accepted before the call has left" is ``done >= enqueued-at-call``.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from ._events import LogEvent
+
+if TYPE_CHECKING:
+    from .config import QueueConfig
+
+
+class Counters:
+    """One sink's live counters (mutated on the trio thread only; read via snapshots)."""
+
+    __slots__ = (
+        "accepted",
+        "batches",
+        "bytes",
+        "dropped",
+        "failed",
+        "lost",
+        "received",
+        "replayed",
+        "rerouted",
+        "restarts",
+        "spool_dropped",
+        "spooled",
+        "written",
+    )
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self.received = 0
+        self.replayed = 0
+        self.written = 0
+        self.dropped = 0
+        self.failed = 0
+        self.rerouted = 0
+        self.spooled = 0
+        self.lost = 0
+        self.spool_dropped = 0
+        self.bytes = 0
+        self.batches = 0
+        self.restarts = 0
+
+
+class Rerouted:
+    """A batch another sink could not write, queued at its fallback (not evictable).
+
+    Attributes:
+        events: the events, in order.
+        size: their estimated bytes.
+        origin: the actor that first accepted them (its spool takes them if the chain fails).
+    """
+
+    __slots__ = ("events", "origin", "size")
+
+    def __init__(self, events: list[LogEvent], size: int, origin: Any) -> None:
+        self.events = events
+        self.size = size
+        self.origin = origin
+
+
+class InboxClosed(Exception):
+    """The inbox no longer accepts events (shutdown)."""
+
+
+class Inbox:
+    """Bounded queue of one sink actor (see module docstring)."""
+
+    __slots__ = (
+        "_events",
+        "_flushes",
+        "_kicked",
+        "_notice",
+        "_sizes",
+        "_skip",
+        "_space",
+        "_wake_at",
+        "_waiter",
+        "block",
+        "bytes",
+        "closed",
+        "counters",
+        "done",
+        "drop_newest",
+        "enqueued",
+        "hard_cap",
+        "in_flight",
+        "max_events",
+        "never_drop",
+        "on_room",
+        "rerouted",
+        "rerouted_count",
+    )
+
+    def __init__(self, config: QueueConfig, counters: Counters) -> None:
+        self._events: collections.deque[LogEvent] = collections.deque()
+        self._sizes: collections.deque[int] = collections.deque()
+        self._skip = 0  # leading events known to be at/above never_drop (eviction hint)
+        self._waiter: trio.Event | None = None
+        self._wake_at = 1
+        self._kicked = False
+        self._space = trio.lowlevel.ParkingLot()
+        self._flushes: collections.deque[tuple[int, trio.Event]] = collections.deque()
+        self._notice: dict[int, int] = {}
+        self.counters = counters
+        self.max_events = config.max_events
+        self.hard_cap = config.hard_cap_bytes
+        self.never_drop = config.never_drop_level
+        self.block = config.overflow == "block"
+        self.drop_newest = config.overflow == "drop_newest"
+        self.bytes = 0
+        self.enqueued = 0
+        self.done = 0
+        self.in_flight = 0
+        self.closed = False
+        self.rerouted: collections.deque[Rerouted] = collections.deque()
+        self.rerouted_count = 0
+        #: called when the actor makes room (resumes a stalled thread hand-off)
+        self.on_room: Callable[[], None] | None = None
+
+    # -- producer side -------------------------------------------------------------------------
+
+    def put_nowait(self, event: LogEvent, level: int, size: int) -> None:
+        """Queue ``event`` without waiting; apply the overflow policy when full."""
+        self.counters.accepted += 1
+        events = self._events
+        if (len(events) >= self.max_events or self.bytes + size > self.hard_cap) and not (
+            self._make_room(level, size)
+        ):
+            self._count_drop(level)
+            return
+        events.append(event)
+        self._sizes.append(size)
+        self.bytes += size
+        self.enqueued += 1
+        waiter = self._waiter
+        if waiter is not None and len(events) >= self._wake_at:
+            self._waiter = None
+            waiter.set()
+
+    def has_room(self, size: int) -> bool:
+        """Whether an awaiting put of ``size`` bytes would be admitted now."""
+        return len(self._events) < self.max_events and self.bytes + size <= self.hard_cap
+
+    async def put(self, event: LogEvent, level: int, size: int) -> None:
+        """Queue ``event``, waiting for room (back-pressure); raises InboxClosed after close.
+
+        An empty queue admits one event of any size.
+        """
+        while not self.has_room(size) and self._events:
+            if self.closed:
+                raise InboxClosed
+            await self._space.park()
+        if self.closed:
+            raise InboxClosed
+        self.put_nowait(event, level, size)
+
+    async def wait_room(self) -> None:
+        """Wait until the queue is below ``max_events`` (used for rerouted batches)."""
+        while len(self._events) + self.rerouted_count >= self.max_events and not self.closed:
+            await self._space.park()
+
+    def put_rerouted(self, batch: Rerouted) -> None:
+        """Queue a batch rerouted from another sink (counted as ``received``)."""
+        self.rerouted.append(batch)
+        self.rerouted_count += len(batch.events)
+        self.counters.received += len(batch.events)
+        self.enqueued += len(batch.events)
+        self.kick()
+
+    def _make_room(self, level: int, size: int) -> bool:
+        """Evict or admit past the soft bound; False means the new event must be dropped."""
+        high = level >= self.never_drop
+        if self.drop_newest and not high:
+            return False
+        events = self._events
+        while True:
+            over_bytes = self.bytes + size > self.hard_cap
+            over_count = len(events) >= self.max_events and not (high or self.block)
+            if not (over_bytes or over_count):
+                return True
+            if not events:
+                return True  # an empty queue admits one event of any size
+            if self._evict_low():
+                continue
+            # Nothing lower to evict: only protected events are queued.
+            if high and not self.drop_newest and not self.block and over_bytes:
+                self._evict_at(0)  # at the hard cap, drop_oldest drops the oldest protected one
+                continue
+            return False
+
+    def _evict_low(self) -> bool:
+        events = self._events
+        never_drop = self.never_drop
+        i = self._skip
+        n = len(events)
+        while i < n and events[i].level >= never_drop:
+            i += 1
+        self._skip = i
+        if i >= n:
+            return False
+        self._evict_at(i)
+        return True
+
+    def _evict_at(self, index: int) -> None:
+        events = self._events
+        if index == 0:
+            event = events.popleft()
+            size = self._sizes.popleft()
+            self._skip = max(0, self._skip - 1)
+        else:
+            event = events[index]
+            size = self._sizes[index]
+            del events[index]
+            del self._sizes[index]
+        self.bytes -= size
+        self.done += 1
+        self._count_drop(event.level)
+
+    def _count_drop(self, level: int) -> None:
+        self.counters.dropped += 1
+        self._notice[level] = self._notice.get(level, 0) + 1
+
+    def take_drop_notice(self) -> dict[int, int]:
+        """Levels and counts dropped since the last call (for the synthetic notice event)."""
+        notice = self._notice
+        if notice:
+            self._notice = {}
+        return notice
+
+    # -- consumer side -------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    @property
+    def depth(self) -> int:
+        """Events queued, rerouted-in or in flight (the ``queue_depth`` of the metrics)."""
+        return len(self._events) + self.rerouted_count + self.in_flight
+
+    @property
+    def urgent(self) -> bool:
+        """A flush or close is waiting: do not hold a partial batch back."""
+        return self.closed or bool(self._flushes)
+
+    def take(self, limit: int, max_bytes: int | None = None) -> list[LogEvent]:
+        """Remove and return up to ``limit`` events (and at most ``max_bytes``); in flight."""
+        events = self._events
+        sizes = self._sizes
+        n = min(limit, len(events))
+        if max_bytes is None and n == len(events):
+            batch = list(events)
+            events.clear()
+            sizes.clear()
+            self.bytes = 0
+        else:
+            batch = []
+            total = 0
+            popleft = events.popleft
+            popsize = sizes.popleft
+            for _ in range(n):
+                if max_bytes is not None and batch and total + sizes[0] > max_bytes:
+                    break
+                batch.append(popleft())
+                total += popsize()
+            self.bytes -= total
+        self._skip = max(0, self._skip - len(batch))
+        self.in_flight += len(batch)
+        if self._space:
+            self._space.unpark_all()
+        if self.on_room is not None and batch:
+            self.on_room()
+        return batch
+
+    def take_rerouted(self) -> Rerouted | None:
+        """Remove and return the oldest rerouted batch (now in flight), if any."""
+        if not self.rerouted:
+            return None
+        batch = self.rerouted.popleft()
+        n = len(batch.events)
+        self.rerouted_count -= n
+        self.in_flight += n
+        if self._space:
+            self._space.unpark_all()
+        return batch
+
+    def take_all_remaining(self) -> tuple[list[LogEvent], list[Rerouted]]:
+        """Empty the queue (shutdown abandonment); the events become in flight."""
+        own = self.take(len(self._events) or 1)
+        rerouted = list(self.rerouted)
+        self.rerouted.clear()
+        moved = sum(len(r.events) for r in rerouted)
+        self.rerouted_count -= moved
+        self.in_flight += moved
+        return own, rerouted
+
+    def finished(self, count: int) -> None:
+        """``count`` in-flight events have left (written, rerouted, spooled, failed, lost)."""
+        self.in_flight -= count
+        self.done += count
+
+    async def wait(self, count: int, deadline: float) -> None:
+        """Wait until ``count`` events are queued, a kick arrives, or ``deadline`` passes.
+
+        A kick (flush, close, rerouted batch, timer) is consumed by the wait it ends, or by the
+        next wait if it came while the actor was busy.
+        """
+        if self._kicked:
+            self._kicked = False
+            return
+        if len(self._events) >= count:
+            return
+        waiter = trio.Event()
+        self._waiter = waiter
+        self._wake_at = count
+        try:
+            with trio.move_on_at(deadline):
+                await waiter.wait()
+        finally:
+            self._waiter = None
+            self._kicked = False
+
+    def kick(self) -> None:
+        """Wake the actor now (flush, close, rerouted batch, timer)."""
+        self._kicked = True
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            waiter.set()
+
+    def close(self) -> None:
+        """Stop accepting awaiting puts and let the actor drain and exit."""
+        self.closed = True
+        self.kick()
+        self._space.unpark_all()
+
+    # -- flush -----------------------------------------------------------------------------------
+
+    def request_flush(self) -> trio.Event:
+        """An event the actor sets once everything queued before now has left the queue (and
+        the sink's own ``flush()`` ran)."""
+        done = trio.Event()
+        self._flushes.append((self.enqueued, done))
+        self.kick()
+        return done
+
+    @property
+    def flush_due(self) -> bool:
+        """Some flush request's events have all left the queue."""
+        return bool(self._flushes) and self._flushes[0][0] <= self.done
+
+    def release_due_flushes(self) -> None:
+        """Wake the flush requests whose events have all left the queue."""
+        flushes = self._flushes
+        while flushes and flushes[0][0] <= self.done:
+            flushes.popleft()[1].set()
+
+    def release_all_flushes(self) -> None:
+        """Wake every flush waiter (shutdown)."""
+        while self._flushes:
+            self._flushes.popleft()[1].set()

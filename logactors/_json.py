@@ -1,0 +1,88 @@
+"""JSON encoding that never raises: orjson first, a sanitising fallback for what it rejects.
+
+orjson rejects cycles, integers beyond 64 bits, non-string keys it cannot coerce and objects it
+does not know. Logging must still produce a line, so :func:`dumps` retries once over a sanitised
+copy in which every such value is replaced by a string.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any, Final
+
+import attrs
+import orjson
+
+_OPTIONS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+_MAX_DEPTH: Final = 64
+
+
+def safe_str(value: object) -> str:
+    """Return ``str(value)``, or ``<unrenderable TypeName>`` when that raises."""
+    try:
+        return str(value)
+    except Exception:
+        return f"<unrenderable {type(value).__name__}>"
+
+
+def safe_repr(value: object) -> str:
+    """Return ``repr(value)``, or ``<unrenderable TypeName>`` when that raises."""
+    try:
+        return repr(value)
+    except Exception:
+        return f"<unrenderable {type(value).__name__}>"
+
+
+def default(value: Any) -> Any:
+    """orjson ``default`` hook: structures for known shapes, ``str`` for everything else."""
+    if isinstance(value, set | frozenset):
+        return list(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "backslashreplace")
+    if isinstance(value, enum.Enum):
+        return value.value
+    if attrs.has(type(value)):
+        return attrs.asdict(value, recurse=False)
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {safe_str(value)}"
+    fields = getattr(value, "__dict__", None)
+    if isinstance(fields, dict) and not isinstance(value, type) and fields:
+        return {k: v for k, v in fields.items() if not k.startswith("_")}
+    return safe_str(value)
+
+
+def sanitize(value: object, depth: int = 0, seen: frozenset[int] = frozenset()) -> object:
+    """Return a copy of ``value`` that orjson can always encode (cycles and big ints as text)."""
+    if value is None or isinstance(value, bool | float | str):
+        return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**64 else str(value)
+    if depth >= _MAX_DEPTH:
+        return "<too deep>"
+    if id(value) in seen:
+        return "<cycle>"
+    inner = seen | {id(value)}
+    if isinstance(value, Mapping):
+        try:
+            items = list(value.items())
+        except Exception:
+            return safe_repr(value)
+        return {safe_str(k): sanitize(v, depth + 1, inner) for k, v in items}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [sanitize(v, depth + 1, inner) for v in value]
+    try:
+        converted = default(value)
+    except Exception:
+        return f"<unrenderable {type(value).__name__}>"
+    if converted is value or isinstance(converted, str):
+        return converted if isinstance(converted, str) else safe_str(converted)
+    return sanitize(converted, depth + 1, inner)
+
+
+def dumps(value: object, option: int = 0) -> bytes:
+    """Encode ``value`` as JSON; never raises (unencodable parts become strings)."""
+    try:
+        return orjson.dumps(value, default=default, option=_OPTIONS | option)
+    except Exception:
+        return orjson.dumps(sanitize(value), default=safe_str, option=_OPTIONS | option)

@@ -1,0 +1,89 @@
+"""Estimated memory of an event, and truncation of events larger than ``max_event_bytes``.
+
+The estimate is what an inbox counts against its ``max_bytes`` cap. It is cheap for the common
+case (a few strings and numbers) and bounded for nested values: the walk stops once the budget
+is exceeded, so a huge list costs at most ``limit`` worth of walking, never its full size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from ._json import safe_repr
+
+#: An event with no properties: the tuple, the dict, timestamps and names (measured ~330 bytes
+#: for a tuple + 2-field dict held in a queue; see TRIO_NOTES).
+BASE_BYTES: Final = 240
+_STR_OVERHEAD: Final = 56
+_SCALAR_BYTES: Final = 32
+_SCALARS: Final = frozenset({int, float, bool, type(None)})
+
+
+def _deep(value: object, budget: int, depth: int = 0) -> int:
+    """Estimated bytes of a value, walking at most until ``budget`` is exceeded."""
+    cls = value.__class__
+    if cls is str:
+        return _STR_OVERHEAD + len(value)  # type: ignore[arg-type]
+    if cls in _SCALARS:
+        return _SCALAR_BYTES
+    if isinstance(value, bytes | bytearray):
+        return 40 + len(value)
+    if depth > 32:
+        return 64
+    total = 64
+    if isinstance(value, Mapping):
+        try:
+            for k, v in value.items():
+                total += _deep(k, budget, depth + 1) + _deep(v, budget, depth + 1)
+                if total > budget:
+                    break
+        except Exception:
+            return total
+        return total
+    if isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            total += 8 + _deep(item, budget, depth + 1)
+            if total > budget:
+                break
+        return total
+    return 64
+
+
+def estimate(properties: Mapping[str, Any], limit: int) -> int:
+    """Estimated bytes of an event with these properties (stops counting past ``limit``)."""
+    size = BASE_BYTES
+    for value in properties.values():
+        cls = value.__class__
+        if cls is str:
+            size += _STR_OVERHEAD + len(value)
+        elif cls in _SCALARS:
+            size += _SCALAR_BYTES
+        else:
+            size += _deep(value, limit)
+    return size
+
+
+def truncate(properties: Mapping[str, Any], limit: int) -> tuple[dict[str, Any], int]:
+    """Shrink the largest values until the event fits in ``limit`` bytes.
+
+    Strings keep their head and end with ``…[truncated N chars]``; other values become a
+    truncated ``repr`` with the same marker. Returns the new properties and their estimate.
+    """
+    props = dict(properties)
+    sizes = {key: estimate({key: value}, limit) - BASE_BYTES for key, value in props.items()}
+    total = BASE_BYTES + sum(sizes.values())
+    for key in sorted(sizes, key=sizes.__getitem__, reverse=True):
+        if total <= limit:
+            break
+        allowance = max(64, limit - (total - sizes[key]) - _STR_OVERHEAD - 64)
+        value = props[key]
+        text = value if isinstance(value, str) else safe_repr(value)
+        if len(text) > allowance:
+            props[key] = f"{text[:allowance]}…[truncated {len(text) - allowance} chars]"
+        else:
+            props[key] = text
+        new = estimate({key: props[key]}, limit) - BASE_BYTES
+        total += new - sizes[key]
+        sizes[key] = new
+    return props, total

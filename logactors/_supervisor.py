@@ -1,0 +1,504 @@
+"""The root supervisor: owns the sink actors, routes events, runs flush and shutdown.
+
+Lifecycle. :func:`start_logger` builds every sink (configuration problems raise here, before
+anything runs) and starts the supervisor task in the caller's nursery. The supervisor task opens
+an inner nursery for the actors, each running in its own *shielded* cancel scope, so that an
+outer cancellation cannot interrupt a drain. It then waits until :meth:`Runtime.aclose` is
+called or its nursery is cancelled, and in either case runs :meth:`Runtime.shutdown` under a
+shield:
+
+1. close intake (plain calls now count as rejected), pump the thread hand-off one last time;
+2. close the inboxes of sinks nobody falls back to; each fallback closes once every sink that
+   routes to it has finished, so it can still take their last failures;
+3. wait for the actors until the deadline (``graceful``: ``timeout``; ``flush``: none;
+   ``immediate``: now), then cancel the rest: what they still hold is spooled (within
+   ``spool_timeout``) or counted as lost;
+4. build the :class:`~logactors.ShutdownReport`.
+
+A second ``KeyboardInterrupt`` during the drain switches to ``immediate``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from os import PathLike
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from ._actor import SinkActor
+from ._enrich import compile_filters, dynamic_enricher, static_properties
+from ._events import LogEvent
+from ._inbox import Counters
+from ._levels import Level, parse_level
+from ._selflog import SelfLog
+from ._sizing import estimate, truncate
+from ._spool import Spool
+from ._threads import Handoff, RawEvent
+from .config import SupervisorConfig
+from .metrics import MetricsSnapshot, ShutdownReport, SinkMetrics
+from .sinks import sink_factory
+
+if TYPE_CHECKING:
+    from ._logger import Logger
+
+ConfigSource = SupervisorConfig | Mapping[str, Any] | str | PathLike[str] | None
+
+_HANDOFF_LIMIT = 100_000
+
+
+def coerce_config(config: ConfigSource) -> SupervisorConfig:
+    """Accept a config object, a mapping, a TOML/JSON path, or None (console at info)."""
+    if config is None:
+        return SupervisorConfig()
+    if isinstance(config, SupervisorConfig):
+        return config
+    from ._convert import load_config
+
+    return load_config(config)
+
+
+class _FilteredInbox:
+    """Routes to an inbox only the events its sink's filters keep."""
+
+    __slots__ = ("_inbox", "_keep")
+
+    def __init__(self, inbox: Any, keep: Any) -> None:
+        self._inbox = inbox
+        self._keep = keep
+
+    def put_nowait(self, event: LogEvent, level: int, size: int) -> None:
+        if self._keep(event):
+            self._inbox.put_nowait(event, level, size)
+
+    async def put(self, event: LogEvent, level: int, size: int) -> None:
+        if self._keep(event):
+            await self._inbox.put(event, level, size)
+
+    def has_room(self, size: int) -> bool:
+        return bool(self._inbox.has_room(size))
+
+    @property
+    def block(self) -> bool:
+        return bool(self._inbox.block)
+
+
+class SyncCapture:
+    """An inline sink written synchronously at the call (``logactors.testing.capture``)."""
+
+    block = False
+
+    def __init__(self, name: str, min_level: int) -> None:
+        self.name = name
+        self.min_level = min_level
+        self.events: list[LogEvent] = []
+        self.counters = Counters()
+
+    def put_nowait(self, event: LogEvent, level: int, size: int) -> None:
+        self.counters.accepted += 1
+        self.events.append(event)
+        self.counters.written += 1
+
+    async def put(self, event: LogEvent, level: int, size: int) -> None:
+        self.put_nowait(event, level, size)
+
+    def has_room(self, size: int) -> bool:
+        return True
+
+    def snapshot(self) -> SinkMetrics:
+        c = self.counters
+        return SinkMetrics(accepted=c.accepted, written=c.written, batches=c.written)
+
+
+class Runtime:
+    """One running logger: configuration, actors, routing tables, counters and shutdown."""
+
+    def __init__(
+        self, config: SupervisorConfig, *, captures: tuple[SyncCapture, ...] = ()
+    ) -> None:
+        self.config = config
+        self.self_log = SelfLog(config.self_log)
+        self.min_level: int = config.min_level
+        self.max_event_bytes = config.max_event_bytes
+        self.closed = False
+        self.accepting_handoff = True
+        self.started = False
+        self.events = 0
+        self.rejected = 0
+        self.loggers: weakref.WeakSet[Logger] = weakref.WeakSet()
+        self.static_properties: dict[str, object] = {
+            **static_properties(config.enrichers),
+            **config.properties,
+        }
+        self.enrich = dynamic_enricher(config.enrichers)
+        self.keep = compile_filters(config.filters, self.self_log)
+        self.sequence = 0 if "sequence" in config.enrichers else -1
+        self.captures = captures
+        self.actors: dict[str, SinkActor] = {}
+        for sink in config.sinks:
+            factory = sink_factory(sink)
+            spool = Spool(sink.spool, self.self_log) if sink.spool is not None else None
+            self.actors[sink.name] = SinkActor(
+                sink,
+                factory,
+                spool=spool,
+                restart=config.restart,
+                self_log=self.self_log,
+                latency_window=config.metrics.latency_window,
+            )
+        for actor in self.actors.values():
+            if actor.config.fallback is not None:
+                actor.fallback = self.actors[actor.config.fallback]
+                actor.fallback.sources.append(actor)
+        self.order = _topological(list(self.actors.values()))
+        entries: dict[str, Any] = {}
+        for actor in self.actors.values():
+            keep = compile_filters(actor.config.filters, self.self_log,
+                                   f"sinks[{actor.name}].filters")
+            entries[actor.name] = actor.inbox if keep is None else _FilteredInbox(actor.inbox, keep)
+        self.routes: dict[int, tuple[Any, ...]] = {
+            level: (
+                *(c for c in captures if c.min_level <= level),
+                *(entries[a.name] for a in self.actors.values() if a.config.min_level <= level),
+            )
+            for level in Level
+        }
+        self.blocking = any(a.config.queue.overflow == "block" for a in self.actors.values())
+        self.block_timeout = max(
+            (a.config.queue.block_timeout for a in self.actors.values()), default=1.0
+        )
+        self.thread_id = -1
+        self.handoff: Handoff | None = None
+        self.report: ShutdownReport | None = None
+        self._started_at = time.monotonic()
+        self._stop = trio.Event()
+        self._shutdown_started = False
+        self._shutdown_done = trio.Event()
+        from ._logger import Logger
+
+        self.root = Logger(self, "", {})
+
+    # -- routing (trio thread) -------------------------------------------------------------------
+
+    def route(self, event: LogEvent, level: int, size: int) -> None:
+        """Send one event to every sink that takes its level (and passes its filters)."""
+        self.events += 1
+        for target in self.routes[level]:
+            target.put_nowait(event, level, size)
+
+    def admit(
+        self,
+        timestamp_ns: int,
+        level: Level,
+        template: str,
+        props: dict[str, Any],
+        exception: str | None,
+        logger: str,
+        task: str,
+        size: int,
+    ) -> tuple[LogEvent, int] | None:
+        """Finish an event (sequence, size cap, filters); None when a filter rejects it."""
+        if self.sequence >= 0:
+            self.sequence += 1
+            props["sequence"] = self.sequence
+            size += 32
+        if size > self.max_event_bytes:
+            props, size = truncate(props, self.max_event_bytes)
+        event = LogEvent(timestamp_ns, level, template, props, exception, logger, task)
+        keep = self.keep
+        if keep is not None and not keep(event):
+            return None
+        return event, size
+
+    def route_raw(self, raw: RawEvent, force: bool) -> bool:
+        """Route one event handed off by another thread; False when a ``block`` inbox is full
+        and ``force`` is not set (the pump then stalls until the actor makes room)."""
+        if not self.accepting_handoff:
+            self.rejected += 1
+            return True
+        level = raw[1]
+        if not force and self.blocking:
+            for target in self.routes[level]:
+                if target.block and not target.has_room(raw[7]):
+                    return False
+        admitted = self.admit(*raw)
+        if admitted is not None:
+            self.route(admitted[0], level, admitted[1])
+        return True
+
+    def reject(self) -> None:
+        """Count an event logged after close (plain calls on the trio thread)."""
+        self.rejected += 1
+
+    def internal_error(self, exc: BaseException) -> None:
+        """A bug in logactors' front end: report it, never raise into the caller."""
+        self.rejected += 1
+        self.self_log(f"internal error while logging (event dropped): {exc!r}", key="internal")
+
+    def event_size(self, props: Mapping[str, Any]) -> int:
+        """Estimated bytes of an event with these properties."""
+        return estimate(props, self.max_event_bytes)
+
+    # -- levels ----------------------------------------------------------------------------------
+
+    def set_level(self, level: object) -> None:
+        """Change the logger gate for every logger of this runtime."""
+        self.min_level = parse_level(level)
+        for logger in list(self.loggers):
+            logger._apply_level()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def run(self, *, task_status: trio.TaskStatus[Logger] = trio.TASK_STATUS_IGNORED
+                  ) -> None:
+        """The supervisor task (started with ``nursery.start``)."""
+        self.thread_id = threading.get_ident()
+        token = trio.lowlevel.current_trio_token()
+        self.handoff = Handoff(
+            token,
+            self.route_raw,
+            self.self_log,
+            limit=_HANDOFF_LIMIT,
+            blocking=self.blocking,
+            block_timeout=self.block_timeout,
+        )
+        handoff = self.handoff
+        for actor in self.actors.values():
+            actor.inbox.on_room = handoff.resume
+        async with trio.open_nursery() as actors:
+            try:
+                for actor in self.actors.values():
+                    if actor.spool is not None:
+                        try:
+                            await trio.to_thread.run_sync(actor.spool.open)
+                        except OSError as exc:
+                            actor.log(f"spool cannot be opened ({exc}); running without it")
+                            actor.spool = None
+                    actor.strategy = self.config.shutdown.strategy
+                    actor.spool_timeout = self.config.shutdown.spool_timeout
+                    await actors.start(actor.run)
+                self.started = True
+                from ._logger import register
+
+                unregister = register(self)
+                try:
+                    task_status.started(self.root)
+                    await self._stop.wait()
+                finally:
+                    unregister()
+            finally:
+                with trio.CancelScope(shield=True):
+                    await self.shutdown()
+
+    def request_stop(self) -> None:
+        """Ask the supervisor task to shut down (returns at once)."""
+        self._stop.set()
+
+    async def aclose(self) -> None:
+        """Shut down and wait until the report is ready (shielded)."""
+        self._stop.set()
+        with trio.CancelScope(shield=True):
+            await self._shutdown_done.wait()
+
+    async def flush(self) -> None:
+        """Wait until every event accepted before the call has left the queues."""
+        if self.closed:
+            await trio.lowlevel.checkpoint()
+            return
+        if self.handoff is not None:
+            self.handoff.pump(force=True)
+        for actor in self.order:
+            await actor.inbox.request_flush().wait()
+
+    async def shutdown(self) -> None:
+        """Drain, flush, cancel what is left, and build the report (see module docstring)."""
+        if self._shutdown_started:
+            await self._shutdown_done.wait()
+            return
+        self._shutdown_started = True
+        began = time.perf_counter()
+        settings = self.config.shutdown
+        strategy = settings.strategy
+        self.closed = True
+        if self.handoff is not None:
+            self.handoff.close()
+            self.handoff.pump(force=True)
+        self.accepting_handoff = False
+        now = trio.current_time()
+        deadline = {"graceful": now + settings.timeout, "flush": math.inf}.get(strategy, now)
+        interrupted: BaseException | None = None
+        deadline_hit = False
+        try:
+            if strategy == "immediate":
+                self._cancel_actors()
+            with trio.move_on_at(deadline) as scope:
+                for actor in self.order:
+                    for source in actor.sources:
+                        await source.finished.wait()
+                    actor.inbox.close()
+                for actor in self.order:
+                    await actor.finished.wait()
+            deadline_hit = scope.cancelled_caught
+        except KeyboardInterrupt as exc:
+            interrupted = exc
+            strategy = "immediate"
+            self.self_log("interrupted during shutdown: switching to immediate (spooling)")
+        if deadline_hit or interrupted is not None:
+            self._cancel_actors()
+        for actor in self.order:
+            actor.inbox.close()
+        try:
+            for actor in self.order:
+                await actor.finished.wait()
+        except KeyboardInterrupt as exc:  # pragma: no cover - a third interrupt
+            interrupted = interrupted or exc
+        for actor in self.actors.values():
+            if actor.spool is not None:
+                await trio.to_thread.run_sync(actor.spool.close)
+        if self.handoff is not None:
+            self.handoff._run_finished()
+        metrics = self.snapshot()
+        lost = sum(m.lost for m in metrics.sinks.values())
+        self.report = ShutdownReport(
+            sinks=metrics.sinks,
+            duration_s=round(time.perf_counter() - began, 6),
+            lost=lost,
+            strategy=strategy,
+            deadline_hit=deadline_hit,
+            events=metrics.events,
+            rejected=metrics.rejected,
+        )
+        if lost or deadline_hit:
+            self.self_log(f"shutdown: {lost} events lost"
+                          f"{' (deadline hit)' if deadline_hit else ''}")
+        self._shutdown_done.set()
+        if interrupted is not None:
+            raise interrupted
+
+    def _cancel_actors(self) -> None:
+        for actor in self.order:
+            actor.scope.cancel()
+
+    # -- metrics ---------------------------------------------------------------------------------
+
+    def snapshot(self) -> MetricsSnapshot:
+        """All counters now."""
+        sinks: dict[str, SinkMetrics] = {c.name: c.snapshot() for c in self.captures}
+        sinks.update((name, actor.snapshot()) for name, actor in self.actors.items())
+        handoff = self.handoff
+        return MetricsSnapshot(
+            sinks=sinks,
+            events=self.events,
+            rejected=self.rejected + (handoff.rejected if handoff is not None else 0),
+            handoff_depth=len(handoff) if handoff is not None else 0,
+            uptime_s=round(time.monotonic() - self._started_at, 3),
+        )
+
+
+def _topological(actors: list[SinkActor]) -> list[SinkActor]:
+    """Actors ordered so that every sink comes before its fallback."""
+    order: list[SinkActor] = []
+    placed: set[str] = set()
+
+    def place(actor: SinkActor) -> None:
+        if actor.name in placed:
+            return
+        for source in actor.sources:
+            place(source)
+        placed.add(actor.name)
+        order.append(actor)
+
+    for actor in actors:
+        place(actor)
+    return order
+
+
+# ---------------------------------------------------------------------------------------------
+# Public entry points.
+
+
+async def start_logger(nursery: trio.Nursery, config: ConfigSource = None) -> Logger:
+    """Start the root supervisor inside ``nursery`` and return its :class:`Logger`.
+
+    ``await log.aclose()`` shuts it down, and so does cancellation of the nursery (the drain
+    runs shielded and never raises into the nursery).
+
+    Raises:
+        ConfigError: the configuration is invalid or a sink cannot be built.
+    """
+    runtime = Runtime(coerce_config(config))
+    logger: Logger = await nursery.start(_run_runtime, runtime)
+    return logger
+
+
+async def _run_runtime(
+    runtime: Runtime, *, task_status: trio.TaskStatus[Logger] = trio.TASK_STATUS_IGNORED
+) -> None:
+    await runtime.run(task_status=task_status)
+
+
+@asynccontextmanager
+async def open_logger(config: ConfigSource = None) -> AsyncIterator[Logger]:
+    """Run a logger for the duration of the ``async with`` block.
+
+    ``config`` is a :class:`SupervisorConfig`, a mapping, a path to a ``.toml``/``.json`` file,
+    or ``None`` (a console sink at info). Leaving the block (normally, by an exception, or by
+    cancellation of the enclosing scope) shuts the logger down; ``log.report`` then holds the
+    :class:`ShutdownReport`. An exception raised in the block propagates unchanged (never
+    wrapped in an ``ExceptionGroup`` by logactors).
+    """
+    runtime = Runtime(coerce_config(config))
+    async with _supervised(runtime) as logger:
+        yield logger
+
+
+@asynccontextmanager
+async def _supervised(runtime: Runtime) -> AsyncIterator[Logger]:
+    body_error: BaseException | None = None
+    to_raise: BaseException | None = None
+    try:
+        async with trio.open_nursery() as nursery:
+            logger: Logger = await nursery.start(_run_runtime, runtime)
+            try:
+                yield logger
+            except BaseException as exc:
+                body_error = exc
+                raise
+            finally:
+                with trio.CancelScope(shield=True):
+                    await runtime.aclose()
+    except BaseExceptionGroup as group:
+        to_raise = _unwrap(group, body_error)
+        if to_raise is None:
+            raise
+    if to_raise is not None:
+        try:
+            raise to_raise
+        finally:
+            to_raise = None
+
+
+def _unwrap(group: BaseExceptionGroup[BaseException], body: BaseException | None
+            ) -> BaseException | None:
+    """The exception to raise instead of ``group``, when it holds only the body's exception
+    and cancellations; None when logactors must not hide what is in it."""
+    leaves: list[BaseException] = []
+
+    def collect(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                collect(inner)
+        else:
+            leaves.append(exc)
+
+    collect(group)
+    if body is not None and all(e is body or isinstance(e, trio.Cancelled) for e in leaves):
+        return body
+    if body is None and leaves and all(isinstance(e, trio.Cancelled) for e in leaves):
+        return leaves[0]
+    return None

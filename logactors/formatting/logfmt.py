@@ -1,0 +1,74 @@
+"""The ``logfmt`` format: ``ts=… level=info logger=app msg="…" key=value …``, one event a line.
+
+Values that need it are double-quoted with ``\\"`` and ``\\\\`` escaped, and control characters
+escaped, so no value can start a new line or inject a key. Keys are reduced to
+``[A-Za-z0-9_.-/]``; property names that collide with the fixed keys get a ``_`` prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Final
+
+from .._events import LogEvent
+from .._json import dumps, safe_str
+from .._levels import level_name
+from ._escape import escape_control
+from ._time import IsoUtc
+
+__all__ = ["LogfmtFormatter", "logfmt_value"]
+
+_BAD_KEY: Final = re.compile(r"[^A-Za-z0-9_.\-/]")
+_NEEDS_QUOTES: Final = re.compile(r'[\s="\\\x00-\x1f\x7f-\x9f\u2028\u2029]')
+_RESERVED: Final = frozenset({"ts", "level", "logger", "task", "msg", "exception"})
+
+
+def logfmt_key(name: str) -> str:
+    """A safe logfmt key for a property name."""
+    key = _BAD_KEY.sub("_", name) or "_"
+    return "_" + key if key in _RESERVED else key
+
+
+def logfmt_value(value: object) -> str:
+    """A logfmt value: bare when safe, else quoted and escaped."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = value if isinstance(value, str) else (
+        safe_str(value) if not isinstance(value, dict | list | tuple) else dumps(value).decode()
+    )
+    if text and _NEEDS_QUOTES.search(text) is None:
+        return text
+    quoted = escape_control(text.replace("\\", "\\\\").replace('"', '\\"'))
+    return f'"{quoted}"'
+
+
+class LogfmtFormatter:
+    """``logfmt`` lines."""
+
+    def __init__(self) -> None:
+        self._iso = IsoUtc(6)
+
+    def format_event(self, event: LogEvent) -> str:
+        """One event as a logfmt line (with newline)."""
+        parts = [f"ts={self._iso(event.timestamp_ns)}", f"level={level_name(event.level)}"]
+        if event.logger:
+            parts.append(f"logger={logfmt_value(event.logger)}")
+        parts.append(f"msg={logfmt_value(event.rendered)}")
+        parts.extend(
+            f"{logfmt_key(str(k))}={logfmt_value(v)}" for k, v in event.properties.items()
+        )
+        if event.exception:
+            parts.append(f"exception={logfmt_value(event.exception)}")
+        return " ".join(parts) + "\n"
+
+    def format_batch(self, events: Sequence[LogEvent]) -> bytes:
+        """A batch as logfmt lines."""
+        fmt = self.format_event
+        return "".join([fmt(e) for e in events]).encode("utf-8", "backslashreplace")

@@ -1,0 +1,173 @@
+"""The ``text`` format: one line per event from a Serilog-style output template.
+
+Default template: ``{Timestamp:%Y-%m-%d %H:%M:%S.%f} [{Level:u3}] {Message}{NewLine}{Exception}``.
+
+Names the output template understands: ``Timestamp`` (strftime pattern, ``%f`` for
+microseconds, local time), ``Level`` (``u3``/``w3``/``t3`` for VRB DBG INF WRN ERR FTL in upper,
+lower or title case; ``u``/``w``/``t`` for the full name; no format for Serilog's name),
+``Message``, ``NewLine``, ``Exception``, ``Properties`` (those not in the message, as JSON),
+``Logger`` (or ``SourceContext``), ``Task``, ``Template``; any other name is an event property.
+
+Every event starts at column 0 and ends with a newline; control characters in everything that
+comes from the event (message, values, names) are escaped, and the exception's lines follow
+indented by four spaces, so no value can forge a line that looks like another event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from .._events import LogEvent
+from .._json import dumps
+from .._levels import SERILOG_NAMES, SHORT_NAMES, Level
+from ..templates import PropertyToken, TextToken, parse, render_value
+from ._escape import escape_control
+from ._time import Strftime
+
+__all__ = ["TextFormatter"]
+
+RESET: Final = "\x1b[0m"
+DIM: Final = "\x1b[2m"
+LEVEL_COLORS: Final[dict[int, str]] = {
+    Level.TRACE: "\x1b[2m",
+    Level.DEBUG: "\x1b[36;2m",
+    Level.INFO: "\x1b[32m",
+    Level.WARNING: "\x1b[33;1m",
+    Level.ERROR: "\x1b[31;1m",
+    Level.CRITICAL: "\x1b[97;41;1m",
+}
+_STRING_COLOR: Final = "\x1b[36m"
+_SCALAR_COLOR: Final = "\x1b[35m"
+_OTHER_COLOR: Final = "\x1b[34m"
+_EXCEPTION_COLOR: Final = "\x1b[31m"
+
+Part = Callable[[LogEvent], str]
+
+
+def _align(text: str, alignment: int | None) -> str:
+    if alignment is None:
+        return text
+    return text.rjust(alignment) if alignment > 0 else text.ljust(-alignment)
+
+
+def level_text(level: int, spec: str | None) -> str:
+    """Render a level with a Serilog level format (``u3``, ``w3``, ``t``, …)."""
+    name = SERILOG_NAMES.get(level, str(level))
+    if not spec:
+        return name
+    case, width = spec[0], spec[1:]
+    if case not in "uwt":
+        return name
+    if width.isdigit():
+        n = int(width)
+        text = SHORT_NAMES.get(level, name[:3]) if n == 3 else name[:n]
+    else:
+        text = name
+    if case == "u":
+        return text.upper()
+    if case == "w":
+        return text.lower()
+    return text[:1].upper() + text[1:].lower()
+
+
+def _value_color(value: object) -> str:
+    if isinstance(value, str):
+        return _STRING_COLOR
+    if value is None or isinstance(value, bool | int | float):
+        return _SCALAR_COLOR
+    return _OTHER_COLOR
+
+
+def render_message_colored(event: LogEvent) -> str:
+    """The rendered message with each property value coloured (values escaped first)."""
+    template = parse(event.template)
+    props = event.properties
+    out: list[str] = []
+    for token in template.tokens:
+        if isinstance(token, TextToken):
+            out.append(escape_control(token.text))
+        elif token.name in props:
+            value = props[token.name]
+            out.append(_value_color(value) + escape_control(render_value(value, token)) + RESET)
+        else:
+            out.append(escape_control(token.raw))
+    return "".join(out)
+
+
+def format_exception_block(exception: str) -> str:
+    """Exception text as lines indented by four spaces (escaped), ending with a newline."""
+    lines = exception.rstrip("\n").split("\n")
+    return "".join(f"    {escape_control(line)}\n" for line in lines)
+
+
+class TextFormatter:
+    """Formats events with an output template (see the module docstring)."""
+
+    def __init__(self, output_template: str, *, colors: bool = False) -> None:
+        self.colors = colors
+        self._parts: list[Part] = [self._compile(t) for t in parse(output_template).tokens]
+
+    def _compile(self, token: TextToken | PropertyToken) -> Part:
+        if isinstance(token, TextToken):
+            text = token.text
+            return lambda _e: text
+        name = token.name
+        alignment = token.alignment
+        colors = self.colors
+        if name == "Timestamp":
+            stamp = Strftime(token.format or "%Y-%m-%d %H:%M:%S.%f")
+            if colors:
+                return lambda e: DIM + _align(stamp(e.timestamp_ns), alignment) + RESET
+            return lambda e: _align(stamp(e.timestamp_ns), alignment)
+        if name == "Level":
+            spec = token.format
+            cache = {lv: _align(level_text(lv, spec), alignment) for lv in Level}
+            if colors:
+                cache = {lv: LEVEL_COLORS[lv] + text + RESET for lv, text in cache.items()}
+            return lambda e: cache.get(e.level) or _align(level_text(e.level, spec), alignment)
+        if name == "Message":
+            if colors:
+                return lambda e: _align(render_message_colored(e), alignment)
+            return lambda e: _align(escape_control(e.rendered), alignment)
+        if name == "NewLine":
+            return lambda _e: "\n"
+        if name == "Exception":
+            if colors:
+                return lambda e: (
+                    _EXCEPTION_COLOR + format_exception_block(e.exception) + RESET
+                    if e.exception else ""
+                )
+            return lambda e: format_exception_block(e.exception) if e.exception else ""
+        if name == "Properties":
+            return lambda e: _align(escape_control(_extra_properties(e)), alignment)
+        if name in ("Logger", "SourceContext"):
+            return lambda e: _align(escape_control(e.logger), alignment)
+        if name in ("Task", "ThreadName"):
+            return lambda e: _align(escape_control(e.task), alignment)
+        if name in ("Template", "MessageTemplate"):
+            return lambda e: _align(escape_control(e.template), alignment)
+
+        def prop(event: LogEvent) -> str:
+            props = event.properties
+            if name not in props:
+                return ""
+            return escape_control(render_value(props[name], token))
+
+        return prop
+
+    def format_event(self, event: LogEvent) -> str:
+        """One event as text, ending with a newline."""
+        line = "".join([part(event) for part in self._parts])
+        return line if line.endswith("\n") else line + "\n"
+
+    def format_batch(self, events: Sequence[LogEvent]) -> bytes:
+        """A batch as UTF-8 (unencodable characters backslash-escaped)."""
+        fmt = self.format_event
+        return "".join([fmt(e) for e in events]).encode("utf-8", "backslashreplace")
+
+
+def _extra_properties(event: LogEvent) -> str:
+    used = set(parse(event.template).property_names)
+    extra = {k: v for k, v in event.properties.items() if k not in used}
+    return dumps(extra).decode("utf-8")

@@ -1,0 +1,205 @@
+"""File sink: one write per batch in a worker thread, rolling by time and size, retention,
+and reopening when the file is moved away (external logrotate).
+
+Rolled files are named ``stem.YYYYMMDD[HH][.N]suffix`` after the UTC period of their content
+(``app.20261123.clef``, ``app.2026112302.clef`` hourly, ``app.20261123.1.clef`` for a second
+size roll in one period); ``retain`` keeps that many rolled files, the newest.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Sequence
+from typing import Final
+
+import trio
+
+from .._events import LogEvent
+from ..config import FileSink
+from ..formatting import make_formatter
+from .base import SinkBase
+
+__all__ = ["FileWriter"]
+
+_PERIOD_NS: Final = {"hourly": 3_600 * 10**9, "daily": 86_400 * 10**9}
+_PERIOD_FORMAT: Final = {"hourly": "%Y%m%d%H", "daily": "%Y%m%d", "never": "%Y%m%d"}
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class FileWriter(SinkBase):
+    """Appends formatted batches to ``config.path`` (see the module docstring)."""
+
+    def __init__(self, config: FileSink) -> None:
+        self.config = config
+        self.path = config.path
+        directory, filename = os.path.split(config.path)
+        self.directory = directory or "."
+        stem, suffix = os.path.splitext(filename)
+        self.stem = stem
+        self.suffix = suffix
+        self._formatter = make_formatter(config.format, output_template=config.output_template)
+        self._period_ns = _PERIOD_NS.get(config.rolling)
+        self._fd = -1
+        self._inode = -1
+        self._size = 0
+        self._period: int | None = None
+        self._rolled_pattern = re.compile(
+            rf"^{re.escape(stem)}\.(\d{{8}}(?:\d{{2}})?)(?:\.(\d+))?{re.escape(suffix)}$"
+        )
+
+    # -- trio side -------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Create directories and open the file (in a worker thread)."""
+        await trio.to_thread.run_sync(self._open_sync)
+
+    async def write_batch(self, events: Sequence[LogEvent]) -> int:
+        """Format on the trio thread; write (and roll) in one worker-thread hop."""
+        runs = self._runs(events)
+        return await trio.to_thread.run_sync(self._write_runs, runs, abandon_on_cancel=True)
+
+    async def flush(self) -> None:
+        """``fsync`` when configured (writes are unbuffered otherwise)."""
+        if self.config.fsync and self._fd >= 0:
+            await trio.to_thread.run_sync(os.fsync, self._fd)
+
+    async def aclose(self) -> None:
+        """Close the file."""
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            await trio.to_thread.run_sync(os.close, fd)
+
+    def _runs(self, events: Sequence[LogEvent]) -> list[tuple[int | None, list[bytes]]]:
+        """Split a batch by rolling period; per-event chunks when ``max_bytes`` is set."""
+        period_ns = self._period_ns
+        per_event = self.config.max_bytes is not None
+        fmt = self._formatter.format_batch
+        if period_ns is None:
+            groups: list[tuple[int | None, Sequence[LogEvent]]] = [(None, events)]
+        else:
+            groups = []
+            start = 0
+            key = events[0].timestamp_ns // period_ns if events else None
+            for i, event in enumerate(events):
+                k = event.timestamp_ns // period_ns
+                if k != key:
+                    groups.append((key, events[start:i]))
+                    start, key = i, k
+            groups.append((key, events[start:]))
+        if per_event:
+            return [(k, [fmt([e]) for e in group]) for k, group in groups]
+        return [(k, [fmt(group)]) for k, group in groups]
+
+    # -- worker-thread side ----------------------------------------------------------------------
+
+    def _open_sync(self) -> None:
+        os.makedirs(self.directory, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        st = os.fstat(fd)
+        if self._fd >= 0:
+            os.close(self._fd)
+        self._fd = fd
+        self._inode = st.st_ino
+        self._size = st.st_size
+        self._period = None
+        if st.st_size and self._period_ns is not None:
+            self._period = int(st.st_mtime * 1e9) // self._period_ns
+
+    def _write_runs(self, runs: list[tuple[int | None, list[bytes]]]) -> int:
+        if self._fd < 0:
+            self._open_sync()
+        else:
+            self._reopen_if_moved()
+        max_bytes = self.config.max_bytes
+        total = 0
+        for key, chunks in runs:
+            if key is not None and self._period is not None and key != self._period:
+                self._roll()
+            if key is not None and self._period is None:
+                self._period = key
+            if max_bytes is None:
+                data = chunks[0]
+                _write_all(self._fd, data)
+                self._size += len(data)
+                total += len(data)
+                continue
+            pending: list[bytes] = []
+            pending_size = 0
+            for chunk in chunks:
+                if self._size + pending_size + len(chunk) > max_bytes and (
+                    self._size + pending_size > 0
+                ):
+                    if pending:
+                        data = b"".join(pending)
+                        _write_all(self._fd, data)
+                        self._size += len(data)
+                        total += len(data)
+                        pending, pending_size = [], 0
+                    self._roll()
+                    if key is not None:
+                        self._period = key
+                pending.append(chunk)
+                pending_size += len(chunk)
+            if pending:
+                data = b"".join(pending)
+                _write_all(self._fd, data)
+                self._size += len(data)
+                total += len(data)
+        if self.config.fsync:
+            os.fsync(self._fd)
+        return total
+
+    def _reopen_if_moved(self) -> None:
+        try:
+            inode = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            inode = -1
+        if inode != self._inode:
+            self._open_sync()
+
+    def _roll(self) -> None:
+        """Rename the active file after its period and start a new one."""
+        os.close(self._fd)
+        self._fd = -1
+        if self._period is not None and self._period_ns is not None:
+            seconds = self._period * self._period_ns // 10**9
+        else:
+            seconds = int(time.time())
+        stamp = time.strftime(_PERIOD_FORMAT[self.config.rolling], time.gmtime(seconds))
+        target = os.path.join(self.directory, f"{self.stem}.{stamp}{self.suffix}")
+        n = 0
+        while os.path.exists(target):
+            n += 1
+            target = os.path.join(self.directory, f"{self.stem}.{stamp}.{n}{self.suffix}")
+        if os.path.exists(self.path):
+            os.rename(self.path, target)
+        self._open_sync()
+        self._apply_retention()
+
+    def rolled_files(self) -> list[str]:
+        """Rolled files of this sink, oldest first."""
+        found: list[tuple[str, int, str]] = []
+        for name in os.listdir(self.directory):
+            match = self._rolled_pattern.match(name)
+            if match:
+                found.append((match.group(1).ljust(10, "0"), int(match.group(2) or 0), name))
+        return [os.path.join(self.directory, name) for _, _, name in sorted(found)]
+
+    def _apply_retention(self) -> None:
+        retain = self.config.retain
+        if retain is None:
+            return
+        rolled = self.rolled_files()
+        for old in rolled[: max(0, len(rolled) - retain)]:
+            try:
+                os.unlink(old)
+            except FileNotFoundError:
+                pass
