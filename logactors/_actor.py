@@ -308,10 +308,10 @@ class SinkActor:
         delay = min(retry.max_backoff, retry.initial_backoff * 2 ** (attempt - 1))
         if retry.jitter:
             delay *= 1 + retry.jitter * (2 * self._random.random() - 1)
-        wanted = getattr(failure, "retry_after", None)
+        wanted: object = getattr(failure, "retry_after", None)
         if isinstance(wanted, int | float) and wanted > delay:
             delay = min(float(wanted), max(retry.max_backoff, 30.0))
-        return max(0.0, delay)
+        return max(0.0, float(delay))
 
     async def _divert(
         self, batch: list[LogEvent], origin: SinkActor | None, *, permanent: bool

@@ -15,8 +15,7 @@ from typing import Any
 import attrs
 import cattrs
 import orjson
-from cattrs.errors import ForbiddenExtraKeysError
-from cattrs.errors import AttributeValidationNote, IterableValidationNote
+from cattrs.errors import AttributeValidationNote, ForbiddenExtraKeysError, IterableValidationNote
 
 from .config import (
     SINK_TYPES,
@@ -132,7 +131,8 @@ def _read(source: str | os.PathLike[str]) -> dict[str, Any]:
     # A file may keep the configuration under [logactors] (e.g. inside pyproject-like files).
     if set(data) == {"logactors"} and isinstance(data["logactors"], dict):
         data = data["logactors"]
-    return data
+    result: dict[str, Any] = data
+    return result
 
 
 def load_config(

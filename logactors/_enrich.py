@@ -97,10 +97,7 @@ def compile_filter(spec: FilterConfig) -> Predicate:
         ):
             return False
         props = event.properties
-        for key, value in wanted.items():
-            if key not in props or props[key] != value:
-                return False
-        return True
+        return all(key in props and props[key] == value for key, value in wanted.items())
 
     if exclude:
         return lambda event: not matches(event)

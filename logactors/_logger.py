@@ -164,7 +164,7 @@ class Logger:
         for level, attr in _METHODS:
             setattr(self, attr, self._method(level) if level >= gate else _noop)
 
-    def _method(self, level: Level) -> LogMethod:  # noqa: C901 - the hot path, inlined
+    def _method(self, level: Level) -> LogMethod:
         rt = self._rt
         name = self._name
         static = rt.static_properties

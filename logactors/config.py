@@ -800,7 +800,7 @@ class SupervisorConfig:
             self._check_sinks(p)
         if not isinstance(self.properties, Mapping):
             p.add("properties", "must be a table of property values")
-        from ._enrich import BUILTIN_ENRICHERS  # noqa: PLC0415 - avoid an import cycle
+        from ._enrich import BUILTIN_ENRICHERS
 
         for i, enricher in enumerate(self.enrichers):
             if isinstance(enricher, str):

@@ -109,7 +109,7 @@ class SinkMetrics:
 
     @property
     def spool_balanced(self) -> bool:
-        """Whether the spool ledger holds (``spooled + inherited == replayed + dropped + depth``)."""
+        """Whether the spool ledger holds: spooled + inherited == replayed + dropped + depth."""
         return (
             self.spooled + self.spool_inherited
             == self.replayed + self.spool_dropped + self.spool_depth

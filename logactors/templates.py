@@ -383,13 +383,10 @@ def _jenkins_hash(text: str) -> int:
         h ^= h >> 6
     h = (h + (h << 3)) & 0xFFFFFFFF
     h ^= h >> 11
-    h = (h + (h << 15)) & 0xFFFFFFFF
-    return h
+    return (h + (h << 15)) & 0xFFFFFFFF
 
 
 @functools.lru_cache(maxsize=4096)
 def parse(text: str) -> MessageTemplate:
     """Parse a message template (cached; malformed holes become text, never an error)."""
-    if not isinstance(text, str):
-        text = safe_str(text)
     return MessageTemplate(text, _tokenize(text))

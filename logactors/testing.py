@@ -93,7 +93,10 @@ class Capture:
         self, level: object | None = None, template: str | None = None, **properties: object
     ) -> None:
         """Assert that no matching event was logged."""
-        self.assert_logged(level, template, count=0, **properties)
+        found = self.find(level, template, logger=None, **properties)
+        if found:
+            shown = "\n".join(f"  {e!r}" for e in found[:20])
+            raise AssertionError(f"expected no event matching, found {len(found)}:\n{shown}")
 
     def messages(self) -> list[str]:
         """The rendered messages, in order."""

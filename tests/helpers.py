@@ -1,0 +1,104 @@
+"""Fault-injecting sinks and small utilities shared by the tests.
+
+All sinks here are pure trio (no worker threads), so timing tests can run on the autojump
+clock: virtual time only advances when every task is blocked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import trio
+
+from logactors import LogEvent, SinkError
+from logactors.metrics import SinkMetrics
+
+
+class RecordingSink:
+    """Records every batch written; optionally sleeps ``delay`` seconds per batch."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.batches: list[list[LogEvent]] = []
+        self.delay = delay
+        self.opened = 0
+        self.closed = 0
+        self.flushed = 0
+
+    @property
+    def events(self) -> list[LogEvent]:
+        return [e for batch in self.batches for e in batch]
+
+    def templates(self) -> list[str]:
+        return [e.template for e in self.events]
+
+    def values(self, key: str) -> list[Any]:
+        return [e.properties.get(key) for e in self.events]
+
+    async def open(self) -> None:
+        self.opened += 1
+
+    async def write_batch(self, events: Sequence[LogEvent]) -> int:
+        if self.delay:
+            await trio.sleep(self.delay)
+        self.batches.append(list(events))
+        return 10 * len(events)
+
+    async def flush(self) -> None:
+        self.flushed += 1
+
+    async def aclose(self) -> None:
+        self.closed += 1
+
+
+class ScriptedSink(RecordingSink):
+    """Each write takes the next outcome from a script; when the script runs out, ``default``.
+
+    Outcomes: ``"ok"``, ``"fail"`` (OSError), ``"permanent"`` (SinkError permanent),
+    ``"crash"`` (RuntimeError: a bug), ``"hang"`` (sleeps forever), ``"slow:<seconds>"``.
+    """
+
+    def __init__(self, script: Iterable[str] = (), default: str = "ok") -> None:
+        super().__init__()
+        self.script = list(script)
+        self.default = default
+        self.attempts: list[tuple[str, int]] = []
+
+    async def write_batch(self, events: Sequence[LogEvent]) -> int:
+        outcome = self.script.pop(0) if self.script else self.default
+        self.attempts.append((outcome, len(events)))
+        if outcome == "fail":
+            raise OSError("injected failure")
+        if outcome == "permanent":
+            raise SinkError("injected rejection", permanent=True)
+        if outcome == "crash":
+            raise RuntimeError("injected bug")
+        if outcome == "hang":
+            await trio.sleep_forever()
+        if outcome.startswith("slow:"):
+            await trio.sleep(float(outcome.split(":", 1)[1]))
+        return await super().write_batch(events)
+
+
+class GateSink(RecordingSink):
+    """Blocks every write until ``release()`` (to build a backlog deterministically)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = trio.Event()
+        self.waiting = 0
+
+    def release(self) -> None:
+        self.gate.set()
+
+    async def write_batch(self, events: Sequence[LogEvent]) -> int:
+        self.waiting += 1
+        await self.gate.wait()
+        self.waiting -= 1
+        return await super().write_batch(events)
+
+
+def assert_balanced(metrics: SinkMetrics, name: str = "") -> None:
+    """The conservation law and the spool ledger hold for one sink."""
+    assert metrics.balanced, f"{name}: inflow {metrics.inflow} != outflow {metrics.outflow}: {metrics}"
+    assert metrics.spool_balanced, f"{name}: spool ledger broken: {metrics}"
