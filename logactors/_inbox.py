@@ -186,23 +186,33 @@ class Inbox:
         self.kick()
 
     def _make_room(self, level: int, size: int) -> bool:
-        """Evict or admit past the soft bound; False means the new event must be dropped."""
+        """Evict or admit past the soft bound; False means the new event must be dropped.
+
+        * ``block``: admitted past ``max_events`` up to the byte cap (a plain call on the trio
+          thread cannot wait); at the cap a protected event evicts a lower one, else the new
+          event is dropped.
+        * ``drop_newest``: a new event below ``never_drop_level`` is dropped.
+        * otherwise the oldest event below ``never_drop_level`` is evicted; with nothing lower
+          queued, a protected event is admitted past ``max_events`` (never dropped below the
+          byte cap), a lower one is dropped. At the byte cap with only protected events
+          queued, ``drop_oldest`` drops the oldest of them.
+        """
         high = level >= self.never_drop
         if self.drop_newest and not high:
             return False
         events = self._events
         while True:
             over_bytes = self.bytes + size > self.hard_cap
-            over_count = len(events) >= self.max_events and not (high or self.block)
-            if not (over_bytes or over_count):
+            if not events or not (over_bytes or len(events) >= self.max_events):
                 return True
-            if not events:
-                return True  # an empty queue admits one event of any size
-            if self._evict_low():
+            if self.block and not over_bytes:
+                return True
+            if (high or not self.block) and self._evict_low():
                 continue
-            # Nothing lower to evict: only protected events are queued.
-            if high and not self.drop_newest and not self.block and over_bytes:
-                self._evict_at(0)  # at the hard cap, drop_oldest drops the oldest protected one
+            if self.block or not over_bytes:
+                return high and not over_bytes
+            if high and not self.drop_newest:
+                self._evict_at(0)
                 continue
             return False
 

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from ._events import LogEvent
-from ._levels import parse_level
+from ._levels import Level, parse_level
 from ._logger import Logger
 from ._supervisor import Runtime, SyncCapture, _supervised, coerce_config
 from .config import SupervisorConfig
@@ -121,7 +121,7 @@ async def capture(
     base = coerce_config(config) if config is not None else SupervisorConfig(sinks=())
     level = parse_level(min_level)
     base = attrs.evolve(base, min_level=level)
-    sink = SyncCapture("capture", level)
+    sink = SyncCapture("capture", Level.TRACE)  # everything that passes the logger's gate
     runtime = Runtime(base, captures=(sink,))
     async with _supervised(runtime) as log:
         yield Capture(log, sink)

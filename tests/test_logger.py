@@ -1,0 +1,363 @@
+"""The logger front end: levels, properties, context, bind, safety of calls."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+from typing import Any
+
+import pytest
+import trio
+import trio.testing
+
+import logactors
+from logactors import CustomSink, Level, LoggerClosedError, MemorySink, SupervisorConfig
+from logactors.testing import capture
+
+from .helpers import RecordingSink
+
+
+def memory_config(**overrides: Any) -> SupervisorConfig:
+    return SupervisorConfig(min_level="trace", sinks=[MemorySink(name="mem")], **overrides)
+
+
+async def test_call_site_properties_and_template() -> None:
+    """A call records its template, its keyword properties and the level."""
+    async with capture() as cap:
+        cap.log.info("Processing request {id} for {user}", id=42, user="bob")
+    (event,) = cap.events
+    assert event.level is Level.INFO
+    assert event.template == "Processing request {id} for {user}"
+    assert dict(event.properties) == {"id": 42, "user": "bob"}
+    assert event.rendered == "Processing request 42 for bob"
+
+
+async def test_positional_args_bind_left_to_right_and_surplus_kept() -> None:
+    """Positional arguments fill holes in order; extra ones land in ``args``."""
+    async with capture() as cap:
+        cap.log.info("{a} then {b}", 1, 2, 3)
+        cap.log.info("{1} {0}", "x", "y")
+        cap.log.info("{a} {b}", "A", b="B")
+    first, second, third = cap.events
+    assert dict(first.properties) == {"a": 1, "b": 2, "args": [3]}
+    assert second.rendered == "y x"
+    assert dict(third.properties) == {"a": "A", "b": "B"}
+
+
+async def test_levels_gate_and_set_level_applies_to_bound_children() -> None:
+    """The gate drops lower levels; set_level changes it for every bind child."""
+    async with capture(min_level="info") as cap:
+        child = cap.log.bind(component="db")
+        cap.log.debug("hidden")
+        child.debug("hidden too")
+        assert not cap.log.is_enabled("debug")
+        cap.log.set_level("debug")
+        assert cap.log.is_enabled(Level.DEBUG)
+        child.debug("visible")
+        cap.log.set_level(40)
+        child.warning("hidden again")
+        child.error("shown")
+    assert [e.template for e in cap.events] == ["visible", "shown"]
+    assert cap.events[0].properties["component"] == "db"
+
+
+async def test_disabled_level_is_the_shared_noop() -> None:
+    """A disabled level method is the same no-op function object (one call, no work)."""
+    async with capture(min_level="warning") as cap:
+        assert cap.log.debug is cap.log.info
+        assert cap.log.debug("x", a=1) is None
+        assert cap.log.warning is not cap.log.debug
+
+
+async def test_log_with_level_names_numbers_and_rounding() -> None:
+    """log() accepts Level, names, aliases and numbers (between levels rounds down)."""
+    async with capture() as cap:
+        cap.log.log("warn", "a")
+        cap.log.log(25, "b")
+        cap.log.log(Level.CRITICAL, "c")
+        cap.log.log("fatal", "d")
+        cap.log.log("nonsense", "dropped")
+    assert [(e.template, e.level) for e in cap.events] == [
+        ("a", Level.WARNING),
+        ("b", Level.INFO),
+        ("c", Level.CRITICAL),
+        ("d", Level.CRITICAL),
+    ]
+
+
+async def test_bind_and_context_merge_with_call_site_winning() -> None:
+    """config < context < bind < call site."""
+    config = SupervisorConfig(min_level="trace", sinks=(), properties={"app": "shop", "k": 0})
+    async with capture(config=config) as cap:
+        log = cap.log.bind(k=1, bound=True)
+        with cap.log.context(k=2, ambient=True):
+            log.info("x", k=3)
+            log.info("y")
+            cap.log.info("z")
+        log.info("after")
+    x, y, z, after = (dict(e.properties) for e in cap.events)
+    assert x == {"app": "shop", "k": 3, "bound": True, "ambient": True}
+    assert y["k"] == 1 and y["ambient"] is True
+    assert z == {"app": "shop", "k": 2, "ambient": True}
+    assert "ambient" not in after
+
+
+async def test_context_is_inherited_by_child_tasks_and_worker_threads() -> None:
+    """Child tasks started inside a context, and to_thread workers, see its properties."""
+    async with capture() as cap:
+        log = cap.log
+
+        async def child(n: int) -> None:
+            log.info("child {n}", n=n)
+
+        with log.context(request_id="r-1"):
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(child, 1)
+                async with trio.open_nursery() as inner:
+                    inner.start_soon(child, 2)
+            await trio.to_thread.run_sync(lambda: log.info("from thread"))
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(child, 3)
+        await log.flush()
+    by_template = {e.rendered: e.properties for e in cap.events}
+    assert by_template["child 1"]["request_id"] == "r-1"
+    assert by_template["child 2"]["request_id"] == "r-1"
+    assert by_template["from thread"]["request_id"] == "r-1"
+    assert "request_id" not in by_template["child 3"]
+
+
+async def test_exception_attaches_traceback() -> None:
+    """exception() logs at error with the formatted traceback; exc_info accepts forms."""
+    async with capture() as cap:
+        try:
+            raise ValueError("boom")
+        except ValueError as exc:
+            cap.log.exception("failed {step}", step=1)
+            error = exc
+        cap.log.warning("with instance", exc_info=error)
+        cap.log.warning("with tuple", exc_info=(type(error), error, error.__traceback__))
+        cap.log.error("no active exception", exc_info=True)
+    failed, inst, tup, none = cap.events
+    assert failed.level is Level.ERROR
+    assert failed.exception is not None and "ValueError: boom" in failed.exception
+    assert "Traceback" in failed.exception
+    assert inst.exception is not None and "ValueError: boom" in inst.exception
+    assert tup.exception == inst.exception
+    assert none.exception is None
+
+
+class BadRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    def __format__(self, spec: str) -> str:
+        raise RuntimeError("no format")
+
+
+async def test_calls_never_raise_for_hostile_values() -> None:
+    """Bad __repr__/__str__, cycles, bytes, huge values and odd templates are all logged."""
+    cyclic: list[Any] = [1]
+    cyclic.append(cyclic)
+    huge = "x" * 1_000_000
+    async with capture() as cap:
+        cap.log.info("bad {v}", v=BadRepr())
+        cap.log.info("cycle {v}", v=cyclic)
+        cap.log.info("bytes {v}", v=b"\xff\x00")
+        cap.log.info("huge {v}", v=huge)
+        cap.log.info(12345)  # type: ignore[arg-type]
+        cap.log.info(BadRepr())  # type: ignore[arg-type]
+        cap.log.info("{unclosed", 1, 2)
+        cap.log.info("big int {n}", n=2**200)
+    assert len(cap.events) == 8
+    bad, cycle, raw, big, number, hostile, unclosed, bigint = cap.events
+    assert bad.rendered == "bad <unrenderable BadRepr>"
+    assert "cycle" in cycle.rendered
+    assert raw.rendered == "bytes b'\\xff\\x00'"
+    assert "…[truncated" in big.properties["v"]
+    assert len(big.properties["v"]) < 300_000
+    assert number.template == "12345"
+    assert hostile.template == "<unrenderable BadRepr>"
+    assert unclosed.properties["args"] == [1, 2]
+    assert bigint.rendered == f"big int {2**200}"
+
+
+async def test_hostile_values_reach_file_formats(tmp_path: Any) -> None:
+    """Every file format writes events with hostile values (formatters never raise)."""
+    cyclic: dict[str, Any] = {}
+    cyclic["self"] = cyclic
+    sinks = [
+        logactors.FileSink(name=fmt, path=str(tmp_path / f"out.{fmt}"), format=fmt)
+        for fmt in ("text", "json", "clef", "clef-rendered", "logfmt", "csv")
+    ]
+    async with logactors.open_logger(SupervisorConfig(sinks=sinks)) as log:
+        log.info("v={v} c={c} b={b} n={n}", v=BadRepr(), c=cyclic, b=b"\x00", n=2**100)
+        await log.flush()
+        metrics = log.metrics()
+    for sink in sinks:
+        assert metrics.sinks[sink.name].written == 1, sink.name
+        assert (tmp_path / f"out.{sink.name}").read_text().count("\n") == 1
+
+
+async def test_calls_after_close_are_counted_not_raised() -> None:
+    """After close, plain calls count as rejected; awaiting calls raise LoggerClosedError."""
+    async with logactors.open_logger(memory_config()) as log:
+        log.info("before")
+    log.info("after")
+    log.error("after too")
+    with pytest.raises(LoggerClosedError):
+        await log.ainfo("awaiting after close")
+    assert log.report is not None
+    assert log.report.events == 1
+    assert log.metrics().rejected == 2
+
+
+async def test_get_logger_proxy_forwards_to_active_logger_and_sets_name() -> None:
+    """Module-level proxies made at import time forward to the logger of this run."""
+    proxy = logactors.get_logger("app.module")
+    bound = proxy.bind(part="x")
+    async with capture() as cap:
+        proxy.info("hello {who}", who="proxy")
+        bound.warning("bound")
+        with proxy.context(cid=7):
+            proxy.error("ctx")
+        assert proxy.is_enabled("trace")
+    hello, warned, ctx = cap.events
+    assert hello.logger == "app.module" and hello.rendered == "hello proxy"
+    assert warned.properties["part"] == "x"
+    assert ctx.properties["cid"] == 7
+
+
+async def test_proxy_without_logger_prints_warnings_and_counts_the_rest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No active logger: warning+ go to stderr (last resort), the rest are counted."""
+    from logactors._logger import orphan_counts
+
+    proxy = logactors.get_logger("lonely")
+    dropped, printed = orphan_counts()
+    proxy.info("nobody hears this")
+    proxy.warning("disk {pct}%", pct=97)
+    assert orphan_counts() == (dropped + 1, printed + 1)
+    assert "WARNING lonely: disk 97%" in capsys.readouterr().err
+
+
+async def test_sink_filters_and_min_level_route_per_sink() -> None:
+    """Each sink gets only the levels (and filtered events) it asks for."""
+    errors = RecordingSink()
+    db_only = RecordingSink()
+    config = SupervisorConfig(
+        min_level="debug",
+        sinks=[
+            CustomSink(name="errors", sink=errors, min_level="error"),
+            CustomSink(
+                name="db",
+                sink=db_only,
+                filters=[logactors.FilterConfig(logger="app.db")],
+            ),
+            CustomSink(name="off", sink=RecordingSink(), min_level="off"),
+        ],
+    )
+    async with logactors.open_logger(config) as log:
+        log.named("app.db").debug("query")
+        log.named("app.dbx").info("not db")
+        log.named("app.web").error("bad request")
+        await log.flush()
+        metrics = log.metrics()
+    assert errors.templates() == ["bad request"]
+    assert db_only.templates() == ["query"]
+    assert metrics.sinks["off"].accepted == 0
+
+
+async def test_global_filters_callables_and_tables() -> None:
+    """Global filters run before routing; a raising filter keeps the event."""
+
+    def no_health(event: logactors.LogEvent) -> bool:
+        return event.properties.get("path") != "/health"
+
+    def broken(event: logactors.LogEvent) -> bool:
+        raise RuntimeError("filter bug")
+
+    lines: list[str] = []
+    config = SupervisorConfig(
+        min_level="trace",
+        sinks=(),
+        self_log=lines.append,
+        filters=[no_health, broken, logactors.FilterConfig(properties={"noisy": True},
+                                                           exclude=True)],
+    )
+    async with capture(config=config) as cap:
+        cap.log.info("req", path="/health")
+        cap.log.info("req", path="/api")
+        cap.log.info("spam", noisy=True)
+    assert [e.properties.get("path") for e in cap.events] == ["/api"]
+    assert any("filter bug" in line for line in lines)
+
+
+async def test_enrichers_sequence_thread_task_and_callables() -> None:
+    """Built-in and user enrichers add properties; sequence numbers follow routing order."""
+    config = SupervisorConfig(
+        min_level="trace",
+        sinks=(),
+        enrichers=["sequence", "thread", "task", "hostname", "process",
+                   lambda: {"region": "eu"}],
+    )
+    async with capture(config=config) as cap:
+        cap.log.info("one")
+        await trio.to_thread.run_sync(lambda: cap.log.info("two"))
+        cap.log.info("three")
+    props = [e.properties for e in cap.events]
+    assert [p["sequence"] for p in props] == [1, 2, 3]
+    assert props[0]["thread"] == threading.current_thread().name
+    assert props[1]["thread"] != props[0]["thread"]
+    assert props[0]["task"] == trio.lowlevel.current_task().name
+    assert all(p["region"] == "eu" and "hostname" in p and "process" in p for p in props)
+
+
+async def test_awaiting_calls_wait_for_room(autojump_clock: trio.testing.MockClock) -> None:
+    """ainfo waits while the queue is full instead of dropping (back-pressure)."""
+    sink = RecordingSink(delay=1.0)
+    config = SupervisorConfig(
+        sinks=[CustomSink(name="slow", sink=sink,
+                          queue=logactors.QueueConfig(max_events=2, overflow="drop_newest"),
+                          batch=logactors.BatchConfig(max_events=1, max_delay=0))],
+    )
+    async with logactors.open_logger(config) as log:
+        for i in range(10):
+            await log.ainfo("event {i}", i=i)
+        await log.flush()
+        metrics = log.metrics().sinks["slow"]
+    assert metrics.dropped == 0
+    assert sink.values("i") == list(range(10))
+
+
+async def test_logger_objects_are_collectable() -> None:
+    """Bound children are not kept alive by the runtime (weak registry)."""
+    async with capture() as cap:
+        before = len(cap.log._rt.loggers)
+        for i in range(100):
+            cap.log.bind(i=i).info("x")
+        gc.collect()
+        assert len(cap.log._rt.loggers) <= before + 1
+
+
+async def test_report_available_after_exit_and_user_exception_propagates_unwrapped() -> None:
+    """The user's exception leaves open_logger as itself, not in an ExceptionGroup."""
+    sink = RecordingSink()
+    config = SupervisorConfig(sinks=[CustomSink(name="rec", sink=sink)])
+    with pytest.raises(KeyError) as info:
+        async with logactors.open_logger(config) as log:
+            log.info("before the error")
+            raise KeyError("user bug")
+    assert type(info.value) is KeyError
+    assert log.report is not None and log.report.ok
+    assert sink.templates() == ["before the error"]
+
+
+def test_sys_modules_has_no_heavy_imports() -> None:
+    """Importing logactors does not import httpx (optional extra)."""
+    assert "logactors" in sys.modules
+    assert "logactors.sinks.http" not in sys.modules or "httpx" in sys.modules
