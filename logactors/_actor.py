@@ -156,7 +156,7 @@ class SinkActor:
             latency_p50_ms=_percentile(latencies, 0.50),
             latency_p99_ms=_percentile(latencies, 0.99),
             restarts=c.restarts,
-            circuit=self.breaker.state,
+            circuit=self.breaker.current_state,
             dead=self.dead,
         )
 
@@ -482,7 +482,11 @@ class SinkActor:
     # -- shutdown --------------------------------------------------------------------------------
 
     async def _abandon(self) -> None:
-        """After a drain or at the deadline: spool or count as lost what is still here."""
+        """After a drain or at the deadline: spool or count as lost what is still here.
+
+        Events are grouped by the sink that accepted them (rerouted ones belong to their
+        origin's spool) and each group is spooled in one worker-thread call.
+        """
         groups: list[tuple[list[LogEvent], SinkActor | None]] = []
         if self._in_flight is not None:
             groups.append(self._in_flight)
@@ -494,20 +498,22 @@ class SinkActor:
         if own:
             groups.append((own, None))
         groups.extend((r.events, r.origin) for r in rerouted)
+        by_target: dict[int, tuple[SinkActor, list[LogEvent]]] = {}
         for batch, origin in groups:
             target = origin if origin is not None else self
-            count = len(batch)
             if target is not self:
-                self.counters.rerouted += count
-                target.counters.received += count
+                self.counters.rerouted += len(batch)
+                target.counters.received += len(batch)
+            by_target.setdefault(id(target), (target, []))[1].extend(batch)
+            self.inbox.finished(len(batch))
+        for target, events in by_target.values():
             try:
-                stored = await target.spool_events(batch)
+                stored = await target.spool_events(events)
             except trio.Cancelled:
                 stored = False
             if not stored:
-                target.counters.lost += count
-                self.log(f"shutdown: {count} events abandoned (lost)")
-            self.inbox.finished(count)
+                target.counters.lost += len(events)
+                self.log(f"shutdown: {len(events)} events abandoned (lost)")
         self.inbox.release_all_flushes()
         await self._sink_call("flush")
         await self._sink_call("aclose")

@@ -37,6 +37,13 @@ class CircuitBreaker:
             return math.inf
         return self.opened_at + self._config.reset_timeout
 
+    @property
+    def current_state(self) -> CircuitState:
+        """The state as of now (an open breaker past ``reset_timeout`` reads half-open)."""
+        if self.state == "open" and trio.current_time() >= self.reopen_at:
+            return "half_open"
+        return self.state
+
     def poll(self) -> None:
         """Move open → half-open once ``reset_timeout`` has passed."""
         if self.state == "open" and trio.current_time() >= self.reopen_at:

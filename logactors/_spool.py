@@ -12,8 +12,10 @@ Layout: the data file at ``path`` and a cursor file at ``path + ".cursor"``.
 
 The spool keeps at most ``max_bytes`` of live records: appending past it drops the oldest
 records (counted as ``spool_dropped``), except those being replayed at that moment (the bound
-may be exceeded by what arrives during one replay write). All methods are blocking and
-thread-safe; actors call them through ``trio.to_thread.run_sync``.
+may be exceeded by what arrives during one replay write). Consumed and dropped records are
+reclaimed by compaction (rewriting the live tail) once they exceed half of ``max_bytes``, so
+the file stays under 1.5 × ``max_bytes``. All methods are blocking and thread-safe; actors
+call them through ``trio.to_thread.run_sync``.
 """
 
 from __future__ import annotations
@@ -176,6 +178,8 @@ class Spool:
             self._write_cursor(cursor)
             if self.depth == 0:
                 self._reset()
+            elif not self._pending and self._cursor - len(MAGIC) > limit // 2:
+                self._compact()
         return dropped
 
     # -- replay ----------------------------------------------------------------------------------
@@ -218,9 +222,9 @@ class Spool:
                 self._reset()
             else:
                 self._write_cursor(self._cursor)
-                if self._cursor > _COMPACT_MIN and self._cursor - len(MAGIC) > (
-                    self._end - self._cursor
-                ):
+                dead = self._cursor - len(MAGIC)
+                if dead > self.max_bytes // 2 or (dead > _COMPACT_MIN and dead > self._end
+                                                  - self._cursor):
                     self._compact()
             return consumed
 
