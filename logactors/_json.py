@@ -52,9 +52,21 @@ def default(value: Any) -> Any:
     return safe_str(value)
 
 
+def _clean_str(text: str) -> str:
+    """``text`` with lone surrogates (e.g. from ``surrogateescape``) backslash-escaped."""
+    try:
+        str.encode(text, "utf-8")
+    except UnicodeEncodeError:
+        return str.encode(text, "utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def sanitize(value: object, depth: int = 0, seen: frozenset[int] = frozenset()) -> object:
-    """Return a copy of ``value`` that orjson can always encode (cycles and big ints as text)."""
-    if value is None or isinstance(value, bool | float | str):
+    """Return a copy of ``value`` that orjson can always encode (cycles, big ints and lone
+    surrogates as text)."""
+    if isinstance(value, str):
+        return _clean_str(value)
+    if value is None or isinstance(value, bool | float):
         return value
     if isinstance(value, int):
         return value if -(2**63) <= value < 2**64 else str(value)
@@ -68,7 +80,7 @@ def sanitize(value: object, depth: int = 0, seen: frozenset[int] = frozenset()) 
             items = list(value.items())
         except Exception:
             return safe_repr(value)
-        return {safe_str(k): sanitize(v, depth + 1, inner) for k, v in items}
+        return {_clean_str(safe_str(k)): sanitize(v, depth + 1, inner) for k, v in items}
     if isinstance(value, list | tuple | set | frozenset):
         return [sanitize(v, depth + 1, inner) for v in value]
     try:
@@ -76,7 +88,7 @@ def sanitize(value: object, depth: int = 0, seen: frozenset[int] = frozenset()) 
     except Exception:
         return f"<unrenderable {type(value).__name__}>"
     if converted is value or isinstance(converted, str):
-        return converted if isinstance(converted, str) else safe_str(converted)
+        return _clean_str(converted if isinstance(converted, str) else safe_str(converted))
     return sanitize(converted, depth + 1, inner)
 
 
@@ -85,4 +97,10 @@ def dumps(value: object, option: int = 0) -> bytes:
     try:
         return orjson.dumps(value, default=default, option=_OPTIONS | option)
     except Exception:
+        pass
+    try:
         return orjson.dumps(sanitize(value), default=safe_str, option=_OPTIONS | option)
+    except Exception:
+        # Last resort (a value that defeats even the sanitiser): still one valid JSON value.
+        text = f"<unrenderable {type(value).__name__}>"
+        return orjson.dumps(_clean_str(text), option=option & orjson.OPT_APPEND_NEWLINE)

@@ -1,16 +1,24 @@
-"""Message templates (messagetemplates.org), parsed exactly as Serilog's parser does.
+"""Message templates (messagetemplates.org), parsed exactly as Serilog 4.2's parser does.
 
-Parsing rules (Serilog 4.2's ``MessageTemplateParser``, dotted names accepted):
+Parsing rules (Serilog 4.2's ``MessageTemplateParser``, where dotted names are standard):
 
 * ``{{`` and ``}}`` are escaped braces; a lone ``}`` is text.
-* A hole is ``{`` [``@`` | ``$``] name [``,`` alignment] [``:`` format] ``}``. The scan of a hole
-  stops at the first character not allowed in a hole; if that is not ``}``, everything scanned so
-  far is kept as text and parsing resumes there. A hole that is syntactically wrong in any other
-  way (empty, bad name, bad alignment) is kept whole as text. Malformed input never raises.
-* A name is letters, digits and ``_``, optionally in dot-separated segments (``http.method``);
-  a name that starts with a digit must be all digits (a positional hole such as ``{0}``).
-* An alignment is a non-zero integer; negative pads on the right (left-aligns).
-* A format is letters, digits, punctuation, space and ``+`` (never ``}``).
+* A hole runs from ``{`` to the *first* ``}``: ``{`` [``@`` | ``$``] name [``,`` alignment]
+  [``:`` format] ``}``. A ``{`` with no ``}`` after it starts text that runs to the end of the
+  template. A hole that is wrong in any way (empty, bad name, bad alignment, bad format
+  character) is kept whole, ``{`` to ``}``, as one text token. Malformed input never raises.
+  Adjacent text tokens are not merged (``"a {b c} d"`` is three text tokens, as in Serilog).
+* A name is either all digits (a positional hole such as ``{0}``) or dot-separated identifiers
+  (``http.method``), each starting with a letter or ``_`` and going on with letters, digits and
+  ``_``; so ``{0a}``, ``{a.}``, ``{a..b}`` and ``{a.1}`` are text.
+* The first ``,`` before any ``:`` starts the alignment: a non-zero integer, negative for left
+  alignment (padding on the right). ``{x:000,5}`` has the format ``000,5`` and no alignment.
+* A format is letters, digits, Unicode punctuation, space and ``+``. Symbols such as ``<``,
+  ``>``, ``=``, ``^``, ``|``, ``~``, ``$`` and control characters make the hole text, so Python
+  specs that need them (``{x:>10}``) are written with an alignment instead (``{x,10}``).
+* Letters and digits are Unicode categories L* and Nd, as .NET's ``char.IsLetter`` and
+  ``char.IsDigit``; where .NET sees the two UTF-16 halves of a character outside the BMP,
+  Python sees one code point, so such a letter is a letter here.
 
 Rendering follows Python's conventions: the format is Python's format mini-language, strings are
 not quoted, ``{@x}`` renders JSON, ``{$x}`` renders ``str(x)``, a missing property renders as its
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
@@ -73,66 +82,91 @@ class PropertyToken:
 
     @property
     def is_positional(self) -> bool:
-        """True for numeric names such as ``{0}``."""
-        return self.name.isdigit()
+        """True for numeric names such as ``{0}`` (ASCII digits, as .NET's ``int.TryParse``)."""
+        return _is_index(self.name)
 
 
 Token = TextToken | PropertyToken
 
+
+def _is_index(name: str) -> bool:
+    return name.isascii() and name.isdigit()
+
 # ---------------------------------------------------------------------------------------------
-# Character classes, by Unicode category as .NET defines them.
+# Character classes, by Unicode category as .NET defines them (``char.IsLetter`` is L*,
+# ``char.IsDigit`` is Nd, ``char.IsPunctuation`` is P*). Python sees code points where .NET sees
+# UTF-16 units, so a letter outside the BMP counts as a letter here (see the module docstring).
 
 _PUNCTUATION: Final = frozenset({"Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po"})
 
 
-def _is_letter_or_digit(c: str) -> bool:
-    category = unicodedata.category(c)
-    return category[0] == "L" or category == "Nd"
+def _is_letter(c: str) -> bool:
+    return unicodedata.category(c)[0] == "L"
 
 
-def _valid_in_name(c: str) -> bool:
-    return c == "_" or c == "." or _is_letter_or_digit(c)
+def _is_digit(c: str) -> bool:
+    return unicodedata.category(c) == "Nd"
 
 
 def _valid_in_format(c: str) -> bool:
-    return c != "}" and (
-        c == " " or c == "+" or _is_letter_or_digit(c) or unicodedata.category(c) in _PUNCTUATION
-    )
+    if c.isascii():
+        return c.isalnum() or c in _ASCII_FORMAT_EXTRA
+    category = unicodedata.category(c)
+    return category[0] == "L" or category == "Nd" or category in _PUNCTUATION
 
 
-def _valid_in_tag(c: str) -> bool:
-    return c == ":" or c == "@" or c == "$" or _valid_in_name(c) or _valid_in_format(c)
+# ASCII punctuation (P*) plus space and "+"; not "$", "^", "`", "<", "=", ">", "|", "~"
+# (symbols in Unicode's terms), and never "}" (a hole ends there).
+_ASCII_FORMAT_EXTRA: Final = frozenset(" +!\"#%&'()*,-./:;?@[\\]_{")
 
 
 def _valid_name(name: str) -> bool:
-    if not name or not all(_valid_in_name(c) for c in name):
-        return False
-    if unicodedata.category(name[0]) == "Nd":
-        return all(unicodedata.category(c) == "Nd" for c in name)
-    return all(name.split("."))  # no leading, trailing or doubled dots
+    """Serilog 4.2: all digits (positional), or dot-separated identifiers.
+
+    An identifier starts with a letter or ``_`` and goes on with letters, digits or ``_``.
+    """
+    if _is_digit(name[0]):
+        return all(_is_digit(c) for c in name)
+    begin = True
+    for c in name:
+        if begin:
+            if not (c == "_" or _is_letter(c)):
+                return False
+            begin = False
+        elif c == ".":
+            begin = True
+        elif not (c == "_" or _is_letter(c) or _is_digit(c)):
+            return False
+    return not begin
 
 
 # ---------------------------------------------------------------------------------------------
 # Tokenizer.
 
+_BRACE: Final = re.compile("[{}]")
+
 
 def _parse_text(text: str, start: int) -> tuple[TextToken, int]:
+    """Literal text from ``start`` up to the next lone ``{`` (escapes resolved)."""
     out: list[str] = []
     i = start
     n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "{":
-            if i + 1 < n and text[i + 1] == "{":
+    search = _BRACE.search
+    while True:
+        match = search(text, i)
+        if match is None:
+            out.append(text[i:])
+            return TextToken("".join(out)), n
+        j = match.start()
+        out.append(text[i:j])
+        if text[j] == "{":
+            if j + 1 < n and text[j + 1] == "{":
                 out.append("{")
-                i += 2
+                i = j + 2
                 continue
-            break
-        out.append(c)
-        if c == "}" and i + 1 < n and text[i + 1] == "}":
-            i += 1
-        i += 1
-    return TextToken("".join(out)), i
+            return TextToken("".join(out)), j
+        out.append("}")  # "}}" is an escape; a lone "}" is text as well
+        i = j + 2 if j + 1 < n and text[j + 1] == "}" else j + 1
 
 
 def _split_tag(content: str) -> tuple[str, str | None, str | None] | None:
@@ -156,27 +190,24 @@ def _split_tag(content: str) -> tuple[str, str | None, str | None] | None:
 
 
 def _parse_alignment(text: str) -> int | None:
-    if not all(c == "-" or unicodedata.category(c) == "Nd" for c in text):
+    """A non-zero 32-bit width, ``-`` first for left alignment (as .NET's ``int.TryParse``)."""
+    if not all(c == "-" or _is_digit(c) for c in text) or text.rfind("-") > 0:
         return None
-    if text.rfind("-") > 0:
-        return None
-    digits = text[1:] if text.startswith("-") else text
-    if not digits or not digits.isascii() or not digits.isdigit():
+    digits = text[1:] if text[:1] == "-" else text
+    if not digits or not digits.isascii():
         return None
     width = int(digits)
     if width == 0 or width > 2**31 - 1:
         return None
-    return -width if text.startswith("-") else width
+    return -width if text[:1] == "-" else width
 
 
 def _parse_property(text: str, start: int) -> tuple[Token, int]:
-    i = start + 1
-    n = len(text)
-    while i < n and _valid_in_tag(text[i]):
-        i += 1
-    if i == n or text[i] != "}":
-        return TextToken(text[start:i]), i
-    end = i + 1
+    """The hole starting at ``text[start] == "{"``: up to the first ``}``, else text to the end."""
+    close = text.find("}", start + 1)
+    if close == -1:
+        return TextToken(text[start:]), len(text)
+    end = close + 1
     raw = text[start:end]
     content = raw[1:-1]
     if not content:
@@ -190,7 +221,7 @@ def _parse_property(text: str, start: int) -> tuple[Token, int]:
         destructuring, name = Destructuring.DESTRUCTURE, name[1:]
     elif name[:1] == "$":
         destructuring, name = Destructuring.STRINGIFY, name[1:]
-    if not _valid_name(name):
+    if not name or not _valid_name(name):
         return TextToken(raw), end
     if fmt is not None and not all(_valid_in_format(c) for c in fmt):
         return TextToken(raw), end
@@ -215,10 +246,8 @@ def _tokenize(text: str) -> tuple[Token, ...]:
             tokens.append(text_token)
         if i == n:
             break
-        before = i
         token, i = _parse_property(text, i)
-        if i > before:
-            tokens.append(token)
+        tokens.append(token)
         if i == n:
             break
     return tuple(tokens)
@@ -293,7 +322,7 @@ class MessageTemplate:
     @property
     def positional(self) -> bool:
         """True when every hole is positional (``{0}``, ``{1}`` …): arguments bind by index."""
-        return bool(self.property_names) and all(n.isdigit() for n in self.property_names)
+        return bool(self.property_names) and all(_is_index(n) for n in self.property_names)
 
     def render(self, properties: Mapping[str, Any]) -> str:
         """Render with ``properties``; never raises.
@@ -338,30 +367,26 @@ class MessageTemplate:
     ) -> dict[str, object]:
         """Bind positional call arguments to holes, as Serilog does.
 
-        With only positional holes (``{0}``), argument *i* binds to ``"i"``; otherwise arguments
-        bind to the distinct hole names left to right, skipping names given as keywords.
-        Arguments left over are kept in the property ``args``.
+        With only positional holes, the hole ``{i}`` (also ``{00i}``) takes argument *i*;
+        otherwise arguments bind to the distinct hole names left to right, skipping names given
+        as keywords. Arguments no hole takes are kept, in order, in the property ``args``.
 
         Returns:
             The properties the arguments bind to (not including ``named``).
         """
         bound: dict[str, object] = {}
-        surplus: list[object] = []
         if self.positional:
-            holes = set(self.property_names)
-            for index, value in enumerate(args):
-                key = str(index)
-                if key in holes and key not in named:
-                    bound[key] = value
-                else:
-                    surplus.append(value)
+            used: set[int] = set()
+            for name in self.property_names:
+                index = int(name)
+                if index < len(args) and name not in named:
+                    bound[name] = args[index]
+                    used.add(index)
+            surplus = [value for index, value in enumerate(args) if index not in used]
         else:
             free = [n for n in self.property_names if n not in named]
-            for index, value in enumerate(args):
-                if index < len(free):
-                    bound[free[index]] = value
-                else:
-                    surplus.append(value)
+            bound.update(zip(free, args, strict=False))
+            surplus = list(args[len(free) :])
         if surplus:
             bound["args"] = surplus
         return bound
