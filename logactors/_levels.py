@@ -8,6 +8,8 @@ number between two levels rounds down to the lower one (DESIGN §7), so ``25`` m
 from __future__ import annotations
 
 import enum
+import math
+import re
 from typing import Final, TypeAlias
 
 
@@ -68,12 +70,22 @@ def round_level(number: int) -> Level:
     return result
 
 
+_NUMBER: Final = re.compile(r"[+-]?[0-9]+")
+
+
+def _accepted(allow_off: bool) -> str:
+    names = sorted(_NAMES, key=lambda n: (_NAMES[n], n))
+    return ", ".join([*names, *(["off"] if allow_off else [])])
+
+
 def parse_level(value: object, *, allow_off: bool = False) -> int:
     """Turn a level argument into a level number.
 
     Args:
-        value: a :class:`Level`, a name such as ``"info"``/``"WARN"``/``"verbose"``, a number,
-            or a numeric string.
+        value: a :class:`Level`, a name such as ``"info"``/``"WARN"``/``"verbose"`` (any case,
+            surrounding spaces ignored), a number, or a numeric string. A number between two
+            levels rounds down (``25`` is INFO); one below TRACE (e.g. stdlib's ``NOTSET``,
+            0) means TRACE, one above CRITICAL means CRITICAL.
         allow_off: accept ``"off"`` (sinks only), which returns :data:`OFF`.
 
     Returns:
@@ -85,23 +97,28 @@ def parse_level(value: object, *, allow_off: bool = False) -> int:
     if isinstance(value, Level):
         return value
     if isinstance(value, bool):
-        raise ValueError(f"not a level: {value!r}")
+        raise ValueError(f"not a level: {value!r} (use a level name or number)")
     if isinstance(value, int):
         return round_level(value)
-    if isinstance(value, float) and value.is_integer():
-        return round_level(int(value))
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return round_level(math.floor(value))
+        raise ValueError(f"not a level: {value!r} (use a level name or number)")
     if isinstance(value, str):
         key = value.strip().lower()
         found = _NAMES.get(key)
         if found is not None:
             return Level(found)
-        if key == "off" and allow_off:
-            return OFF
-        if key.lstrip("-").isdigit():
+        if key == "off":
+            if allow_off:
+                return OFF
+            raise ValueError("'off' is only accepted for a sink's min_level")
+        if _NUMBER.fullmatch(key):
             return round_level(int(key))
-        accepted = ", ".join(sorted({*_NAMES, *(["off"] if allow_off else [])}))
-        raise ValueError(f"unknown level {value!r} (accepted: {accepted}, or a number)")
-    raise ValueError(f"not a level: {value!r}")
+        raise ValueError(
+            f"unknown level {value!r} (accepted: {_accepted(allow_off)}, or a number)"
+        )
+    raise ValueError(f"not a level: {value!r} (use a level name or number)")
 
 
 def level_name(level: int) -> str:
