@@ -515,7 +515,11 @@ class HttpSink(SinkConfig):
         bearer_token / username / password: authentication.
         labels: property names that become Loki stream labels (with ``level``).
         index: Elasticsearch index name pattern (strftime, UTC event date).
-        resource: OTLP resource attributes.
+        resource: OTLP resource attributes (``service.name`` defaults to
+            ``unknown_service:<program>``).
+
+    ``batch.max_bytes`` also caps the size of one request body: a bigger batch is sent as
+    several requests.
     """
 
     kind: ClassVar[str] = "http"
@@ -545,6 +549,27 @@ class HttpSink(SinkConfig):
             "protocol", self.protocol, ("json", "clef", "seq", "loki", "otlp", "elasticsearch")
         )
         problems.number("timeout", self.timeout, positive=True)
+        if not isinstance(self.headers, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.headers.items()
+        ):
+            problems.add("headers", f"must be a table of header names to string values "
+                                    f"(got {self.headers!r})")
+        for field in ("api_key", "bearer_token", "username", "password"):
+            value = getattr(self, field)
+            if value is not None:
+                problems.string(field, value)
+        if self.bearer_token is not None and self.username is not None:
+            problems.add("bearer_token", "give either bearer_token or username/password, "
+                                         "not both")
+        if self.password is not None and self.username is None:
+            problems.add("password", "needs a username")
+        if not isinstance(self.labels, tuple) or not all(
+            isinstance(label, str) and label for label in self.labels
+        ):
+            problems.add("labels", f"must be a list of property names (got {self.labels!r})")
+        problems.string("index", self.index)
+        if not isinstance(self.resource, Mapping):
+            problems.add("resource", f"must be a table of attributes (got {self.resource!r})")
 
 
 @attrs.frozen(kw_only=True)
@@ -559,7 +584,8 @@ class SyslogSink(SinkConfig):
         app_name: APP-NAME field (default: the program name).
         hostname: HOSTNAME field (default: this machine's name).
         rfc3164: use the old BSD format for old relays.
-        max_message_bytes: UDP datagrams are truncated (safely, on a UTF-8 boundary) to this.
+        max_message_bytes: UDP and unix datagrams are truncated (safely, on a UTF-8
+            boundary) to this; TCP messages are never truncated.
     """
 
     kind: ClassVar[str] = "syslog"
@@ -575,8 +601,29 @@ class SyslogSink(SinkConfig):
     format: str = "syslog"
 
     def _validate(self, problems: _Problems) -> None:
+        from ._address import parse_host_port
+        from .formatting.syslog import parse_facility
+
         problems.choice("transport", self.transport, ("udp", "tcp", "unix"))
+        if self.transport == "unix":
+            problems.string("address", self.address)
+        else:
+            try:
+                parse_host_port(self.address, 514)
+            except ValueError as exc:
+                problems.add("address", str(exc))
+        try:
+            parse_facility(self.facility)
+        except ValueError as exc:
+            problems.add("facility", str(exc))
+        for field in ("app_name", "hostname"):
+            value = getattr(self, field)
+            if value is not None:
+                problems.string(field, value)
         problems.positive_int("max_message_bytes", self.max_message_bytes, minimum=480)
+        if isinstance(self.max_message_bytes, int) and self.max_message_bytes > 65_507:
+            problems.add("max_message_bytes", f"must be <= 65507, the largest UDP payload "
+                                              f"(got {self.max_message_bytes})")
 
 
 @attrs.frozen(kw_only=True)
@@ -586,9 +633,10 @@ class GelfSink(SinkConfig):
     Attributes:
         address: ``"host:port"`` or ``(host, port)``.
         transport: ``"udp"`` or ``"tcp"`` (NUL-framed).
-        compress: gzip UDP payloads.
+        compress: gzip UDP payloads (GELF over TCP is never compressed).
         host: the GELF ``host`` field (default: this machine's name).
-        chunk_size: UDP chunk payload size.
+        chunk_size: the largest UDP datagram sent, in bytes; bigger messages are split into
+            GELF chunks of at most this size (at most 128 of them).
     """
 
     kind: ClassVar[str] = "gelf"
@@ -604,8 +652,21 @@ class GelfSink(SinkConfig):
     format: str = "gelf"
 
     def _validate(self, problems: _Problems) -> None:
+        from ._address import parse_host_port
+
         problems.choice("transport", self.transport, ("udp", "tcp"))
+        try:
+            parse_host_port(self.address, 12201)
+        except ValueError as exc:
+            problems.add("address", str(exc))
+        if self.compress and self.transport == "tcp":
+            problems.add("compress", "GELF over TCP cannot be compressed (use transport='udp')")
+        if self.host is not None:
+            problems.string("host", self.host)
         problems.positive_int("chunk_size", self.chunk_size, minimum=64)
+        if isinstance(self.chunk_size, int) and self.chunk_size > 65_507:
+            problems.add("chunk_size",
+                         f"must be <= 65507, the largest UDP payload (got {self.chunk_size})")
 
 
 @attrs.frozen(kw_only=True)
