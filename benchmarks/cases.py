@@ -1,0 +1,619 @@
+"""One class per library, each logging the same event the way that library is normally used.
+
+The event: ``"Processing request {id} for {user}"`` with ``id=<int>`` and ``user="bob"``,
+written as one JSON/CLEF line to a file. Template libraries (logactors, loguru, structlog, the
+bare pipeline) get the properties as keyword arguments; the %-style ones (stdlib logging,
+picologging) get them as positional arguments. Every call in a timed block is written out
+inline as real code writes it (``log.info(...)``: attribute lookup plus call), so no adapter
+cost is added to any library (the literals are :data:`benchmarks.TEMPLATE` and
+:data:`benchmarks.PERCENT_TEMPLATE`).
+
+Each case is opened and closed inside the benchmark's trio run:
+
+* ``open(path, e2e=...)`` builds the logger (not timed);
+* ``block(start, n)`` makes ``n`` enabled calls and returns the nanoseconds they took;
+* ``disabled_block(start, n)`` makes ``n`` calls below the level gate;
+* ``drain()`` lets the consumer catch up (not timed);
+* ``close()`` leaves the logger: everything is on disk when it returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import logging.handlers
+import math
+import os
+import queue
+import time
+from typing import Any, ClassVar
+
+import orjson
+import trio
+
+import logactors
+from logactors import FileSink, QueueConfig, SupervisorConfig
+
+perf_counter_ns = time.perf_counter_ns
+
+_NEWLINE = orjson.OPT_APPEND_NEWLINE
+
+
+class IsoCache:
+    """``2026-11-23T02:30:34.1234567Z`` from epoch nanoseconds, strftime once per second."""
+
+    __slots__ = ("_prefix", "_second")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def __call__(self, timestamp_ns: int) -> str:
+        second, fraction = divmod(timestamp_ns, 1_000_000_000)
+        if second != self._second:
+            self._second = second
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._prefix}.{fraction // 100:07d}Z"
+
+
+class Case:
+    """A library under test (see the module docstring)."""
+
+    key: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    threads: ClassVar[bool] = True  # may be called from a worker thread
+    gated: ClassVar[bool] = True  # has a level gate (disabled calls)
+
+    def __init__(self) -> None:
+        self.path = ""
+
+    async def open(self, path: str, *, e2e: bool) -> None:
+        """Build the logger writing to ``path`` (``e2e``: a configuration that never drops)."""
+        raise NotImplementedError
+
+    def block(self, start: int, n: int) -> int:
+        """``n`` enabled calls; returns the nanoseconds spent in them."""
+        raise NotImplementedError
+
+    def disabled_block(self, start: int, n: int) -> int:
+        """``n`` calls below the level gate; returns the nanoseconds spent in them."""
+        raise NotImplementedError
+
+    async def drain(self) -> None:
+        """Let the consumer catch up (not timed)."""
+        await trio.lowlevel.checkpoint()
+
+    async def close(self) -> None:
+        """Leave the logger; every accepted event is on disk afterwards."""
+        raise NotImplementedError
+
+    def problems(self) -> list[str]:
+        """After ``close``: what went wrong (drops, losses), empty when nothing did."""
+        return []
+
+
+# ---------------------------------------------------------------------------------------------
+# logactors
+
+
+class LogactorsCase(Case):
+    """logactors with a CLEF ``FileSink``."""
+
+    key = "logactors"
+    label = "logactors (FileSink clef)"
+
+    def __init__(self, *, sinks: int = 1, matching: int | None = None, null: bool = False) -> None:
+        super().__init__()
+        self.sinks = sinks
+        self.matching = sinks if matching is None else matching
+        self.null = null
+        self.log: logactors.Logger | None = None
+        self.report: logactors.ShutdownReport | None = None
+        self._stack: contextlib.AsyncExitStack | None = None
+
+    def config(self, path: str, *, e2e: bool) -> SupervisorConfig:
+        """The configuration: one file sink (or ``sinks`` null sinks, ``matching`` of them
+        taking info); ``e2e`` uses ``overflow="block"`` so nothing is dropped."""
+        queue_config = (
+            QueueConfig(max_events=1_000_000, overflow="block") if e2e else QueueConfig()
+        )
+        sinks: list[logactors.SinkConfig] = []
+        for i in range(self.sinks):
+            level = "trace" if i < self.matching else "error"
+            if self.null:
+                sinks.append(logactors.NullSink(name=f"null{i}", min_level=level,
+                                                queue=queue_config))
+            else:
+                sink_path = path if i == 0 else f"{path}.{i}"
+                sinks.append(FileSink(name=f"file{i}", path=sink_path, format="clef",
+                                      min_level=level, queue=queue_config))
+        return SupervisorConfig(min_level="info", sinks=sinks)
+
+    async def open(self, path: str, *, e2e: bool) -> None:
+        self.path = path
+        self._stack = contextlib.AsyncExitStack()
+        self.log = await self._stack.enter_async_context(
+            logactors.open_logger(self.config(path, e2e=e2e))
+        )
+
+    def block(self, start: int, n: int) -> int:
+        log = self.log
+        assert log is not None
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            log.info("Processing request {id} for {user}", id=i, user="bob")
+        return perf_counter_ns() - t0
+
+    def disabled_block(self, start: int, n: int) -> int:
+        log = self.log
+        assert log is not None
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            log.debug("Processing request {id} for {user}", id=i, user="bob")
+        return perf_counter_ns() - t0
+
+    async def drain(self) -> None:
+        assert self.log is not None
+        await self.log.flush()
+
+    async def close(self) -> None:
+        assert self._stack is not None
+        assert self.log is not None
+        await self._stack.aclose()
+        self.report = self.log.report
+        self.log = None
+
+    def problems(self) -> list[str]:
+        report = self.report
+        if report is None:
+            return ["no shutdown report"]
+        found = []
+        for name, m in report.sinks.items():
+            if m.dropped or m.lost or m.failed:
+                found.append(f"{name}: dropped={m.dropped} lost={m.lost} failed={m.failed}")
+        return found
+
+
+# ---------------------------------------------------------------------------------------------
+# the bare trio pipeline
+
+
+class BareCase(Case):
+    """tuple → memory channel ``send_nowait`` → consumer drains with ``receive_nowait`` →
+    orjson into one buffer → one ``os.write`` per batch in a worker thread."""
+
+    key = "bare-trio"
+    label = "bare trio pipeline"
+    threads = False  # a memory channel must not be touched from another thread
+    gated = False
+
+    def __init__(self, batch: int = 512) -> None:
+        super().__init__()
+        self.batch = batch
+        self.busy = False
+        self._idle = trio.Event()
+        self.fd = -1
+        self.info: Any = None
+        self._send: trio.MemorySendChannel[tuple[int, int, str, dict[str, Any]]] | None = None
+        self._recv: trio.MemoryReceiveChannel[tuple[int, int, str, dict[str, Any]]] | None = None
+        self._stack: contextlib.AsyncExitStack | None = None
+
+    async def open(self, path: str, *, e2e: bool) -> None:
+        self.path = path
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o644)
+        send, recv = trio.open_memory_channel[tuple[int, int, str, dict[str, Any]]](math.inf)
+        self._send, self._recv = send, recv
+        send_nowait = send.send_nowait
+        now = time.time_ns
+
+        def info(template: str, /, **props: Any) -> None:
+            send_nowait((now(), 20, template, props))
+
+        self.info = info
+        self._stack = contextlib.AsyncExitStack()
+        nursery = await self._stack.enter_async_context(trio.open_nursery())
+        nursery.start_soon(self._consume, recv)
+
+    async def _consume(
+        self, recv: trio.MemoryReceiveChannel[tuple[int, int, str, dict[str, Any]]]
+    ) -> None:
+        iso = IsoCache()
+        dumps = orjson.dumps
+        limit = self.batch
+        fd = self.fd
+        while True:
+            try:
+                event = await recv.receive()
+            except trio.EndOfChannel:
+                return
+            self.busy = True
+            buffer = bytearray()
+            n = 0
+            while True:
+                timestamp, level, template, props = event
+                out = {"@t": iso(timestamp), "@mt": template}
+                if level != 20:
+                    out["@l"] = "Warning"
+                out.update(props)
+                buffer += dumps(out, option=_NEWLINE)
+                n += 1
+                if n >= limit:
+                    break
+                try:
+                    event = recv.receive_nowait()
+                except (trio.WouldBlock, trio.EndOfChannel):
+                    break
+            await trio.to_thread.run_sync(_write_all, fd, bytes(buffer))
+            self.busy = False
+            self._idle.set()
+
+    def block(self, start: int, n: int) -> int:
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            self.info("Processing request {id} for {user}", id=i, user="bob")
+        return perf_counter_ns() - t0
+
+    async def drain(self) -> None:
+        assert self._recv is not None
+        await trio.lowlevel.checkpoint()
+        while self.busy or self._recv.statistics().current_buffer_used:
+            self._idle = trio.Event()
+            await self._idle.wait()
+
+    async def close(self) -> None:
+        assert self._send is not None
+        assert self._stack is not None
+        self._send.close()
+        await self._stack.aclose()
+        os.close(self.fd)
+        self.fd = -1
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+# ---------------------------------------------------------------------------------------------
+# stdlib logging
+
+
+class _StdlibJson(logging.Formatter):
+    """A JSON-lines formatter (orjson, cached ISO prefix: the fastest fair stdlib setup)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._iso = IsoCache()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return orjson.dumps({
+            "@t": self._iso(int(record.created * 1e9)),
+            "@l": record.levelname,
+            "@m": record.getMessage(),
+            "logger": record.name,
+        }).decode()
+
+
+class StdlibQueueCase(Case):
+    """stdlib ``logging``: ``QueueHandler`` → ``SimpleQueue`` → ``QueueListener`` thread →
+    ``FileHandler`` with a JSON formatter."""
+
+    key = "stdlib-queue"
+    label = "stdlib QueueHandler+Listener"
+    _serial: ClassVar[int] = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logger: logging.Logger | None = None
+        self._queue: queue.SimpleQueue[Any] | None = None
+        self._listener: logging.handlers.QueueListener | None = None
+        self._file: logging.FileHandler | None = None
+        self._qhandler: logging.handlers.QueueHandler | None = None
+
+    async def open(self, path: str, *, e2e: bool) -> None:
+        self.path = path
+        StdlibQueueCase._serial += 1
+        self._queue = queue.SimpleQueue()
+        self._file = logging.FileHandler(path, mode="w", encoding="utf-8")
+        self._file.setFormatter(_StdlibJson())
+        self._listener = logging.handlers.QueueListener(self._queue, self._file)
+        self._qhandler = logging.handlers.QueueHandler(self._queue)
+        logger = logging.getLogger(f"bench.stdlib.{self._serial}")
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+        logger.addHandler(self._qhandler)
+        self.logger = logger
+        self._listener.start()
+
+    def block(self, start: int, n: int) -> int:
+        logger = self.logger
+        assert logger is not None
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            logger.info("Processing request %s for %s", i, "bob")
+        return perf_counter_ns() - t0
+
+    def disabled_block(self, start: int, n: int) -> int:
+        logger = self.logger
+        assert logger is not None
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            logger.debug("Processing request %s for %s", i, "bob")
+        return perf_counter_ns() - t0
+
+    async def drain(self) -> None:
+        assert self._queue is not None
+        while not self._queue.empty():  # noqa: ASYNC110 - fed and drained by other threads
+            await trio.sleep(0.0002)
+        await trio.sleep(0.0005)
+
+    async def close(self) -> None:
+        assert self._listener is not None
+        assert self._file is not None
+        assert self.logger is not None
+        self._listener.stop()
+        self._file.close()
+        if self._qhandler is not None:
+            self.logger.removeHandler(self._qhandler)
+        await trio.lowlevel.checkpoint()
+
+
+# ---------------------------------------------------------------------------------------------
+# structlog
+
+
+class StructlogCase(Case):
+    """structlog's fast path: filtering bound logger, orjson ``JSONRenderer``,
+    ``BytesLogger`` writing the file synchronously."""
+
+    key = "structlog"
+    label = "structlog orjson sync file"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: Any = None
+        self._file: Any = None
+
+    async def open(self, path: str, *, e2e: bool) -> None:
+        import structlog
+
+        self.path = path
+        self._file = open(path, "wb")  # noqa: ASYNC230, SIM115 - setup, not timed
+        self.log = structlog.wrap_logger(
+            structlog.BytesLogger(self._file),
+            processors=[
+                structlog.processors.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                structlog.processors.JSONRenderer(serializer=orjson.dumps),
+            ],
+            wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+            cache_logger_on_first_use=True,
+        ).bind()
+
+    def block(self, start: int, n: int) -> int:
+        log = self.log
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            log.info("Processing request {id} for {user}", id=i, user="bob")
+        return perf_counter_ns() - t0
+
+    def disabled_block(self, start: int, n: int) -> int:
+        log = self.log
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            log.debug("Processing request {id} for {user}", id=i, user="bob")
+        return perf_counter_ns() - t0
+
+    async def close(self) -> None:
+        self._file.close()
+        await trio.lowlevel.checkpoint()
+
+
+# ---------------------------------------------------------------------------------------------
+# loguru
+
+
+class LoguruCase(Case):
+    """loguru ``enqueue=True``, ``serialize=True`` to a file."""
+
+    key = "loguru"
+    label = "loguru enqueue=True serialize"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._handler = -1
+        self.logger: Any = None
+
+    async def open(self, path: str, *, e2e: bool) -> None:
+        from loguru import logger
+
+        self.path = path
+        logger.remove()
+        self._handler = logger.add(path, serialize=True, enqueue=True, level="INFO",
+                                   mode="w", catch=False)
+        self.logger = logger
+
+    def block(self, start: int, n: int) -> int:
+        logger = self.logger
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            logger.info("Processing request {id} for {user}", id=i, user="bob")
+        return perf_counter_ns() - t0
+
+    def disabled_block(self, start: int, n: int) -> int:
+        logger = self.logger
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            logger.debug("Processing request {id} for {user}", id=i, user="bob")
+        return perf_counter_ns() - t0
+
+    async def drain(self) -> None:
+        self.logger.complete()
+        await trio.lowlevel.checkpoint()
+
+    async def close(self) -> None:
+        self.logger.remove(self._handler)
+        await trio.lowlevel.checkpoint()
+
+
+# ---------------------------------------------------------------------------------------------
+# picologging
+
+
+def picologging_available() -> bool:
+    """Whether picologging imports here (it has no wheels for every Python)."""
+    try:
+        import picologging.handlers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _PicoBase(Case):
+    _serial: ClassVar[int] = 0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logger: Any = None
+        self._handlers: list[Any] = []
+
+    def _formatter(self) -> Any:
+        import picologging
+
+        iso = IsoCache()
+
+        class PicoJson(picologging.Formatter):  # type: ignore[misc]
+            def format(self, record: Any) -> str:
+                return orjson.dumps({
+                    "@t": iso(int(record.created * 1e9)),
+                    "@l": record.levelname,
+                    "@m": record.getMessage(),
+                    "logger": record.name,
+                }).decode()
+
+        return PicoJson()
+
+    def _logger(self, handler: Any) -> Any:
+        import picologging
+
+        _PicoBase._serial += 1
+        logger = picologging.getLogger(f"bench.pico.{self._serial}")
+        logger.propagate = False
+        logger.setLevel(picologging.INFO)
+        logger.addHandler(handler)
+        self._handlers.append(handler)
+        return logger
+
+    def block(self, start: int, n: int) -> int:
+        logger = self.logger
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            logger.info("Processing request %s for %s", i, "bob")
+        return perf_counter_ns() - t0
+
+    def disabled_block(self, start: int, n: int) -> int:
+        logger = self.logger
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            logger.debug("Processing request %s for %s", i, "bob")
+        return perf_counter_ns() - t0
+
+
+class PicoQueueCase(_PicoBase):
+    """picologging ``QueueHandler`` → ``QueueListener`` → ``FileHandler`` (JSON formatter)."""
+
+    key = "pico-queue"
+    label = "picologging QueueHandler"
+
+    async def open(self, path: str, *, e2e: bool) -> None:
+        import picologging
+        import picologging.handlers
+
+        self.path = path
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._file = picologging.FileHandler(path, mode="w", encoding="utf-8")
+        self._file.setFormatter(self._formatter())
+        self._listener = picologging.handlers.QueueListener(self._queue, self._file)
+        self.logger = self._logger(picologging.handlers.QueueHandler(self._queue))
+        self._listener.start()
+
+    async def drain(self) -> None:
+        while not self._queue.empty():  # noqa: ASYNC110 - fed and drained by other threads
+            await trio.sleep(0.0002)
+        await trio.sleep(0.0005)
+
+    async def close(self) -> None:
+        self._listener.stop()
+        self._file.close()
+        for handler in self._handlers:
+            self.logger.removeHandler(handler)
+        await trio.lowlevel.checkpoint()
+
+
+class PicoFileCase(_PicoBase):
+    """picologging ``FileHandler`` written synchronously (JSON formatter)."""
+
+    key = "pico-file"
+    label = "picologging sync FileHandler"
+
+    async def open(self, path: str, *, e2e: bool) -> None:
+        import picologging
+
+        self.path = path
+        self._file = picologging.FileHandler(path, mode="w", encoding="utf-8")
+        self._file.setFormatter(self._formatter())
+        self.logger = self._logger(self._file)
+
+    async def close(self) -> None:
+        self._file.close()
+        for handler in self._handlers:
+            self.logger.removeHandler(handler)
+        await trio.lowlevel.checkpoint()
+
+
+# ---------------------------------------------------------------------------------------------
+# reference: an empty function with the same call shape
+
+
+class EmptyCallCase(Case):
+    """Reference: ``log.debug(...)`` on a function that does nothing (no logger at all)."""
+
+    key = "empty-call"
+    label = "empty function, same call shape"
+    threads = False
+
+    class _Log:
+        @staticmethod
+        def debug(template: str, /, *args: object, **props: object) -> None:
+            """Nothing."""
+
+    async def open(self, path: str, *, e2e: bool) -> None:
+        self.log = self._Log()
+
+    def disabled_block(self, start: int, n: int) -> int:
+        log = self.log
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            log.debug("Processing request {id} for {user}", id=i, user="bob")
+        return perf_counter_ns() - t0
+
+    async def close(self) -> None:
+        await trio.lowlevel.checkpoint()
+
+
+def library_cases(*, picologging: bool | None = None) -> list[Case]:
+    """Every library case, logactors first (picologging only where it installs)."""
+    cases: list[Case] = [
+        LogactorsCase(),
+        BareCase(),
+        StdlibQueueCase(),
+        StructlogCase(),
+        LoguruCase(),
+    ]
+    if picologging is None:
+        picologging = picologging_available()
+    if picologging:
+        cases += [PicoQueueCase(), PicoFileCase()]
+    return cases
+

@@ -1,0 +1,260 @@
+"""The printed table, the ratios against the goals of issue 6, and the JSON file."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ._util import MIB
+
+Goal = dict[str, Any]
+
+
+def _med(section: dict[str, Any], key: str) -> float:
+    try:
+        return float(section["results"][key]["median"])
+    except (KeyError, TypeError):
+        return float("nan")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b and not math.isnan(a) and not math.isnan(b) else float("nan")
+
+
+def _goal(name: str, value: float, op: str, target: float, note: str = "") -> Goal:
+    if math.isnan(value):
+        verdict = "n/a"
+    else:
+        ok = {"<=": value <= target, "<": value < target, ">=": value >= target}[op]
+        verdict = "PASS" if ok else "FAIL"
+    return {"goal": name, "value": value, "op": op, "target": target, "verdict": verdict,
+            "note": note}
+
+
+def _linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
+    """Least squares ``y = a + b x``; returns (a, b, worst relative residual)."""
+    n = len(xs)
+    mx = sum(xs) / n
+    my = sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx if sxx else 0.0
+    a = my - b * mx
+    worst = max(abs(y - (a + b * x)) / y for x, y in zip(xs, ys, strict=True) if y)
+    return a, b, worst
+
+
+def goals(results: dict[str, Any]) -> list[Goal]:
+    """Every goal of issue 6 that the results allow checking."""
+    out: list[Goal] = []
+    caller = results.get("caller")
+    if caller:
+        la = _med(caller, "logactors")
+        out.append(_goal("caller: logactors/stdlib-queue", _ratio(la, _med(caller,
+                         "stdlib-queue")), "<=", 1 / 6))
+        out.append(_goal("caller: logactors/structlog", _ratio(la, _med(caller, "structlog")),
+                         "<=", 1 / 3))
+        out.append(_goal("caller: logactors/pico-queue", _ratio(la, _med(caller, "pico-queue")),
+                         "<", 1.0))
+    e2e = results.get("e2e")
+    if e2e:
+        la = _med(e2e, "logactors")
+        out.append(_goal("e2e: logactors/stdlib-queue", _ratio(la, _med(e2e, "stdlib-queue")),
+                         ">=", 6.0))
+        out.append(_goal("e2e: logactors/structlog", _ratio(la, _med(e2e, "structlog")),
+                         ">=", 2.0))
+        out.append(_goal("e2e: logactors/pico-file", _ratio(la, _med(e2e, "pico-file")),
+                         ">=", 2.0))
+        out.append(_goal("e2e: logactors/bare-trio", _ratio(la, _med(e2e, "bare-trio")),
+                         ">=", 0.75))
+    disabled = results.get("disabled")
+    if disabled:
+        out.append(_goal("disabled: logactors/stdlib", _ratio(_med(disabled, "logactors"),
+                         _med(disabled, "stdlib-queue")), "<=", 1.0))
+    thread = results.get("thread")
+    if thread:
+        out.append(_goal("thread: logactors/stdlib-queue", _ratio(_med(thread, "logactors"),
+                         _med(thread, "stdlib-queue")), "<=", 0.25))
+    memory = results.get("memory")
+    if memory:
+        cap = memory["max_bytes"]
+        out.append(_goal("memory: RSS growth / max_bytes", memory["rss_growth_bytes"] / cap,
+                         "<", 1.2, f"max_bytes={cap / MIB:.0f} MiB, "
+                         f"{memory['events']:,} events"))
+    metrics = results.get("metrics")
+    if metrics:
+        with_ = metrics["e2e_events_per_s"]["with"]["median"]
+        without = metrics["e2e_events_per_s"]["without"]["median"]
+        out.append(_goal("metrics: e2e cost of counters", 1 - with_ / without, "<", 0.05,
+                         "patched build without counter updates"))
+    shutdown = results.get("shutdown")
+    if shutdown:
+        out.append(_goal(f"shutdown: graceful drain of {shutdown['events']:,} (s)",
+                         shutdown["graceful"]["seconds"]["median"], "<", 0.5))
+        out.append(_goal(f"shutdown: immediate with {shutdown['events']:,} queued (s)",
+                         shutdown["immediate"]["seconds"]["median"], "<", 0.1))
+    sinks = results.get("sinks")
+    if sinks:
+        e2e_ns = sinks["e2e_ns_per_event"]
+        variants = sinks["variants"]
+        matching = [v for v in variants if v["sinks"] == v["matching"]]
+        if len(matching) >= 3:
+            xs = [float(v["matching"]) for v in matching]
+            ys = [e2e_ns[v["name"]]["median"] for v in matching]
+            _, _, worst = _linear_fit(xs, ys)
+            out.append(_goal("scaling: fan-out linear in matching sinks (worst residual)",
+                             worst, "<=", 0.10, "e2e ns/event vs a + b*k, NullSinks"))
+        single = next((v for v in variants if v["sinks"] == 1), None)
+        unmatched = next((v for v in variants if v["matching"] == 1 and v["sinks"] > 1), None)
+        if single and unmatched:
+            out.append(_goal(
+                f"scaling: {unmatched['sinks']} sinks 1 matching / 1 sink (e2e)",
+                _ratio(e2e_ns[unmatched["name"]]["median"], e2e_ns[single["name"]]["median"]),
+                "<=", 1.15, "non-matching sinks cost nothing per event"))
+    sizes = results.get("sizes")
+    if sizes:
+        per = {int(n): v["median"] for n, v in sizes["ns_per_event"].items() if int(n) >= 10**4}
+        if len(per) >= 2:
+            values = list(per.values())
+            out.append(_goal(f"scaling: ns/event max/min over 10^4..10^{len(str(max(per))) - 1}",
+                             max(values) / min(values), "<=", 1.25,
+                             "10^3 excluded: fixed start/stop cost dominates"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# printing
+
+
+def _fmt(value: float, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{value:,.{digits}f}"
+
+
+def _library_table(title: str, section: dict[str, Any], convert: Callable[[float], float],
+                   unit: str, *, digits: int = 2) -> list[str]:
+    lines = [f"\n{title}"]
+    la = _med(section, "logactors")
+    head = "logactors/this"
+    lines.append(f"  {'library':<36}{'median':>12}{'min':>12}{'max':>12}  {unit:<10}{head:>14}")
+    for key, res in section["results"].items():
+        label = section["labels"].get(key, key)
+        med = res["median"]
+        ratio = _ratio(la, med)
+        lines.append(
+            f"  {label:<36}{_fmt(convert(med), digits):>12}{_fmt(convert(res['min']), digits):>12}"
+            f"{_fmt(convert(res['max']), digits):>12}  {unit:<10}{_fmt(ratio, 3):>14}"
+        )
+    return lines
+
+
+def render(results: dict[str, Any]) -> str:
+    """The whole report as text."""
+    meta = results["meta"]
+    m = meta["machine"]
+    lines = [
+        "logactors benchmarks" + (" (QUICK smoke pass: figures not meaningful)"
+                                  if meta["quick"] else ""),
+        f"  machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; "
+        f"Python {m['python']}; {m['os']}",
+        "  versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v),
+        f"  rounds: {meta['rounds']} (medians), loop overhead {meta['loop_ns']:.1f} ns/iteration "
+        "subtracted from per-call figures",
+    ]
+    if "caller" in results:
+        lines += _library_table(
+            "1. CALLER-SIDE cost of an enabled call on the trio thread (blocks of "
+            f"{meta['block']} calls, consumer drains between blocks)",
+            results["caller"], lambda v: v / 1000, "µs/call")
+    if "e2e" in results:
+        lines += _library_table(
+            "2. END-TO-END: log N events (yield every "
+            f"{results['e2e']['yield_every']}), leave, all on disk",
+            results["e2e"], lambda v: v / 1000, "k ev/s", digits=1)
+    if "disabled" in results:
+        lines += _library_table("3. DISABLED call (debug below the gate)", results["disabled"],
+                                lambda v: v, "ns/call", digits=1)
+    if "thread" in results:
+        lines += _library_table(
+            "4. FROM A WORKER THREAD (trio.to_thread.run_sync), caller-side cost",
+            results["thread"], lambda v: v / 1000, "µs/call")
+    if "memory" in results:
+        mem = results["memory"]
+        lines += [
+            "\n5. MEMORY: stalled sink, QueueConfig(max_bytes="
+            f"{mem['max_bytes'] / MIB:.0f} MiB, overflow='drop_oldest', max_events=10^9), "
+            f"{mem['events']:,} events (child process)",
+            f"  RSS growth {mem['rss_growth_bytes'] / MIB:.1f} MiB (peak "
+            f"{(mem['peak_growth_bytes'] or 0) / MIB:.1f} MiB); queue depth "
+            f"{mem['queue_depth']:,}, dropped {mem['dropped']:,}",
+            f"  bytes per queued event: estimated {_fmt(mem['estimated_bytes_per_event'], 0)}"
+            f" (queue_bytes/queue_depth), measured {_fmt(mem['measured_bytes_per_event'], 0)}"
+            " (RSS growth/depth)",
+            f"  caller cost while evicting: {mem['caller_ns_per_event'] / 1000:.2f} µs/call; "
+            f"immediate shutdown {mem['immediate_shutdown_s'] * 1000:.1f} ms",
+        ]
+    if "metrics" in results:
+        met = results["metrics"]
+        e2e = met["e2e_events_per_s"]
+        caller = met["caller_ns"]
+        lines += [
+            "\n6. METRICS COST: " + met["method"],
+            f"  end to end: with counters {e2e['with']['median'] / 1000:.1f} k ev/s, without "
+            f"{e2e['without']['median'] / 1000:.1f} k ev/s → cost "
+            f"{(1 - e2e['with']['median'] / e2e['without']['median']) * 100:+.1f}%",
+            f"  caller: with {caller['with']['median']:.0f} ns, without "
+            f"{caller['without']['median']:.0f} ns → "
+            f"{caller['with']['median'] - caller['without']['median']:+.0f} ns/call",
+            f"  one counter update (obj.counters.x += 1) costs {met['counter_update_ns']:.1f} ns"
+            " (micro-benchmark)",
+            "  removed: " + "; ".join(
+                f"{k.rsplit('.', 2)[-2]}.{k.rsplit('.', 1)[-1]}: {len(v)}"
+                for k, v in met["removed"].items()),
+        ]
+    if "shutdown" in results:
+        sh = results["shutdown"]
+        g, i = sh["graceful"], sh["immediate"]
+        lines += [
+            f"\n7. SHUTDOWN with {sh['events']:,} events queued (FileSink clef)",
+            f"  graceful: {g['seconds']['median'] * 1000:.1f} ms (min "
+            f"{g['seconds']['min'] * 1000:.1f}, max {g['seconds']['max'] * 1000:.1f}); "
+            f"written {g['written']:,}, lost {g['lost']:,}",
+            f"  immediate: {i['seconds']['median'] * 1000:.1f} ms (min "
+            f"{i['seconds']['min'] * 1000:.1f}, max {i['seconds']['max'] * 1000:.1f}); "
+            f"written {i['written']:,}, lost {i['lost']:,} (no spool)",
+        ]
+    if "sinks" in results:
+        sk = results["sinks"]
+        lines.append(f"\n8a. SCALING by sinks ({sk['sink']}): ns per event")
+        lines.append(f"  {'variant':<28}{'e2e':>12}{'caller':>12}")
+        for v in sk["variants"]:
+            name = v["name"]
+            lines.append(f"  {name:<28}{_fmt(sk['e2e_ns_per_event'][name]['median'], 0):>12}"
+                         f"{_fmt(sk['caller_ns_per_event'][name]['median'], 0):>12}")
+    if "sizes" in results:
+        sz = results["sizes"]
+        lines.append(f"\n8b. SCALING by events ({sz['sink']}): end-to-end ns per event")
+        for n, res in sz["ns_per_event"].items():
+            rss = sz["rss_after_bytes"].get(n, 0) / MIB
+            lines.append(f"  N = {int(n):>12,}  {_fmt(res['median'], 0):>8} ns/event  "
+                         f"(rounds {len(res['rounds'])}, RSS after {rss:.0f} MiB)")
+    lines.append("\nGOALS (issue 6)" + (" — quick pass: not meaningful" if meta["quick"] else ""))
+    for g in results.get("goals", []):
+        op = {"<=": "≤", "<": "<", ">=": "≥"}[g["op"]]
+        note = f"  [{g['note']}]" if g["note"] else ""
+        lines.append(f"  {g['goal']} = {_fmt(g['value'], 3)} (goal {op} {g['target']:.3g})"
+                     f" {g['verdict']}{note}")
+    return "\n".join(lines)
+
+
+def save(results: dict[str, Any], directory: str, stamp: str) -> str:
+    """Write ``results`` to ``directory/<stamp>.json``; returns the path."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, f"{stamp}.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(results, handle, indent=2, sort_keys=False, default=str)
+        handle.write("\n")
+    return path

@@ -1,0 +1,501 @@
+"""The measurements. Each suite runs its cases in ``settings.rounds`` rounds (the order of the
+libraries rotates from round to round, so that drift hits all of them alike) and keeps every
+round's figure; the report takes medians.
+
+Caller-side figures are nanoseconds per call measured with ``time.perf_counter_ns`` around
+blocks of calls (``settings.block``), with the consumer allowed to catch up between blocks,
+untimed; the cost of the bare ``for`` loop is subtracted. End-to-end figures are events per
+second from the first call to the moment the logger has been left with everything on disk, with
+a producer that yields to trio (``await trio.lowlevel.checkpoint()``, what ``trio.sleep(0)``
+does) every ``settings.yield_every`` events; the file is then checked to hold exactly the
+events logged.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import trio
+
+import logactors
+from logactors import FileSink, QueueConfig, ShutdownConfig, SupervisorConfig
+
+from ._nometrics import counters_removed
+from ._util import MIB, collect, count_lines, remove, rss_bytes, summary
+from .cases import Case, EmptyCallCase, LogactorsCase, library_cases
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes of every measurement (see ``Settings.full`` and ``Settings.quick``)."""
+
+    quick: bool
+    rounds: int
+    directory: str
+    block: int = 1000
+    caller_n: int = 50_000
+    e2e_n: int = 200_000
+    yield_every: int = 100
+    disabled_n: int = 200_000
+    thread_n: int = 20_000
+    memory_events: int = 5_000_000
+    memory_max_bytes: int = 64 * MIB
+    shutdown_n: int = 100_000
+    metrics_n: int = 200_000
+    sinks: tuple[int, ...] = (1, 2, 4, 8)
+    sinks_n: int = 100_000
+    sizes: tuple[int, ...] = (10**3, 10**4, 10**5, 10**6)
+    huge: int | None = 10**7
+    #: the slow libraries log fewer events (their rates are still per event)
+    scale: dict[str, float] = field(
+        default_factory=lambda: {"loguru": 0.1, "stdlib-queue": 0.5, "pico-queue": 0.5}
+    )
+    picologging: bool | None = None
+
+    @classmethod
+    def full(cls, directory: str, rounds: int = 5, *, huge: bool = True) -> Settings:
+        """The figures for the report."""
+        return cls(quick=False, rounds=rounds, directory=directory,
+                   huge=10**7 if huge else None)
+
+    @classmethod
+    def quick_pass(cls, directory: str, rounds: int = 1) -> Settings:
+        """A smoke pass of a few seconds: small N, nothing asserted about time."""
+        return cls(
+            quick=True, rounds=rounds, directory=directory, block=500, caller_n=2_000,
+            e2e_n=5_000, disabled_n=5_000, thread_n=1_000, memory_events=60_000,
+            memory_max_bytes=4 * MIB, shutdown_n=5_000, metrics_n=5_000, sinks=(1, 2),
+            sinks_n=2_000, sizes=(10**3, 10**4), huge=None,
+        )
+
+    def n_for(self, case: Case, n: int) -> int:
+        """``n`` scaled for slow libraries, at least two blocks."""
+        return max(2 * self.block, int(n * self.scale.get(case.key, 1.0)) // 10 * 10)
+
+
+def _rotate(cases: Sequence[Case], r: int) -> list[Case]:
+    k = r % len(cases) if cases else 0
+    return [*cases[k:], *cases[:k]]
+
+
+def _path(settings: Settings, name: str) -> str:
+    return os.path.join(settings.directory, f"{name}.log")
+
+
+async def _leave(case: Case) -> None:
+    await case.close()
+    problems = case.problems()
+    if problems:
+        raise AssertionError(f"{case.key}: {'; '.join(problems)}")
+
+
+def _check_lines(case: Case, path: str, expected: int) -> None:
+    found = count_lines(path)
+    if found != expected:
+        raise AssertionError(f"{case.key}: {path} has {found} lines, expected {expected}")
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. caller-side cost of an enabled call (trio thread)
+
+
+async def caller_once(case: Case, path: str, n: int, block: int, loop_ns: float) -> float:
+    """Mean ns per enabled call (loop overhead subtracted); the consumer drains between
+    blocks, untimed."""
+    remove(path)
+    await case.open(path, e2e=False)
+    warm = min(block, 200)
+    case.block(-warm, warm)
+    await case.drain()
+    collect()
+    total = 0
+    done = 0
+    while done < n:
+        k = min(block, n - done)
+        total += case.block(done, k)
+        done += k
+        await case.drain()
+    await _leave(case)
+    _check_lines(case, path, n + warm)
+    remove(path)
+    return total / n - loop_ns
+
+
+async def caller_suite(settings: Settings, loop_ns: float, progress: Progress
+                       ) -> dict[str, Any]:
+    """Caller-side ns per enabled call for every library."""
+    cases = library_cases(picologging=settings.picologging)
+    runs: dict[str, list[float]] = {c.key: [] for c in cases}
+    for r in range(settings.rounds):
+        for case in _rotate(cases, r):
+            n = settings.n_for(case, settings.caller_n)
+            value = await caller_once(case, _path(settings, f"caller-{case.key}"), n,
+                                      settings.block, loop_ns)
+            runs[case.key].append(value)
+        progress(f"caller round {r + 1}/{settings.rounds}")
+    return {"unit": "ns/call", "labels": {c.key: c.label for c in cases},
+            "results": {k: summary(v) for k, v in runs.items()}}
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. end-to-end throughput
+
+
+async def e2e_once(case: Case, path: str, n: int, yield_every: int) -> float:
+    """Events per second: first call to everything on disk (file checked to hold ``n``)."""
+    remove(path)
+    await case.open(path, e2e=True)
+    collect()
+    t0 = time.perf_counter()
+    done = 0
+    while done < n:
+        k = min(yield_every, n - done)
+        case.block(done, k)
+        done += k
+        await trio.lowlevel.checkpoint()
+    await _leave(case)
+    elapsed = time.perf_counter() - t0
+    _check_lines(case, path, n)
+    remove(path)
+    return n / elapsed
+
+
+async def e2e_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
+    """End-to-end events/s for every library."""
+    cases = library_cases(picologging=settings.picologging)
+    runs: dict[str, list[float]] = {c.key: [] for c in cases}
+    for r in range(settings.rounds):
+        for case in _rotate(cases, r):
+            n = settings.n_for(case, settings.e2e_n)
+            runs[case.key].append(
+                await e2e_once(case, _path(settings, f"e2e-{case.key}"), n,
+                               settings.yield_every)
+            )
+        progress(f"end-to-end round {r + 1}/{settings.rounds}")
+    return {"unit": "events/s", "labels": {c.key: c.label for c in cases},
+            "yield_every": settings.yield_every,
+            "results": {k: summary(v) for k, v in runs.items()}}
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. disabled calls
+
+
+async def disabled_once(case: Case, path: str, n: int, block: int, loop_ns: float) -> float:
+    """Mean ns per call below the level gate (loop overhead subtracted)."""
+    remove(path)
+    await case.open(path, e2e=False)
+    case.disabled_block(0, block)
+    collect()
+    total = 0
+    done = 0
+    while done < n:
+        k = min(block * 10, n - done)
+        total += case.disabled_block(done, k)
+        done += k
+    await _leave(case)
+    remove(path)
+    return total / n - loop_ns
+
+
+async def disabled_suite(settings: Settings, loop_ns: float, progress: Progress
+                         ) -> dict[str, Any]:
+    """ns per disabled call for every library with a level gate, and an empty function."""
+    cases = [c for c in library_cases(picologging=settings.picologging) if c.gated]
+    cases.append(EmptyCallCase())
+    runs: dict[str, list[float]] = {c.key: [] for c in cases}
+    for r in range(settings.rounds):
+        for case in _rotate(cases, r):
+            n = settings.n_for(case, settings.disabled_n) if case.key != "loguru" else (
+                settings.disabled_n // 4)
+            runs[case.key].append(
+                await disabled_once(case, _path(settings, f"disabled-{case.key}"), n,
+                                    settings.block, loop_ns)
+            )
+        progress(f"disabled round {r + 1}/{settings.rounds}")
+    return {"unit": "ns/call", "labels": {c.key: c.label for c in cases},
+            "results": {k: summary(v) for k, v in runs.items()}}
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. calls from a worker thread
+
+
+async def thread_once(case: Case, path: str, n: int, block: int, loop_ns: float) -> float:
+    """Mean ns per enabled call made from a ``trio.to_thread.run_sync`` thread."""
+    remove(path)
+    await case.open(path, e2e=False)
+    warm = min(block, 200)
+
+    def worker() -> int:
+        case.block(-warm, warm)
+        trio.from_thread.run(case.drain)
+        total = 0
+        done = 0
+        while done < n:
+            k = min(block, n - done)
+            total += case.block(done, k)
+            done += k
+            trio.from_thread.run(case.drain)
+        return total
+
+    collect()
+    total = await trio.to_thread.run_sync(worker)
+    await _leave(case)
+    _check_lines(case, path, n + warm)
+    remove(path)
+    return total / n - loop_ns
+
+
+async def thread_suite(settings: Settings, loop_ns: float, progress: Progress
+                       ) -> dict[str, Any]:
+    """Caller-side ns per call from a worker thread."""
+    cases = [c for c in library_cases(picologging=settings.picologging) if c.threads]
+    runs: dict[str, list[float]] = {c.key: [] for c in cases}
+    for r in range(settings.rounds):
+        for case in _rotate(cases, r):
+            n = settings.n_for(case, settings.thread_n)
+            runs[case.key].append(
+                await thread_once(case, _path(settings, f"thread-{case.key}"), n,
+                                  settings.block, loop_ns)
+            )
+        progress(f"thread round {r + 1}/{settings.rounds}")
+    return {"unit": "ns/call", "labels": {c.key: c.label for c in cases},
+            "results": {k: summary(v) for k, v in runs.items()}}
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. memory with a stalled sink (child process: a clean RSS baseline)
+
+
+def memory_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
+    """Run :mod:`benchmarks.memory_child` and return what it measured."""
+    command = [
+        sys.executable, "-m", "benchmarks.memory_child",
+        "--events", str(settings.memory_events),
+        "--max-bytes", str(settings.memory_max_bytes),
+    ]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=root,
+                          env=env, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"memory child failed ({done.returncode}): {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    progress("memory done")
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. cost of the metrics counters (patched build)
+
+
+async def metrics_suite(settings: Settings, loop_ns: float, progress: Progress
+                        ) -> dict[str, Any]:
+    """Caller cost and end-to-end throughput with and without the counter updates."""
+    e2e: dict[str, list[float]] = {"with": [], "without": []}
+    caller: dict[str, list[float]] = {"with": [], "without": []}
+    removed: dict[str, list[str]] = {}
+    path = _path(settings, "metrics")
+    for r in range(settings.rounds):
+        order = ("with", "without") if r % 2 == 0 else ("without", "with")
+        for variant in order:
+            case = LogactorsCase()
+            if variant == "without":
+                with counters_removed() as removed:
+                    thr = await e2e_once(case, path, settings.metrics_n, settings.yield_every)
+                    ns = await caller_once(case, path, settings.caller_n, settings.block,
+                                           loop_ns)
+            else:
+                thr = await e2e_once(case, path, settings.metrics_n, settings.yield_every)
+                ns = await caller_once(case, path, settings.caller_n, settings.block, loop_ns)
+            e2e[variant].append(thr)
+            caller[variant].append(ns)
+        progress(f"metrics round {r + 1}/{settings.rounds}")
+    micro = _counter_micro_ns()
+    return {
+        "method": "patched build: the event-path functions recompiled without counter updates "
+                  "(benchmarks/_nometrics.py), interleaved with the normal build",
+        "removed": removed,
+        "e2e_events_per_s": {k: summary(v) for k, v in e2e.items()},
+        "caller_ns": {k: summary(v) for k, v in caller.items()},
+        "counter_update_ns": micro,
+    }
+
+
+def _counter_micro_ns(n: int = 1_000_000) -> float:
+    """Cost of one ``obj.counters.accepted += 1`` on a slotted counters object."""
+    from logactors._inbox import Counters
+
+    class Holder:
+        __slots__ = ("counters",)
+
+        def __init__(self) -> None:
+            self.counters = Counters()
+
+    holder = Holder()
+    best = []
+    for _ in range(5):
+        t0 = time.perf_counter_ns()
+        for _i in range(n):
+            holder.counters.accepted += 1
+        t1 = time.perf_counter_ns()
+        for _i in range(n):
+            pass
+        t2 = time.perf_counter_ns()
+        best.append(((t1 - t0) - (t2 - t1)) / n)
+    return sorted(best)[len(best) // 2]
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. shutdown
+
+
+async def shutdown_once(path: str, n: int, strategy: Literal["graceful", "immediate"]
+                        ) -> dict[str, Any]:
+    """Queue ``n`` events with no checkpoint, then time leaving the ``async with`` block."""
+    remove(path)
+    queue = QueueConfig(max_events=max(2 * n, 10_000), overflow="block")
+    config = SupervisorConfig(
+        min_level="info",
+        sinks=[FileSink(name="file", path=path, format="clef", queue=queue)],
+        shutdown=ShutdownConfig(strategy=strategy, timeout=60.0),
+    )
+    collect()
+    async with logactors.open_logger(config) as log:
+        for i in range(n):
+            log.info("Processing request {id} for {user}", id=i, user="bob")
+        depth = log.metrics().sinks["file"].queue_depth
+        t0 = time.perf_counter()
+    elapsed = time.perf_counter() - t0
+    report = log.report
+    assert report is not None
+    written = count_lines(path)
+    sink = report.sinks["file"]
+    if strategy == "graceful" and (written != n or sink.lost):
+        raise AssertionError(f"graceful shutdown wrote {written} of {n} (lost {sink.lost})")
+    if sink.written + sink.lost + sink.dropped != n:
+        raise AssertionError(f"shutdown ledger: {sink}")
+    remove(path)
+    return {"seconds": elapsed, "queued": depth, "written": sink.written, "lost": sink.lost,
+            "report_duration_s": report.duration_s}
+
+
+async def shutdown_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
+    """Drain time of ``shutdown_n`` queued events (graceful) and ``immediate`` time."""
+    out: dict[str, Any] = {"events": settings.shutdown_n}
+    strategies: tuple[Literal["graceful", "immediate"], ...] = ("graceful", "immediate")
+    for strategy in strategies:
+        runs = [await shutdown_once(_path(settings, f"shutdown-{strategy}"),
+                                    settings.shutdown_n, strategy)
+                for _ in range(settings.rounds)]
+        out[strategy] = {
+            "seconds": summary([r["seconds"] for r in runs]),
+            "queued": runs[-1]["queued"],
+            "written": runs[-1]["written"],
+            "lost": runs[-1]["lost"],
+        }
+    progress("shutdown done")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. scaling
+
+
+async def sinks_suite(settings: Settings, loop_ns: float, progress: Progress
+                      ) -> dict[str, Any]:
+    """Per-event cost with 1…8 matching null sinks, and with 8 sinks of which 1 matches."""
+    variants: list[tuple[str, int, int]] = [(f"{k} matching", k, k) for k in settings.sinks]
+    top = max(settings.sinks)
+    variants.append((f"{top} sinks, 1 matching", top, 1))
+    e2e: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+    caller: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+    for r in range(settings.rounds):
+        for name, sinks, matching in variants:
+            case = LogactorsCase(sinks=sinks, matching=matching, null=True)
+            path = _path(settings, "sinks")
+            case_e2e = await _null_e2e_ns(case, path, settings.sinks_n, settings.yield_every)
+            e2e[name].append(case_e2e)
+            caller[name].append(await _null_caller_ns(case, path, settings.sinks_n // 2,
+                                                      settings.block, loop_ns))
+        progress(f"sinks round {r + 1}/{settings.rounds}")
+    return {
+        "sink": "NullSink",
+        "variants": [{"name": n, "sinks": s, "matching": m} for n, s, m in variants],
+        "e2e_ns_per_event": {k: summary(v) for k, v in e2e.items()},
+        "caller_ns_per_event": {k: summary(v) for k, v in caller.items()},
+    }
+
+
+async def _null_e2e_ns(case: LogactorsCase, path: str, n: int, yield_every: int) -> float:
+    await case.open(path, e2e=True)
+    collect()
+    t0 = time.perf_counter_ns()
+    done = 0
+    while done < n:
+        k = min(yield_every, n - done)
+        case.block(done, k)
+        done += k
+        await trio.lowlevel.checkpoint()
+    await _leave(case)
+    elapsed = time.perf_counter_ns() - t0
+    assert case.report is not None
+    for name, m in case.report.sinks.items():
+        expected = n if int(name.removeprefix("null")) < case.matching else 0
+        if m.written != expected:
+            raise AssertionError(f"{name}: wrote {m.written}, expected {expected}")
+    return elapsed / n
+
+
+async def _null_caller_ns(case: LogactorsCase, path: str, n: int, block: int,
+                          loop_ns: float) -> float:
+    await case.open(path, e2e=False)
+    case.block(-block, block)
+    await case.drain()
+    collect()
+    total = 0
+    done = 0
+    while done < n:
+        k = min(block, n - done)
+        total += case.block(done, k)
+        done += k
+        await case.drain()
+    await _leave(case)
+    return total / n - loop_ns
+
+
+async def sizes_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
+    """End-to-end ns per event (file sink) from 10^3 to 10^6 (10^7 once, in full mode)."""
+    sizes = list(settings.sizes)
+    runs: dict[int, list[float]] = {n: [] for n in sizes}
+    rss: dict[int, int] = {}
+    path = _path(settings, "sizes")
+    for r in range(settings.rounds):
+        for n in sizes:
+            rate = await e2e_once(LogactorsCase(), path, n, settings.yield_every)
+            runs[n].append(1e9 / rate)
+            rss[n] = rss_bytes()
+        progress(f"sizes round {r + 1}/{settings.rounds}")
+    if settings.huge:
+        n = settings.huge
+        rate = await e2e_once(LogactorsCase(), path, n, settings.yield_every)
+        runs[n] = [1e9 / rate]
+        rss[n] = rss_bytes()
+        progress(f"sizes 10^{len(str(n)) - 1} done")
+    return {
+        "sink": "FileSink clef",
+        "ns_per_event": {str(n): summary(v) for n, v in runs.items()},
+        "rss_after_bytes": {str(n): v for n, v in rss.items()},
+    }
+

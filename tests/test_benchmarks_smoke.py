@@ -1,0 +1,42 @@
+"""Smoke test of the benchmark suite: ``python -m benchmarks --quick`` runs and saves its JSON.
+
+Nothing here looks at the figures (tests never assert wall-clock times); it only checks that
+every suite ran, that the events reached their files (the suites assert that themselves), and
+that the report and the JSON file were written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITES = ("caller", "e2e", "disabled", "thread", "memory", "metrics", "shutdown", "sinks",
+          "sizes")
+
+
+def test_quick_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
+    """The quick pass completes, prints the goals table and saves every suite to JSON."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--quiet", "--results", str(tmp_path)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "GOALS (issue 6)" in done.stdout
+    files = list(tmp_path.glob("*.json"))
+    assert len(files) == 1
+    results = json.loads(files[0].read_text(encoding="utf-8"))
+    assert results["meta"]["quick"] is True
+    assert results["meta"]["machine"]["python"]
+    for suite in SUITES:
+        assert suite in results, suite
+    assert "logactors" in results["caller"]["results"]
+    assert "bare-trio" in results["e2e"]["results"]
+    assert results["memory"]["queue_depth"] > 0
+    assert results["shutdown"]["graceful"]["lost"] == 0
+    assert {g["verdict"] for g in results["goals"]} <= {"PASS", "FAIL", "n/a"}
