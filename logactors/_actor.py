@@ -115,12 +115,12 @@ class SinkActor:
         self.strategy = "graceful"
         self.spool_timeout = 1.0
         self._opened = False
-        self._healthy = True
         self._crash_times: collections.deque[float] = collections.deque()
         self._retry: tuple[list[LogEvent], SinkActor | None] | None = None
         self._retried_after_restart = False
         self._in_flight: tuple[list[LogEvent], SinkActor | None] | None = None
         self._replaying = False
+        self._replay_after = -math.inf
         self._random = random.Random()
 
     # -- reporting -------------------------------------------------------------------------------
@@ -225,7 +225,10 @@ class SinkActor:
             self.inbox.release_due_flushes()
 
     def _timer(self) -> float:
-        """When the actor must wake on its own (the breaker's half-open time)."""
+        """When the actor must wake on its own: the breaker's half-open time, or when a
+        paced replay may be tried again."""
+        if self.spool is not None and self.spool.depth and self.breaker.state != "open":
+            return max(self._replay_after, trio.current_time())
         return self.breaker.reopen_at
 
     # -- delivery --------------------------------------------------------------------------------
@@ -237,7 +240,10 @@ class SinkActor:
         interrupts this, ``_after_crash`` or ``_abandon`` takes it over.
         """
         self._in_flight = (batch, origin)
-        if self.dead or not self.breaker.allows_write():
+        spool = self.spool
+        if origin is None and spool is not None and spool.depth and await self.spool_events(batch):
+            pass  # older events wait in the spool: keep the order, queue behind them
+        elif self.dead or not self.breaker.allows_write():
             await self._divert(batch, origin, permanent=False)
         else:
             notice = self.inbox.take_drop_notice() if origin is None else {}
@@ -286,7 +292,7 @@ class SinkActor:
             else:
                 self.latencies.append((time.perf_counter() - started) * 1000.0)
                 self.breaker.success()
-                self._healthy = True
+                self._replay_after = -math.inf
                 return Outcome.OK, written if isinstance(written, int) else 0
             self.log(
                 f"write of {len(batch)} events failed (attempt {attempt}/{retry.attempts}): "
@@ -297,8 +303,10 @@ class SinkActor:
                 break
             if attempt < retry.attempts:
                 await trio.sleep(self._backoff(attempt, failure))
-        self._healthy = False
         self.breaker.failure()
+        # Pace the next replay of the spool (the breaker paces it once it opens); meanwhile
+        # newer events queue behind in the spool.
+        self._replay_after = trio.current_time() + retry.max_backoff
         return (Outcome.PERMANENT if kind is Outcome.PERMANENT else Outcome.FAILED), 0
 
     def _backoff(self, attempt: int, failure: BaseException | None) -> float:
@@ -363,8 +371,8 @@ class SinkActor:
         spool = self.spool
         if spool is None or spool.depth == 0 or self.dead or self.inbox.closed:
             return False
-        if self.config.breaker is None:
-            return self._healthy
+        if trio.current_time() < self._replay_after:
+            return False
         return self.breaker.allows_write()
 
     async def _replay_one(self) -> None:

@@ -6,6 +6,7 @@ clock: virtual time only advances when every task is blocked.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -100,5 +101,22 @@ class GateSink(RecordingSink):
 
 def assert_balanced(metrics: SinkMetrics, name: str = "") -> None:
     """The conservation law and the spool ledger hold for one sink."""
-    assert metrics.balanced, f"{name}: inflow {metrics.inflow} != outflow {metrics.outflow}: {metrics}"
+    assert metrics.balanced, (
+        f"{name}: inflow {metrics.inflow} != outflow {metrics.outflow}: {metrics}"
+    )
     assert metrics.spool_balanced, f"{name}: spool ledger broken: {metrics}"
+
+
+async def recovered(condition: Any, *, step: float = 1.0, real_limit: float = 20.0) -> None:
+    """Let virtual time pass (autojump clock) until ``condition()`` holds.
+
+    For recovery that is driven by the clock (breaker reset, paced replay) and goes through
+    worker threads (the spool), which the autojump clock cannot see: virtual time may race
+    ahead while a thread runs, so tests wait for the outcome, not for a moment. The safety
+    limit is therefore in real seconds.
+    """
+    give_up = time.monotonic() + real_limit
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"condition not reached within {real_limit} real seconds")
+        await trio.sleep(step)

@@ -26,7 +26,7 @@ from logactors import (
 )
 from logactors.metrics import MetricsSnapshot
 
-from .helpers import GateSink, RecordingSink, ScriptedSink, assert_balanced
+from .helpers import GateSink, RecordingSink, ScriptedSink, assert_balanced, recovered
 
 NO_JITTER = RetryConfig(attempts=1, initial_backoff=0.1, max_backoff=5.0, jitter=0)
 ONE_BY_ONE = BatchConfig(max_events=1, max_delay=0)
@@ -248,31 +248,30 @@ async def test_failed_chain_without_spool_counts_failed_at_first_sink(
 async def test_spool_is_replayed_in_order_before_new_events(
     tmp_path: Path, autojump_clock: trio.testing.MockClock
 ) -> None:
-    """Spooled events come back first, in order, once the breaker lets a probe through."""
+    """After a failure, newer events queue behind the spooled ones; replay (paced, then the
+    half-open probe) delivers everything in order."""
     target = ScriptedSink(["fail"] * 3)
     spool = SpoolConfig(path=str(tmp_path / "s.spool"))
-    breaker = BreakerConfig(failure_threshold=3, reset_timeout=2.0)
+    breaker = BreakerConfig(failure_threshold=2, reset_timeout=2.0)
     async with logactors.open_logger(config(
         sink("s", target, spool=spool, breaker=breaker,
              batch=BatchConfig(max_events=2, max_delay=0)),
     )) as log:
-        for i in range(3):
+        for i in range(6):
             log.info("old {i}", i=i)
             await log.flush()
-        assert log.metrics().sinks["s"].circuit == "open"
-        for i in range(3, 6):
-            log.info("old {i}", i=i)  # spooled at once while open
-        await log.flush()
-        assert log.metrics().sinks["s"].spool_depth == 6
-        await trio.sleep(2.5)
-        log.info("new")
-        await trio.sleep(1)
+        m = log.metrics().sinks["s"]
+        assert (m.spool_depth, m.written) == (6, 0)
+        assert len(target.attempts) == 1  # later events queued behind without a write
+        log.info("new")  # still behind the spooled ones
+        await recovered(lambda: log.metrics().sinks["s"].spool_depth == 0)
         await log.flush()
         metrics = log.metrics()
     m = metrics.sinks["s"]
+    assert [e.properties.get("i") for e in target.events] == [0, 1, 2, 3, 4, 5, None]
     assert target.templates()[-1] == "new"
-    assert [e.properties.get("i") for e in target.events[:-1]] == [0, 1, 2, 3, 4, 5]
-    assert (m.spooled, m.replayed, m.spool_depth, m.written) == (6, 6, 0, 7)
+    assert [a for a, _ in target.attempts] == ["fail", "fail", "fail", "ok", "ok", "ok", "ok"]
+    assert (m.spooled, m.replayed, m.spool_depth, m.written) == (7, 7, 0, 7)
     assert m.circuit == "closed"
     balanced(metrics)
 
@@ -293,9 +292,7 @@ async def test_spool_survives_restart_of_the_logger(tmp_path: Path) -> None:
     async with logactors.open_logger(config(
         sink("s", healthy, spool=SpoolConfig(path=path)),
     )) as log2:
-        await log2.flush()
-        while log2.metrics().sinks["s"].spool_depth:
-            await trio.sleep(0.01)
+        await recovered(lambda: log2.metrics().sinks["s"].spool_depth == 0, step=0.01)
         log2.info("after")
         await log2.flush()
         metrics = log2.metrics().sinks["s"]
