@@ -115,13 +115,19 @@ def field_descriptions(cls: type) -> dict[str, tuple[str, type]]:
 
 
 def summary(cls: type) -> str:
-    """The docstring of ``cls`` without its ``Attributes:`` section."""
+    """The docstring of ``cls`` without its Google-style sections (``Attributes:`` …); text
+    that follows a section at the left margin is kept."""
     doc = inspect.cleandoc(cls.__dict__.get("__doc__") or "")
     kept: list[str] = []
+    in_section = False
     for line in doc.splitlines():
         if _SECTION.match(line) and not line.startswith(" "):
-            break
-        kept.append(line)
+            in_section = True
+            continue
+        if in_section and line.strip() and not line.startswith(" "):
+            in_section = False
+        if not in_section:
+            kept.append(line)
     return " ".join(part.strip() for part in kept if part.strip())
 
 
@@ -276,6 +282,10 @@ class ConfigClassDirective(SphinxDirective):
             LOGGER.warning("config-class: %s is not an attrs class", path,
                            location=self.get_location(), type=WARNING_TYPE, subtype="import")
             return []
+        for klass in cls.__mro__:  # re-read this page when the classes' source changes
+            source = inspect.getsourcefile(klass) if klass.__module__ != "builtins" else None
+            if source:
+                self.env.note_dependency(source)
         rendered: dict[str, str] = self.env.__dict__.setdefault("logactors_config_classes", {})
         rendered[f"{cls.__module__}.{cls.__qualname__}"] = self.env.docname
 
