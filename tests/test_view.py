@@ -1,0 +1,309 @@
+"""Tests for ``logactors view``: reading logactors' and Serilog's CLEF and JSON lines, filters,
+``--json``, malformed lines, colours and ``--follow`` across rotation."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+import logactors
+from logactors import FileSink, SupervisorConfig
+from logactors.cli import main
+from logactors.cli.view import Where, normalize
+
+ANSI = "\x1b["
+
+# A hand-written file in the shape Serilog's CompactJsonFormatter / RenderedCompactJsonFormatter
+# write: @@-escaped properties, @r renderings of .NET formats, @x, missing @l, @m only.
+SERILOG = [
+    {"@t": "2024-03-01T10:15:30.1234567Z", "@mt": "Hello, {User}! Elapsed {Elapsed:000.0} ms",
+     "@r": ["034.5"], "User": "nblumhardt", "Elapsed": 34.5, "SourceContext": "App.Program"},
+    {"@t": "2024-03-01T10:15:31.0000000Z", "@mt": "Disk {Pct} full on {Machine}",
+     "@l": "Warning", "Pct": 93.5, "Machine": "web-1", "@@type": "escaped", "Zone": "eu"},
+    {"@t": "2024-03-01T10:15:32.5000000Z", "@m": "Order 42 failed", "@i": "a1b2c3d4",
+     "@l": "Error", "@x": "System.InvalidOperationException: boom\n   at Shop.Pay()",
+     "RequestId": "r-1", "Attempt": 2, "Retry": True},
+    {"@t": "2024-03-01T10:15:33.0000000Z", "@mt": "Position {@Pos} reached",
+     "@l": "Debug", "Pos": {"Lat": 25, "Long": 134}, "@tr": "4bf92f3577b34da6", "Ok": False},
+]
+
+
+def run_view(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    """Run ``logactors view`` in-process; returns (status, stdout, stderr)."""
+    status = main(["view", "--color", "never", *map(str, args)])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def write_serilog(path: Path, *, extra_lines: tuple[str, ...] = ()) -> Path:
+    lines = [json.dumps(obj) for obj in SERILOG]
+    path.write_text("\n".join([*lines, *extra_lines]) + "\n", encoding="utf-8")
+    return path
+
+
+async def write_with_logactors(path: Path, fmt: str) -> Path:
+    """Log a few representative events through a FileSink with ``fmt``."""
+    config = SupervisorConfig(min_level="debug", properties={"app": "shop"},
+                              sinks=[FileSink(name="f", path=str(path), format=fmt)])
+    async with logactors.open_logger(config) as log:
+        log.info("Charged {user} {amount:.2f} EUR", user="bob", amount=3.14159, order=7)
+        log.debug("Cache {state}", state="warm")
+        worker = log.bind(worker=3)
+        with log.context(request_id="r-9"):
+            worker.warning("Slow: {ms} ms", ms=250, note="line1\nline2")
+        try:
+            raise ZeroDivisionError("division by zero")
+        except ZeroDivisionError:
+            worker.exception("Payment {n} failed", n=2)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["clef", "json", "clef-rendered"])
+async def test_renders_files_logactors_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """Every logactors JSON format renders as one aligned line per event, with levels, the
+    message, extra properties and the exception indented below."""
+    path = await write_with_logactors(tmp_path / f"app.{fmt}", fmt)
+    status, out, err = run_view(capsys, path)
+    assert status == 0
+    assert err == ""
+    lines = out.splitlines()
+    events = [line for line in lines if not line.startswith("    ")]
+    assert len(events) == 4
+    assert [line[24:27] for line in events] == ["INF", "DBG", "WRN", "ERR"]
+    assert all(line[4] == "-" and line[13] == ":" and line[23] == " " for line in events)
+    assert "Charged bob 3.14 EUR" in events[0]
+    assert "order=7" in events[0]
+    assert "app=shop" in events[0]
+    assert "Slow: 250 ms" in events[2]
+    assert "request_id=r-9" in events[2] and "worker=3" in events[2]
+    # A newline inside a value cannot forge a line.
+    assert '"line1\\nline2"' in events[2]
+    assert "Payment 2 failed" in events[3]
+    block = lines[lines.index(events[3]) + 1:]
+    assert block[0] == "    Traceback (most recent call last):"
+    assert block[-1] == "    ZeroDivisionError: division by zero"
+    if fmt != "clef-rendered":  # with a template, properties shown in the message are not repeated
+        assert "user=" not in events[0]
+
+
+def test_serilog_clef(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Serilog's CLEF: @r renderings, @@ escapes undone, missing @l is Information, @m only,
+    @x indented, {@x} as JSON, @tr as trace_id."""
+    status, out, _ = run_view(capsys, "--utc", write_serilog(tmp_path / "serilog.clef"))
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0] == ("2024-03-01 10:15:30.123 INF Hello, nblumhardt! Elapsed 034.5 ms  "
+                        "SourceContext=App.Program")
+    assert lines[1] == ("2024-03-01 10:15:31.000 WRN Disk 93.5 full on web-1  "
+                        "@type=escaped Zone=eu")
+    assert lines[2] == ("2024-03-01 10:15:32.500 ERR Order 42 failed  "
+                        "RequestId=r-1 Attempt=2 Retry=true")
+    assert lines[3:5] == ["    System.InvalidOperationException: boom", "       at Shop.Pay()"]
+    assert lines[5] == ('2024-03-01 10:15:33.000 DBG Position {"Lat":25,"Long":134} reached  '
+                        "Ok=false trace_id=4bf92f3577b34da6")
+    assert len(lines) == 6
+
+
+def test_level_filter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--level shows events at or above the level (missing @l counts as Information)."""
+    path = write_serilog(tmp_path / "s.clef")
+    _, out, _ = run_view(capsys, "--level", "warning", path)
+    assert [line[24:27] for line in out.splitlines() if not line.startswith(" ")] == [
+        "WRN", "ERR"]
+    _, out, _ = run_view(capsys, "--level", "information", path)
+    assert len([line for line in out.splitlines() if not line.startswith(" ")]) == 3
+
+
+@pytest.mark.parametrize(
+    ("wheres", "expected"),
+    [
+        (["Machine=web-1"], ["WRN"]),
+        (["Attempt=2"], ["ERR"]),           # a number matches its JSON text
+        (['Attempt="2"'], []),              # ...but the JSON string "2" is not the number 2
+        (["Retry=true"], ["ERR"]),          # booleans as JSON
+        (["Ok=0"], []),                     # 0 is not false
+        (["Pct=93.5", "Zone=eu"], ["WRN"]), # several conditions: all must hold
+        (["Pct=93.5", "Zone=us"], []),
+        (["@type=escaped"], ["WRN"]),       # the @@-escaped name, unescaped
+        (["Pos.Lat=25"], ["DBG"]),          # dotted names reach into objects
+        (["trace_id=4bf92f3577b34da6"], ["DBG"]),
+        (["Missing=x"], []),
+    ],
+)
+def test_where(tmp_path: Path, capsys: pytest.CaptureFixture[str], wheres: list[str],
+               expected: list[str]) -> None:
+    """--where filters by property equality, as text and as JSON."""
+    path = write_serilog(tmp_path / "s.clef")
+    args = [arg for w in wheres for arg in ("--where", w)]
+    _, out, _ = run_view(capsys, *args, path)
+    assert [line[24:27] for line in out.splitlines() if not line.startswith(" ")] == expected
+
+
+def test_where_string_property_equal_to_number_text() -> None:
+    """A string property matches the same text: worker=3 matches "3" and 3."""
+    assert Where("worker=3").matches(normalize({"@t": "2024-01-01T00:00:00Z", "worker": "3"}))
+    assert Where("worker=3").matches(normalize({"@t": "2024-01-01T00:00:00Z", "worker": 3}))
+    assert not Where("worker=3").matches(normalize({"@t": "2024-01-01T00:00:00Z", "worker": 4}))
+    with pytest.raises(ValueError, match="key=value"):
+        Where("worker")
+
+
+def test_json_output_is_the_matching_lines(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """--json prints matching events as JSON lines, as they were read (still valid CLEF)."""
+    path = write_serilog(tmp_path / "s.clef")
+    _, out, _ = run_view(capsys, "--json", "--level", "warning", path)
+    records = [json.loads(line) for line in out.splitlines()]
+    assert records == [SERILOG[1], SERILOG[2]]
+    assert ANSI not in out
+
+
+def test_malformed_lines_are_reported_not_fatal(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Lines that are not JSON objects go to stderr with file:line; the rest is shown."""
+    path = tmp_path / "mixed.clef"
+    good = json.dumps(SERILOG[0])
+    path.write_text(f"{good}\nnot json at all\n\n[1, 2]\n{{\"@t\": \n{good}", encoding="utf-8")
+    status, out, err = run_view(capsys, path)
+    assert status == 0
+    assert len(out.splitlines()) == 2  # the last line has no newline and still counts
+    reports = err.splitlines()
+    assert len(reports) == 3
+    assert f"{path}:2: malformed line (not JSON" in reports[0]
+    assert f"{path}:4: malformed line (a JSON list, not an object)" in reports[1]
+    assert f"{path}:5: malformed line" in reports[2]
+
+
+def test_missing_file_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file that cannot be opened is reported and makes the exit status 1; others are shown."""
+    path = write_serilog(tmp_path / "s.clef")
+    status, out, err = run_view(capsys, tmp_path / "nope.clef", path)
+    assert status == 1
+    assert "cannot open" in err and "nope.clef" in err
+    # Two files: each line starts with the (padded) file name.
+    assert out.splitlines()[0].startswith("s.clef    2024-03-01")
+
+
+def test_generic_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON lines from other tools: common key names for time, level and message."""
+    path = tmp_path / "other.jsonl"
+    path.write_text(
+        '{"timestamp": "2024-05-01T08:00:00Z", "level": "warn", "event": "cache miss", "key": 1}\n'
+        '{"time": 1714550400.5, "severity": "ERROR", "msg": "down", "exception": "Trace\\nX"}\n'
+        '{"ts": 1714550400123, "level": "notice", "message": "odd level"}\n',
+        encoding="utf-8")
+    status, out, _ = run_view(capsys, "--utc", path)
+    assert status == 0
+    assert out.splitlines() == [
+        "2024-05-01 08:00:00.000 WRN cache miss  key=1",
+        "2024-05-01 08:00:00.500 ERR down",
+        "    Trace",
+        "    X",
+        "2024-05-01 08:00:00.123 NOT odd level",
+    ]
+
+
+def test_colors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--color always colours levels and values; never and auto (not a terminal) do not."""
+    path = write_serilog(tmp_path / "s.clef")
+    main(["view", "--color", "always", str(path)])
+    coloured = capsys.readouterr().out
+    assert "\x1b[33;1mWRN\x1b[0m" in coloured
+    assert "\x1b[36mnblumhardt\x1b[0m" in coloured
+    main(["view", str(path)])  # auto: capsys is not a terminal
+    assert ANSI not in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------
+# --follow, in a subprocess (bounded by --max-events and --idle-exit, never by sleeps).
+
+
+def clef_line(n: str, pad: int = 0) -> str:
+    obj = {"@t": "2024-03-01T10:00:00Z", "@mt": "event {n}", "n": n}
+    if pad:
+        obj["pad"] = "x" * pad
+    return json.dumps(obj) + "\n"
+
+
+class LineReader:
+    """Reads a pipe in a thread so the test can wait for each line with a timeout."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.put(line)
+
+    def take(self, count: int, timeout: float = 15.0) -> list[str]:
+        return [self.lines.get(timeout=timeout).rstrip("\n") for _ in range(count)]
+
+
+def test_follow_across_rotation_and_truncation(tmp_path: Path) -> None:
+    """--follow prints new lines, drains a file renamed away (lines the writer still appended
+    to it), reopens the new file at the path, and starts over when a file is truncated."""
+    path = tmp_path / "app.clef"
+    path.write_text("".join(clef_line(f"a{i}") for i in range(1, 4)), encoding="utf-8")
+    command = [sys.executable, "-m", "logactors", "view", "--follow", "--color", "never",
+               "--poll-interval", "0.02", "--idle-exit", "20", "--max-events", "8", str(path)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as proc:
+        follow_with(proc, path, tmp_path)
+
+
+def follow_with(proc: subprocess.Popen[str], path: Path, tmp_path: Path) -> None:
+    try:
+        assert proc.stdout is not None
+        reader = LineReader(proc.stdout)
+        assert [line[28:] for line in reader.take(3)] == ["event a1", "event a2", "event a3"]
+
+        # A writer that still holds the old file open appends after it was renamed away.
+        with open(path, "a", encoding="utf-8") as old_writer:
+            os.rename(path, tmp_path / "app.1.clef")
+            old_writer.write(clef_line("a4"))
+        with open(path, "w", encoding="utf-8") as new_writer:
+            # Larger than the old file: only the inode tells that it is another file.
+            new_writer.write(clef_line("b1", pad=300) + clef_line("b2"))
+        # A line written in two parts is shown once it is complete.
+        assert [line[28:36] for line in reader.take(3)] == ["event a4", "event b1", "event b2"]
+
+        with open(path, "a", encoding="utf-8") as writer:  # a partial line, then its end
+            half = clef_line("b3")
+            writer.write(half[:20])
+            writer.flush()
+            writer.write(half[20:])
+        assert [line[28:] for line in reader.take(1)] == ["event b3"]
+
+        # Truncated in place (copytruncate) and rewritten with less than before.
+        with open(path, "w", encoding="utf-8") as writer:
+            writer.write(clef_line("c1"))
+        assert [line[28:] for line in reader.take(1)] == ["event c1"]
+        assert proc.wait(timeout=15) == 0  # --max-events 8 reached
+        assert proc.stderr is not None and proc.stderr.read() == ""
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_follow_idle_exit(tmp_path: Path) -> None:
+    """--idle-exit ends a follow that sees no new line; the unterminated tail is shown."""
+    path = tmp_path / "app.clef"
+    path.write_text(clef_line("x1") + clef_line("x2").rstrip("\n"), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "logactors", "view", "--follow", "--color", "never",
+         "--poll-interval", "0.02", "--idle-exit", "0.2", str(path)],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 0
+    assert [line[28:] for line in result.stdout.splitlines()] == ["event x1", "event x2"]
