@@ -1,25 +1,37 @@
 """Loading configuration from mappings, TOML and JSON files, through cattrs.
 
-cattrs structures the mapping into the attrs classes with detailed validation; every error it
-collects (wrong types, missing fields, unknown keys, our own validation problems) is turned into
-one line ``<field path>: <problem>`` and all of them are raised together as one ConfigError.
+A cattrs converter structures the mapping into the attrs classes of :mod:`logactors.config`.
+Its hook for those classes walks the attrs fields itself so that it can report *every* problem
+at once: unknown keys (with a "did you mean" hint) at every level, missing required fields,
+sink types, and each class's own validation, even when a nested table next to it is invalid
+(the nested field then falls back to its default while the rest is checked; an invalid sink is
+stood in for by a placeholder with its name, so fallback references are still checked). Leaf
+values are left to the classes' lenient converters and validators, which know the messages
+(``must be > 0 (got -1)``). All problems are raised together as one
+:class:`~logactors.ConfigError`, each as ``<field path>: <problem>``.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
 import os
 import tomllib
+import types
+import typing
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Union
 
 import attrs
 import cattrs
 import orjson
-from cattrs.errors import AttributeValidationNote, ForbiddenExtraKeysError, IterableValidationNote
 
+from ._levels import OFF, Level, level_name
 from .config import (
     SINK_TYPES,
     CustomSink,
+    FilterConfig,
+    NullSink,
     SinkConfig,
     SupervisorConfig,
 )
@@ -29,46 +41,248 @@ __all__ = ["load_config", "unstructure_config"]
 
 _COMMON_SINK_FIELDS = frozenset(a.name for a in attrs.fields(SinkConfig))
 
+Problem = tuple[str, str]  # (field path relative to the object being structured, message)
 
-def _make_converter() -> cattrs.Converter:
-    converter = cattrs.Converter(
-        forbid_extra_keys=True, detailed_validation=True, prefer_attrib_converters=True
+
+class _Invalid(Exception):
+    """Problems found while structuring one value (paths relative to it)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+def _join(path: str, name: str) -> str:
+    if not path:
+        return name
+    if not name:
+        return path
+    return f"{path}{name}" if name.startswith("[") else f"{path}.{name}"
+
+
+def _show(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _from_config_error(exc: ConfigError) -> list[Problem]:
+    """``"field.path: message"`` lines (from the classes' validators) as problems."""
+    out: list[Problem] = []
+    for line in exc.problems:
+        path, sep, message = line.partition(": ")
+        out.append((path, message) if sep else ("", line))
+    return out
+
+
+def _render(problems: list[Problem]) -> list[str]:
+    return [f"{path}: {message}" if path else message for path, message in problems]
+
+
+# ---------------------------------------------------------------------------------------------
+# Field shapes: what the structurer does with a field, decided once per class.
+
+
+@attrs.frozen
+class _Nested:
+    cls: type
+    optional: bool
+
+
+class _Sinks:
+    pass
+
+
+class _Filters:
+    pass
+
+
+class _Leaf:
+    pass
+
+
+_Shape = _Nested | _Sinks | _Filters | _Leaf
+
+
+def _strip_none(tp: Any) -> tuple[Any, bool]:
+    if typing.get_origin(tp) in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(tp))
+        return (args[0] if len(args) == 1 else Union[tuple(args)]), optional  # noqa: UP007
+    return tp, False
+
+
+def _is_config_class(tp: Any) -> bool:
+    return isinstance(tp, type) and attrs.has(tp) and tp.__module__ == "logactors.config"
+
+
+def _shape_of(tp: Any) -> _Shape:
+    inner, optional = _strip_none(tp)
+    if _is_config_class(inner):
+        return _Nested(inner, optional)
+    if typing.get_origin(inner) is tuple:
+        args = typing.get_args(inner)
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = args[0]
+            if item is SinkConfig:
+                return _Sinks()
+            members = typing.get_args(item) or (item,)
+            if FilterConfig in members:
+                return _Filters()
+    return _Leaf()
+
+
+@functools.cache
+def _shapes(cls: type) -> dict[str, tuple[attrs.Attribute[Any], _Shape]]:
+    hints = typing.get_type_hints(cls)
+    return {
+        a.name: (a, _shape_of(hints.get(a.name, Any))) for a in attrs.fields(cls) if a.init
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Structuring.
+
+
+def _structure_class(data: Any, cls: type) -> Any:
+    """Build ``cls`` from a table, or raise :class:`_Invalid` with every problem."""
+    if isinstance(data, cls):
+        return data
+    if not isinstance(data, Mapping):
+        raise _Invalid([("", f"must be a table (got {_show(data)})")])
+    fields = _shapes(cls)
+    problems: list[Problem] = []
+    problems.extend(
+        ("", f"unknown key {_show(key)}{_did_you_mean(key, fields)}")
+        for key in data
+        if key not in fields
     )
-
-    def structure_sink(data: Any, _: type) -> SinkConfig:
-        if isinstance(data, SinkConfig):
-            return data
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"type: a sink must be a table with a 'type' (got {data!r})")
-        kind = data.get("type")
-        rest = {k: v for k, v in data.items() if k != "type"}
-        if kind is None:
-            raise ConfigError(
-                f"type: missing (one of {', '.join(sorted(_known_kinds()))})"
-            )
-        cls = SINK_TYPES.get(kind) if isinstance(kind, str) else None
-        if cls is None:
-            plugin = _plugin(kind)
-            if plugin is None:
-                raise ConfigError(
-                    f"type: unknown sink type {kind!r} "
-                    f"(known: {', '.join(sorted(_known_kinds()))})"
-                )
-            options = {k: v for k, v in rest.items() if k not in _COMMON_SINK_FIELDS}
-            common = {k: v for k, v in rest.items() if k in _COMMON_SINK_FIELDS}
-            common.setdefault("name", kind)
-            return converter.structure({**common, "factory": plugin, "options": options},
-                                       CustomSink)
-        return converter.structure(rest, cls)
-
-    converter.register_structure_hook(SinkConfig, structure_sink)
-    return converter
+    kwargs: dict[str, Any] = {}
+    for name, (field, shape) in fields.items():
+        if name not in data:
+            if field.default is attrs.NOTHING:
+                problems.append((name, "missing (required)"))
+            continue
+        value, inner = _structure_value(data[name], shape)
+        problems.extend((_join(name, path), message) for path, message in inner)
+        if value is not _OMIT:
+            kwargs[name] = value
+    if not any(fields[n][0].default is attrs.NOTHING and n not in kwargs for n in fields):
+        try:
+            result = cls(**kwargs)
+        except ConfigError as exc:
+            problems.extend(_from_config_error(exc))
+        except (TypeError, ValueError) as exc:  # pragma: no cover - validators catch these
+            problems.append(("", f"invalid ({exc})"))
+        else:
+            if not problems:
+                return result
+    raise _Invalid(_in_field_order(problems, list(fields)))
 
 
-def _known_kinds() -> set[str]:
+def _in_field_order(problems: list[Problem], names: list[str]) -> list[Problem]:
+    """Problems sorted by the field they concern (unknown keys first), stable otherwise."""
+    rank = {name: i for i, name in enumerate(names)}
+
+    def key(problem: Problem) -> int:
+        head = problem[0].split(".", 1)[0].split("[", 1)[0]
+        return rank.get(head, -1)
+
+    return sorted(problems, key=key)
+
+
+_OMIT: Any = object()
+
+
+def _structure_value(value: Any, shape: _Shape) -> tuple[Any, list[Problem]]:
+    """A field's value and the problems found in it (``_OMIT``: use the default)."""
+    if isinstance(shape, _Leaf):
+        return value, []
+    if isinstance(shape, _Nested):
+        if value is None:
+            if shape.optional:
+                return None, []
+            return _OMIT, [("", f"must be a table (got {_show(value)})")]
+        try:
+            return _structure_class(value, shape.cls), []
+        except _Invalid as exc:
+            return _OMIT, exc.problems
+    if not isinstance(value, list | tuple):
+        kind = "sink tables" if isinstance(shape, _Sinks) else "filter tables"
+        return _OMIT, [("", f"must be a list of {kind} (got {_show(value)})")]
+    out: list[Any] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(value):
+        try:
+            if isinstance(shape, _Sinks):
+                out.append(_structure_sink(item))
+            elif isinstance(item, Mapping):
+                out.append(_structure_class(item, FilterConfig))
+            else:
+                out.append(item)  # "module:callable" or a callable (validated by the class)
+        except _Invalid as exc:
+            problems.extend((_join(f"[{i}]", path), message) for path, message in exc.problems)
+            if isinstance(shape, _Sinks):
+                placeholder = _placeholder(item)
+                if placeholder is not None:
+                    out.append(placeholder)
+    return tuple(out), problems
+
+
+def _structure_sink(data: Any) -> SinkConfig:
+    if isinstance(data, SinkConfig):
+        return data
+    if not isinstance(data, Mapping):
+        raise _Invalid([("", f"must be a table with a 'type' (got {_show(data)})")])
+    if "type" not in data:
+        raise _Invalid([("type", f"missing (required: one of {_known_kinds()})")])
+    kind = data["type"]
+    rest = {k: v for k, v in data.items() if k != "type"}
+    cls = SINK_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is not None:
+        result: SinkConfig = _structure_class(rest, cls)
+        return result
+    plugin = _plugin(kind)
+    if plugin is None:
+        raise _Invalid([("type", f"unknown sink type {_show(kind)} (known: {_known_kinds()})")])
+    options = {k: v for k, v in rest.items() if k not in _COMMON_SINK_FIELDS}
+    common = {k: v for k, v in rest.items() if k in _COMMON_SINK_FIELDS}
+    common.setdefault("name", kind)
+    custom: SinkConfig = _structure_class(
+        {**common, "factory": plugin, "options": options}, CustomSink
+    )
+    return custom
+
+
+def _placeholder(data: Any) -> SinkConfig | None:
+    """A stand-in for an invalid sink, so the other sinks' fallbacks are still checked."""
+    if not isinstance(data, Mapping):
+        return None
+    name = data.get("name") or data.get("type")
+    if not isinstance(name, str) or not name:
+        return None
+    fallback = data.get("fallback")
+    if not isinstance(fallback, str) or not fallback or fallback == name:
+        fallback = None
+    try:
+        return NullSink(name=name, fallback=fallback)
+    except ConfigError:  # pragma: no cover - a non-empty str name is always valid
+        return None
+
+
+def _did_you_mean(key: object, fields: Mapping[str, object]) -> str:
+    if not isinstance(key, str):
+        return ""
+    close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _known_kinds() -> str:
     from .sinks import entry_point_sinks
 
-    return set(SINK_TYPES) | set(entry_point_sinks())
+    return ", ".join(sorted(set(SINK_TYPES) | set(entry_point_sinks())))
 
 
 def _plugin(kind: object) -> str | None:
@@ -80,34 +294,31 @@ def _plugin(kind: object) -> str | None:
     return ep.value if ep is not None else None
 
 
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter()
+
+    def structure_config(data: Any, cls: type) -> Any:
+        try:
+            return _structure_class(data, cls)
+        except _Invalid as exc:
+            raise ConfigError(_render(exc.problems)) from None
+
+    converter.register_structure_hook_func(_is_config_class, structure_config)
+    # Levels are written by name ("info"; "off" for a sink), so files read back the same level.
+    converter.register_unstructure_hook(int, _unstructure_int)
+    converter.register_unstructure_hook(Level, level_name)
+    return converter
+
+
+def _unstructure_int(value: int) -> Any:
+    return level_name(value) if isinstance(value, Level) else value
+
+
 _CONVERTER = _make_converter()
 
 
-def _problems(exc: BaseException, path: str = "") -> list[str]:
-    """Flatten a cattrs error tree into ``path: problem`` lines."""
-    here = path
-    for note in getattr(exc, "__notes__", []):
-        if isinstance(note, AttributeValidationNote):
-            here = f"{path}.{note.name}" if path else note.name
-        elif isinstance(note, IterableValidationNote):
-            here = f"{path}[{note.index}]"
-    if isinstance(exc, ForbiddenExtraKeysError):
-        prefix = f"{here}: " if here else ""
-        return [f"{prefix}unknown key {k!r}" for k in sorted(exc.extra_fields)]
-    if isinstance(exc, BaseExceptionGroup):
-        out: list[str] = []
-        for inner in exc.exceptions:
-            out.extend(_problems(inner, here))
-        return out
-    if isinstance(exc, ConfigError):
-        return [f"{here}.{p}" if here and not p.startswith("[") else f"{here}{p}"
-                for p in exc.problems]
-    if isinstance(exc, KeyError):
-        return [f"{here}: required field missing"]
-    message = str(exc) or type(exc).__name__
-    if isinstance(exc, TypeError | ValueError):
-        message = f"invalid value ({message})"
-    return [f"{here}: {message}" if here else message]
+# ---------------------------------------------------------------------------------------------
+# Public functions.
 
 
 def _read(source: str | os.PathLike[str]) -> dict[str, Any]:
@@ -146,29 +357,40 @@ def load_config(
     strings such as ``"200ms"``; sizes are bytes or strings such as ``"64MiB"``.
 
     Raises:
-        ConfigError: listing every problem found, each with its field path.
+        ConfigError: listing every problem found, each with its field path
+            (``sinks[1].queue.max_events: must be > 0 (got -1)``).
     """
     if isinstance(source, SupervisorConfig):
         return source
-    data = dict(source) if isinstance(source, Mapping) else _read(source)
-    try:
-        return _CONVERTER.structure(data, SupervisorConfig)
-    except ConfigError:
-        raise
-    except Exception as exc:
-        problems = _problems(exc)
-        raise ConfigError(problems or [str(exc)]) from None
+    if isinstance(source, Mapping):
+        data: Any = source
+    elif isinstance(source, str | os.PathLike):
+        data = _read(source)
+    else:
+        raise ConfigError(
+            f"expected a mapping, a .toml/.json path or a SupervisorConfig (got {_show(source)})"
+        )
+    config: SupervisorConfig = _CONVERTER.structure(data, SupervisorConfig)
+    return config
 
 
 def unstructure_config(config: SupervisorConfig) -> dict[str, Any]:
-    """The configuration as plain data that :func:`load_config` reads back (sinks get
-    their ``type``; callables cannot be represented and are left as they are)."""
+    """The configuration as plain data that :func:`load_config` reads back to an equal config.
+
+    Sinks get their ``type``; levels are written by name; callables (enrichers, filters,
+    ``self_log``, a ``CustomSink``'s factory or sink object) cannot be represented as data and
+    are left as they are.
+    """
     data: dict[str, Any] = _CONVERTER.unstructure(config)
-    data["sinks"] = [
-        {"type": sink.kind, **_CONVERTER.unstructure(sink, type(sink))}
-        for sink in config.sinks
-    ]
-    for sink in data["sinks"]:
-        if sink["type"] == "custom" and sink.get("sink") is None:
-            sink.pop("sink", None)
+    data["sinks"] = [_unstructure_sink(sink) for sink in config.sinks]
     return data
+
+
+def _unstructure_sink(sink: SinkConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": sink.kind, **_CONVERTER.unstructure(sink, type(sink))}
+    if isinstance(sink, CustomSink) and sink.sink is None:
+        out.pop("sink", None)
+    if out.get("min_level") == OFF:
+        out["min_level"] = "off"
+    return out
+

@@ -86,7 +86,8 @@ def parse_level(value: object, *, allow_off: bool = False) -> int:
             surrounding spaces ignored), a number, or a numeric string. A number between two
             levels rounds down (``25`` is INFO); one below TRACE (e.g. stdlib's ``NOTSET``,
             0) means TRACE, one above CRITICAL means CRITICAL.
-        allow_off: accept ``"off"`` (sinks only), which returns :data:`OFF`.
+        allow_off: accept ``"off"`` (sinks only) and numbers from :data:`OFF` up, which
+            return :data:`OFF`.
 
     Returns:
         A :class:`Level` member, or :data:`OFF`.
@@ -99,10 +100,10 @@ def parse_level(value: object, *, allow_off: bool = False) -> int:
     if isinstance(value, bool):
         raise ValueError(f"not a level: {value!r} (use a level name or number)")
     if isinstance(value, int):
-        return round_level(value)
+        return OFF if allow_off and value >= OFF else round_level(value)
     if isinstance(value, float):
         if math.isfinite(value):
-            return round_level(math.floor(value))
+            return OFF if allow_off and value >= OFF else round_level(math.floor(value))
         raise ValueError(f"not a level: {value!r} (use a level name or number)")
     if isinstance(value, str):
         key = value.strip().lower()

@@ -77,7 +77,9 @@ _SIZES: Final = {
     "gb": 1000**3,
     "gib": 1024**3,
 }
-_NUMBER_UNIT: Final = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Zµ]*)\s*$")
+_NUMBER_UNIT: Final = re.compile(
+    r"^\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Zµ]*)\s*$"
+)
 
 
 def _to_level(value: Any) -> Any:
@@ -148,27 +150,51 @@ def _to_address(value: Any) -> Any:
 
 
 def _to_filters(value: Any) -> Any:
-    """Tables become FilterConfig objects; problems carry their index."""
+    """Tables become FilterConfig objects; invalid ones stay tables (the validator says why)."""
     if not isinstance(value, list | tuple):
         return value
-    known = {a.name for a in attrs.fields(FilterConfig)}
     out: list[Any] = []
-    problems: list[str] = []
-    for i, item in enumerate(value):
-        if not isinstance(item, Mapping):
-            out.append(item)
-            continue
-        unknown = sorted(set(item) - known)
-        if unknown:
-            problems.extend(f"filters[{i}]: unknown key {k!r}" for k in unknown)
-            continue
-        try:
-            out.append(FilterConfig(**item))
-        except ConfigError as exc:
-            problems.extend(f"filters[{i}].{p}" for p in exc.problems)
-    if problems:
-        raise ConfigError(problems)
+    for item in value:
+        if isinstance(item, Mapping):
+            try:
+                item = FilterConfig(**item)
+            except (ConfigError, TypeError):
+                pass
+        out.append(item)
     return tuple(out)
+
+
+def _check_filters(p: _Problems, value: object, *, callables: bool) -> None:
+    """Report every problem of a ``filters`` list (tables left unconverted included)."""
+    what = "filter tables, 'module:callable' names or callables" if callables else "filter tables"
+    if not isinstance(value, tuple):
+        p.add("filters", f"must be a list of {what} (got {_show(value)})")
+        return
+    known = {a.name for a in attrs.fields(FilterConfig)}
+    for i, item in enumerate(value):
+        field = f"filters[{i}]"
+        if isinstance(item, FilterConfig) or (callables and (isinstance(item, str)
+                                                               or callable(item))):
+            continue
+        if not isinstance(item, Mapping):
+            p.add(field, f"must be one of {what} (got {_show(item)})")
+            continue
+        for key in item:
+            if key not in known:
+                p.add(field, f"unknown key {_show(key)}")
+        try:
+            FilterConfig(**{k: v for k, v in item.items() if k in known})
+        except ConfigError as exc:
+            p.nested(field, exc)
+
+
+def _show(value: object) -> str:
+    """A short repr for messages."""
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _to_path(value: Any) -> Any:
@@ -191,7 +217,7 @@ class _Problems:
 
     def positive_int(self, field: str, value: object, *, minimum: int = 1) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(field, f"must be an integer (got {value!r})")
+            self.add(field, f"must be an integer (got {_show(value)})")
         elif value < minimum:
             self.add(field, f"must be >= {minimum} (got {value})" if minimum != 1
                      else f"must be > 0 (got {value})")
@@ -200,12 +226,41 @@ class _Problems:
         if value is not None:
             self.positive_int(field, value)
 
+    def size(self, field: str, value: object, *, minimum: int = 1, optional: bool = False) -> None:
+        if value is None and optional:
+            return
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(field, f"must be a number of bytes or a size like '64MiB' "
+                            f"(got {_show(value)})")
+        else:
+            self.positive_int(field, value, minimum=minimum)
+
     def number(self, field: str, value: object, *, positive: bool = False) -> None:
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
             self.add(field, f"must be a number of seconds or a duration like '200ms' "
-                            f"(got {value!r})")
+                            f"(got {_show(value)})")
         elif value < 0 or (positive and value == 0):
-            self.add(field, f"must be {'> 0' if positive else '>= 0'} (got {value})")
+            shown = int(value) if isinstance(value, float) and value.is_integer() else value
+            self.add(field, f"must be {'> 0' if positive else '>= 0'} (got {shown})")
+
+    def boolean(self, field: str, value: object, *, optional: bool = False) -> None:
+        if not (isinstance(value, bool) or (optional and value is None)):
+            what = "true, false or unset" if optional else "true or false"
+            self.add(field, f"must be {what} (got {_show(value)})")
+
+    def strings(self, field: str, value: object, *, empty: bool = True) -> None:
+        """A list of strings (converted to a tuple)."""
+        if not isinstance(value, tuple):
+            self.add(field, f"must be a list of strings (got {_show(value)})")
+            return
+        for i, item in enumerate(value):
+            self.string(f"{field}[{i}]", item, empty=empty)
+
+    def booleans_of(self, obj: attrs.AttrsInstance) -> None:
+        """Check every field annotated ``bool`` (or ``bool | None``) of an attrs object."""
+        for a in attrs.fields(type(obj)):
+            if a.type in ("bool", "bool | None"):
+                self.boolean(a.name, getattr(obj, a.name), optional=a.type != "bool")
 
     def level(self, field: str, value: object, *, allow_off: bool = False) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -218,11 +273,12 @@ class _Problems:
 
     def choice(self, field: str, value: object, choices: tuple[str, ...]) -> None:
         if value not in choices:
-            self.add(field, f"must be one of {', '.join(map(repr, choices))} (got {value!r})")
+            self.add(field, f"must be one of {', '.join(map(repr, choices))} "
+                            f"(got {_show(value)})")
 
     def string(self, field: str, value: object, *, empty: bool = False) -> None:
         if not isinstance(value, str):
-            self.add(field, f"must be a string (got {value!r})")
+            self.add(field, f"must be a string (got {_show(value)})")
         elif not value and not empty:
             self.add(field, "must not be empty")
 
@@ -262,7 +318,7 @@ class QueueConfig:
     def __attrs_post_init__(self) -> None:
         p = _Problems()
         p.positive_int("max_events", self.max_events)
-        p.optional_positive_int("max_bytes", self.max_bytes)
+        p.size("max_bytes", self.max_bytes, optional=True)
         p.choice("overflow", self.overflow, ("drop_oldest", "drop_newest", "block"))
         p.level("never_drop_level", self.never_drop_level, allow_off=True)
         p.number("block_timeout", self.block_timeout)
@@ -287,7 +343,7 @@ class BatchConfig:
         p = _Problems()
         p.positive_int("max_events", self.max_events)
         p.number("max_delay", self.max_delay)
-        p.optional_positive_int("max_bytes", self.max_bytes)
+        p.size("max_bytes", self.max_bytes, optional=True)
         p.raise_if_any()
 
 
@@ -346,7 +402,8 @@ class SpoolConfig:
     def __attrs_post_init__(self) -> None:
         p = _Problems()
         p.string("path", self.path)
-        p.positive_int("max_bytes", self.max_bytes)
+        p.size("max_bytes", self.max_bytes)
+        p.booleans_of(self)
         p.raise_if_any()
 
 
@@ -376,7 +433,9 @@ class FilterConfig:
         if self.logger is not None:
             p.string("logger", self.logger, empty=True)
         if not isinstance(self.properties, Mapping):
-            p.add("properties", f"must be a table of property values (got {self.properties!r})")
+            p.add("properties", f"must be a table of property values "
+                                f"(got {_show(self.properties)})")
+        p.booleans_of(self)
         p.raise_if_any()
 
 
@@ -439,10 +498,8 @@ class SinkConfig:
             if self.fallback == self.name:
                 p.add("fallback", f"a sink cannot be its own fallback ({self.name!r})")
         p.number("write_timeout", self.write_timeout, positive=True)
-        if not isinstance(self.filters, tuple) or not all(
-            isinstance(f, FilterConfig) for f in self.filters
-        ):
-            p.add("filters", "must be a list of filter tables")
+        _check_filters(p, self.filters, callables=False)
+        p.booleans_of(self)
         self._validate(p)
         p.raise_if_any()
 
@@ -494,9 +551,12 @@ class FileSink(SinkConfig):
     fsync: bool = False
 
     def _validate(self, problems: _Problems) -> None:
-        problems.string("path", self.path)
+        if self.path == "":
+            problems.add("path", "missing (required: the file to write)")
+        else:
+            problems.string("path", self.path)
         problems.choice("rolling", self.rolling, ("never", "hourly", "daily"))
-        problems.optional_positive_int("max_bytes", self.max_bytes)
+        problems.size("max_bytes", self.max_bytes, optional=True)
         problems.optional_positive_int("retain", self.retain)
 
 
@@ -708,12 +768,16 @@ class CustomSink(SinkConfig):
     def _validate(self, problems: _Problems) -> None:
         if (self.factory is None) == (self.sink is None):
             problems.add("factory", "give exactly one of factory='module:Name' or sink=<object>")
-        elif isinstance(self.factory, str) and not re.match(
-            r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", self.factory
-        ):
-            problems.add("factory", f"must look like 'package.module:Name' (got {self.factory!r})")
+        elif isinstance(self.factory, str):
+            if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", self.factory):
+                problems.add("factory", f"must look like 'package.module:Name' "
+                                        f"(got {_show(self.factory)})")
+        elif self.factory is not None and not callable(self.factory):
+            problems.add("factory", f"must be 'package.module:Name' or a callable "
+                                    f"(got {_show(self.factory)})")
         if not isinstance(self.options, Mapping):
-            problems.add("options", "must be a table of keyword arguments")
+            problems.add("options", f"must be a table of keyword arguments "
+                                    f"(got {_show(self.options)})")
 
 
 SINK_TYPES: Final[dict[str, type[SinkConfig]]] = {
@@ -783,13 +847,14 @@ class RedactConfig:
 
     def __attrs_post_init__(self) -> None:
         p = _Problems()
-        for i, key in enumerate(self.keys):
-            p.string(f"keys[{i}]", key)
-        for i, pattern in enumerate(self.patterns):
-            try:
-                re.compile(pattern)
-            except (re.error, TypeError) as exc:
-                p.add(f"patterns[{i}]", f"invalid regular expression {pattern!r}: {exc}")
+        p.strings("keys", self.keys, empty=False)
+        p.strings("patterns", self.patterns, empty=False)
+        for i, pattern in enumerate(self.patterns if isinstance(self.patterns, tuple) else ()):
+            if isinstance(pattern, str):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    p.add(f"patterns[{i}]", f"invalid regular expression {pattern!r}: {exc}")
         p.string("replacement", self.replacement, empty=True)
         p.raise_if_any()
 
@@ -860,23 +925,31 @@ class SupervisorConfig:
         else:
             self._check_sinks(p)
         if not isinstance(self.properties, Mapping):
-            p.add("properties", "must be a table of property values")
+            p.add("properties", f"must be a table of property values "
+                                f"(got {_show(self.properties)})")
+        elif not all(isinstance(k, str) for k in self.properties):
+            bad = [k for k in self.properties if not isinstance(k, str)]
+            p.add("properties", f"property names must be strings (got {_show(bad)})")
         from ._enrich import BUILTIN_ENRICHERS
 
-        for i, enricher in enumerate(self.enrichers):
+        if not isinstance(self.enrichers, tuple):
+            p.add("enrichers", f"must be a list of enricher names or callables "
+                               f"(got {_show(self.enrichers)})")
+        for i, enricher in enumerate(self.enrichers if isinstance(self.enrichers, tuple) else ()):
             if isinstance(enricher, str):
                 if enricher not in BUILTIN_ENRICHERS and ":" not in enricher:
                     p.add(f"enrichers[{i}]", f"unknown enricher {enricher!r} (built-in: "
                           f"{', '.join(sorted(BUILTIN_ENRICHERS))}; or 'module:callable')")
             elif not callable(enricher):
-                p.add(f"enrichers[{i}]", f"must be a name or a callable (got {enricher!r})")
-        for i, flt in enumerate(self.filters):
-            if not (isinstance(flt, FilterConfig | str) or callable(flt)):
-                p.add(f"filters[{i}]", f"must be a filter table, 'module:callable' or a "
-                      f"callable (got {flt!r})")
-        if not (self.self_log in ("stderr", "off") or callable(self.self_log)):
-            p.add("self_log", f"must be 'stderr', 'off' or a callable (got {self.self_log!r})")
-        p.positive_int("max_event_bytes", self.max_event_bytes, minimum=1024)
+                p.add(f"enrichers[{i}]", f"must be a name or a callable (got {_show(enricher)})")
+        _check_filters(p, self.filters, callables=True)
+        if not (
+            (isinstance(self.self_log, str) and self.self_log in ("stderr", "off"))
+            or callable(self.self_log)
+        ):
+            p.add("self_log", f"must be 'stderr', 'off' or a callable "
+                              f"(got {_show(self.self_log)})")
+        p.size("max_event_bytes", self.max_event_bytes, minimum=1024)
         p.raise_if_any()
 
     def _check_sinks(self, p: _Problems) -> None:
@@ -890,22 +963,28 @@ class SupervisorConfig:
                       f"(also sinks[{names[sink.name]}])")
             names.setdefault(sink.name, i)
         by_name = {s.name: s for s in self.sinks if isinstance(s, SinkConfig)}
+        reported: set[frozenset[str]] = set()
         for i, sink in enumerate(self.sinks):
             if not isinstance(sink, SinkConfig) or sink.fallback is None:
                 continue
             if sink.fallback not in by_name:
-                p.add(f"sinks[{i}].fallback", f"no sink named {sink.fallback!r} "
+                p.add(f"sinks[{i}].fallback", f"no sink named {_show(sink.fallback)} "
                       f"(sinks: {', '.join(sorted(by_name))})")
                 continue
+            if sink.fallback == sink.name:
+                continue  # reported by the sink itself
             chain = [sink.name]
             current: SinkConfig | None = by_name[sink.fallback]
-            while current is not None:
-                if current.name in chain:
-                    cycle = " -> ".join([*chain, current.name])
-                    p.add(f"sinks[{i}].fallback", f"fallback cycle: {cycle}")
-                    break
+            while current is not None and current.name not in chain:
                 chain.append(current.name)
                 current = by_name.get(current.fallback) if current.fallback else None
+            if current is None or current.name != sink.name:
+                continue  # no cycle, or one this sink only leads into
+            cycle = frozenset(chain)
+            if cycle not in reported:  # each cycle once, at its first sink
+                reported.add(cycle)
+                p.add(f"sinks[{i}].fallback",
+                      f"fallback cycle: {' -> '.join([*chain, sink.name])}")
 
     @classmethod
     def preset(

@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from logactors import Level, LogEvent
+from logactors import OFF, Level, LogEvent
 from logactors import config as cfg
 
 # ---------------------------------------------------------------------------------------------
@@ -287,50 +287,65 @@ _positive_durations = _durations.filter(lambda d: d > 0)
 _sizes = st.integers(1, 2**40)
 
 
-def _queue() -> st.SearchStrategy[cfg.QueueConfig]:
-    return st.builds(
-        cfg.QueueConfig,
-        max_events=st.integers(1, 10**6),
-        max_bytes=st.one_of(st.none(), _sizes),
-        overflow=st.sampled_from(["drop_oldest", "drop_newest", "block"]),
-        never_drop_level=_levels,
-        block_timeout=_durations,
-    )
+_queues = st.builds(
+    cfg.QueueConfig,
+    max_events=st.integers(1, 10**6),
+    max_bytes=st.one_of(st.none(), _sizes),
+    overflow=st.sampled_from(["drop_oldest", "drop_newest", "block"]),
+    never_drop_level=st.one_of(_levels, st.just(OFF)),
+    block_timeout=_durations,
+)
+_batches = st.builds(
+    cfg.BatchConfig,
+    max_events=st.integers(1, 10**4),
+    max_delay=_durations,
+    max_bytes=st.one_of(st.none(), _sizes),
+)
+_breakers = st.one_of(
+    st.none(),
+    st.builds(cfg.BreakerConfig, failure_threshold=st.integers(1, 100),
+              reset_timeout=_durations),
+)
+_retries = st.builds(
+    cfg.RetryConfig,
+    attempts=st.integers(1, 10),
+    initial_backoff=_durations,
+    max_backoff=_durations,
+    jitter=st.floats(0, 1),
+)
+_spools = st.one_of(
+    st.none(),
+    st.builds(cfg.SpoolConfig, path=st.just("spool/x.spool"), max_bytes=_sizes,
+              fsync=st.booleans()),
+)
+_short_text = st.text(max_size=8).filter(_utf8_ok)
+_filter_configs = st.builds(
+    cfg.FilterConfig,
+    min_level=st.one_of(st.none(), _levels),
+    max_level=st.one_of(st.none(), _levels),
+    logger=st.one_of(st.none(), _short_text),
+    properties=st.dictionaries(_short_text, st.one_of(st.integers(-100, 100), _short_text),
+                               max_size=2),
+    exclude=st.booleans(),
+)
+_filter_lists = st.lists(_filter_configs, max_size=2).map(tuple)
+_sink_levels = st.one_of(_levels, st.just(OFF))
 
 
 def _common(draw: st.DrawFn, name: str, formats: frozenset[str]) -> dict[str, Any]:
     return {
         "name": name,
-        "min_level": draw(_levels),
+        "min_level": draw(_sink_levels),
         "format": draw(st.sampled_from(sorted(formats))),
         "output_template": draw(st.text(max_size=20).filter(_utf8_ok)),
-        "queue": draw(_queue()),
-        "batch": draw(st.builds(cfg.BatchConfig, max_events=st.integers(1, 10**4),
-                                max_delay=_durations, max_bytes=st.one_of(st.none(), _sizes))),
-        "breaker": draw(st.one_of(st.none(), st.builds(
-            cfg.BreakerConfig, failure_threshold=st.integers(1, 100), reset_timeout=_durations))),
-        "retry": draw(st.builds(cfg.RetryConfig, attempts=st.integers(1, 10),
-                                initial_backoff=_durations, max_backoff=_durations,
-                                jitter=st.floats(0, 1))),
-        "spool": draw(st.one_of(st.none(), st.builds(
-            cfg.SpoolConfig, path=st.just("spool/x.spool"), max_bytes=_sizes,
-            fsync=st.booleans()))),
+        "queue": draw(_queues),
+        "batch": draw(_batches),
+        "breaker": draw(_breakers),
+        "retry": draw(_retries),
+        "spool": draw(_spools),
         "write_timeout": draw(_positive_durations),
-        "filters": draw(st.lists(_filters(), max_size=2).map(tuple)),
+        "filters": draw(_filter_lists),
     }
-
-
-def _filters() -> st.SearchStrategy[cfg.FilterConfig]:
-    return st.builds(
-        cfg.FilterConfig,
-        min_level=st.one_of(st.none(), _levels),
-        max_level=st.one_of(st.none(), _levels),
-        logger=st.one_of(st.none(), st.text(max_size=8).filter(_utf8_ok)),
-        properties=st.dictionaries(st.text(max_size=5).filter(_utf8_ok),
-                                   st.one_of(st.integers(-100, 100), st.text(max_size=5)
-                                             .filter(_utf8_ok)), max_size=2),
-        exclude=st.booleans(),
-    )
 
 
 @st.composite
@@ -368,6 +383,29 @@ def sink_configs(draw: st.DrawFn, name: str) -> cfg.SinkConfig:
     )
 
 
+_properties = st.dictionaries(_short_text, json_values(4), max_size=3)
+_enricher_lists = st.lists(
+    st.sampled_from(["hostname", "process", "thread", "task", "sequence", "pkg.mod:enrich"]),
+    max_size=3, unique=True,
+).map(tuple)
+_redacts = st.one_of(
+    st.none(),
+    st.builds(
+        cfg.RedactConfig,
+        keys=st.lists(st.text(min_size=1, max_size=6).filter(_utf8_ok), max_size=3).map(tuple),
+        patterns=st.lists(st.sampled_from([r"\d{16}", r"secret-\w+", "a|b"]), max_size=2)
+        .map(tuple),
+        replacement=st.sampled_from(["***", "", "[redacted]"]),
+    ),
+)
+_restarts = st.builds(cfg.RestartPolicy, max_restarts=st.integers(0, 100),
+                      window=_positive_durations)
+_shutdowns = st.builds(cfg.ShutdownConfig, timeout=_durations,
+                       strategy=st.sampled_from(["graceful", "flush", "immediate"]),
+                       spool_timeout=_durations)
+_metrics = st.builds(cfg.MetricsConfig, latency_window=st.integers(1, 10**5))
+
+
 @st.composite
 def supervisor_configs(draw: st.DrawFn) -> cfg.SupervisorConfig:
     """A valid :class:`SupervisorConfig` (unique sink names, acyclic fallbacks)."""
@@ -381,27 +419,14 @@ def supervisor_configs(draw: st.DrawFn) -> cfg.SupervisorConfig:
     return cfg.SupervisorConfig(
         min_level=draw(_levels),
         sinks=tuple(sinks),
-        properties=draw(st.dictionaries(st.text(max_size=6).filter(_utf8_ok),
-                                        json_values(4), max_size=3)),
-        enrichers=draw(st.lists(st.sampled_from(["hostname", "process", "thread", "task",
-                                                 "sequence", "pkg.mod:enrich"]),
-                                max_size=3, unique=True).map(tuple)),
-        filters=draw(st.lists(_filters(), max_size=2).map(tuple)),
-        redact=draw(st.one_of(st.none(), st.builds(
-            cfg.RedactConfig,
-            keys=st.lists(st.text(min_size=1, max_size=6).filter(_utf8_ok), max_size=3)
-            .map(tuple),
-            patterns=st.lists(st.sampled_from([r"\d{16}", r"secret-\w+", "a|b"]), max_size=2)
-            .map(tuple),
-            replacement=st.sampled_from(["***", "", "[redacted]"]),
-        ))),
-        restart=draw(st.builds(cfg.RestartPolicy, max_restarts=st.integers(0, 100),
-                               window=_positive_durations)),
-        shutdown=draw(st.builds(cfg.ShutdownConfig, timeout=_durations,
-                                strategy=st.sampled_from(["graceful", "flush", "immediate"]),
-                                spool_timeout=_durations)),
+        properties=draw(_properties),
+        enrichers=draw(_enricher_lists),
+        filters=draw(_filter_lists),
+        redact=draw(_redacts),
+        restart=draw(_restarts),
+        shutdown=draw(_shutdowns),
         self_log=draw(st.sampled_from(["stderr", "off"])),
-        metrics=draw(st.builds(cfg.MetricsConfig, latency_window=st.integers(1, 10**5))),
+        metrics=draw(_metrics),
         max_event_bytes=draw(st.integers(1024, 2**30)),
     )
 
