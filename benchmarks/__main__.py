@@ -20,7 +20,7 @@ from typing import Any
 import trio
 
 from . import suites
-from ._util import loop_overhead_ns, machine
+from ._util import loop_overhead, machine
 from .report import goals, render, save
 
 SUITES = ("caller", "e2e", "disabled", "thread", "memory", "metrics", "shutdown", "sinks",
@@ -43,40 +43,43 @@ async def run_all(settings: suites.Settings, only: Sequence[str], quiet: bool
                   ) -> dict[str, Any]:
     """Run the selected suites in this trio run and return the results (no goals yet)."""
     progress = _progress(quiet)
-    loop_ns = loop_overhead_ns()
+    loop = loop_overhead()
     results: dict[str, Any] = {
         "meta": {
             "quick": settings.quick,
             "rounds": settings.rounds,
             "block": settings.block,
             "yield_every": settings.yield_every,
-            "loop_ns": loop_ns,
+            "loop_ns": loop.wall,
+            "loop_cpu_ns": loop.cpu,
             "machine": machine(),
             "argv": sys.argv[1:],
             "suites": list(only),
+            "load_before": os.getloadavg(),
         }
     }
     started = time.perf_counter()
     if "caller" in only:
-        results["caller"] = await suites.caller_suite(settings, loop_ns, progress)
+        results["caller"] = await suites.caller_suite(settings, loop, progress)
     if "e2e" in only:
         results["e2e"] = await suites.e2e_suite(settings, progress)
     if "disabled" in only:
-        results["disabled"] = await suites.disabled_suite(settings, loop_ns, progress)
+        results["disabled"] = await suites.disabled_suite(settings, loop, progress)
     if "thread" in only:
-        results["thread"] = await suites.thread_suite(settings, loop_ns, progress)
+        results["thread"] = await suites.thread_suite(settings, loop, progress)
     if "memory" in only:
         results["memory"] = await trio.to_thread.run_sync(suites.memory_suite, settings,
                                                           progress)
     if "metrics" in only:
-        results["metrics"] = await suites.metrics_suite(settings, loop_ns, progress)
+        results["metrics"] = await suites.metrics_suite(settings, loop, progress)
     if "shutdown" in only:
         results["shutdown"] = await suites.shutdown_suite(settings, progress)
     if "sinks" in only:
-        results["sinks"] = await suites.sinks_suite(settings, loop_ns, progress)
+        results["sinks"] = await suites.sinks_suite(settings, loop, progress)
     if "sizes" in only:
         results["sizes"] = await suites.sizes_suite(settings, progress)
     results["meta"]["duration_s"] = round(time.perf_counter() - started, 1)
+    results["meta"]["load_after"] = os.getloadavg()
     return results
 
 
@@ -90,8 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="rounds per measurement (default 5; quick: 1)")
     parser.add_argument("--only", default=",".join(SUITES),
                         help=f"comma-separated suites to run (default all: {','.join(SUITES)})")
-    parser.add_argument("--no-huge", action="store_true",
-                        help="skip the 10^7-event run of the size scaling (full mode)")
+    parser.add_argument("--huge", action="store_true",
+                        help="add a 10^7-event run to the size scaling (full mode; minutes, "
+                             "and GBs of RAM if the sink falls behind)")
     parser.add_argument("--no-picologging", action="store_true", help="leave picologging out")
     parser.add_argument("--results", default=RESULTS_DIR,
                         help="directory for the JSON results (default benchmarks/results)")
@@ -108,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = suites.Settings.quick_pass(scratch, rounds=args.rounds or 1)
         else:
             settings = suites.Settings.full(scratch, rounds=args.rounds or 5,
-                                            huge=not args.no_huge)
+                                            huge=args.huge)
         if args.no_picologging:
             settings = suites.Settings(**{**settings.__dict__, "picologging": False})
         results = trio.run(run_all, settings, only, args.quiet)

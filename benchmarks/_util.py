@@ -8,7 +8,8 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -78,15 +79,52 @@ def collect() -> None:
     gc.collect()
 
 
-def loop_overhead_ns(n: int = 200_000, rounds: int = 5) -> float:
-    """Per-iteration cost of the ``for i in range(...)`` loop the call blocks use."""
-    best: list[float] = []
+@dataclass(frozen=True)
+class Loop:
+    """Per-iteration cost of the bare ``for i in range(...)`` loop of the call blocks, in wall
+    and thread-CPU nanoseconds (the minimum of several rounds: interference only adds)."""
+
+    wall: float
+    cpu: float
+
+
+def loop_overhead(n: int = 200_000, rounds: int = 7) -> Loop:
+    """Measure :class:`Loop`."""
+    wall: list[float] = []
+    cpu: list[float] = []
     for _ in range(rounds):
+        c0 = time.thread_time_ns()
         t0 = time.perf_counter_ns()
         for _i in range(n):
             pass
-        best.append((time.perf_counter_ns() - t0) / n)
-    return median(best)
+        wall.append((time.perf_counter_ns() - t0) / n)
+        cpu.append((time.thread_time_ns() - c0) / n)
+    return Loop(wall=min(wall), cpu=min(cpu))
+
+
+class Blocks:
+    """Accumulates timed blocks of calls: wall time (``perf_counter_ns``, what the block
+    returns) and the calling thread's CPU time (``thread_time_ns``, immune to other processes
+    taking the CPU, blind to time spent waiting for the GIL)."""
+
+    __slots__ = ("calls", "cpu", "wall")
+
+    def __init__(self) -> None:
+        self.wall = 0
+        self.cpu = 0
+        self.calls = 0
+
+    def run(self, block: Callable[[int, int], int], start: int, n: int) -> None:
+        """Run ``block(start, n)`` (which returns its wall nanoseconds) and account it."""
+        c0 = time.thread_time_ns()
+        self.wall += block(start, n)
+        self.cpu += time.thread_time_ns() - c0
+        self.calls += n
+
+    def per_call(self, loop: Loop) -> dict[str, float]:
+        """Mean ns per call, loop overhead subtracted: ``{"wall": ..., "cpu": ...}``."""
+        calls = self.calls or 1
+        return {"wall": self.wall / calls - loop.wall, "cpu": self.cpu / calls - loop.cpu}
 
 
 def _version(dist: str) -> str | None:

@@ -32,7 +32,7 @@ import orjson
 import trio
 
 import logactors
-from logactors import FileSink, QueueConfig, SupervisorConfig
+from logactors import FileSink, QueueConfig, ShutdownConfig, SupervisorConfig
 
 perf_counter_ns = time.perf_counter_ns
 
@@ -67,9 +67,14 @@ class Case:
     def __init__(self) -> None:
         self.path = ""
 
-    async def open(self, path: str, *, e2e: bool) -> None:
-        """Build the logger writing to ``path`` (``e2e``: a configuration that never drops)."""
+    async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
+        """Build the logger writing to ``path`` (``e2e``: a configuration that never drops
+        ``events`` events and never abandons them at shutdown)."""
         raise NotImplementedError
+
+    def backlog(self) -> int:
+        """Events accepted but not yet handed to the writer (0 when not observable)."""
+        return 0
 
     def block(self, start: int, n: int) -> int:
         """``n`` enabled calls; returns the nanoseconds spent in them."""
@@ -110,13 +115,24 @@ class LogactorsCase(Case):
         self.log: logactors.Logger | None = None
         self.report: logactors.ShutdownReport | None = None
         self._stack: contextlib.AsyncExitStack | None = None
+        self._inboxes: list[Any] = []
 
-    def config(self, path: str, *, e2e: bool) -> SupervisorConfig:
-        """The configuration: one file sink (or ``sinks`` null sinks, ``matching`` of them
-        taking info); ``e2e`` uses ``overflow="block"`` so nothing is dropped."""
-        queue_config = (
-            QueueConfig(max_events=1_000_000, overflow="block") if e2e else QueueConfig()
-        )
+    def config(self, path: str, *, e2e: bool, events: int = 0) -> SupervisorConfig:
+        """The configuration: one CLEF file sink (or ``sinks`` null sinks, ``matching`` of them
+        taking info), default queue and shutdown settings.
+
+        ``e2e``: nothing may be dropped or abandoned. ``overflow="block"`` admits plain calls
+        on the trio thread beyond ``max_events`` only up to the hard cap ``max_bytes``, and a
+        producer on the trio thread can outrun the sink, so the cap is sized for ``events``
+        (2 KiB each) and the shutdown strategy is ``flush`` (no deadline).
+        """
+        if e2e:
+            queue_config = QueueConfig(max_events=max(events, 10_000) * 2, overflow="block",
+                                       max_bytes=max(64 * 1024 * 1024, events * 2048))
+            shutdown = ShutdownConfig(strategy="flush")
+        else:
+            queue_config = QueueConfig()
+            shutdown = ShutdownConfig()
         sinks: list[logactors.SinkConfig] = []
         for i in range(self.sinks):
             level = "trace" if i < self.matching else "error"
@@ -127,14 +143,18 @@ class LogactorsCase(Case):
                 sink_path = path if i == 0 else f"{path}.{i}"
                 sinks.append(FileSink(name=f"file{i}", path=sink_path, format="clef",
                                       min_level=level, queue=queue_config))
-        return SupervisorConfig(min_level="info", sinks=sinks)
+        return SupervisorConfig(min_level="info", sinks=sinks, shutdown=shutdown)
 
-    async def open(self, path: str, *, e2e: bool) -> None:
+    async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
         self.path = path
         self._stack = contextlib.AsyncExitStack()
         self.log = await self._stack.enter_async_context(
-            logactors.open_logger(self.config(path, e2e=e2e))
+            logactors.open_logger(self.config(path, e2e=e2e, events=events))
         )
+        self._inboxes = [a.inbox for a in self.log._rt.actors.values()]
+
+    def backlog(self) -> int:
+        return max((len(inbox) for inbox in self._inboxes), default=0)
 
     def block(self, start: int, n: int) -> int:
         log = self.log
@@ -198,7 +218,7 @@ class BareCase(Case):
         self._recv: trio.MemoryReceiveChannel[tuple[int, int, str, dict[str, Any]]] | None = None
         self._stack: contextlib.AsyncExitStack | None = None
 
-    async def open(self, path: str, *, e2e: bool) -> None:
+    async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
         self.path = path
         self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC, 0o644)
         send, recv = trio.open_memory_channel[tuple[int, int, str, dict[str, Any]]](math.inf)
@@ -252,6 +272,10 @@ class BareCase(Case):
         for i in range(start, start + n):
             self.info("Processing request {id} for {user}", id=i, user="bob")
         return perf_counter_ns() - t0
+
+    def backlog(self) -> int:
+        assert self._recv is not None
+        return self._recv.statistics().current_buffer_used
 
     async def drain(self) -> None:
         assert self._recv is not None
@@ -311,7 +335,7 @@ class StdlibQueueCase(Case):
         self._file: logging.FileHandler | None = None
         self._qhandler: logging.handlers.QueueHandler | None = None
 
-    async def open(self, path: str, *, e2e: bool) -> None:
+    async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
         self.path = path
         StdlibQueueCase._serial += 1
         self._queue = queue.SimpleQueue()
@@ -341,6 +365,9 @@ class StdlibQueueCase(Case):
         for i in range(start, start + n):
             logger.debug("Processing request %s for %s", i, "bob")
         return perf_counter_ns() - t0
+
+    def backlog(self) -> int:
+        return self._queue.qsize() if self._queue is not None else 0
 
     async def drain(self) -> None:
         assert self._queue is not None
@@ -375,7 +402,7 @@ class StructlogCase(Case):
         self.log: Any = None
         self._file: Any = None
 
-    async def open(self, path: str, *, e2e: bool) -> None:
+    async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
         import structlog
 
         self.path = path
@@ -425,7 +452,7 @@ class LoguruCase(Case):
         self._handler = -1
         self.logger: Any = None
 
-    async def open(self, path: str, *, e2e: bool) -> None:
+    async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
         from loguru import logger
 
         self.path = path
@@ -526,7 +553,7 @@ class PicoQueueCase(_PicoBase):
     key = "pico-queue"
     label = "picologging QueueHandler"
 
-    async def open(self, path: str, *, e2e: bool) -> None:
+    async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
         import picologging
         import picologging.handlers
 
@@ -537,6 +564,9 @@ class PicoQueueCase(_PicoBase):
         self._listener = picologging.handlers.QueueListener(self._queue, self._file)
         self.logger = self._logger(picologging.handlers.QueueHandler(self._queue))
         self._listener.start()
+
+    def backlog(self) -> int:
+        return self._queue.qsize()
 
     async def drain(self) -> None:
         while not self._queue.empty():  # noqa: ASYNC110 - fed and drained by other threads
@@ -557,7 +587,7 @@ class PicoFileCase(_PicoBase):
     key = "pico-file"
     label = "picologging sync FileHandler"
 
-    async def open(self, path: str, *, e2e: bool) -> None:
+    async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
         import picologging
 
         self.path = path
@@ -588,7 +618,7 @@ class EmptyCallCase(Case):
         def debug(template: str, /, *args: object, **props: object) -> None:
             """Nothing."""
 
-    async def open(self, path: str, *, e2e: bool) -> None:
+    async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
         self.log = self._Log()
 
     def disabled_block(self, start: int, n: int) -> int:

@@ -13,11 +13,19 @@ from ._util import MIB
 Goal = dict[str, Any]
 
 
-def _med(section: dict[str, Any], key: str) -> float:
+def _med(section: dict[str, Any], key: str, field: str = "results") -> float:
     try:
-        return float(section["results"][key]["median"])
+        return float(section[field][key]["median"])
     except (KeyError, TypeError):
         return float("nan")
+
+
+def _per_call_goal(name: str, section: dict[str, Any], other: str, op: str,
+                   target: float) -> Goal:
+    """A per-call goal on wall-clock medians, with the thread-CPU ratio as a cross-check."""
+    cpu = _ratio(_med(section, "logactors", "cpu"), _med(section, other, "cpu"))
+    return _goal(name, _ratio(_med(section, "logactors"), _med(section, other)), op, target,
+                 f"thread-CPU ratio {_fmt(cpu, 3)}")
 
 
 def _ratio(a: float, b: float) -> float:
@@ -51,13 +59,12 @@ def goals(results: dict[str, Any]) -> list[Goal]:
     out: list[Goal] = []
     caller = results.get("caller")
     if caller:
-        la = _med(caller, "logactors")
-        out.append(_goal("caller: logactors/stdlib-queue", _ratio(la, _med(caller,
-                         "stdlib-queue")), "<=", 1 / 6))
-        out.append(_goal("caller: logactors/structlog", _ratio(la, _med(caller, "structlog")),
-                         "<=", 1 / 3))
-        out.append(_goal("caller: logactors/pico-queue", _ratio(la, _med(caller, "pico-queue")),
-                         "<", 1.0))
+        out.append(_per_call_goal("caller: logactors/stdlib-queue", caller, "stdlib-queue",
+                                  "<=", 1 / 6))
+        out.append(_per_call_goal("caller: logactors/structlog", caller, "structlog", "<=",
+                                  1 / 3))
+        out.append(_per_call_goal("caller: logactors/pico-queue", caller, "pico-queue", "<",
+                                  1.0))
     e2e = results.get("e2e")
     if e2e:
         la = _med(e2e, "logactors")
@@ -71,12 +78,12 @@ def goals(results: dict[str, Any]) -> list[Goal]:
                          ">=", 0.75))
     disabled = results.get("disabled")
     if disabled:
-        out.append(_goal("disabled: logactors/stdlib", _ratio(_med(disabled, "logactors"),
-                         _med(disabled, "stdlib-queue")), "<=", 1.0))
+        out.append(_per_call_goal("disabled: logactors/stdlib", disabled, "stdlib-queue", "<=",
+                                  1.0))
     thread = results.get("thread")
     if thread:
-        out.append(_goal("thread: logactors/stdlib-queue", _ratio(_med(thread, "logactors"),
-                         _med(thread, "stdlib-queue")), "<=", 0.25))
+        out.append(_per_call_goal("thread: logactors/stdlib-queue", thread, "stdlib-queue",
+                                  "<=", 0.25))
     memory = results.get("memory")
     if memory:
         cap = memory["max_bytes"]
@@ -138,16 +145,22 @@ def _library_table(title: str, section: dict[str, Any], convert: Callable[[float
                    unit: str, *, digits: int = 2) -> list[str]:
     lines = [f"\n{title}"]
     la = _med(section, "logactors")
-    head = "logactors/this"
-    lines.append(f"  {'library':<36}{'median':>12}{'min':>12}{'max':>12}  {unit:<10}{head:>14}")
+    cpu = section.get("cpu")
+    head = f"  {'library':<32}{'median':>10}{'min':>10}{'max':>10}  {unit:<8}{'la/this':>8}"
+    if cpu:
+        head += f"{'cpu med':>10}{'la/this':>8}"
+    lines.append(head)
     for key, res in section["results"].items():
         label = section["labels"].get(key, key)
         med = res["median"]
-        ratio = _ratio(la, med)
-        lines.append(
-            f"  {label:<36}{_fmt(convert(med), digits):>12}{_fmt(convert(res['min']), digits):>12}"
-            f"{_fmt(convert(res['max']), digits):>12}  {unit:<10}{_fmt(ratio, 3):>14}"
-        )
+        line = (f"  {label:<32}{_fmt(convert(med), digits):>10}"
+                f"{_fmt(convert(res['min']), digits):>10}{_fmt(convert(res['max']), digits):>10}"
+                f"  {unit:<8}{_fmt(_ratio(la, med), 3):>8}")
+        if cpu:
+            c = cpu[key]["median"]
+            line += (f"{_fmt(convert(c), digits):>10}"
+                     f"{_fmt(_ratio(cpu['logactors']['median'], c), 3):>8}")
+        lines.append(line)
     return lines
 
 
@@ -161,8 +174,14 @@ def render(results: dict[str, Any]) -> str:
         f"  machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; "
         f"Python {m['python']}; {m['os']}",
         "  versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v),
-        f"  rounds: {meta['rounds']} (medians), loop overhead {meta['loop_ns']:.1f} ns/iteration "
-        "subtracted from per-call figures",
+        f"  rounds: {meta['rounds']} (medians); per-call figures: wall clock (perf_counter_ns),"
+        " 'cpu' = the calling thread's CPU time (thread_time_ns), loop overhead "
+        f"({meta['loop_ns']:.1f} / {meta.get('loop_cpu_ns', 0):.1f} ns) subtracted",
+        "  load average before/after: " + ", ".join(
+            f"{meta[k][0]:.2f}" for k in ("load_before", "load_after") if k in meta)
+        + (f" (more than {m['cores']} cores' worth: other processes competed for the CPU)"
+           if max(meta.get("load_before", [0])[0], meta.get("load_after", [0])[0])
+           > (m["cores"] or 1) else ""),
     ]
     if "caller" in results:
         lines += _library_table(
@@ -170,10 +189,18 @@ def render(results: dict[str, Any]) -> str:
             f"{meta['block']} calls, consumer drains between blocks)",
             results["caller"], lambda v: v / 1000, "µs/call")
     if "e2e" in results:
+        e2e = results["e2e"]
         lines += _library_table(
             "2. END-TO-END: log N events (yield every "
-            f"{results['e2e']['yield_every']}), leave, all on disk",
-            results["e2e"], lambda v: v / 1000, "k ev/s", digits=1)
+            f"{e2e['yield_every']}), leave, all on disk",
+            e2e, lambda v: v / 1000, "k ev/s", digits=1)
+        lines.append(f"  {'':<36}{'N':>12}{'produce s':>12}{'leave s':>12}  {'peak backlog':>14}")
+        for key in e2e["results"]:
+            lines.append(
+                f"  {e2e['labels'].get(key, key):<36}{e2e['events'][key]:>12,}"
+                f"{_fmt(e2e['produce_s'][key]['median'], 3):>12}"
+                f"{_fmt(e2e['leave_s'][key]['median'], 3):>12}"
+                f"  {_fmt(e2e['peak_backlog'][key]['median'], 0):>14}")
     if "disabled" in results:
         lines += _library_table("3. DISABLED call (debug below the gate)", results["disabled"],
                                 lambda v: v, "ns/call", digits=1)
@@ -236,11 +263,16 @@ def render(results: dict[str, Any]) -> str:
                          f"{_fmt(sk['caller_ns_per_event'][name]['median'], 0):>12}")
     if "sizes" in results:
         sz = results["sizes"]
-        lines.append(f"\n8b. SCALING by events ({sz['sink']}): end-to-end ns per event")
+        lines.append(f"\n8b. SCALING by events ({sz['sink']}): ns per event")
+        lines.append(f"  {'N':>12}{'e2e':>10}{'producer':>10}{'peak backlog':>14}"
+                     f"{'RSS after':>12}{'rounds':>8}")
         for n, res in sz["ns_per_event"].items():
             rss = sz["rss_after_bytes"].get(n, 0) / MIB
-            lines.append(f"  N = {int(n):>12,}  {_fmt(res['median'], 0):>8} ns/event  "
-                         f"(rounds {len(res['rounds'])}, RSS after {rss:.0f} MiB)")
+            lines.append(
+                f"  {int(n):>12,}{_fmt(res['median'], 0):>10}"
+                f"{_fmt(sz['caller_side_ns_per_event'][n]['median'], 0):>10}"
+                f"{_fmt(sz['peak_backlog'][n]['median'], 0):>14}{rss:>9.0f} MiB"
+                f"{len(res['rounds']):>8}")
     lines.append("\nGOALS (issue 6)" + (" — quick pass: not meaningful" if meta["quick"] else ""))
     for g in results.get("goals", []):
         op = {"<=": "≤", "<": "<", ">=": "≥"}[g["op"]]

@@ -28,7 +28,7 @@ import logactors
 from logactors import FileSink, QueueConfig, ShutdownConfig, SupervisorConfig
 
 from ._nometrics import counters_removed
-from ._util import MIB, collect, count_lines, remove, rss_bytes, summary
+from ._util import MIB, Blocks, Loop, collect, count_lines, remove, rss_bytes, summary
 from .cases import Case, EmptyCallCase, LogactorsCase, library_cases
 
 Progress = Callable[[str], None]
@@ -54,7 +54,7 @@ class Settings:
     sinks: tuple[int, ...] = (1, 2, 4, 8)
     sinks_n: int = 100_000
     sizes: tuple[int, ...] = (10**3, 10**4, 10**5, 10**6)
-    huge: int | None = 10**7
+    huge: int | None = None
     #: the slow libraries log fewer events (their rates are still per event)
     scale: dict[str, float] = field(
         default_factory=lambda: {"loguru": 0.1, "stdlib-queue": 0.5, "pico-queue": 0.5}
@@ -62,7 +62,7 @@ class Settings:
     picologging: bool | None = None
 
     @classmethod
-    def full(cls, directory: str, rounds: int = 5, *, huge: bool = True) -> Settings:
+    def full(cls, directory: str, rounds: int = 5, *, huge: bool = False) -> Settings:
         """The figures for the report."""
         return cls(quick=False, rounds=rounds, directory=directory,
                    huge=10**7 if huge else None)
@@ -108,53 +108,64 @@ def _check_lines(case: Case, path: str, expected: int) -> None:
 # 1. caller-side cost of an enabled call (trio thread)
 
 
-async def caller_once(case: Case, path: str, n: int, block: int, loop_ns: float) -> float:
-    """Mean ns per enabled call (loop overhead subtracted); the consumer drains between
-    blocks, untimed."""
+async def caller_once(case: Case, path: str, n: int, block: int, loop: Loop
+                      ) -> dict[str, float]:
+    """Mean wall and CPU ns per enabled call (loop overhead subtracted); the consumer drains
+    between blocks, untimed."""
     remove(path)
     await case.open(path, e2e=False)
     warm = min(block, 200)
     case.block(-warm, warm)
     await case.drain()
     collect()
-    total = 0
+    blocks = Blocks()
     done = 0
     while done < n:
         k = min(block, n - done)
-        total += case.block(done, k)
+        blocks.run(case.block, done, k)
         done += k
         await case.drain()
     await _leave(case)
     _check_lines(case, path, n + warm)
     remove(path)
-    return total / n - loop_ns
+    return blocks.per_call(loop)
 
 
-async def caller_suite(settings: Settings, loop_ns: float, progress: Progress
+async def caller_suite(settings: Settings, loop: Loop, progress: Progress
                        ) -> dict[str, Any]:
     """Caller-side ns per enabled call for every library."""
     cases = library_cases(picologging=settings.picologging)
-    runs: dict[str, list[float]] = {c.key: [] for c in cases}
+    runs: dict[str, list[dict[str, float]]] = {c.key: [] for c in cases}
     for r in range(settings.rounds):
         for case in _rotate(cases, r):
             n = settings.n_for(case, settings.caller_n)
             value = await caller_once(case, _path(settings, f"caller-{case.key}"), n,
-                                      settings.block, loop_ns)
+                                      settings.block, loop)
             runs[case.key].append(value)
         progress(f"caller round {r + 1}/{settings.rounds}")
+    return _per_call_section(cases, runs)
+
+
+def _per_call_section(cases: Sequence[Case], runs: dict[str, list[dict[str, float]]]
+                      ) -> dict[str, Any]:
     return {"unit": "ns/call", "labels": {c.key: c.label for c in cases},
-            "results": {k: summary(v) for k, v in runs.items()}}
+            "results": {k: summary([x["wall"] for x in v]) for k, v in runs.items()},
+            "cpu": {k: summary([x["cpu"] for x in v]) for k, v in runs.items()}}
 
 
 # ---------------------------------------------------------------------------------------------
 # 2. end-to-end throughput
 
 
-async def e2e_once(case: Case, path: str, n: int, yield_every: int) -> float:
-    """Events per second: first call to everything on disk (file checked to hold ``n``)."""
+async def e2e_once(case: Case, path: str, n: int, yield_every: int) -> dict[str, float]:
+    """Events per second from the first call until the logger has been left with everything
+    on disk (the file is checked to hold ``n`` lines); also the split between producing and
+    leaving, and the largest backlog seen (sampled every ``10 * yield_every`` events)."""
     remove(path)
-    await case.open(path, e2e=True)
+    await case.open(path, e2e=True, events=n)
     collect()
+    peak = 0
+    sample = 0
     t0 = time.perf_counter()
     done = 0
     while done < n:
@@ -162,115 +173,131 @@ async def e2e_once(case: Case, path: str, n: int, yield_every: int) -> float:
         case.block(done, k)
         done += k
         await trio.lowlevel.checkpoint()
+        sample += 1
+        if sample == 10:
+            sample = 0
+            peak = max(peak, case.backlog())
+    produced = time.perf_counter()
+    peak = max(peak, case.backlog())
     await _leave(case)
-    elapsed = time.perf_counter() - t0
+    left = time.perf_counter()
     _check_lines(case, path, n)
     remove(path)
-    return n / elapsed
+    return {"rate": n / (left - t0), "produce_s": produced - t0, "leave_s": left - produced,
+            "peak_backlog": float(peak)}
 
 
 async def e2e_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
     """End-to-end events/s for every library."""
     cases = library_cases(picologging=settings.picologging)
-    runs: dict[str, list[float]] = {c.key: [] for c in cases}
+    runs: dict[str, list[dict[str, float]]] = {c.key: [] for c in cases}
+    events: dict[str, int] = {}
     for r in range(settings.rounds):
         for case in _rotate(cases, r):
-            n = settings.n_for(case, settings.e2e_n)
+            n = events[case.key] = settings.n_for(case, settings.e2e_n)
             runs[case.key].append(
                 await e2e_once(case, _path(settings, f"e2e-{case.key}"), n,
                                settings.yield_every)
             )
         progress(f"end-to-end round {r + 1}/{settings.rounds}")
-    return {"unit": "events/s", "labels": {c.key: c.label for c in cases},
-            "yield_every": settings.yield_every,
-            "results": {k: summary(v) for k, v in runs.items()}}
+    return {
+        "unit": "events/s",
+        "labels": {c.key: c.label for c in cases},
+        "yield_every": settings.yield_every,
+        "events": events,
+        "results": {k: summary([x["rate"] for x in v]) for k, v in runs.items()},
+        "produce_s": {k: summary([x["produce_s"] for x in v]) for k, v in runs.items()},
+        "leave_s": {k: summary([x["leave_s"] for x in v]) for k, v in runs.items()},
+        "peak_backlog": {k: summary([x["peak_backlog"] for x in v]) for k, v in runs.items()},
+    }
 
 
 # ---------------------------------------------------------------------------------------------
 # 3. disabled calls
 
 
-async def disabled_once(case: Case, path: str, n: int, block: int, loop_ns: float) -> float:
-    """Mean ns per call below the level gate (loop overhead subtracted)."""
+async def disabled_once(case: Case, path: str, n: int, block: int, loop: Loop
+                        ) -> dict[str, float]:
+    """Mean wall and CPU ns per call below the level gate (loop overhead subtracted)."""
     remove(path)
     await case.open(path, e2e=False)
     case.disabled_block(0, block)
     collect()
-    total = 0
+    blocks = Blocks()
     done = 0
     while done < n:
         k = min(block * 10, n - done)
-        total += case.disabled_block(done, k)
+        blocks.run(case.disabled_block, done, k)
         done += k
     await _leave(case)
     remove(path)
-    return total / n - loop_ns
+    return blocks.per_call(loop)
 
 
-async def disabled_suite(settings: Settings, loop_ns: float, progress: Progress
+async def disabled_suite(settings: Settings, loop: Loop, progress: Progress
                          ) -> dict[str, Any]:
     """ns per disabled call for every library with a level gate, and an empty function."""
     cases = [c for c in library_cases(picologging=settings.picologging) if c.gated]
     cases.append(EmptyCallCase())
-    runs: dict[str, list[float]] = {c.key: [] for c in cases}
+    runs: dict[str, list[dict[str, float]]] = {c.key: [] for c in cases}
     for r in range(settings.rounds):
         for case in _rotate(cases, r):
             n = settings.n_for(case, settings.disabled_n) if case.key != "loguru" else (
                 settings.disabled_n // 4)
             runs[case.key].append(
                 await disabled_once(case, _path(settings, f"disabled-{case.key}"), n,
-                                    settings.block, loop_ns)
+                                    settings.block, loop)
             )
         progress(f"disabled round {r + 1}/{settings.rounds}")
-    return {"unit": "ns/call", "labels": {c.key: c.label for c in cases},
-            "results": {k: summary(v) for k, v in runs.items()}}
+    return _per_call_section(cases, runs)
 
 
 # ---------------------------------------------------------------------------------------------
 # 4. calls from a worker thread
 
 
-async def thread_once(case: Case, path: str, n: int, block: int, loop_ns: float) -> float:
-    """Mean ns per enabled call made from a ``trio.to_thread.run_sync`` thread."""
+async def thread_once(case: Case, path: str, n: int, block: int, loop: Loop
+                      ) -> dict[str, float]:
+    """Mean wall and CPU ns per enabled call made from a ``trio.to_thread.run_sync``
+    thread."""
     remove(path)
     await case.open(path, e2e=False)
     warm = min(block, 200)
 
-    def worker() -> int:
+    def worker() -> Blocks:
         case.block(-warm, warm)
         trio.from_thread.run(case.drain)
-        total = 0
+        blocks = Blocks()
         done = 0
         while done < n:
             k = min(block, n - done)
-            total += case.block(done, k)
+            blocks.run(case.block, done, k)
             done += k
             trio.from_thread.run(case.drain)
-        return total
+        return blocks
 
     collect()
-    total = await trio.to_thread.run_sync(worker)
+    blocks = await trio.to_thread.run_sync(worker)
     await _leave(case)
     _check_lines(case, path, n + warm)
     remove(path)
-    return total / n - loop_ns
+    return blocks.per_call(loop)
 
 
-async def thread_suite(settings: Settings, loop_ns: float, progress: Progress
+async def thread_suite(settings: Settings, loop: Loop, progress: Progress
                        ) -> dict[str, Any]:
     """Caller-side ns per call from a worker thread."""
     cases = [c for c in library_cases(picologging=settings.picologging) if c.threads]
-    runs: dict[str, list[float]] = {c.key: [] for c in cases}
+    runs: dict[str, list[dict[str, float]]] = {c.key: [] for c in cases}
     for r in range(settings.rounds):
         for case in _rotate(cases, r):
             n = settings.n_for(case, settings.thread_n)
             runs[case.key].append(
                 await thread_once(case, _path(settings, f"thread-{case.key}"), n,
-                                  settings.block, loop_ns)
+                                  settings.block, loop)
             )
         progress(f"thread round {r + 1}/{settings.rounds}")
-    return {"unit": "ns/call", "labels": {c.key: c.label for c in cases},
-            "results": {k: summary(v) for k, v in runs.items()}}
+    return _per_call_section(cases, runs)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,7 +327,7 @@ def memory_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
 # 6. cost of the metrics counters (patched build)
 
 
-async def metrics_suite(settings: Settings, loop_ns: float, progress: Progress
+async def metrics_suite(settings: Settings, loop: Loop, progress: Progress
                         ) -> dict[str, Any]:
     """Caller cost and end-to-end throughput with and without the counter updates."""
     e2e: dict[str, list[float]] = {"with": [], "without": []}
@@ -313,12 +340,15 @@ async def metrics_suite(settings: Settings, loop_ns: float, progress: Progress
             case = LogactorsCase()
             if variant == "without":
                 with counters_removed() as removed:
-                    thr = await e2e_once(case, path, settings.metrics_n, settings.yield_every)
-                    ns = await caller_once(case, path, settings.caller_n, settings.block,
-                                           loop_ns)
+                    thr = (await e2e_once(case, path, settings.metrics_n,
+                                          settings.yield_every))["rate"]
+                    ns = (await caller_once(case, path, settings.caller_n, settings.block,
+                                            loop))["wall"]
             else:
-                thr = await e2e_once(case, path, settings.metrics_n, settings.yield_every)
-                ns = await caller_once(case, path, settings.caller_n, settings.block, loop_ns)
+                thr = (await e2e_once(case, path, settings.metrics_n,
+                                      settings.yield_every))["rate"]
+                ns = (await caller_once(case, path, settings.caller_n, settings.block,
+                                        loop))["wall"]
             e2e[variant].append(thr)
             caller[variant].append(ns)
         progress(f"metrics round {r + 1}/{settings.rounds}")
@@ -365,11 +395,13 @@ async def shutdown_once(path: str, n: int, strategy: Literal["graceful", "immedi
                         ) -> dict[str, Any]:
     """Queue ``n`` events with no checkpoint, then time leaving the ``async with`` block."""
     remove(path)
+    notes: list[str] = []  # the self-log: "N events abandoned (lost)" with immediate
     queue = QueueConfig(max_events=max(2 * n, 10_000), overflow="block")
     config = SupervisorConfig(
         min_level="info",
         sinks=[FileSink(name="file", path=path, format="clef", queue=queue)],
         shutdown=ShutdownConfig(strategy=strategy, timeout=60.0),
+        self_log=notes.append,
     )
     collect()
     async with logactors.open_logger(config) as log:
@@ -413,7 +445,7 @@ async def shutdown_suite(settings: Settings, progress: Progress) -> dict[str, An
 # 8. scaling
 
 
-async def sinks_suite(settings: Settings, loop_ns: float, progress: Progress
+async def sinks_suite(settings: Settings, loop: Loop, progress: Progress
                       ) -> dict[str, Any]:
     """Per-event cost with 1…8 matching null sinks, and with 8 sinks of which 1 matches."""
     variants: list[tuple[str, int, int]] = [(f"{k} matching", k, k) for k in settings.sinks]
@@ -428,7 +460,7 @@ async def sinks_suite(settings: Settings, loop_ns: float, progress: Progress
             case_e2e = await _null_e2e_ns(case, path, settings.sinks_n, settings.yield_every)
             e2e[name].append(case_e2e)
             caller[name].append(await _null_caller_ns(case, path, settings.sinks_n // 2,
-                                                      settings.block, loop_ns))
+                                                      settings.block, loop))
         progress(f"sinks round {r + 1}/{settings.rounds}")
     return {
         "sink": "NullSink",
@@ -439,7 +471,7 @@ async def sinks_suite(settings: Settings, loop_ns: float, progress: Progress
 
 
 async def _null_e2e_ns(case: LogactorsCase, path: str, n: int, yield_every: int) -> float:
-    await case.open(path, e2e=True)
+    await case.open(path, e2e=True, events=n)
     collect()
     t0 = time.perf_counter_ns()
     done = 0
@@ -459,43 +491,46 @@ async def _null_e2e_ns(case: LogactorsCase, path: str, n: int, yield_every: int)
 
 
 async def _null_caller_ns(case: LogactorsCase, path: str, n: int, block: int,
-                          loop_ns: float) -> float:
+                          loop: Loop) -> float:
     await case.open(path, e2e=False)
     case.block(-block, block)
     await case.drain()
     collect()
-    total = 0
+    blocks = Blocks()
     done = 0
     while done < n:
         k = min(block, n - done)
-        total += case.block(done, k)
+        blocks.run(case.block, done, k)
         done += k
         await case.drain()
     await _leave(case)
-    return total / n - loop_ns
+    return blocks.per_call(loop)["wall"]
 
 
 async def sizes_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
     """End-to-end ns per event (file sink) from 10^3 to 10^6 (10^7 once, in full mode)."""
     sizes = list(settings.sizes)
-    runs: dict[int, list[float]] = {n: [] for n in sizes}
+    runs: dict[int, list[dict[str, float]]] = {n: [] for n in sizes}
     rss: dict[int, int] = {}
     path = _path(settings, "sizes")
     for r in range(settings.rounds):
         for n in sizes:
-            rate = await e2e_once(LogactorsCase(), path, n, settings.yield_every)
-            runs[n].append(1e9 / rate)
+            runs[n].append(await e2e_once(LogactorsCase(), path, n, settings.yield_every))
             rss[n] = rss_bytes()
         progress(f"sizes round {r + 1}/{settings.rounds}")
     if settings.huge:
         n = settings.huge
-        rate = await e2e_once(LogactorsCase(), path, n, settings.yield_every)
-        runs[n] = [1e9 / rate]
+        runs[n] = [await e2e_once(LogactorsCase(), path, n, settings.yield_every)]
         rss[n] = rss_bytes()
         progress(f"sizes 10^{len(str(n)) - 1} done")
     return {
         "sink": "FileSink clef",
-        "ns_per_event": {str(n): summary(v) for n, v in runs.items()},
+        "ns_per_event": {str(n): summary([1e9 / x["rate"] for x in v])
+                         for n, v in runs.items()},
+        "caller_side_ns_per_event": {str(n): summary([x["produce_s"] * 1e9 / n for x in v])
+                                     for n, v in runs.items()},
+        "peak_backlog": {str(n): summary([x["peak_backlog"] for x in v])
+                         for n, v in runs.items()},
         "rss_after_bytes": {str(n): v for n, v in rss.items()},
     }
 

@@ -1,0 +1,394 @@
+"""Where the time goes in logactors: ``python -m benchmarks.profile [--events N] [--cprofile]``.
+
+Three views:
+
+1. **Caller breakdown** (ns per call): the steps of ``Logger.info`` on the trio thread are
+   replayed cumulatively against a live runtime (same objects, same order as
+   ``logactors/_logger.py``'s ``emit``), so each step's cost is the difference between two
+   stages. The last stage is the real ``log.info`` for comparison. Times are the thread's CPU
+   time (``thread_time_ns``), so other processes on the machine do not inflate them.
+2. **Consumer breakdown** (ns per event): formatting a batch (``ClefFormatter.format_batch``
+   and its parts: ``clef_dict``, orjson, the timestamp, the template cache), ``Inbox.take``,
+   one worker-thread hop per batch.
+3. **cProfile** of the end-to-end run (``--cprofile``): the functions with the most own time
+   on the trio thread (deterministic profiling inflates small functions: read it as shares).
+
+The replay mirrors the front end as of this commit; if the core's ``emit`` changes, the last
+line (the real call) still measures the real thing, and the stages show the old split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+import trio
+
+import logactors
+from logactors import FileSink, LogEvent, QueueConfig, SupervisorConfig
+from logactors._sizing import BASE_BYTES, _deep
+from logactors.formatting.json import ClefFormatter, clef_dict
+
+from .cases import IsoCache
+
+Stage = Callable[..., None]
+
+
+def _time_calls(call: Stage, n: int, rounds: int, reset: Callable[[], None]) -> float:
+    """Median ns per ``call("Processing request {id} for {user}", id=i, user="bob")``."""
+    results = []
+    for _ in range(rounds):
+        reset()
+        t0 = time.thread_time_ns()
+        for i in range(n):
+            call("Processing request {id} for {user}", id=i, user="bob")
+        results.append((time.thread_time_ns() - t0) / n)
+    results.sort()
+    return results[len(results) // 2]
+
+
+def _stages(log: logactors.Logger) -> list[tuple[str, Stage]]:
+    """Cumulative replays of ``emit`` (see the module docstring)."""
+    from logactors._logger import _CONTEXT, _SCALARS
+
+    rt: Any = log._rt  # profiling the internals on purpose
+    level = logactors.Level.INFO
+    name = ""
+    routes = rt.routes[level]
+    limit = rt.max_event_bytes
+    get_ctx = _CONTEXT.get
+    get_ident = threading.get_ident
+    now = time.time_ns
+    current_task = trio.lowlevel.current_task
+    new = tuple.__new__
+    scalars = _SCALARS
+    deep = _deep
+    base = None
+
+    def s0(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
+        pass
+
+    def s1(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
+        try:
+            if rt.closed:
+                return
+            if get_ident() != rt.thread_id:
+                return
+        except Exception:
+            pass
+
+    def s2(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
+        try:
+            if rt.closed:
+                return
+            if get_ident() != rt.thread_id:
+                return
+            handoff = rt.handoff
+            if handoff is not None and handoff._items:
+                handoff.pump(force=True)
+            if args or exc_info is not None or template.__class__ is not str:
+                return
+            ctx = get_ctx()
+            if ctx:
+                props = {**ctx, **props}
+            elif base is not None:
+                props = {**base, **props}
+        except Exception:
+            pass
+
+    def s3(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
+        try:
+            if rt.closed:
+                return
+            if get_ident() != rt.thread_id:
+                return
+            handoff = rt.handoff
+            if handoff is not None and handoff._items:
+                handoff.pump(force=True)
+            if args or exc_info is not None or template.__class__ is not str:
+                return
+            ctx = get_ctx()
+            if ctx:
+                props = {**ctx, **props}
+            elif base is not None:
+                props = {**base, **props}
+            try:
+                task = current_task().name
+            except RuntimeError:
+                task = ""
+            del task
+        except Exception:
+            pass
+
+    def s4(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
+        try:
+            if rt.closed:
+                return
+            if get_ident() != rt.thread_id:
+                return
+            handoff = rt.handoff
+            if handoff is not None and handoff._items:
+                handoff.pump(force=True)
+            if args or exc_info is not None or template.__class__ is not str:
+                return
+            ctx = get_ctx()
+            if ctx:
+                props = {**ctx, **props}
+            elif base is not None:
+                props = {**base, **props}
+            try:
+                task = current_task().name
+            except RuntimeError:
+                task = ""
+            size = BASE_BYTES
+            for value in props.values():
+                cls = value.__class__
+                if cls is str:
+                    size += 56 + len(value)
+                elif cls in scalars:
+                    size += 32
+                else:
+                    size += deep(value, limit)
+            if size > limit:
+                return
+            del task
+        except Exception:
+            pass
+
+    def s5(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
+        try:
+            if rt.closed:
+                return
+            if get_ident() != rt.thread_id:
+                return
+            handoff = rt.handoff
+            if handoff is not None and handoff._items:
+                handoff.pump(force=True)
+            if args or exc_info is not None or template.__class__ is not str:
+                return
+            ctx = get_ctx()
+            if ctx:
+                props = {**ctx, **props}
+            elif base is not None:
+                props = {**base, **props}
+            try:
+                task = current_task().name
+            except RuntimeError:
+                task = ""
+            size = BASE_BYTES
+            for value in props.values():
+                cls = value.__class__
+                if cls is str:
+                    size += 56 + len(value)
+                elif cls in scalars:
+                    size += 32
+                else:
+                    size += deep(value, limit)
+            if size > limit:
+                return
+            event = new(LogEvent, (now(), level, template, props, None, name, task))
+            rt.events += 1
+            del event
+        except Exception:
+            pass
+
+    def s6(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
+        try:
+            if rt.closed:
+                return
+            if get_ident() != rt.thread_id:
+                return
+            handoff = rt.handoff
+            if handoff is not None and handoff._items:
+                handoff.pump(force=True)
+            if args or exc_info is not None or template.__class__ is not str:
+                return
+            ctx = get_ctx()
+            if ctx:
+                props = {**ctx, **props}
+            elif base is not None:
+                props = {**base, **props}
+            try:
+                task = current_task().name
+            except RuntimeError:
+                task = ""
+            size = BASE_BYTES
+            for value in props.values():
+                cls = value.__class__
+                if cls is str:
+                    size += 56 + len(value)
+                elif cls in scalars:
+                    size += 32
+                else:
+                    size += deep(value, limit)
+            if size > limit:
+                return
+            event = new(LogEvent, (now(), level, template, props, None, name, task))
+            rt.events += 1
+            for target in routes:
+                target.put_nowait(event, level, size)
+        except Exception:
+            pass
+
+    return [
+        ("call a closure with this signature (template, /, *args, exc_info, **props)", s0),
+        ("+ closed check, get_ident() == trio thread", s1),
+        ("+ hand-off check, slow-path test, contextvar get", s2),
+        ("+ current_task().name", s3),
+        ("+ size estimate (loop over props)", s4),
+        ("+ time_ns() + LogEvent tuple + rt.events += 1", s5),
+        ("+ routes loop + Inbox.put_nowait", s6),
+        ("real log.info", log.info),
+    ]
+
+
+async def caller_breakdown(n: int, rounds: int) -> list[tuple[str, float]]:
+    """ns per call of each cumulative stage (the queue is emptied between rounds)."""
+    with tempfile.TemporaryDirectory() as directory:
+        config = SupervisorConfig(min_level="info", sinks=[FileSink(
+            name="file", path=os.path.join(directory, "p.clef"), format="clef",
+            queue=QueueConfig(max_events=10 * n, overflow="drop_oldest"))])
+        async with logactors.open_logger(config) as log:
+            inbox: Any = log._rt.actors["file"].inbox
+
+            def reset() -> None:
+                inbox.take(len(inbox) or 1)
+                inbox.finished(inbox.in_flight)
+
+            out = []
+            for label, stage in _stages(log):
+                out.append((label, _time_calls(stage, n, rounds, reset)))
+                reset()
+    return out
+
+
+def consumer_breakdown(batch: int = 512, rounds: int = 7) -> list[tuple[str, float]]:
+    """ns per event of the consumer's steps on a batch of ``batch`` events."""
+    from logactors._json import dumps
+    from logactors.formatting._time import IsoUtc
+    from logactors.templates import parse
+
+    template = "Processing request {id} for {user}"
+    events = [
+        LogEvent(time.time_ns() + i * 1000, logactors.Level.INFO, template,
+                 {"id": i, "user": "bob"}, None, "", "main")
+        for i in range(batch)
+    ]
+    formatter = ClefFormatter()
+    iso = IsoUtc(7)
+    cache = IsoCache()
+    newline = orjson.OPT_APPEND_NEWLINE
+
+    def median_ns(fn: Callable[[], object]) -> float:
+        values = []
+        for _ in range(rounds):
+            t0 = time.thread_time_ns()
+            fn()
+            values.append((time.thread_time_ns() - t0) / batch)
+        values.sort()
+        return values[len(values) // 2]
+
+    def bare() -> bytes:
+        buffer = bytearray()
+        for e in events:
+            out = {"@t": cache(e.timestamp_ns), "@mt": e.template}
+            out.update(e.properties)
+            buffer += orjson.dumps(out, option=newline)
+        return bytes(buffer)
+
+    dicts = [clef_dict(e, iso) for e in events]
+    lines = [orjson.dumps(d, option=newline) for d in dicts]
+    return [
+        ("ClefFormatter.format_batch (per event)", median_ns(lambda: formatter.format_batch(
+            events))),
+        ("  clef_dict()", median_ns(lambda: [clef_dict(e, iso) for e in events])),
+        ("  _json.dumps() of the dict (orjson + default hook + options)",
+         median_ns(lambda: [dumps(d, newline) for d in dicts])),
+        ("  orjson.dumps() alone", median_ns(lambda: [orjson.dumps(d, option=newline)
+                                                      for d in dicts])),
+        ("  IsoUtc timestamp", median_ns(lambda: [iso(e.timestamp_ns) for e in events])),
+        ("  templates.parse() cache hit", median_ns(lambda: [parse(e.template)
+                                                            for e in events])),
+        ("  b''.join of the lines", median_ns(lambda: b"".join(lines))),
+        ("bare pipeline: dict + orjson into one bytearray", median_ns(bare)),
+    ]
+
+
+async def thread_hop_us(n: int = 200) -> float:
+    """µs per ``trio.to_thread.run_sync`` round trip (one per batch)."""
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        await trio.to_thread.run_sync(int)
+    return (time.perf_counter_ns() - t0) / n / 1000
+
+
+async def _e2e(n: int, yield_every: int, path: str) -> None:
+    config = SupervisorConfig(min_level="info", sinks=[FileSink(
+        name="file", path=path, format="clef",
+        queue=QueueConfig(max_events=1_000_000, overflow="block"))])
+    async with logactors.open_logger(config) as log:
+        for start in range(0, n, yield_every):
+            for i in range(start, start + yield_every):
+                log.info("Processing request {id} for {user}", id=i, user="bob")
+            await trio.lowlevel.checkpoint()
+
+
+def cprofile_e2e(n: int, yield_every: int, top: int = 30) -> str:
+    """cProfile of the end-to-end run (trio thread): functions by own time."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "p.clef")
+        profiler = cProfile.Profile()
+        profiler.enable()
+        trio.run(_e2e, n, yield_every, path)
+        profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+async def _main_async(n: int) -> tuple[list[tuple[str, float]], float]:
+    caller = await caller_breakdown(n, 7)
+    hop = await thread_hop_us()
+    return caller, hop
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile")
+    parser.add_argument("--events", type=int, default=50_000, help="calls per stage round")
+    parser.add_argument("--cprofile", action="store_true", help="also cProfile an e2e run")
+    parser.add_argument("--e2e-events", type=int, default=200_000)
+    parser.add_argument("--yield-every", type=int, default=100)
+    args = parser.parse_args(argv)
+
+    caller, hop = trio.run(_main_async, args.events)
+    print("CALLER (trio thread, FileSink clef): cumulative stages, ns per call")
+    previous = 0.0
+    for label, ns in caller:
+        step = ns - previous if label != "real log.info" else ns
+        print(f"  {label:<78}{ns:8.0f}  (step {step:+6.0f})")
+        if label != "real log.info":
+            previous = ns
+    print("\nCONSUMER (per event, batch of 512)")
+    for label, ns in consumer_breakdown():
+        print(f"  {label:<78}{ns:8.0f}")
+    print(f"  trio.to_thread.run_sync round trip: {hop:.1f} µs per batch "
+          f"= {hop * 1000 / 512:.0f} ns/event at 512/batch")
+    if args.cprofile:
+        print("\nCPROFILE of the end-to-end run (trio thread, by own time)")
+        print(cprofile_e2e(args.e2e_events, args.yield_every))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
