@@ -389,6 +389,46 @@ class ConfigClassDirective(SphinxDirective):
         return row
 
 
+class ApiRestDirective(SphinxDirective):
+    """``logactors-api-rest``: autodoc for every name of ``logactors.__all__`` not documented
+    yet (placed last on the API page, so a new public name is never left out)."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        import logactors
+
+        objects = self.env.get_domain("py").objects  # type: ignore[attr-defined]
+        missing = [n for n in logactors.__all__ if f"logactors.{n}" not in objects]
+        if not missing:
+            return []
+        is_myst = "myst" in type(self.state).__module__
+        blocks: list[str] = []
+        for name in missing:
+            obj = getattr(logactors, name)
+            if isinstance(obj, type) and issubclass(obj, BaseException):
+                kind, options = "autoexception", []
+            elif isinstance(obj, type):
+                kind, options = "autoclass", [":members:"]
+            elif callable(obj):
+                kind, options = "autofunction", []
+            else:
+                kind, options = "autodata", []
+            rst = "\n".join([f".. {kind}:: logactors.{name}", *(f"   {o}" for o in options)])
+            # autodoc generates reStructuredText: in MyST it must run inside eval-rst
+            blocks.append(f"```{{eval-rst}}\n{rst}\n```" if is_myst else rst)
+        from docutils.statemachine import StringList
+
+        text = "\n\n".join(blocks)
+        container = nodes.container()
+        self.state.nested_parse(
+            StringList(text.splitlines(), source=self.get_source_info()[0]),
+            self.content_offset, container,
+        )
+        rubric = nodes.rubric("", "Other public names")
+        return [rubric, *container.children]
+
+
 # ---------------------------------------------------------------------------------------------
 # Completeness checks.
 
@@ -441,6 +481,7 @@ def _check(app: Sphinx, env: BuildEnvironment) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     """Register the directive and the consistency checks."""
     app.add_directive("config-class", ConfigClassDirective)
+    app.add_directive("logactors-api-rest", ApiRestDirective)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("env-check-consistency", _check)
