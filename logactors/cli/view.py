@@ -566,7 +566,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | None = None
         ) -> int:
     """Run ``view`` with parsed arguments; returns the exit status (1: a file failed to open)."""
-    out = out if out is not None else sys.stdout
+    if out is None:
+        out = sys.stdout
+        reconfigure = getattr(out, "reconfigure", None)
+        if reconfigure is not None:  # never die on a character the terminal cannot show
+            reconfigure(errors="backslashreplace")
     err = err if err is not None else sys.stderr
     forced = {"always": True, "never": False}.get(args.color)
     colors = should_color(out, forced) and not args.json
