@@ -89,6 +89,10 @@ def test_demo_short_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     shown = capsys.readouterr()
     assert shown.err == ""  # no malformed line
 
+    # A second run into the same directory would mix its files with these: refused.
+    assert main(["demo", "--seconds", "1", "--no-live", "--dir", str(logs)]) == 2
+    assert "already holds files of an earlier run" in capsys.readouterr().err
+
 
 def test_demo_with_urllib_sink(tmp_path: Path) -> None:
     """The demo works the same with its urllib-based custom HTTP sink."""

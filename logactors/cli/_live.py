@@ -84,8 +84,12 @@ class Display:
                 self._lines.append(line)
 
     def note(self, text: str) -> None:
-        """Queue one highlighted line (e.g. a self-log message)."""
-        self.feed(f"{YELLOW}» {text}{RESET}" if self.colors else f"» {text}")
+        """Queue one highlighted line (e.g. a self-log message; cut to the terminal's width
+        in live mode)."""
+        line = f"» {text}"
+        if self.live:
+            line = fit(line, max(20, shutil.get_terminal_size((100, 24)).columns - 1))
+        self.feed(f"{YELLOW}{line}{RESET}" if self.colors else line)
 
     def _take(self) -> list[str]:
         with self._lock:

@@ -88,7 +88,7 @@ exit status:
      fallback file, and the spool is empty at exit. Events still in a spool would survive a
      restart, but the demo counts them as not delivered.
   1  something was not delivered (the report and the check say what)
-  2  bad arguments"""
+  2  bad arguments, or --dir holds the files of an earlier run"""
 
 _OUTAGE: Final = (0.25, 0.6)  # fractions of the run during which the collector answers 503
 _THREAD_SHARE: Final = 0.1
@@ -391,7 +391,7 @@ def _title(observed: Observed, snapshot: MetricsSnapshot, events_rate: float,
     if colors:
         head = BOLD + head + RESET
     line2 = (f"collector {state} · received {received} · refused "
-             f"{stats['refused_requests']} requests ({stats['refused_events']} events)")
+             f"{stats['refused_requests']} batches")
     return [head, line2]
 
 
@@ -666,6 +666,14 @@ def run(args: argparse.Namespace) -> int:
     directory = args.dir or tempfile.mkdtemp(prefix="logactors-demo-")
     os.makedirs(directory, exist_ok=True)
     paths = Paths(os.path.abspath(directory))
+    leftovers = log_files(paths) + [p for p in (paths.fallback, paths.spool)
+                                    if os.path.exists(p)]
+    if leftovers:
+        # The delivery check compares this run's files with what the collector received.
+        print(f"logactors demo: {paths.directory} already holds files of an earlier run "
+              f"({os.path.basename(leftovers[0])}); give an empty or new --dir",
+              file=sys.stderr)
+        return 2
     display = Display(out, live=live, colors=colors)
     sink_kind = "HttpSink (built-in)" if builtin_http else "urllib custom sink"
     intro = (f"logactors demo: {args.seconds:g}s, {args.rate} events/s, {args.workers} worker "
