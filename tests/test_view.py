@@ -29,7 +29,7 @@ SERILOG = [
     {"@t": "2024-03-01T10:15:31.0000000Z", "@mt": "Disk {Pct} full on {Machine}",
      "@l": "Warning", "Pct": 93.5, "Machine": "web-1", "@@type": "escaped", "Zone": "eu"},
     {"@t": "2024-03-01T10:15:32.5000000Z", "@m": "Order 42 failed", "@i": "a1b2c3d4",
-     "@l": "Error", "@x": "System.InvalidOperationException: boom\n   at Shop.Pay()",
+     "@l": "Error", "@x": "System.InvalidOperationException: boom\r\n   at Shop.Pay()",
      "RequestId": "r-1", "Attempt": 2, "Retry": True},
     {"@t": "2024-03-01T10:15:33.0000000Z", "@mt": "Position {@Pos} reached",
      "@l": "Debug", "Pos": {"Lat": 25, "Long": 134}, "@tr": "4bf92f3577b34da6", "Ok": False},
@@ -98,7 +98,7 @@ async def test_renders_files_logactors_wrote(
 
 def test_serilog_clef(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Serilog's CLEF: @r renderings, @@ escapes undone, missing @l is Information, @m only,
-    @x indented, {@x} as JSON, @tr as trace_id."""
+    @x indented (Windows line ends too), {@x} as JSON, @tr as trace_id."""
     status, out, _ = run_view(capsys, "--utc", write_serilog(tmp_path / "serilog.clef"))
     assert status == 0
     lines = out.splitlines()
@@ -122,6 +122,8 @@ def test_level_filter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         "WRN", "ERR"]
     _, out, _ = run_view(capsys, "--level", "information", path)
     assert len([line for line in out.splitlines() if not line.startswith(" ")]) == 3
+    _, out, _ = run_view(capsys, "--level", "ERR", path)  # the abbreviations work too
+    assert [line[24:27] for line in out.splitlines() if not line.startswith(" ")] == ["ERR"]
 
 
 @pytest.mark.parametrize(

@@ -120,11 +120,26 @@ def _parse_time(value: object) -> tuple[datetime | None, str]:
     return None, "" if value is None else str(value)
 
 
+_SHORT: Final = {text.lower(): level for level, text in SHORT_NAMES.items()}
+
+
+def level_number(value: object) -> int:
+    """A level from a name (``warning``, Serilog's ``Warning``), an abbreviation (``WRN``) or
+    a number.
+
+    Raises:
+        ValueError: no such level.
+    """
+    if isinstance(value, str) and value.strip().lower() in _SHORT:
+        return _SHORT[value.strip().lower()]
+    return parse_level(value)
+
+
 def _set_level(event: ViewEvent, value: object) -> None:
     if value is None:
         return
     try:
-        number = parse_level(value)
+        number = level_number(value)
     except ValueError:
         text = str(value).strip()
         event.level = Level.INFO
@@ -337,7 +352,7 @@ class Renderer:
             line += "  " + extra
         line += "\n"
         if event.exception:
-            block = format_exception_block(event.exception)
+            block = format_exception_block(event.exception.replace("\r\n", "\n"))
             line += _EXCEPTION_COLOR + block + RESET if colors else block
         return line
 
@@ -521,7 +536,7 @@ class Viewer:
 
 def _level_arg(text: str) -> int:
     try:
-        return parse_level(text)
+        return level_number(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -539,7 +554,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="CLEF or JSON-lines log files")
     parser.add_argument("--level", "-l", type=_level_arg, default=None, metavar="LEVEL",
                         help="minimum level to show (verbose/trace, debug, info, warning, "
-                             "error, fatal, or a number)")
+                             "error, fatal; VRB DBG INF WRN ERR FTL; or a number)")
     parser.add_argument("--where", "-w", type=_where_arg, action="append", default=[],
                         metavar="KEY=VALUE",
                         help="show only events whose property KEY equals VALUE (compared as "
