@@ -33,6 +33,7 @@ from ..formatting._escape import escape_control
 from ..formatting.text import DIM, LEVEL_COLORS, RESET, format_exception_block
 from ..sinks.console import should_color
 from ..templates import PropertyToken, TextToken, parse, render_value
+from ._tail import Tail
 
 __all__ = ["ViewEvent", "add_arguments", "normalize", "run"]
 
@@ -403,74 +404,7 @@ class Where:
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading files, following them across rotation.
-
-
-class Tail:
-    """One file being read line by line, possibly while it grows or rotates."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.name = os.path.basename(path) or path
-        self.file: IO[bytes] | None = None
-        self.identity: tuple[int, int] = (-1, -1)
-        self.lineno = 0
-        self.seen = 0
-        self._partial = b""
-
-    def open(self) -> None:
-        """Open (or reopen) the path and start at its beginning.
-
-        Raises:
-            OSError: it cannot be opened.
-        """
-        file = open(self.path, "rb")  # noqa: SIM115 - kept open while following
-        if self.file is not None:
-            self.file.close()
-        st = os.fstat(file.fileno())
-        self.file = file
-        self.identity = (st.st_dev, st.st_ino)
-        self.lineno = 0
-        self._partial = b""
-
-    def close(self) -> None:
-        """Close the file."""
-        if self.file is not None:
-            self.file.close()
-            self.file = None
-
-    def read_lines(self, *, final: bool) -> Iterator[tuple[int, bytes]]:
-        """Complete lines available now (``final``: the unterminated tail counts as a line)."""
-        file = self.file
-        if file is None:
-            return
-        while True:
-            chunk = file.read(1 << 20)
-            if not chunk:
-                break
-            lines = (self._partial + chunk).split(b"\n")
-            self._partial = lines.pop()
-            for line in lines:
-                self.lineno += 1
-                self.seen += 1
-                yield self.lineno, line
-        if final and self._partial:
-            self.lineno += 1
-            self.seen += 1
-            line, self._partial = self._partial, b""
-            yield self.lineno, line
-
-    def rotated(self) -> bool:
-        """Whether the path now names another file, or the file shrank (truncated)."""
-        if self.file is None:
-            return os.path.exists(self.path)
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return False  # moved away and not yet recreated: keep reading the old one
-        if (st.st_dev, st.st_ino) != self.identity:
-            return True
-        return st.st_size < self.file.tell()
+# Printing what the files hold, following them across rotation (reading: :mod:`._tail`).
 
 
 class Viewer:
