@@ -5,7 +5,8 @@ description). Descriptions come from the ``Attributes:`` section of the class do
 style, as napoleon reads it), looked up along the MRO so inherited fields keep their base class's
 description. Entries may name several fields at once (``queue / batch / retry: ...``).
 
-The reference cannot rot silently; each of these is a Sphinx warning (an error under ``-W``):
+The reference cannot rot silently; each of these is a Sphinx warning (an error under ``-W``),
+checked on every build, incremental ones included (they do not re-read unchanged pages):
 
 * a field with no description in any ``Attributes:`` section along the MRO;
 * an ``Attributes:`` entry that names no field (a renamed or removed field);
@@ -290,27 +291,11 @@ class ConfigClassDirective(SphinxDirective):
         rendered[f"{cls.__module__}.{cls.__qualname__}"] = self.env.docname
 
         descriptions = field_descriptions(cls)
-        names = {f.name for f in attrs.fields(cls)}
-        for name, (_text, owner) in descriptions.items():
-            if name not in names and attrs.has(owner):
-                LOGGER.warning(
-                    "%s.%s: the Attributes: section of %s describes a field that does not "
-                    "exist", cls.__qualname__, name, owner.__qualname__,
-                    location=self.get_location(), type=WARNING_TYPE, subtype="config-doc",
-                )
         fields = list(_own_fields(cls)) if "own" in self.options else list(attrs.fields(cls))
         rows: list[tuple[str, str, str, str | None]] = []
         for field in fields:
             found = descriptions.get(field.name)
-            if found is None:
-                LOGGER.warning(
-                    "%s.%s has no description: add it to the Attributes: section of the "
-                    "%s docstring", cls.__qualname__, field.name, cls.__qualname__,
-                    location=self.get_location(), type=WARNING_TYPE, subtype="config-doc",
-                )
-                text = ""
-            else:
-                text = found[0]
+            text = found[0] if found is not None else ""  # missing ones: see _check
             type_cell = f"``{type_text(field)}``"
             hint = converter_hint(field)
             if hint:
@@ -458,15 +443,38 @@ def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str],
     )
 
 
-def _check(app: Sphinx, env: BuildEnvironment) -> None:
+def missing_descriptions(cls: type) -> Iterator[str]:
+    """Problems of the ``Attributes:`` documentation of ``cls``: fields it defines (or
+    re-defaults) without a description, and described names that are not fields."""
+    descriptions = field_descriptions(cls)
+    for field in _own_fields(cls):
+        if field.name not in descriptions:
+            yield (f"{cls.__qualname__}.{field.name} has no description: add it to the "
+                   f"Attributes: section of the {cls.__qualname__} docstring")
+    names = {f.name for f in attrs.fields(cls)}
+    for name, (_text, owner) in descriptions.items():
+        if owner is cls and name not in names:
+            yield (f"{cls.__qualname__}: its Attributes: section describes {name!r}, which is "
+                   "not a field")
+
+
+def _check(app: Sphinx, exception: BaseException | None) -> None:
+    """At the end of every build, incremental ones included (Sphinx skips its consistency
+    check when no page changed)."""
+    if exception is not None:
+        return
+    env = app.env
     rendered = env.__dict__.get("logactors_config_classes", {})
     for key, cls in config_classes().items():
-        if key not in rendered:
+        docname = rendered.get(key)
+        if docname is None:
             LOGGER.warning(
                 "configuration class %s is exported by logactors but no config-class "
                 "directive renders it (add it to docs/configuration.md)", cls.__qualname__,
                 type=WARNING_TYPE, subtype="config-missing",
             )
+        for problem in missing_descriptions(cls):
+            LOGGER.warning(problem, location=docname, type=WARNING_TYPE, subtype="config-doc")
     import logactors
 
     objects = env.get_domain("py").objects  # type: ignore[attr-defined]
@@ -484,5 +492,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("logactors-api-rest", ApiRestDirective)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
-    app.connect("env-check-consistency", _check)
+    app.connect("build-finished", _check)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
