@@ -18,8 +18,8 @@ An RFC 5424 message is::
   one. It starts with the UTF-8 BOM when it holds non-ASCII text (RFC 5424 §6.4).
 
 Datagram transports pass ``max_bytes``: a message longer than that is truncated on a UTF-8
-character boundary; when the structured data would leave no room for the message, trailing
-SD-PARAMs are dropped first, so what is sent always parses.
+character boundary; when the structured data would leave no room for the message, the SD-PARAMs
+that do not fit are left out first (whole), so what is sent always parses.
 
 RFC 3164 (``rfc3164=True``, for old relays) is ``<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: MSG``
 with the local time, no structured data and no BOM.
@@ -136,8 +136,21 @@ def sd_name(name: str) -> str:
     return out
 
 
+def _utf8_safe(text: str) -> str:
+    """``text`` with lone surrogates (which UTF-8 cannot carry) spelled as ``\\udXXX``."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def sd_escape(text: str) -> str:
-    """Escape ``\\``, ``"`` and ``]`` for a PARAM-VALUE (RFC 5424 §6.3.3)."""
+    """Escape ``\\``, ``"`` and ``]`` for a PARAM-VALUE (RFC 5424 §6.3.3); lone surrogates are
+    spelled out first, so every backslash in the result is an escape."""
+    text = _utf8_safe(text)
     if "\\" in text:
         text = text.replace("\\", "\\\\")
     if '"' in text:
@@ -164,7 +177,7 @@ def sd_element(properties: Mapping[str, object], sd_id: str = SD_ID,
     Args:
         properties: the event's properties.
         sd_id: the element's SD-ID.
-        budget: drop trailing SD-PARAMs so the element's UTF-8 size stays within this.
+        budget: leave out SD-PARAMs that would take the element's UTF-8 size beyond this.
     """
     if not properties:
         return "-"
@@ -184,7 +197,7 @@ def sd_element(properties: Mapping[str, object], sd_id: str = SD_ID,
         if budget is not None:
             length = len(param.encode("utf-8", "backslashreplace"))
             if size + length > budget:
-                break
+                continue  # too big: leave it out, smaller ones after it may still fit
             size += length
         seen.add(name)
         parts.append(param)

@@ -1,8 +1,10 @@
 """Socket plumbing shared by the syslog and GELF sinks (trio sockets only, never blocking).
 
 * :class:`DatagramLink`: a *connected* UDP or unix datagram socket. Connecting matters: the
-  kernel then reports an ICMP "port unreachable" from the peer as ``ConnectionRefusedError`` on a
-  later send, so a receiver that is down trips the breaker instead of swallowing events silently.
+  kernel then keeps an ICMP "port unreachable" from the peer as a socket error, which the link
+  checks after each send and raises as ``ConnectionRefusedError``, so a receiver that is down
+  trips the breaker instead of swallowing events silently (on loopback the error belongs to the
+  datagram just sent; from a remote host it arrives a round trip later).
 * :class:`StreamLink`: a TCP stream that reconnects on the next write after a failure, and that
   checks before each write whether the peer has closed its end (trio pitfall 8: after the peer
   closes, the first send can succeed and lose its data).
@@ -16,6 +18,7 @@ sink actor retries with backoff, counts in the breaker and routes to the fallbac
 from __future__ import annotations
 
 import errno
+import os
 import socket as stdlib_socket
 from collections.abc import Sequence
 
@@ -94,9 +97,15 @@ class DatagramLink:
         assert self._sock is not None
         try:
             await self._sock.send(datagram)
+            # An ICMP "port unreachable" (synchronous on loopback, later for remote peers)
+            # leaves an error on the socket: report it now, against this datagram, rather
+            # than on some later send.
+            error = self._sock.getsockopt(stdlib_socket.SOL_SOCKET, stdlib_socket.SO_ERROR)
         except OSError:
             self.close()
             raise
+        if error:
+            raise OSError(error, f"{os.strerror(error)} (datagram to {self._address})")
 
     def close(self) -> None:
         """Close the socket (idempotent)."""
