@@ -25,7 +25,7 @@ from logactors.formatting.syslog import (
 
 TS = 1_700_000_000_123_456_789  # 2023-11-14T22:13:20.123456Z
 BOM = "\ufeff"
-NAME_CHARS = set(chr(c) for c in range(33, 127)) - set('= ]"')
+NAME_CHARS = {chr(c) for c in range(33, 127)} - set('= ]"')
 
 
 def event(template: str = "hello", level: Level = Level.INFO, logger: str = "",
@@ -176,7 +176,9 @@ def test_exception_and_newlines_are_kept_in_msg() -> None:
     fmt = SyslogFormatter(app_name="a", hostname="h")
     data = fmt.format_event(event("two\nlines", level=Level.ERROR,
                                   exception="Traceback (most recent call last):\nValueError: x"))
-    assert parse_5424(data)["msg"] == "two\nlines\nTraceback (most recent call last):\nValueError: x"
+    assert parse_5424(data)["msg"] == (
+        "two\nlines\nTraceback (most recent call last):\nValueError: x"
+    )
 
 
 def test_no_properties_is_nil_structured_data() -> None:
@@ -200,10 +202,11 @@ def test_sd_escapes_quote_backslash_and_bracket() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [("user id", "user_id"), ("a=b", "a_b"), ('q"', "q_"), ("x]", "x_"), ("", "_"),
-     ("naïve", "na_ve"), ("n" * 40, "n" * 32), ("tab\there", "tab_here"), ("ok.name-1@x", "ok.name-1@x")],
+     ("naïve", "na_ve"), ("n" * 40, "n" * 32), ("tab\there", "tab_here"),
+     ("ok.name-1@x", "ok.name-1@x")],
 )
 def test_sd_names_are_sanitized(name: str, expected: str) -> None:
-    """PARAM-NAMEs: 1–32 printable US-ASCII, none of ``=``, space, ``]``, ``"``."""
+    """PARAM-NAMEs: 1-32 printable US-ASCII, none of ``=``, space, ``]``, ``"``."""
     assert sd_name(name) == expected
 
 
@@ -326,6 +329,6 @@ def test_rfc3164_format() -> None:
                           rfc3164=True)
     data = fmt.format_event(event("hi {n}", level=Level.WARNING, n=1)).decode()
     t = time.localtime(TS // 1_000_000_000)
-    months = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
     assert data == (f"<{3 * 8 + 4}>{months[t.tm_mon - 1]} {t.tm_mday:2d} "
                     f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} box my_app[77]: hi 1")

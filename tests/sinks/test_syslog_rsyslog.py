@@ -84,7 +84,7 @@ async def test_rsyslog_parses_header_sd_and_message(rsyslog: Rsyslog, transport:
     tricky = by_seq[None]
     assert sd(tricky) == {**TRICKY, "component": "db"}
     assert tricky["syslogseverity"] == "4"
-    assert msg(tricky) == f'Tricky say "hi" a]b[c'
+    assert msg(tricky) == 'Tricky say "hi" a]b[c'
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
@@ -193,7 +193,8 @@ async def test_udp_to_a_closed_port_trips_the_breaker() -> None:
                    fallback="mem", batch=BatchConfig(max_events=1, max_delay=0),
                    retry=RetryConfig(attempts=2, initial_backoff=0.001),
                    breaker=BreakerConfig(failure_threshold=1, reset_timeout=60))
-    async with logactors.open_logger(config(s, MemorySink(name="mem", min_level="off"), self_log="off")) as log:
+    fallback = MemorySink(name="mem", min_level="off")
+    async with logactors.open_logger(config(s, fallback, self_log="off")) as log:
         for i in range(5):
             log.info("event {i}", i=i)
         await log.flush()
@@ -223,7 +224,8 @@ async def test_unix_datagram_socket(tmp_path: Path) -> None:
             await log.flush()
             first = await receiver.recv(65536)
             second = await receiver.recv(65536)
-    assert first.startswith(b"<12>1 ") and first.endswith(b'[logactors@32473 kind="unix"] over unix')
+    assert first.startswith(b"<12>1 ")
+    assert first.endswith(b'[logactors@32473 kind="unix"] over unix')
     assert b" h ux " in first
     assert second.endswith(b" - second")
 
