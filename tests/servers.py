@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import http.server
 import json
@@ -161,11 +162,12 @@ class TcpCollector:
     def __init__(self) -> None:
         self.connections: list[bytearray] = []
         self.listeners: list[trio.SocketListener] = []
+        self._scopes: list[trio.CancelScope] = []
 
     async def start(self, nursery: trio.Nursery, port: int = 0) -> str:
         """Listen and start serving; returns ``"127.0.0.1:port"``."""
         self.listeners = await nursery.start(
-            trio.serve_tcp, self._handle, port, "127.0.0.1"  # type: ignore[arg-type]
+            functools.partial(trio.serve_tcp, self._handle, port, host="127.0.0.1")
         )
         host, bound = self.listeners[0].socket.getsockname()
         return f"{host}:{bound}"
@@ -173,9 +175,17 @@ class TcpCollector:
     async def _handle(self, stream: trio.SocketStream) -> None:
         data = bytearray()
         self.connections.append(data)
-        async with stream:
-            async for chunk in stream:
-                data += chunk
+        with trio.CancelScope() as scope:
+            self._scopes.append(scope)
+            async with stream:
+                async for chunk in stream:
+                    data += chunk
+
+    def close_connections(self) -> None:
+        """Close every open connection from this side (the client sees EOF)."""
+        for scope in self._scopes:
+            scope.cancel()
+        self._scopes.clear()
 
     @property
     def data(self) -> bytes:
