@@ -241,7 +241,8 @@ async def test_udp_chunking_reassembles(nursery: trio.Nursery, compress: bool) -
     big = objs[1]
     assert big["short_message"] == long_text
     assert big["_text"] == long_text and big["_user"] == "zoë"
-    assert big["full_message"].startswith("Traceback") and "RuntimeError: boom" in big["full_message"]
+    assert big["full_message"].startswith("Traceback")
+    assert "RuntimeError: boom" in big["full_message"]
     assert big["level"] == 3
 
 
