@@ -27,6 +27,7 @@ from ._breaker import CircuitBreaker
 from ._events import LogEvent
 from ._inbox import Counters, Inbox, Rerouted
 from ._levels import Level, level_name
+from ._threads import IN_SINK
 from .exceptions import SinkError
 from .metrics import SinkMetrics
 
@@ -121,6 +122,9 @@ class SinkActor:
         self._in_flight: tuple[list[LogEvent], SinkActor | None] | None = None
         self._replaying = False
         self._replay_after = -math.inf
+        #: records in the spool, as counted on the trio thread (the spool object itself is
+        #: updated from worker threads; the metrics read this mirror so they always balance)
+        self.spool_depth = 0
         self._random = random.Random()
 
     # -- reporting -------------------------------------------------------------------------------
@@ -147,7 +151,7 @@ class SinkActor:
             spooled=c.spooled,
             lost=c.lost,
             spool_dropped=c.spool_dropped,
-            spool_depth=self.spool.depth if self.spool else 0,
+            spool_depth=self.spool_depth,
             spool_inherited=self.spool.inherited if self.spool else 0,
             bytes=c.bytes,
             batches=c.batches,
@@ -166,6 +170,7 @@ class SinkActor:
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """The actor task: shielded from outside cancellation; the supervisor cancels
         ``self.scope`` at the shutdown deadline."""
+        IN_SINK.set(True)  # this task's context only: marks everything it does as sink work
         with self.scope:
             try:
                 with trio.move_on_after(self.config.write_timeout):
@@ -227,7 +232,7 @@ class SinkActor:
     def _timer(self) -> float:
         """When the actor must wake on its own: the breaker's half-open time, or when a
         paced replay may be tried again."""
-        if self.spool is not None and self.spool.depth and self.breaker.state != "open":
+        if self.spool_depth and self.breaker.state != "open":
             return max(self._replay_after, trio.current_time())
         return self.breaker.reopen_at
 
@@ -240,9 +245,8 @@ class SinkActor:
         interrupts this, ``_after_crash`` or ``_abandon`` takes it over.
         """
         self._in_flight = (batch, origin)
-        spool = self.spool
-        if origin is None and spool is not None and spool.depth and await self.spool_events(batch):
-            pass  # older events wait in the spool: keep the order, queue behind them
+        if origin is None and self.spool_depth and await self.spool_events(batch):
+            self.counters.spooled += len(batch)  # older events wait there: queue behind them
         elif self.dead or not self.breaker.allows_write():
             await self._divert(batch, origin, permanent=False)
         else:
@@ -336,10 +340,12 @@ class SinkActor:
             self.counters.rerouted += count
             return
         target = origin if origin is not None else self
+        stored = not permanent and await target.spool_events(batch)
         if target is not self:
             self.counters.rerouted += count
             target.counters.received += count
-        if not permanent and target.spool is not None and await target.spool_events(batch):
+        if stored:
+            target.counters.spooled += count
             return
         target.counters.failed += count
         if permanent:
@@ -350,7 +356,7 @@ class SinkActor:
                      "as failed", key="failed")
 
     async def spool_events(self, batch: Sequence[LogEvent]) -> bool:
-        """Append to this sink's spool; True if they were stored (counted as spooled)."""
+        """Append to this sink's spool; True if stored (the caller counts ``spooled``)."""
         spool = self.spool
         if spool is None:
             return False
@@ -359,7 +365,7 @@ class SinkActor:
         except OSError as exc:
             self.log(f"spool append failed: {exc}", key="spool")
             return False
-        self.counters.spooled += len(batch)
+        self.spool_depth += len(batch) - dropped
         if dropped:
             self.counters.spool_dropped += dropped
             self.log(f"spool over max_bytes: {dropped} oldest events dropped", key="spool-drop")
@@ -369,7 +375,7 @@ class SinkActor:
 
     def _replay_due(self) -> bool:
         spool = self.spool
-        if spool is None or spool.depth == 0 or self.dead or self.inbox.closed:
+        if spool is None or self.spool_depth == 0 or self.dead or self.inbox.closed:
             return False
         if trio.current_time() < self._replay_after:
             return False
@@ -394,6 +400,7 @@ class SinkActor:
             await trio.to_thread.run_sync(spool.release)
             return
         consumed = await trio.to_thread.run_sync(spool.commit, len(batch))
+        self.spool_depth -= consumed
         self.counters.replayed += consumed
         if outcome is Outcome.OK:
             self.counters.written += consumed
@@ -509,19 +516,22 @@ class SinkActor:
         by_target: dict[int, tuple[SinkActor, list[LogEvent]]] = {}
         for batch, origin in groups:
             target = origin if origin is not None else self
-            if target is not self:
-                self.counters.rerouted += len(batch)
-                target.counters.received += len(batch)
             by_target.setdefault(id(target), (target, []))[1].extend(batch)
-            self.inbox.finished(len(batch))
         for target, events in by_target.values():
             try:
                 stored = await target.spool_events(events)
             except trio.Cancelled:
                 stored = False
-            if not stored:
-                target.counters.lost += len(events)
-                self.log(f"shutdown: {len(events)} events abandoned (lost)")
+            count = len(events)
+            if target is not self:
+                self.counters.rerouted += count
+                target.counters.received += count
+            if stored:
+                target.counters.spooled += count
+            else:
+                target.counters.lost += count
+                self.log(f"shutdown: {count} events abandoned (lost)")
+            self.inbox.finished(count)
         self.inbox.release_all_flushes()
         await self._sink_call("flush")
         await self._sink_call("aclose")

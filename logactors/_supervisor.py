@@ -276,6 +276,7 @@ class Runtime:
                     if actor.spool is not None:
                         try:
                             await trio.to_thread.run_sync(actor.spool.open)
+                            actor.spool_depth = actor.spool.depth
                         except OSError as exc:
                             actor.log(f"spool cannot be opened ({exc}); running without it")
                             actor.spool = None

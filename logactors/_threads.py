@@ -17,6 +17,7 @@ before a ``to_thread`` call returned ahead of the caller's next event.
 from __future__ import annotations
 
 import collections
+import contextvars
 import sys
 import threading
 from collections.abc import Callable
@@ -27,16 +28,20 @@ import trio
 #: (timestamp_ns, level, template, properties, exception, logger, task, size)
 RawEvent = tuple[int, Any, str, dict[str, Any], "str | None", str, str, int]
 
-_in_sink = threading.local()
+#: True in a sink actor's task (set once when it starts) and therefore in the worker threads
+#: it starts (``to_thread`` copies the context): code running on behalf of a sink must never
+#: block on the hand-off, and its stdlib log records must not be fed back into the sinks.
+IN_SINK: contextvars.ContextVar[bool] = contextvars.ContextVar("logactors_in_sink",
+                                                               default=False)
 
 
-def mark_sink_thread(flag: bool) -> None:
-    """Mark the current worker thread as running a sink's write (it must never block)."""
-    _in_sink.active = flag
+def in_sink() -> bool:
+    """Whether the current task or thread is working for a sink."""
+    return IN_SINK.get()
 
 
 def _may_block() -> bool:
-    if getattr(_in_sink, "active", False):
+    if IN_SINK.get():
         return False
     asyncio = sys.modules.get("asyncio")
     if asyncio is not None and asyncio._get_running_loop() is not None:

@@ -333,7 +333,14 @@ class QueueConfig:
 @attrs.frozen(kw_only=True)
 class BatchConfig:
     """How a sink actor groups events: up to ``max_events`` or ``max_delay`` seconds after the
-    first one, whichever comes first; ``max_bytes`` also caps a batch's estimated size."""
+    first one, whichever comes first; ``max_bytes`` also caps a batch's estimated size.
+
+    Attributes:
+        max_events: most events in one batch (one ``write_batch`` call).
+        max_delay: seconds to wait for more events after the first one before writing a partial
+            batch (``0``: write what is queued at once).
+        max_bytes: cap on a batch's estimated size in bytes (``None``: no cap).
+    """
 
     max_events: int = 512
     max_delay: float = attrs.field(default=0.2, converter=_to_duration)
@@ -350,7 +357,13 @@ class BatchConfig:
 @attrs.frozen(kw_only=True)
 class BreakerConfig:
     """Circuit breaker: open after ``failure_threshold`` consecutive failed batches, half-open
-    ``reset_timeout`` seconds later, closed again after one good batch."""
+    ``reset_timeout`` seconds later, closed again after one good batch.
+
+    Attributes:
+        failure_threshold: consecutive failed batches (each after its retries) that open the
+            breaker.
+        reset_timeout: seconds an open breaker waits before it turns half-open on its own.
+    """
 
     failure_threshold: int = 5
     reset_timeout: float = attrs.field(default=5.0, converter=_to_duration)
@@ -366,7 +379,15 @@ class BreakerConfig:
 class RetryConfig:
     """Retries of a failed batch: ``attempts`` tries in total (1 means no retry), with capped
     exponential backoff from ``initial_backoff`` up to ``max_backoff`` and ``jitter`` (a
-    fraction of the delay, drawn uniformly)."""
+    fraction of the delay, drawn uniformly).
+
+    Attributes:
+        attempts: tries per batch in total (``1``: no retry).
+        initial_backoff: seconds before the second try; doubled for each further try.
+        max_backoff: cap on the delay between tries (a peer's ``retry_after`` may ask for more,
+            honoured up to 30 s).
+        jitter: fraction of each delay added or removed at random (``0.1``: ±10%).
+    """
 
     attempts: int = 3
     initial_backoff: float = attrs.field(default=0.1, converter=_to_duration)
@@ -448,7 +469,8 @@ class SinkConfig:
     """Fields shared by every sink (``name`` must be unique within a config).
 
     Attributes:
-        name: unique sink name (metrics, fallback references).
+        name: unique sink name (metrics, fallback references); defaults to the sink's
+            ``type`` (``console``, ``file`` …).
         min_level: lowest level this sink writes (``"off"`` writes nothing of its own; it can
             still serve as a fallback). Default: everything that passed the logger's gate.
         format: output format (``text``, ``json``, ``clef``, ``clef-rendered``, ``logfmt``,
@@ -731,7 +753,11 @@ class GelfSink(SinkConfig):
 
 @attrs.frozen(kw_only=True)
 class MemorySink(SinkConfig):
-    """Keeps events in memory (tests, diagnostics); ``capacity`` keeps only the newest N."""
+    """Keeps events in memory (tests, diagnostics); ``capacity`` keeps only the newest N.
+
+    Attributes:
+        capacity: keep only the newest N events (``None``: keep all).
+    """
 
     kind: ClassVar[str] = "memory"
 
@@ -793,7 +819,13 @@ SINK_TYPES: Final[dict[str, type[SinkConfig]]] = {
 @attrs.frozen(kw_only=True)
 class RestartPolicy:
     """Restart intensity (as OTP's): at most ``max_restarts`` crashes within ``window`` seconds;
-    one more and the sink is marked dead (its events go to fallback/spool)."""
+    one more and the sink is marked dead (its events go to fallback/spool).
+
+    Attributes:
+        max_restarts: restarts allowed within ``window`` (``0``: the first crash marks the sink
+            dead).
+        window: length of the sliding window, in seconds.
+    """
 
     max_restarts: int = 5
     window: float = attrs.field(default=60.0, converter=_to_duration)
@@ -861,7 +893,12 @@ class RedactConfig:
 
 @attrs.frozen(kw_only=True)
 class MetricsConfig:
-    """Metrics settings: ``latency_window`` batches kept for the latency percentiles."""
+    """Metrics settings: ``latency_window`` batches kept for the latency percentiles.
+
+    Attributes:
+        latency_window: how many recent batch writes ``latency_p50_ms``/``latency_p99_ms`` are
+            computed over.
+    """
 
     latency_window: int = 1024
 

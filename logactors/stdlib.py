@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._levels import Level, parse_level, round_level
 from ._logger import LogMethod
+from ._threads import in_sink
 
 if TYPE_CHECKING:
     from ._logger import Logger, LoggerProxy
@@ -43,13 +44,17 @@ _guard = threading.local()
 
 
 def in_sink_context() -> bool:
-    """Whether the current thread is inside a sink write (records must not loop back)."""
-    return bool(getattr(_guard, "depth", 0))
+    """Whether the current task or thread works for a sink (its records must not loop back).
+
+    True inside every sink actor's task and the worker threads it starts, and inside
+    :func:`sink_context` (for sinks that run their own threads).
+    """
+    return in_sink() or bool(getattr(_guard, "depth", 0))
 
 
 @contextlib.contextmanager
 def sink_context() -> Iterator[None]:
-    """Mark the current thread as writing for a sink (used by sinks around their I/O)."""
+    """Mark the current thread as working for a sink (for threads a sink starts itself)."""
     _guard.depth = getattr(_guard, "depth", 0) + 1
     try:
         yield
