@@ -40,6 +40,7 @@ class Reply:
     status: int = 200
     headers: Mapping[str, str] = attrs.field(factory=dict)
     body: bytes = b""
+    delay: float = 0.0  # seconds to wait before answering (timeouts)
 
 
 @attrs.frozen
@@ -89,6 +90,8 @@ class HttpRecorder:
                     raw=raw,
                     at=time.monotonic(),
                 ))
+                if reply.delay:
+                    time.sleep(reply.delay)  # the server thread stalls, as a slow peer would
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -101,7 +104,8 @@ class HttpRecorder:
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,),
+                                        daemon=True)
 
     def _record(self, request: Request) -> Reply:
         with self._lock:
