@@ -629,6 +629,16 @@ class LoggerProxy:
             return
         await target.alog(level, template, *args, exc_info=exc_info, **props)
 
+    async def atrace(self, template: str, /, *args: object, exc_info: ExcInfo = None,
+                     **props: Any) -> None:
+        """See :meth:`Logger.atrace`."""
+        await self.alog(Level.TRACE, template, *args, exc_info=exc_info, **props)
+
+    async def adebug(self, template: str, /, *args: object, exc_info: ExcInfo = None,
+                     **props: Any) -> None:
+        """See :meth:`Logger.adebug`."""
+        await self.alog(Level.DEBUG, template, *args, exc_info=exc_info, **props)
+
     async def ainfo(self, template: str, /, *args: object, exc_info: ExcInfo = None,
                     **props: Any) -> None:
         """See :meth:`Logger.ainfo`."""
@@ -642,6 +652,16 @@ class LoggerProxy:
     async def aerror(self, template: str, /, *args: object, exc_info: ExcInfo = None,
                      **props: Any) -> None:
         """See :meth:`Logger.aerror`."""
+        await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
+
+    async def acritical(self, template: str, /, *args: object, exc_info: ExcInfo = None,
+                        **props: Any) -> None:
+        """See :meth:`Logger.acritical`."""
+        await self.alog(Level.CRITICAL, template, *args, exc_info=exc_info, **props)
+
+    async def aexception(self, template: str, /, *args: object, exc_info: ExcInfo = True,
+                         **props: Any) -> None:
+        """See :meth:`Logger.aexception`."""
         await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
 
     def bind(self, **props: object) -> LoggerProxy:

@@ -202,17 +202,21 @@ class Runtime:
         task: str,
         size: int,
     ) -> tuple[LogEvent, int] | None:
-        """Finish an event (sequence, size cap, filters); None when a filter rejects it."""
-        if self.sequence >= 0:
-            self.sequence += 1
-            props["sequence"] = self.sequence
-            size += 32
+        """Finish an event (size cap, filters, sequence); None when a filter rejects it.
+
+        The sequence number is taken after the filters, so a gap in it always means an event
+        was lost downstream, never that a filter rejected it.
+        """
         if size > self.max_event_bytes:
             props, size = truncate(props, self.max_event_bytes)
         event = LogEvent(timestamp_ns, level, template, props, exception, logger, task)
         keep = self.keep
         if keep is not None and not keep(event):
             return None
+        if self.sequence >= 0:
+            self.sequence += 1
+            props["sequence"] = self.sequence  # the dict is still ours alone
+            size += 32
         return event, size
 
     def route_raw(self, raw: RawEvent, force: bool) -> bool:
@@ -344,7 +348,7 @@ class Runtime:
                     actor.inbox.close()
                 for actor in self.order:
                     await actor.finished.wait()
-            deadline_hit = scope.cancelled_caught
+            deadline_hit = scope.cancelled_caught and strategy != "immediate"
         except KeyboardInterrupt as exc:
             interrupted = exc
             strategy = "immediate"

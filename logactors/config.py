@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Final, Literal
 
 import attrs
@@ -915,6 +915,11 @@ def _default_sinks() -> tuple[SinkConfig, ...]:
     return (ConsoleSink(name="console"),)
 
 
+def _to_sinks(value: Iterable[SinkConfig]) -> tuple[SinkConfig, ...]:
+    """Sinks as a tuple (a list works too, as in ``SupervisorConfig(sinks=[...])``)."""
+    return tuple(value) if isinstance(value, list | tuple) else value  # type: ignore[return-value]
+
+
 @attrs.frozen(kw_only=True)
 class SupervisorConfig:
     """The whole configuration of a logger and its root supervisor.
@@ -937,7 +942,7 @@ class SupervisorConfig:
     """
 
     min_level: int = attrs.field(default=Level.INFO, converter=_to_level)
-    sinks: tuple[SinkConfig, ...] = attrs.field(factory=_default_sinks)
+    sinks: tuple[SinkConfig, ...] = attrs.field(factory=_default_sinks, converter=_to_sinks)
     properties: Mapping[str, object] = attrs.field(factory=dict)
     enrichers: tuple[str | Callable[[], Mapping[str, object]], ...] = attrs.field(
         default=(), converter=_to_str_tuple
