@@ -20,7 +20,7 @@ from typing import Any
 import trio
 
 from . import suites
-from ._util import loop_overhead, machine
+from ._util import loop_overhead, machine, source_state
 from .report import goals, render, save
 
 SUITES = ("caller", "e2e", "disabled", "thread", "memory", "metrics", "shutdown", "sinks",
@@ -53,6 +53,7 @@ async def run_all(settings: suites.Settings, only: Sequence[str], quiet: bool
             "loop_ns": loop.wall,
             "loop_cpu_ns": loop.cpu,
             "machine": machine(),
+            "source": source_state(),
             "argv": sys.argv[1:],
             "suites": list(only),
             "load_before": os.getloadavg(),

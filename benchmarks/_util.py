@@ -145,6 +145,22 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def source_state() -> dict[str, Any]:
+    """The commit measured and whether ``logactors/`` had uncommitted changes."""
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, check=True,
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "logactors"], cwd=root,
+                               check=True, capture_output=True, text=True,
+                               timeout=10).stdout.split("\n")
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "logactors_modified_files": None}
+    return {"commit": commit, "logactors_modified_files": len([d for d in dirty if d.strip()])}
+
+
 def machine() -> dict[str, Any]:
     """Where the numbers come from: CPU, cores, memory, OS, Python and library versions."""
     try:

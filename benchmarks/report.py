@@ -174,6 +174,9 @@ def render(results: dict[str, Any]) -> str:
         f"  machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; "
         f"Python {m['python']}; {m['os']}",
         "  versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v),
+        f"  source: commit {meta.get('source', {}).get('commit')}, "
+        f"{meta.get('source', {}).get('logactors_modified_files')} uncommitted files in "
+        "logactors/",
         f"  rounds: {meta['rounds']} (medians); per-call figures: wall clock (perf_counter_ns),"
         " 'cpu' = the calling thread's CPU time (thread_time_ns), loop overhead "
         f"({meta['loop_ns']:.1f} / {meta.get('loop_cpu_ns', 0):.1f} ns) subtracted",
