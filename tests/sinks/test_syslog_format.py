@@ -237,7 +237,9 @@ def test_structured_data_always_parses_back(props: dict[str, Any], message: str)
     """For any property names and values the message is valid RFC 5424: every SD-PARAM has a
     valid name, names are unique, and each value parses back to what was sent."""
     fmt = SyslogFormatter(app_name="app", hostname="host")
-    parsed = parse_5424(fmt.format_event(event("{{x}}" if not message else "m", **props)))
+    source = LogEvent(TS, Level.INFO, message, props)
+    parsed = parse_5424(fmt.format_event(source))
+    assert parsed["msg"] == ("" if source.rendered.isascii() else BOM) + source.rendered
     if not props:
         assert parsed["sd"] == []
         return
@@ -262,7 +264,8 @@ surrogate_texts = st.text(st.one_of(st.characters(categories=["Cs"]), st.charact
 def test_lone_surrogates_never_break_the_message(props: dict[str, str]) -> None:
     """Names and values with lone surrogates still give valid UTF-8 and parsable structured
     data with one SD-PARAM per property."""
-    data = SyslogFormatter(app_name="a", hostname="h").format_event(event(**props))
+    data = SyslogFormatter(app_name="a", hostname="h").format_event(
+        LogEvent(TS, Level.INFO, "m", props))
     [(_, params)] = parse_5424(data)["sd"]  # decodes as UTF-8 and parses
     assert len(params) == len(props)
 
