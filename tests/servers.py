@@ -304,8 +304,9 @@ class Rsyslog:
             self._stderr.close()
             self._stderr = None
 
-    def messages(self, app_name: str | None = None) -> list[dict[str, Any]]:
-        """What rsyslog wrote so far (only ``app_name``'s messages when given)."""
+    def messages(self, app_name: str | None = None, field: str = "app-name") -> list[
+            dict[str, Any]]:
+        """What rsyslog wrote so far (only those whose ``field`` is ``app_name`` when given)."""
         try:
             text = self.out.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -314,18 +315,18 @@ class Rsyslog:
         complete = text.split("\n")[:-1]
         out = [json.loads(line) for line in complete if line.strip()]
         if app_name is not None:
-            out = [m for m in out if m.get("app-name") == app_name]
+            out = [m for m in out if m.get(field) == app_name]
         return out
 
-    async def wait_for(self, app_name: str, count: int, timeout: float = 10.0) -> list[
-            dict[str, Any]]:
+    async def wait_for(self, app_name: str, count: int, timeout: float = 10.0,
+                       field: str = "app-name") -> list[dict[str, Any]]:
         """Wait (bounded) until rsyslog has written ``count`` messages of ``app_name``.
 
         rsyslog is another process: polling its output file is the only way to know.
         """
         deadline = time.monotonic() + timeout
         while True:
-            found = self.messages(app_name)
+            found = self.messages(app_name, field)
             if len(found) >= count:
                 return found
             if time.monotonic() > deadline:

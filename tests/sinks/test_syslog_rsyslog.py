@@ -244,3 +244,18 @@ async def test_unix_socket_missing_is_a_failed_write(tmp_path: Path) -> None:
         snap = log.metrics()
     assert [e.template for e in mem.events] == ["nowhere"]  # type: ignore[attr-defined]
     assert snap.sinks["syslog"].rerouted == 1
+
+
+async def test_rfc3164_for_old_relays(rsyslog: Rsyslog) -> None:
+    """rfc3164=True: rsyslog's legacy parser reads the PRI, host, tag and message."""
+    app = "legacy3164"
+    async with logactors.open_logger(config(sink(rsyslog, app, "udp", rfc3164=True))) as log:
+        log.error("old {style} message", style="bsd")
+        await log.flush()
+    found = await rsyslog.wait_for(app, 1, field="programname")
+    [m] = found
+    assert m["protocol-version"] == "0"
+    assert (m["syslogseverity"], m["syslogfacility"]) == ("3", "20")
+    assert m["hostname"] == "test-host"
+    assert m["syslogtag"] == f"{app}[{os.getpid()}]:"
+    assert m["msg"].strip() == "old bsd message"
