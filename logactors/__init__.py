@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from ._convert import load_config as load_config
 from ._events import LogEvent as LogEvent
+from ._hosted import ThreadedLogger as ThreadedLogger
+from ._hosted import start_in_thread as start_in_thread
 from ._levels import OFF as OFF
 from ._levels import Level as Level
 from ._logger import Logger as Logger
@@ -82,8 +84,10 @@ __all__ = [
     "SpoolConfig",
     "SupervisorConfig",
     "SyslogSink",
+    "ThreadedLogger",
     "get_logger",
     "load_config",
     "open_logger",
+    "start_in_thread",
     "start_logger",
 ]

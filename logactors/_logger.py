@@ -172,7 +172,9 @@ class Logger:
         base = self._base or None
         routes = rt.routes[level]
         limit = rt.max_event_bytes
-        simple = rt.enrich is None and rt.keep is None and rt.sequence < 0
+        simple = (
+            rt.enrich is None and rt.keep is None and rt.sequence < 0 and rt.redactor is None
+        )
         get_ctx = _CONTEXT.get
         get_ident = threading.get_ident
         now = time.time_ns
@@ -269,18 +271,21 @@ class Logger:
         rt = self._rt
         if rt.closed:
             raise LoggerClosedError("the logger is closed")
+        number: Level | None
         try:
             number = Level(parse_level(level))
         except ValueError as exc:
             rt.internal_error(exc)
-            await trio.lowlevel.checkpoint()
-            return
-        if number < rt.min_level:
-            await trio.lowlevel.checkpoint()
-            return
+            number = None
         if threading.get_ident() != rt.thread_id:
-            _from_thread(rt, number, self._name, rt.static_properties, self._bound, template,
-                         args, exc_info, props)
+            # Another thread or event loop (asyncio, a thread-hosted logger): no trio calls
+            # here; the hand-off applies back-pressure for plain threads.
+            if number is not None and number >= rt.min_level:
+                _from_thread(rt, number, self._name, rt.static_properties, self._bound,
+                             template, args, exc_info, props)
+            return
+        if number is None or number < rt.min_level:
+            await trio.lowlevel.checkpoint()
             return
         if rt.handoff is not None and rt.handoff.pending:
             rt.handoff.pump(force=True)

@@ -36,6 +36,7 @@ from ._enrich import compile_filters, dynamic_enricher, static_properties
 from ._events import LogEvent
 from ._inbox import Counters
 from ._levels import Level, parse_level
+from ._redact import Redactor
 from ._selflog import SelfLog
 from ._sizing import estimate, truncate
 from ._spool import Spool
@@ -138,6 +139,7 @@ class Runtime:
         self.enrich = dynamic_enricher(config.enrichers)
         self.keep = compile_filters(config.filters, self.self_log)
         self.sequence = 0 if "sequence" in config.enrichers else -1
+        self.redactor = Redactor(config.redact) if config.redact is not None else None
         self.captures = captures
         self.actors: dict[str, SinkActor] = {}
         for sink in config.sinks:
@@ -173,6 +175,8 @@ class Runtime:
             (a.config.queue.block_timeout for a in self.actors.values()), default=1.0
         )
         self.thread_id = -1
+        #: overrides ``shutdown.timeout`` (``ThreadedLogger.close(timeout)``)
+        self.shutdown_timeout: float | None = None
         self.handoff: Handoff | None = None
         self.report: ShutdownReport | None = None
         self._started_at = time.monotonic()
@@ -209,6 +213,12 @@ class Runtime:
         """
         if size > self.max_event_bytes:
             props, size = truncate(props, self.max_event_bytes)
+        redactor = self.redactor
+        if redactor is not None:
+            props = redactor.properties(props)
+            template = redactor.text(template)
+            if exception is not None:
+                exception = redactor.text(exception)
         event = LogEvent(timestamp_ns, level, template, props, exception, logger, task)
         keep = self.keep
         if keep is not None and not keep(event):
@@ -335,7 +345,8 @@ class Runtime:
             self.handoff.pump(force=True)
         self.accepting_handoff = False
         now = trio.current_time()
-        deadline = {"graceful": now + settings.timeout, "flush": math.inf}.get(strategy, now)
+        timeout = settings.timeout if self.shutdown_timeout is None else self.shutdown_timeout
+        deadline = {"graceful": now + timeout, "flush": math.inf}.get(strategy, now)
         interrupted: BaseException | None = None
         deadline_hit = False
         try:

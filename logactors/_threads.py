@@ -75,6 +75,8 @@ class Handoff:
         self._stalled = False
         self.closed = False
         self.rejected = 0
+        #: run_sync_soon wake-ups scheduled (one per burst, not per event)
+        self.wakeups = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -91,7 +93,7 @@ class Handoff:
         if self.closed:
             self._reject()
             return
-        if len(self._items) >= self._limit and not self._wait_for_room():
+        if (self._stalled or len(self._items) >= self._limit) and not self._wait_for_room():
             self._reject()
             return
         self._items.append(raw)
@@ -100,14 +102,22 @@ class Handoff:
             self._wake()
 
     def _wait_for_room(self) -> bool:
+        """Wait (``block`` policy, plain threads only) until the pump runs freely again.
+
+        Past the hard ``limit`` the event is rejected unless room appears in time; a stalled
+        pump (a ``block`` inbox is full) makes blocking callers wait up to ``block_timeout``,
+        while non-blocking callers still queue up to the limit.
+        """
         if not (self._blocking and _may_block()):
-            return False
+            return len(self._items) < self._limit
         with self._room:
             return self._room.wait_for(
-                lambda: self.closed or len(self._items) < self._limit, self._block_timeout
+                lambda: self.closed or (not self._stalled and len(self._items) < self._limit),
+                self._block_timeout,
             ) and not self.closed
 
     def _wake(self) -> None:
+        self.wakeups += 1
         try:
             self._token.run_sync_soon(self._pump_from_wakeup)
         except trio.RunFinishedError:
@@ -157,7 +167,7 @@ class Handoff:
             moved += 1
         else:
             self._stalled = False
-        if moved and self._blocking:
+        if self._blocking and (moved or not self._stalled):
             with self._room:
                 self._room.notify_all()
 

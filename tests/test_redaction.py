@@ -1,0 +1,132 @@
+"""Redaction: secrets masked by key (any depth) and by pattern before any sink sees them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import trio
+from hypothesis import given
+from hypothesis import strategies as st
+
+import logactors
+from logactors import CustomSink, FileSink, RedactConfig, SpoolConfig, SupervisorConfig
+from logactors._redact import Redactor, words
+from logactors.testing import capture
+
+from .helpers import ScriptedSink, recovered
+
+
+def redacted(**kwargs: Any) -> SupervisorConfig:
+    return SupervisorConfig(min_level="trace", sinks=(), redact=RedactConfig(**kwargs))
+
+
+def test_key_words() -> None:
+    """Key names split into lower-case words across conventions."""
+    assert words("access_token") == ("access", "token")
+    assert words("apiKey") == ("api", "key")
+    assert words("X-API-KEY") == ("x", "api", "key")
+    assert words("HTTPAuthorization") == ("http", "authorization")
+
+
+def test_matching_rules() -> None:
+    """Default keys match as whole words, case-insensitively; 'secretary' is not a secret."""
+    r = Redactor(RedactConfig())
+    for key in ("password", "PASSWORD", "db_password", "passwd", "client_secret", "token",
+                "accessToken", "api_key", "apiKey", "X-Api-Key", "Authorization", "Cookie",
+                "set_cookie"):
+        assert r.is_secret_key(key), key
+    for key in ("secretary", "user", "tokenizer", "passage", "keyboard"):
+        assert not r.is_secret_key(key), key
+
+
+async def test_masks_by_key_at_any_depth_and_by_pattern() -> None:
+    """Nested mappings/lists, template text and exception text are all masked."""
+    config = redacted(patterns=[r"\b\d{4}-\d{4}-\d{4}-\d{4}\b", r"sk_live_\w+"])
+    async with capture(config=config) as cap:
+        cap.log.info(
+            "login {user} card 1234-5678-9012-3456 key sk_live_abc",
+            user="ada",
+            password="hunter2",
+            request={"headers": {"Authorization": "Bearer t", "Accept": "json"},
+                     "items": [{"token": "x"}, "note sk_live_zzz here"]},
+        )
+        try:
+            raise ValueError("card 1111-2222-3333-4444 rejected")
+        except ValueError:
+            cap.log.exception("payment failed")
+    login, failed = cap.events
+    assert login.properties["password"] == "***"
+    assert login.properties["user"] == "ada"
+    assert login.properties["request"]["headers"] == {"Authorization": "***", "Accept": "json"}
+    assert login.properties["request"]["items"] == [{"token": "***"}, "note *** here"]
+    assert login.rendered == "login ada card *** key ***"
+    assert failed.exception is not None
+    assert "1111-2222" not in failed.exception
+    assert "card *** rejected" in failed.exception
+
+
+async def test_threads_and_files_and_spool_never_see_secrets(tmp_path: Path) -> None:
+    """Events from threads are masked too; nothing secret reaches a file or the spool."""
+    down = ScriptedSink(default="fail")
+    config = SupervisorConfig(
+        redact=RedactConfig(patterns=[r"hunter\d"]),
+        sinks=[
+            FileSink(name="file", path=str(tmp_path / "app.clef"), format="clef"),
+            CustomSink(name="down", sink=down, breaker=None,
+                       spool=SpoolConfig(path=str(tmp_path / "down.spool"))),
+        ],
+    )
+    async with logactors.open_logger(config) as log:
+        log.info("user {u}", u="ada", password="hunter2")
+        await trio.to_thread.run_sync(lambda: log.warning("from thread", api_key="hunter3"))
+        log.info("said hunter4 aloud")
+        await log.flush()
+        await recovered(lambda: log.metrics().sinks["down"].spooled == 3)
+    for path in (tmp_path / "app.clef", tmp_path / "down.spool"):
+        data = path.read_bytes()
+        assert b"hunter" not in data, path.name
+    assert (tmp_path / "app.clef").read_text().count("***") == 3
+
+
+async def test_production_preset_redacts() -> None:
+    """The production preset turns redaction on with the default keys."""
+    config = SupervisorConfig.preset("production")
+    assert config.redact is not None
+    assert "password" in config.redact.keys
+
+
+secret_keys = st.sampled_from(["password", "Password", "api_key", "apiKey", "auth_token"])
+plain_keys = st.sampled_from(["user", "count", "path", "items"])
+values = st.recursive(
+    st.one_of(st.text(max_size=5), st.integers(), st.none()),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.one_of(secret_keys, plain_keys), inner, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+def _secrets_left(value: Any, redactor: Redactor) -> list[Any]:
+    found: list[Any] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if redactor.is_secret_key(k) and v != "***":
+                found.append((k, v))
+            found.extend(_secrets_left(v, redactor))
+    elif isinstance(value, list | tuple):
+        for v in value:
+            found.extend(_secrets_left(v, redactor))
+    return found
+
+
+@given(st.dictionaries(st.one_of(secret_keys, plain_keys), values, max_size=4))
+def test_no_secret_key_survives_at_any_depth(props: dict[str, Any]) -> None:
+    """Property: after redaction no secret key at any depth holds anything but the mask,
+    and the input is not modified."""
+    redactor = Redactor(RedactConfig())
+    before = repr(props)
+    out = redactor.properties(props)
+    assert _secrets_left(out, redactor) == []
+    assert repr(props) == before
