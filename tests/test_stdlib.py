@@ -47,7 +47,7 @@ async def test_exc_info_becomes_the_event_exception() -> None:
     async with capture() as cap:
         with cap.log.capture_stdlib():
             try:
-                {}["missing"]  # noqa: B018
+                {}["missing"]
             except KeyError:
                 logging.getLogger("lib").exception("lookup failed")
     (event,) = cap.events

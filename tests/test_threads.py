@@ -49,7 +49,7 @@ async def test_many_producer_threads_keep_order_per_thread() -> None:
     by_worker: dict[int, list[int]] = {}
     for event in cap.events:
         by_worker.setdefault(event.properties["worker"], []).append(event.properties["n"])
-    assert {w: ns for w, ns in by_worker.items()} == {w: list(range(500)) for w in range(4)}
+    assert by_worker == {w: list(range(500)) for w in range(4)}
     assert all(e.task.startswith("Thread") for e in cap.events)
     assert wakeups < 2000  # wake-ups are batched, not one per event
 
@@ -75,7 +75,7 @@ async def test_thread_outliving_the_run_is_counted_never_raises() -> None:
         while not stop.is_set():
             try:
                 log.info("still here")
-            except BaseException as exc:  # noqa: BLE001 - the assertion is that none occurs
+            except BaseException as exc:  # the assertion is that none occurs
                 errors.append(exc)
             calls += 1
             time.sleep(0.001)
