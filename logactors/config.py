@@ -599,6 +599,8 @@ class HttpSink(SinkConfig):
         index: Elasticsearch index name pattern (strftime, UTC event date).
         resource: OTLP resource attributes (``service.name`` defaults to
             ``unknown_service:<program>``).
+        format: the line format of the ``json`` and ``loki`` protocols (``json``, ``clef``,
+            ``clef-rendered``); ``clef``/``seq`` send ``clef`` unless it is ``clef-rendered``.
 
     ``batch.max_bytes`` also caps the size of one request body: a bigger batch is sent as
     several requests.
@@ -650,6 +652,11 @@ class HttpSink(SinkConfig):
         ):
             problems.add("labels", f"must be a list of property names (got {self.labels!r})")
         problems.string("index", self.index)
+        if self.protocol in ("json", "loki") and self.format not in (
+            "json", "clef", "clef-rendered"
+        ):
+            problems.add("format", f"the {self.protocol} protocol sends lines in 'json', "
+                                   f"'clef' or 'clef-rendered' (got {self.format!r})")
         if not isinstance(self.resource, Mapping):
             problems.add("resource", f"must be a table of attributes (got {self.resource!r})")
 

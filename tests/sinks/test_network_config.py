@@ -46,6 +46,13 @@ def test_http_validation() -> None:
     assert "sinks[0].index: must not be empty" in found
 
 
+def test_http_line_format_must_be_a_line_format() -> None:
+    """json/loki lines are json, clef or clef-rendered."""
+    with pytest.raises(ConfigError, match="format: the loki protocol sends lines in"):
+        HttpSink(url="http://x", protocol="loki", format="otlp")
+    assert HttpSink(url="http://x", protocol="loki", format="clef").format == "clef"
+
+
 def test_http_password_needs_username() -> None:
     """A password alone is an error."""
     with pytest.raises(ConfigError, match="password: needs a username"):
