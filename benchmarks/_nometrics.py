@@ -5,7 +5,8 @@ taken out (``x.counters.<name> += ...``, ``rt.events += 1`` / ``self.events += 1
 latency sample), and swapped in for the duration of a ``with counters_removed():`` block.
 Queue bookkeeping that the logger needs to work (``inbox.bytes``, ``enqueued``, ``done``,
 ``in_flight``) stays. The source is read at run time, so this follows the core as it changes;
-a function that is missing or cannot be recompiled is reported, not patched.
+a function that is missing or cannot be recompiled (or whose file was edited after the import,
+so that its source is not the running code) is reported, not patched.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import contextlib
 import inspect
 import textwrap
 from collections.abc import Iterator
-from types import FunctionType, ModuleType
+from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
 from logactors import _actor, _inbox, _logger, _supervisor
@@ -29,6 +30,24 @@ TARGETS: tuple[tuple[ModuleType, str, str], ...] = (
     (_actor, "SinkActor", "_deliver"),
     (_actor, "SinkActor", "_attempt"),
 )
+
+
+def _read_sources() -> dict[tuple[str, str, str], str]:
+    """The source of every target, read now (at import, right after logactors itself was
+    imported), so that later edits of the files do not leak in."""
+    sources = {}
+    for module, class_name, name in TARGETS:
+        function = getattr(getattr(module, class_name, None), name, None)
+        if isinstance(function, FunctionType):
+            try:
+                sources[module.__name__, class_name, name] = textwrap.dedent(
+                    inspect.getsource(function))
+            except (OSError, TypeError):
+                pass
+    return sources
+
+
+_SOURCES = _read_sources()
 
 
 def _is_counter(node: ast.stmt) -> bool:
@@ -72,18 +91,46 @@ class _Strip(ast.NodeTransformer):
         return node
 
 
-def _rebuild(module: ModuleType, function: FunctionType) -> tuple[FunctionType, list[str]]:
-    source = textwrap.dedent(inspect.getsource(function))
-    tree = ast.parse(source)
-    stripper = _Strip()
-    tree = ast.fix_missing_locations(stripper.visit(tree))
+def _plain_consts(code: CodeType) -> list[object]:
+    # docstrings differ by the indentation that dedenting the source removed
+    return [inspect.cleandoc(c) if isinstance(c, str) else c
+            for c in code.co_consts if not isinstance(c, CodeType)]
+
+
+def _same_code(a: CodeType, b: CodeType) -> bool:
+    """Whether two code objects come from the same source: same names, variables and constants,
+    nested code too (bytecode is not compared: it depends on how the module was compiled)."""
+    if (a.co_names != b.co_names or a.co_varnames != b.co_varnames
+            or a.co_freevars != b.co_freevars
+            or _plain_consts(a) != _plain_consts(b)):
+        return False
+    inner_a = [c for c in a.co_consts if isinstance(c, CodeType)]
+    inner_b = [c for c in b.co_consts if isinstance(c, CodeType)]
+    return len(inner_a) == len(inner_b) and all(
+        _same_code(x, y) for x, y in zip(inner_a, inner_b, strict=True))
+
+
+def _compile(module: ModuleType, tree: ast.Module) -> FunctionType:
     code = compile(tree, f"<nometrics {module.__name__}>", "exec",
                    flags=__future__.annotations.compiler_flag, dont_inherit=True)
     namespace: dict[str, Any] = dict(vars(module))
     exec(code, namespace)
-    rebuilt = namespace[function.__name__]
-    assert isinstance(rebuilt, FunctionType)
-    return rebuilt, stripper.removed
+    return next(v for k, v in namespace.items()
+                if isinstance(v, FunctionType) and k not in vars(module))
+
+
+def _rebuild(module: ModuleType, class_name: str, function: FunctionType
+             ) -> tuple[FunctionType, list[str]]:
+    """The function without its counters. Raises ValueError when the source read is not the
+    code that is running (the file was edited after the import)."""
+    source = _SOURCES.get((module.__name__, class_name, function.__name__))
+    if source is None:
+        raise ValueError("no source")
+    if not _same_code(_compile(module, ast.parse(source)).__code__, function.__code__):
+        raise ValueError("source on disk differs from the running code")
+    stripper = _Strip()
+    tree = ast.fix_missing_locations(stripper.visit(ast.parse(source)))
+    return _compile(module, tree), stripper.removed
 
 
 @contextlib.contextmanager
@@ -101,8 +148,8 @@ def counters_removed() -> Iterator[dict[str, list[str]]]:
                 removed[key] = ["<not found: left alone>"]
                 continue
             try:
-                rebuilt, lines = _rebuild(module, function)
-            except (OSError, SyntaxError, TypeError, AssertionError, KeyError) as exc:
+                rebuilt, lines = _rebuild(module, class_name, function)
+            except (OSError, SyntaxError, TypeError, ValueError, StopIteration) as exc:
                 removed[key] = [f"<cannot rebuild: {exc!r}>"]
                 continue
             assert cls is not None

@@ -240,8 +240,10 @@ def render(results: dict[str, Any]) -> str:
             f"{caller['with']['median'] - caller['without']['median']:+.0f} ns/call",
             f"  one counter update (obj.counters.x += 1) costs {met['counter_update_ns']:.1f} ns"
             " (micro-benchmark)",
-            "  removed: " + "; ".join(
-                f"{k.rsplit('.', 2)[-2]}.{k.rsplit('.', 1)[-1]}: {len(v)}"
+            "  counter updates removed: " + "; ".join(
+                f"{k.rsplit('.', 2)[-2]}.{k.rsplit('.', 1)[-1]}: "
+                + ("not patched (" + v[0].strip("<>") + ")" if v and v[0].startswith("<")
+                   else str(len(v)))
                 for k, v in met["removed"].items()),
         ]
     if "shutdown" in results:
