@@ -69,7 +69,8 @@ def sanitize(value: object, depth: int = 0, seen: frozenset[int] = frozenset()) 
     if value is None or isinstance(value, bool | float):
         return value
     if isinstance(value, int):
-        return value if -(2**63) <= value < 2**64 else str(value)
+        # Outside 64 bits orjson gives up; past 4300 digits even str() raises.
+        return value if -(2**63) <= value < 2**64 else safe_str(value)
     if depth >= _MAX_DEPTH:
         return "<too deep>"
     if id(value) in seen:

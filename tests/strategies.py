@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import string
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ LINE_BREAKERS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 CONTROL_CHARS = LINE_BREAKERS + "\x00\x07\x08\t\x1b\x7f\x9b"
 
 
+@functools.cache
 def nasty_text(max_size: int = 30) -> st.SearchStrategy[str]:
     """Text rich in braces, quotes, escapes, control characters and line breakers."""
     special = st.sampled_from(
@@ -37,6 +39,7 @@ def nasty_text(max_size: int = 30) -> st.SearchStrategy[str]:
     return st.lists(st.one_of(st.text(max_size=5), special), max_size=max_size).map("".join)
 
 
+@functools.cache
 def property_names() -> st.SearchStrategy[str]:
     """Names a template hole accepts: dotted identifiers of letters, digits and ``_``."""
     first = st.sampled_from(string.ascii_letters + "_é")
@@ -54,6 +57,7 @@ scalars: st.SearchStrategy[Any] = st.one_of(
 )
 
 
+@functools.cache
 def json_values(max_leaves: int = 8) -> st.SearchStrategy[Any]:
     """Values that survive a JSON round trip unchanged (str keys, lists, finite floats)."""
     return st.recursive(
@@ -129,6 +133,7 @@ def _cycle() -> Any:
     return d
 
 
+@functools.cache
 def awkward_values() -> st.SearchStrategy[Any]:
     """Values that make naive formatters raise: cycles, huge ints, bad ``__str__``, bytes …"""
     return st.one_of(
@@ -154,6 +159,7 @@ def awkward_values() -> st.SearchStrategy[Any]:
     )
 
 
+@functools.cache
 def any_values() -> st.SearchStrategy[Any]:
     """JSON-able, nasty-text and awkward values mixed."""
     return st.one_of(json_values(), nasty_text(), awkward_values())
@@ -231,6 +237,7 @@ def template_pieces(
     return "".join(template), tokens, props, "".join(rendered)
 
 
+@functools.cache
 def template_texts() -> st.SearchStrategy[str]:
     """Arbitrary template-like text: valid and malformed holes, escapes, plain text."""
     hole = st.builds(

@@ -16,14 +16,21 @@ class IsoUtc:
     def __init__(self, digits: int = 7) -> None:
         self._digits = digits
         self._divisor = 10 ** (9 - digits)
-        self._second = -1
+        self._second: int | None = None
         self._prefix = ""
 
     def __call__(self, timestamp_ns: int) -> str:
         second, fraction = divmod(timestamp_ns, 1_000_000_000)
         if second != self._second:
             self._second = second
-            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            try:
+                t = time.gmtime(second)
+                self._prefix = (
+                    f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+                    f"T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+                )
+            except (OverflowError, OSError, ValueError):  # beyond what the platform can show
+                self._prefix = f"{second}s"
         return f"{self._prefix}.{fraction // self._divisor:0{self._digits}d}Z"
 
 
@@ -36,7 +43,7 @@ class Strftime:
         self._has_fraction = "%f" in pattern
         self._pattern = pattern.replace("%f", _MARK)
         self._convert = time.gmtime if utc else time.localtime
-        self._second = -1
+        self._second: int | None = None
         self._text = ""
 
     def __call__(self, timestamp_ns: int) -> str:
@@ -45,7 +52,7 @@ class Strftime:
             self._second = second
             try:
                 self._text = time.strftime(self._pattern, self._convert(second))
-            except (ValueError, OverflowError):
+            except (ValueError, OverflowError, OSError):
                 self._text = str(second)
         if self._has_fraction:
             return self._text.replace(_MARK, f"{fraction // 1000:06d}")

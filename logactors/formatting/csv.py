@@ -1,7 +1,8 @@
 """The ``csv`` format: ``timestamp,level,logger,message,template,exception,properties``.
 
-RFC 4180 quoting; control characters inside fields are escaped as well, so every event is one
-physical line (safe for ``tail`` and ``grep``). ``properties`` is a JSON object.
+RFC 4180 quoting; control characters inside fields are escaped as well (``\\n``, ``\\x1b``),
+so every event is one physical line (safe for ``tail`` and ``grep``). ``properties`` is a JSON
+object with every control character ``\\u``-escaped, so it parses back exactly.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from collections.abc import Sequence
 from typing import Final
 
 from .._events import LogEvent
-from .._json import dumps
 from .._levels import level_name
 from ._escape import escape_control
 from ._time import IsoUtc
+from .json import json_text
 
 __all__ = ["COLUMNS", "CsvFormatter"]
 
@@ -41,7 +42,7 @@ class CsvFormatter:
                 escape_control(e.rendered),
                 escape_control(e.template),
                 escape_control(e.exception or ""),
-                escape_control(dumps(e.properties).decode("utf-8")),
+                json_text(e.properties),
             ]
             for e in events
         )

@@ -1,44 +1,87 @@
 """JSON-lines formats: ``json``, ``clef`` and ``clef-rendered``.
 
 ``clef`` is exactly what Serilog's ``CompactJsonFormatter`` writes, so Seq and Serilog tools read
-it natively: ``@t`` (UTC, 7 fractional digits), ``@mt``, ``@r`` (renderings of holes that have a
-format), ``@l`` (omitted for Information; otherwise Verbose, Debug, Warning, Error, Fatal),
-``@x``, ``@tr``/``@sp`` (from the ``trace_id``/``span_id`` properties), then the properties, with
-names starting with ``@`` escaped as ``@@``. ``clef-rendered`` is ``RenderedCompactJsonFormatter``:
-``@m`` (the rendered message) and ``@i`` (the template's event id) instead of ``@mt``/``@r``.
-The logger name travels as ``SourceContext``, as in Serilog.
+it natively, keys in Serilog's order: ``@t`` (UTC ISO-8601, 7 fractional digits, ``Z``),
+``@mt``, ``@r`` (renderings of the holes that have a format, in order, present when any hole
+has one), ``@l`` (omitted for Information; otherwise Verbose, Debug, Warning, Error, Fatal),
+``@x``, ``@tr``/``@sp`` (from the ``trace_id``/``span_id`` properties: strings as they are,
+integers as 32/16 lower-case hex digits, bytes as hex), then the properties, names starting with
+``@`` escaped as ``@@``. ``clef-rendered`` is ``RenderedCompactJsonFormatter``: ``@m`` (the
+rendered message) and ``@i`` (the template's event id: Jenkins one-at-a-time hash, 8 hex digits)
+instead of ``@mt``/``@r``. The logger name travels as ``SourceContext``, as in Serilog.
+
+One difference is deliberate: ``@r`` and ``@m`` hold logactors' renderings (Python's format
+mini-language, strings unquoted), where Serilog would write .NET formats and quote strings.
 
 ``json`` is a plain, self-describing layout: ``timestamp``, ``level``, ``message``, ``template``,
 ``logger``, ``task``, ``exception`` and ``properties`` (nested, so they never collide).
+
+Every line is one line: the control characters orjson leaves raw (DEL, C1, U+2028/U+2029) are
+written as ``\\u`` escapes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import orjson
 
 from .._events import LogEvent
-from .._json import dumps
-from .._levels import SERILOG_NAMES, Level, level_name
+from .._json import dumps, safe_str
+from .._levels import SERILOG_NAMES, level_name, round_level
 from ..templates import parse
 from ._time import IsoUtc
 
-__all__ = ["ClefFormatter", "JsonFormatter", "clef_dict"]
+__all__ = ["ClefFormatter", "JsonFormatter", "clef_dict", "json_line", "json_text"]
 
 _NEWLINE: Final = orjson.OPT_APPEND_NEWLINE
-_TRACE_KEYS: Final = (("trace_id", "@tr"), ("span_id", "@sp"))
+#: property, CLEF field, hex digits of an integer id (W3C trace context: 16 and 8 bytes)
+_TRACE_KEYS: Final = (("trace_id", "@tr", 32), ("span_id", "@sp", 16))
 
 
-def _trace_value(value: object) -> str | None:
-    if isinstance(value, str) and value:
-        return value
+def _trace_value(value: object, digits: int) -> str | None:
+    """An id as Serilog writes it (``ToHexString()``: lower-case hex), or None if unusable."""
+    if isinstance(value, str):
+        return value if value and value.isprintable() else None
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return f"{value:x}"
-    if isinstance(value, bytes | bytearray):
+        return f"{value:0{digits}x}"
+    if isinstance(value, bytes | bytearray) and value:
         return bytes(value).hex()
     return None
+
+
+# orjson writes DEL, the C1 controls (NEL among them) and U+2028/U+2029 as raw characters: valid
+# JSON, but line breaks to many readers and editors and escapes to some terminals. In UTF-8 these
+# byte sequences can only be those characters, so they are replaced by their \\u escapes.
+_RAW_BREAKS: Final = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]")
+
+
+def _escape_breaks(match: re.Match[bytes]) -> bytes:
+    return b"\\u%04x" % ord(match.group().decode("utf-8"))
+
+
+def json_line(value: object) -> bytes:
+    """``value`` as one JSON line: never raises, and no character in it can break the line."""
+    data = dumps(value, _NEWLINE)
+    return _RAW_BREAKS.sub(_escape_breaks, data) if _RAW_BREAKS.search(data) else data
+
+
+def json_text(value: object) -> str:
+    """``value`` as compact JSON text with every control character escaped; never raises."""
+    data = dumps(value)
+    if _RAW_BREAKS.search(data):
+        data = _RAW_BREAKS.sub(_escape_breaks, data)
+    return data.decode("utf-8")
+
+
+def _serilog_level(level: int) -> str | None:
+    """``@l``: None for Information (omitted), else Serilog's name for the level."""
+    name = SERILOG_NAMES.get(level)
+    if name is None:
+        name = SERILOG_NAMES[round_level(level)]
+    return None if name == "Information" else name
 
 
 def clef_dict(event: LogEvent, iso: IsoUtc, *, rendered: bool = False) -> dict[str, Any]:
@@ -56,14 +99,15 @@ def clef_dict(event: LogEvent, iso: IsoUtc, *, rendered: bool = False) -> dict[s
         template = parse(event.template)
         if template.has_formats:
             out["@r"] = template.formatted_values(props)
-    if event.level != Level.INFO:
-        out["@l"] = SERILOG_NAMES.get(event.level, "Information")
+    level = _serilog_level(event.level)
+    if level is not None:
+        out["@l"] = level
     if event.exception:
         out["@x"] = event.exception
     moved: tuple[str, ...] = ()
-    for key, field in _TRACE_KEYS:
+    for key, field, digits in _TRACE_KEYS:
         if key in props:
-            value = _trace_value(props[key])
+            value = _trace_value(props[key], digits)
             if value is not None:
                 out[field] = value
                 moved += (key,)
@@ -72,7 +116,8 @@ def clef_dict(event: LogEvent, iso: IsoUtc, *, rendered: bool = False) -> dict[s
     for key, value in props.items():
         if key in moved:
             continue
-        out["@" + key if key[:1] == "@" else key] = value
+        name = key if isinstance(key, str) else safe_str(key)
+        out["@" + name if name[:1] == "@" else name] = value
     return out
 
 
@@ -85,13 +130,13 @@ class ClefFormatter:
 
     def format_event(self, event: LogEvent) -> bytes:
         """One event as a CLEF line."""
-        return dumps(clef_dict(event, self._iso, rendered=self._rendered), _NEWLINE)
+        return json_line(clef_dict(event, self._iso, rendered=self._rendered))
 
     def format_batch(self, events: Sequence[LogEvent]) -> bytes:
         """A batch as CLEF lines."""
         iso = self._iso
         rendered = self._rendered
-        return b"".join([dumps(clef_dict(e, iso, rendered=rendered), _NEWLINE) for e in events])
+        return b"".join([json_line(clef_dict(e, iso, rendered=rendered)) for e in events])
 
 
 class JsonFormatter:
@@ -120,9 +165,9 @@ class JsonFormatter:
 
     def format_event(self, event: LogEvent) -> bytes:
         """One event as a JSON line."""
-        return dumps(self.to_dict(event), _NEWLINE)
+        return json_line(self.to_dict(event))
 
     def format_batch(self, events: Sequence[LogEvent]) -> bytes:
         """A batch as JSON lines."""
         to_dict = self.to_dict
-        return b"".join([dumps(to_dict(e), _NEWLINE) for e in events])
+        return b"".join([json_line(to_dict(e)) for e in events])

@@ -1,8 +1,10 @@
 """The ``logfmt`` format: ``ts=… level=info logger=app msg="…" key=value …``, one event a line.
 
-Values that need it are double-quoted with ``\\"`` and ``\\\\`` escaped, and control characters
-escaped, so no value can start a new line or inject a key. Keys are reduced to
-``[A-Za-z0-9_.-/]``; property names that collide with the fixed keys get a ``_`` prefix.
+Values that need it are double-quoted with ``\\"`` and ``\\\\`` escaped, control characters
+escaped (``\\n``, ``\\xNN``, ``\\u2028``) and lone surrogates written ``\\udNNN``, so no value
+can start a new line or inject a key, and a logfmt parser reads every value back exactly. Keys
+are reduced to ``[A-Za-z0-9_.-/]``; property names that collide with the fixed keys get a ``_``
+prefix.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from ._time import IsoUtc
 __all__ = ["LogfmtFormatter", "logfmt_value"]
 
 _BAD_KEY: Final = re.compile(r"[^A-Za-z0-9_.\-/]")
-_NEEDS_QUOTES: Final = re.compile(r'[\s="\\\x00-\x1f\x7f-\x9f\u2028\u2029]')
+_NEEDS_QUOTES: Final = re.compile(r'[\s="\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]')
+_SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
 _RESERVED: Final = frozenset({"ts", "level", "logger", "task", "msg", "exception"})
 
 
@@ -38,14 +41,23 @@ def logfmt_value(value: object) -> str:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    text = value if isinstance(value, str) else (
-        safe_str(value) if not isinstance(value, dict | list | tuple) else dumps(value).decode()
-    )
+    kind = type(value)
+    if kind is int or kind is float:  # not subclasses: an IntEnum's repr is "<Level.ERROR: 40>"
+        try:
+            return repr(value)
+        except ValueError:  # an int too long to print (sys.get_int_max_str_digits)
+            text = f"<unrenderable {kind.__name__}>"
+    elif isinstance(value, str):
+        text = value
+    elif isinstance(value, dict | list | tuple):
+        text = dumps(value).decode()
+    else:
+        text = safe_str(value)
     if text and _NEEDS_QUOTES.search(text) is None:
         return text
     quoted = escape_control(text.replace("\\", "\\\\").replace('"', '\\"'))
+    if _SURROGATE.search(quoted):  # lone surrogates (surrogateescape) cannot be UTF-8
+        quoted = _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
     return f'"{quoted}"'
 
 
@@ -62,7 +74,7 @@ class LogfmtFormatter:
             parts.append(f"logger={logfmt_value(event.logger)}")
         parts.append(f"msg={logfmt_value(event.rendered)}")
         parts.extend(
-            f"{logfmt_key(str(k))}={logfmt_value(v)}" for k, v in event.properties.items()
+            f"{logfmt_key(safe_str(k))}={logfmt_value(v)}" for k, v in event.properties.items()
         )
         if event.exception:
             parts.append(f"exception={logfmt_value(event.exception)}")

@@ -19,11 +19,11 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from .._events import LogEvent
-from .._json import dumps
-from .._levels import SERILOG_NAMES, SHORT_NAMES, Level
+from .._levels import SERILOG_NAMES, Level, round_level
 from ..templates import PropertyToken, TextToken, parse, render_value
 from ._escape import escape_control
 from ._time import Strftime
+from .json import json_text
 
 __all__ = ["TextFormatter"]
 
@@ -51,24 +51,44 @@ def _align(text: str, alignment: int | None) -> str:
     return text.rjust(alignment) if alignment > 0 else text.ljust(-alignment)
 
 
+#: Serilog's fixed-width level monikers, widths 1 to 5 (``LevelOutputFormat``), title case.
+_MONIKERS: Final[dict[int, tuple[str, ...]]] = {
+    Level.TRACE: ("V", "Vb", "Vrb", "Verb", "Verbo"),
+    Level.DEBUG: ("D", "De", "Dbg", "Dbug", "Debug"),
+    Level.INFO: ("I", "In", "Inf", "Info", "Info"),
+    Level.WARNING: ("W", "Wn", "Wrn", "Warn", "Warn"),
+    Level.ERROR: ("E", "Er", "Err", "Eror", "Error"),
+    Level.CRITICAL: ("F", "Fa", "Ftl", "Fatl", "Fatal"),
+}
+
+
 def level_text(level: int, spec: str | None) -> str:
-    """Render a level with a Serilog level format (``u3``, ``w3``, ``t``, …)."""
-    name = SERILOG_NAMES.get(level, str(level))
+    """Render a level with a Serilog level format, as Serilog's ``LevelOutputFormat``.
+
+    No format: Serilog's name (``Information``). ``u``/``w``: upper/lower case. ``u3``, ``w3``,
+    ``t3``: the fixed-width monikers (``INF``, ``inf``, ``Inf``; widths 1 to 5 from Serilog's
+    table, wider ones are the name cut to that width, in the case asked for). A level number
+    between two levels is shown as the level below it.
+    """
+    if level not in SERILOG_NAMES:
+        level = round_level(level)
+    name = SERILOG_NAMES[level]
     if not spec:
         return name
-    case, width = spec[0], spec[1:]
-    if case not in "uwt":
-        return name
-    if width.isdigit():
-        n = int(width)
-        text = SHORT_NAMES.get(level, name[:3]) if n == 3 else name[:n]
+    case = spec[0]
+    digits = spec[1:]
+    if case in "uwt" and len(spec) in (2, 3) and digits.isascii() and digits.isdigit():
+        width = int(digits)
+        if width < 1:
+            return ""
+        text = _MONIKERS[level][width - 1] if width <= 5 else name[:width]
     else:
         text = name
     if case == "u":
         return text.upper()
     if case == "w":
         return text.lower()
-    return text[:1].upper() + text[1:].lower()
+    return text
 
 
 def _value_color(value: object) -> str:
@@ -95,9 +115,15 @@ def render_message_colored(event: LogEvent) -> str:
     return "".join(out)
 
 
-def format_exception_block(exception: str) -> str:
-    """Exception text as lines indented by four spaces (escaped), ending with a newline."""
+def format_exception_block(exception: str, color: str = "") -> str:
+    """Exception text as lines indented by four spaces (escaped), ending with a newline.
+
+    With ``color``, each line's text is coloured (after the indent, reset before the newline),
+    so every line still starts with the four spaces.
+    """
     lines = exception.rstrip("\n").split("\n")
+    if color:
+        return "".join(f"    {color}{escape_control(line)}{RESET}\n" for line in lines)
     return "".join(f"    {escape_control(line)}\n" for line in lines)
 
 
@@ -135,8 +161,7 @@ class TextFormatter:
         if name == "Exception":
             if colors:
                 return lambda e: (
-                    _EXCEPTION_COLOR + format_exception_block(e.exception) + RESET
-                    if e.exception else ""
+                    format_exception_block(e.exception, _EXCEPTION_COLOR) if e.exception else ""
                 )
             return lambda e: format_exception_block(e.exception) if e.exception else ""
         if name == "Properties":
@@ -169,5 +194,4 @@ class TextFormatter:
 
 def _extra_properties(event: LogEvent) -> str:
     used = set(parse(event.template).property_names)
-    extra = {k: v for k, v in event.properties.items() if k not in used}
-    return dumps(extra).decode("utf-8")
+    return json_text({k: v for k, v in event.properties.items() if k not in used})

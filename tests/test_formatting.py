@@ -1,0 +1,578 @@
+"""Formatters: CLEF exactly as Serilog writes it, text, json, logfmt, csv; one event, one line."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import re
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from logactors import Level, LogEvent
+from logactors._levels import level_name
+from logactors.formatting import make_formatter
+from logactors.formatting._escape import escape_control
+from logactors.formatting._time import IsoUtc, Strftime
+from logactors.formatting.json import ClefFormatter, JsonFormatter, json_text
+from logactors.formatting.logfmt import LogfmtFormatter, logfmt_key, logfmt_value
+from logactors.formatting.text import LEVEL_COLORS, RESET, TextFormatter, level_text
+from logactors.templates import parse
+
+from .strategies import (
+    LINE_BREAKERS,
+    BadStr,
+    any_values,
+    awkward_values,
+    json_values,
+    log_events,
+    nasty_text,
+    property_names,
+)
+
+TS = 1_700_000_000_123_456_789  # 2023-11-14T22:13:20.123456789Z
+ALL_FORMATS = ("text", "json", "clef", "clef-rendered", "logfmt", "csv")
+
+
+def event(
+    template: str = "Hello {Name}",
+    level: Level = Level.INFO,
+    *,
+    exception: str | None = None,
+    logger: str = "",
+    task: str = "",
+    ts: int = TS,
+    **props: Any,
+) -> LogEvent:
+    return LogEvent(ts, level, template, props, exception, logger, task)
+
+
+def clef(e: LogEvent, *, rendered: bool = False) -> bytes:
+    return ClefFormatter(rendered=rendered).format_event(e)
+
+
+# ---------------------------------------------------------------------------------------------
+# CLEF (CompactJsonFormatter) and clef-rendered (RenderedCompactJsonFormatter).
+
+
+def test_clef_minimal_event_exact() -> None:
+    """An Information event: @t, @mt, then the properties; no @l."""
+    assert clef(event(Name="bob")) == (
+        b'{"@t":"2023-11-14T22:13:20.1234567Z","@mt":"Hello {Name}","Name":"bob"}\n'
+    )
+
+
+def test_clef_full_event_exact_and_ordered() -> None:
+    """@t @mt @r @l @x @tr @sp, SourceContext, then properties with @ doubled."""
+    e = event(
+        "Disk {pct:.1f}% on {disk} ({free,6:.0f} free) {missing:x}",
+        Level.WARNING,
+        exception="Traceback\n  boom",
+        logger="app.disk",
+        pct=93.456,
+        disk="sda",
+        free=12.2,
+        trace_id=0x4BF92F3577B34DA6A3CE929D0E0E4736,
+        span_id=0x00F067AA0BA902B7,
+        **{"@odd": 1},
+    )
+    line = clef(e)
+    assert line == (
+        b'{"@t":"2023-11-14T22:13:20.1234567Z",'
+        b'"@mt":"Disk {pct:.1f}% on {disk} ({free,6:.0f} free) {missing:x}",'
+        b'"@r":["93.5","    12","{missing:x}"],'
+        b'"@l":"Warning",'
+        b'"@x":"Traceback\\n  boom",'
+        b'"@tr":"4bf92f3577b34da6a3ce929d0e0e4736",'
+        b'"@sp":"00f067aa0ba902b7",'
+        b'"SourceContext":"app.disk",'
+        b'"pct":93.456,"disk":"sda","free":12.2,"@@odd":1}\n'
+    )
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [
+        (Level.TRACE, "Verbose"),
+        (Level.DEBUG, "Debug"),
+        (Level.INFO, None),
+        (Level.WARNING, "Warning"),
+        (Level.ERROR, "Error"),
+        (Level.CRITICAL, "Fatal"),
+    ],
+)
+@pytest.mark.parametrize("rendered", [False, True])
+def test_clef_level_names(level: Level, expected: str | None, rendered: bool) -> None:
+    """@l is omitted for Information and otherwise Serilog's level name."""
+    obj = json.loads(clef(event(level=level), rendered=rendered))
+    assert obj.get("@l") == expected
+
+
+def test_clef_level_between_levels_rounds_down() -> None:
+    """A level number between two levels is named after the level below it."""
+    assert json.loads(clef(event(level=35)))["@l"] == "Warning"  # type: ignore[arg-type]
+    assert "@l" not in json.loads(clef(event(level=25)))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("ts", "expected"),
+    [
+        (0, "1970-01-01T00:00:00.0000000Z"),
+        (1, "1970-01-01T00:00:00.0000000Z"),  # 100 ns ticks, truncated
+        (999_999_999, "1970-01-01T00:00:00.9999999Z"),
+        (-1, "1969-12-31T23:59:59.9999999Z"),
+        (TS, "2023-11-14T22:13:20.1234567Z"),
+        (-62_135_596_800 * 10**9 + 5 * 10**9 + 100, "0001-01-01T00:00:05.0000001Z"),
+        (253_402_300_799 * 10**9, "9999-12-31T23:59:59.0000000Z"),
+    ],
+)
+def test_clef_timestamps(ts: int, expected: str) -> None:
+    """@t is UTC ISO-8601 with 7 fractional digits and Z, as .NET's "O" format."""
+    assert json.loads(clef(event(ts=ts)))["@t"] == expected
+
+
+def test_timestamps_beyond_the_platform_never_raise() -> None:
+    """A timestamp too large for the platform still formats (as seconds)."""
+    assert IsoUtc(7)(10**30).endswith("Z")
+    assert Strftime("%Y")(10**30)
+
+
+@pytest.mark.parametrize(
+    ("props", "tr", "sp"),
+    [
+        ({"trace_id": "abc", "span_id": "def"}, "abc", "def"),
+        ({"trace_id": 1, "span_id": 2}, "0" * 31 + "1", "0" * 15 + "2"),
+        ({"trace_id": b"\x01\xff", "span_id": bytearray(b"\x0a")}, "01ff", "0a"),
+        ({"trace_id": -1, "span_id": ""}, None, None),
+        ({"trace_id": True, "span_id": None}, None, None),
+        ({"trace_id": "a\nb"}, None, None),
+    ],
+)
+def test_clef_trace_and_span(props: dict[str, Any], tr: str | None, sp: str | None) -> None:
+    """trace_id/span_id become @tr/@sp (hex); unusable ids stay ordinary properties."""
+    obj = json.loads(clef(event("x", **props)))
+    assert obj.get("@tr") == tr
+    assert obj.get("@sp") == sp
+    for key, field in (("trace_id", "@tr"), ("span_id", "@sp")):
+        if key in props:
+            assert (key in obj) == (field not in obj)
+
+
+def test_clef_r_only_when_some_hole_has_a_format() -> None:
+    """@r appears iff a hole has a format; an empty format (``{x:}``) is no format."""
+    assert "@r" not in json.loads(clef(event("{a} {b,5} {c:}", a=1, b=2, c=3)))
+    assert json.loads(clef(event("{a:x} {a}", a=255)))["@r"] == ["ff"]
+    assert json.loads(clef(event("{a:x} {b:.1f}", a=255, b=2)))["@r"] == ["ff", "2.0"]
+
+
+def test_clef_source_context() -> None:
+    """The logger name is SourceContext, unless a property of that name is there already."""
+    assert json.loads(clef(event("x", logger="app")))["SourceContext"] == "app"
+    assert json.loads(clef(event("x", logger="app", SourceContext="mine")))["SourceContext"] == (
+        "mine"
+    )
+    assert "SourceContext" not in json.loads(clef(event("x")))
+
+
+def test_clef_rendered_exact() -> None:
+    """clef-rendered: @t, @m, @i (event id), @l, @x, then properties."""
+    e = event("Hello {Name} {n:05d}", Level.ERROR, exception="E", Name="bob", n=7)
+    line = clef(e, rendered=True)
+    event_id = parse("Hello {Name} {n:05d}").event_id
+    assert line == (
+        b'{"@t":"2023-11-14T22:13:20.1234567Z","@m":"Hello bob 00007",'
+        + f'"@i":"{event_id}",'.encode()
+        + b'"@l":"Error","@x":"E","Name":"bob","n":7}\n'
+    )
+    assert json.loads(clef(event("a"), rendered=True))["@i"] == "ca2e9442"  # Jenkins("a")
+
+
+def test_clef_batches_are_the_lines_of_their_events() -> None:
+    """format_batch is the concatenation of format_event, for both shapes."""
+    events = [event(level=lv, Name=str(lv)) for lv in Level]
+    for rendered in (False, True):
+        fmt = ClefFormatter(rendered=rendered)
+        assert fmt.format_batch(events) == b"".join(fmt.format_event(e) for e in events)
+
+
+def test_clef_odd_property_names() -> None:
+    """Non-string keys are written as strings; "@x" and "@@x" stay distinct."""
+    e = LogEvent(TS, Level.INFO, "x", {1: "one", "@x": 1, "@@x": 2}, None, "", "")
+    obj = json.loads(clef(e))
+    assert obj["1"] == "one"
+    assert (obj["@@x"], obj["@@@x"]) == (1, 2)
+
+
+@given(st.dictionaries(property_names(), json_values(), max_size=5), nasty_text())
+def test_clef_properties_round_trip(props: dict[str, Any], template: str) -> None:
+    """Every property comes back from the CLEF line unchanged, after the @ fields."""
+    obj = json.loads(clef(event(template, **props)))
+    assert list(obj)[:2] == ["@t", "@mt"]
+    assert obj["@mt"] == _clean(template)
+    user = {k: v for k, v in obj.items() if not k.startswith("@")}
+    assert user == {k: v for k, v in props.items() if k not in ("trace_id", "span_id")}
+
+
+# ---------------------------------------------------------------------------------------------
+# json.
+
+
+def test_json_exact() -> None:
+    """The json layout: timestamp, level, message, template, logger, task, exception, props."""
+    e = event("Hi {n}", Level.ERROR, exception="boom", logger="app", task="main", n=1)
+    assert JsonFormatter().format_event(e) == (
+        b'{"timestamp":"2023-11-14T22:13:20.123456Z","level":"error","message":"Hi 1",'
+        b'"template":"Hi {n}","logger":"app","task":"main","exception":"boom",'
+        b'"properties":{"n":1}}\n'
+    )
+    assert JsonFormatter().format_event(event("plain")) == (
+        b'{"timestamp":"2023-11-14T22:13:20.123456Z","level":"info","message":"plain",'
+        b'"template":"plain"}\n'
+    )
+
+
+@given(log_events(values=json_values()))
+def test_json_parses_back(e: LogEvent) -> None:
+    """Each json line parses back to the event's fields and the same properties."""
+    line = JsonFormatter().format_event(e)
+    assert line.count(b"\n") == 1
+    assert len(line.decode().splitlines()) == 1
+    obj = json.loads(line)
+    assert obj["level"] == level_name(e.level)
+    assert obj["template"] == _clean(e.template)
+    assert obj["message"] == _clean(e.rendered)
+    assert obj.get("logger", "") == _clean(e.logger)
+    assert obj.get("exception") == (_clean(e.exception) if e.exception else None)
+    assert obj.get("properties", {}) == {_clean(k): v for k, v in e.properties.items()}
+
+
+def _clean(text: str) -> str:
+    """Lone surrogates cannot be UTF-8; they are written backslash-escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def test_json_escapes_every_line_breaker() -> None:
+    """NEL, U+2028/U+2029, DEL and C1 controls are \\u-escaped, and still parse back."""
+    text = "a\x85b\u2028c\u2029d\x7fe\x9bf\n\r"
+    line = JsonFormatter().format_event(event("{x}", x=text))
+    assert line.count(b"\n") == 1
+    assert all(c not in line.decode()[:-1] for c in LINE_BREAKERS + "\x7f\x9b")
+    assert json.loads(line)["properties"]["x"] == text
+    assert json_text({"x": text}) == '{"x":"a\\u0085b\\u2028c\\u2029d\\u007fe\\u009bf\\n\\r"}'
+
+
+# ---------------------------------------------------------------------------------------------
+# text.
+
+
+def local(ts: int, pattern: str = "%Y-%m-%d %H:%M:%S") -> str:
+    moment = datetime.datetime.fromtimestamp(ts // 10**9)
+    return moment.strftime(pattern)
+
+
+def test_text_default_template() -> None:
+    """The default template: local timestamp with microseconds, [INF], message, newline."""
+    fmt = make_formatter("text")
+    assert fmt.format_batch([event(Name="bob")]) == (
+        f"{local(TS)}.123456 [INF] Hello bob\n".encode()
+    )
+
+
+def test_text_exception_lines_are_indented() -> None:
+    """The exception follows the event line, every line indented by four spaces."""
+    fmt = TextFormatter("{Level:u3} {Message}{NewLine}{Exception}")
+    e = event("failed", Level.ERROR, exception="Traceback (most recent call last):\n"
+              "  File \"x\", line 1\r\nValueError: bad\x1b[2J\n")
+    assert fmt.format_event(e) == (
+        "ERR failed\n"
+        "    Traceback (most recent call last):\n"
+        "      File \"x\", line 1\\r\n"
+        "    ValueError: bad\\x1b[2J\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (None, ["Verbose", "Debug", "Information", "Warning", "Error", "Fatal"]),
+        ("u3", ["VRB", "DBG", "INF", "WRN", "ERR", "FTL"]),
+        ("w3", ["vrb", "dbg", "inf", "wrn", "err", "ftl"]),
+        ("t3", ["Vrb", "Dbg", "Inf", "Wrn", "Err", "Ftl"]),
+        ("u", ["VERBOSE", "DEBUG", "INFORMATION", "WARNING", "ERROR", "FATAL"]),
+        ("w", ["verbose", "debug", "information", "warning", "error", "fatal"]),
+        ("u1", ["V", "D", "I", "W", "E", "F"]),
+        ("w2", ["vb", "de", "in", "wn", "er", "fa"]),
+        ("u4", ["VERB", "DBUG", "INFO", "WARN", "EROR", "FATL"]),
+        ("t5", ["Verbo", "Debug", "Info", "Warn", "Error", "Fatal"]),
+        ("u6", ["VERBOS", "DEBUG", "INFORM", "WARNIN", "ERROR", "FATAL"]),
+        ("u0", ["", "", "", "", "", ""]),
+        ("x3", ["Verbose", "Debug", "Information", "Warning", "Error", "Fatal"]),
+    ],
+)
+def test_level_formats(spec: str | None, expected: list[str]) -> None:
+    """Level formats follow Serilog's LevelOutputFormat table."""
+    assert [level_text(lv, spec) for lv in Level] == expected
+
+
+def test_text_alignment_and_names() -> None:
+    """Alignment pads (left with a negative width); Logger, Task, Template, properties."""
+    fmt = TextFormatter("[{Level,-5:u3}|{Level,6:w3}] {Logger,-6}|{Task}|{Template}|"
+                        "{n:03d}|{n,4}|{absent}|{Message}")
+    line = fmt.format_event(event("n is {n}", logger="db", task="t1", n=7))
+    assert line == "[INF  |   inf] db    |t1|n is {n}|007|   7||n is 7\n"
+
+
+def test_text_properties_token() -> None:
+    """{Properties} lists, as JSON, the properties the message does not use."""
+    fmt = TextFormatter("{Message} {Properties}")
+    line = fmt.format_event(event("user {user}", user="ada", req="r-1", n=2, nl="a\nb\x85"))
+    assert line == 'user ada {"req":"r-1","n":2,"nl":"a\\nb\\u0085"}\n'
+
+
+def test_text_escapes_control_characters() -> None:
+    """Values cannot start a new line or drive the terminal: controls are escaped."""
+    fmt = TextFormatter("{Level:u3} {Logger} {Message}")
+    line = fmt.format_event(
+        event("login {user}", logger="a\nb", user="x\n2026-01-01 [ERR] forged\x1b[31m\u2028")
+    )
+    assert line == "INF a\\nb login x\\n2026-01-01 [ERR] forged\\x1b[31m\\u2028\n"
+
+
+def test_text_colors() -> None:
+    """With colours, the level and each property value are coloured; escapes still apply."""
+    fmt = TextFormatter("{Level:u3} {Message}", colors=True)
+    line = fmt.format_event(event("n={n} s={s} {missing}", Level.WARNING, n=1, s="a\nb"))
+    assert line == (
+        f"{LEVEL_COLORS[Level.WARNING]}WRN{RESET} "
+        f"n=\x1b[35m1{RESET} s=\x1b[36ma\\nb{RESET} {{missing}}\n"
+    )
+
+
+def test_text_timestamp_formats() -> None:
+    """Timestamp takes a strftime pattern with %f for microseconds (local time)."""
+    fmt = TextFormatter("{Timestamp:%H:%M:%S.%f}|{Timestamp:%Y}")
+    assert fmt.format_event(event()) == f"{local(TS, '%H:%M:%S')}.123456|{local(TS, '%Y')}\n"
+
+
+TEXT_FORMATTERS = [
+    make_formatter("text", output_template=template, colors=colors)
+    for template in (
+        "",  # the default
+        "{Timestamp} [{Level,-5:u3}] {Logger} {Task} {Message} {Properties} {a}{NewLine}"
+        "{Exception}",
+        "{Message} {Exception}",
+    )
+    for colors in (False, True)
+]
+
+
+@given(e=log_events())
+def test_text_one_event_one_line(e: LogEvent) -> None:
+    """No value makes one event span two lines; exception lines start with four spaces."""
+    for i, fmt in enumerate(TEXT_FORMATTERS):
+        text = fmt.format_batch([e]).decode("utf-8")
+        lines = text.splitlines(keepends=True)
+        assert text.endswith("\n")
+        if not e.exception:
+            assert len(lines) == 1
+            assert text.count("\n") == 1
+            continue
+        if i < 4:  # "{NewLine}{Exception}": the event line, then one line per exception line
+            assert len(lines) == 1 + len(e.exception.rstrip("\n").split("\n"))
+        for line in lines[1:]:
+            assert line.startswith("    ")
+            assert line.endswith("\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# logfmt.
+
+_UNESCAPE = re.compile(r'\\(?:x([0-9a-f]{2})|u([0-9a-f]{4})|(.))')
+_SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"'}
+
+
+def parse_logfmt(line: str) -> list[tuple[str, str]]:
+    """A tiny logfmt parser: key=bare or key="quoted \\" \\\\ \\n \\xNN \\uNNNN"."""
+    assert line.endswith("\n")
+    line = line[:-1]
+    pairs: list[tuple[str, str]] = []
+    i = 0
+    while i < len(line):
+        eq = line.index("=", i)
+        key = line[i:eq]
+        assert key
+        assert " " not in key
+        i = eq + 1
+        if line[i : i + 1] == '"':
+            end = i + 1
+            while line[end] != '"':
+                end += 2 if line[end] == "\\" else 1
+            raw = line[i + 1 : end]
+            value = _UNESCAPE.sub(
+                lambda m: chr(int(m[1] or m[2], 16)) if (m[1] or m[2]) else _SIMPLE[m[3]], raw
+            )
+            i = end + 1
+        else:
+            end = line.find(" ", i)
+            end = len(line) if end == -1 else end
+            value = line[i:end]
+            i = end
+        pairs.append((key, value))
+        if i < len(line):
+            assert line[i] == " "
+            i += 1
+    return pairs
+
+
+def test_logfmt_exact() -> None:
+    """The logfmt layout: ts, level, logger, msg, properties, exception last."""
+    e = event("user {u} said {q}", Level.WARNING, exception="E\nF", logger="app",
+              u="ada", q='hi "there"', n=3, f=1.5, b=True, z=None, d={"k": [1]}, e="")
+    assert LogfmtFormatter().format_event(e) == (
+        'ts=2023-11-14T22:13:20.123456Z level=warning logger=app '
+        'msg="user ada said hi \\"there\\"" u=ada q="hi \\"there\\"" n=3 f=1.5 b=true '
+        'z=null d="{\\"k\\":[1]}" e="" exception="E\\nF"\n'
+    )
+
+
+LOGFMT_VALUES = [
+    (1, "1"), (-2.5, "-2.5"), (True, "true"), (None, "null"), ("plain", "plain"),
+    ("a b", '"a b"'), ("a=b", '"a=b"'), ("back\\slash", '"back\\\\slash"'),
+    ("\x1b[31m", '"\\x1b[31m"'), ("\u2028", '"\\u2028"'), (Level.ERROR, "40"),
+    (10**5000, '"<unrenderable int>"'), (BadStr(), '"<unrenderable BadStr>"'),
+    (float("nan"), "nan"), ([1, "a b"], '"[1,\\"a b\\"]"'),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), LOGFMT_VALUES, ids=lambda _: "")
+def test_logfmt_values(value: object, expected: str) -> None:
+    """Values are bare when safe, else quoted with escapes; odd values never raise."""
+    assert logfmt_value(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [("user", "user"), ("http.method", "http.method"), ("a b", "a_b"), ("", "_"),
+     ("ts", "_ts"), ("msg", "_msg"), ("level", "_level"), ("é", "_"), ("a=b", "a_b")],
+)
+def test_logfmt_keys(name: str, key: str) -> None:
+    """Keys keep [A-Za-z0-9_.-/]; fixed keys used as property names get a "_" prefix."""
+    assert logfmt_key(name) == key
+
+
+_LOGFMT_PROPS = st.dictionaries(
+    property_names(), st.one_of(nasty_text(), json_values()), max_size=5
+).filter(lambda d: len({logfmt_key(k) for k in d}) == len(d))
+
+
+@given(_LOGFMT_PROPS, nasty_text(), st.one_of(st.none(), nasty_text(20)), nasty_text(10))
+def test_logfmt_parses_back(
+    props: dict[str, Any], template: str, exception: str | None, logger: str
+) -> None:
+    """One line per event that a logfmt parser reads back to the right keys and values."""
+    e = event(template, Level.DEBUG, exception=exception, logger=logger, **props)
+    line = LogfmtFormatter().format_batch([e]).decode("utf-8")
+    assert len(line.splitlines()) == 1
+    pairs = parse_logfmt(line)
+    expected: list[tuple[str, str]] = [("ts", "2023-11-14T22:13:20.123456Z"), ("level", "debug")]
+    if logger:
+        expected.append(("logger", logger))
+    expected.append(("msg", e.rendered))
+    expected.extend((logfmt_key(k), _logfmt_text(v)) for k, v in props.items())
+    if exception:
+        expected.append(("exception", exception))
+    assert pairs == expected
+
+
+def _logfmt_text(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# csv.
+
+
+def test_csv_exact() -> None:
+    """Columns: timestamp, level, logger, message, template, exception, properties."""
+    e = event('say "{w}", ok', Level.ERROR, exception="E\nF", logger="app", w="hi")
+    assert make_formatter("csv").format_batch([e]) == (
+        b'2023-11-14T22:13:20.123456Z,error,app,"say ""hi"", ok","say ""{w}"", ok",'
+        b'E\\nF,"{""w"":""hi""}"\n'
+    )
+
+
+@given(st.lists(log_events(values=st.one_of(json_values(), nasty_text())), max_size=3))
+def test_csv_parses_back(events: list[LogEvent]) -> None:
+    """Each event is one physical line; the csv module reads back every field."""
+    data = make_formatter("csv").format_batch(events).decode("utf-8")
+    assert len(data.splitlines()) == len(events)
+    rows = list(csv.reader(io.StringIO(data)))
+    assert len(rows) == len(events)
+    for row, e in zip(rows, events, strict=True):
+        assert row[1:6] == [
+            level_name(e.level),
+            _clean(escape_control(e.logger)),
+            _clean(escape_control(e.rendered)),
+            _clean(escape_control(e.template)),
+            _clean(escape_control(e.exception or "")),
+        ]
+        assert json.loads(row[6]) == {_clean(k): _cleaned(v) for k, v in e.properties.items()}
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _cleaned(v) for k, v in value.items()}
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Every format: never raises, one event per line.
+
+
+FORMATTERS = {name: make_formatter(name) for name in ALL_FORMATS}
+
+
+@given(st.lists(log_events(values=awkward_values()), min_size=1, max_size=3))
+def test_awkward_values_never_raise(events: list[LogEvent]) -> None:
+    """Cycles, huge ints, bad __str__, bytes, sets, NaN, lone surrogates: still valid output."""
+    for name, fmt in FORMATTERS.items():
+        text = fmt.format_batch(events).decode("utf-8")
+        if name in ("json", "clef", "clef-rendered"):
+            lines = text.splitlines()
+            assert len(lines) == len(events)
+            for line in lines:
+                assert isinstance(json.loads(line), dict)
+        elif name != "text":
+            assert len(text.splitlines()) == len(events)
+
+
+@given(e=log_events(values=any_values(), exceptions=False))
+def test_every_format_is_one_line_per_event(e: LogEvent) -> None:
+    """Without an exception, every format writes exactly one line for one event."""
+    for fmt in FORMATTERS.values():
+        text = fmt.format_batch([e]).decode("utf-8")
+        assert text.endswith("\n")
+        assert len(text.splitlines()) == 1
+
+
+def test_unknown_format() -> None:
+    """make_formatter rejects names it does not know."""
+    with pytest.raises(ValueError, match="unknown format 'xml'"):
+        make_formatter("xml")
