@@ -397,12 +397,12 @@ async def test_connection_refused_opens_the_breaker() -> None:
 async def test_timeout_is_a_retryable_failure() -> None:
     """A server slower than ``timeout``: TimeoutError, retried, then written."""
     lines: list[str] = []
-    with HttpRecorder([Reply(200, delay=0.5)]) as srv:
-        sink = http(srv.url, timeout=0.1)
+    with HttpRecorder([Reply(200, delay=1.5)]) as srv:
+        sink = http(srv.url, timeout=0.3)
         async with logactors.open_logger(config(sink, self_log=lines.append)) as log:
             log.info("x")
             await log.flush()
             metrics = log.metrics().sinks["http"]
-        assert len(srv.requests) == 2
+        assert len(srv.requests) >= 2  # more only if this machine stalls for 0.3 s
     assert metrics.written == 1
     assert any("TimeoutError" in line for line in lines)
