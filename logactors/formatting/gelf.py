@@ -113,11 +113,6 @@ def chunk(payload: bytes, message_id: bytes, datagram_size: int) -> list[bytes]:
     ]
 
 
-def chunk_count(size: int, datagram_size: int) -> int:
-    """How many chunks a payload of ``size`` bytes needs."""
-    return -(-size // (datagram_size - CHUNK_HEADER_BYTES))
-
-
 class GelfEncoder:
     """Encodes events as GELF payloads (optionally gzip-compressed).
 

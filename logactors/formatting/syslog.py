@@ -264,13 +264,12 @@ class SyslogFormatter:
         host = hostname or socket.gethostname()
         app = app_name or _program_name()
         pid = str(os.getpid() if procid is None else procid)
+        self._host = _printable(host, 255)
         if rfc3164:
-            self._host = _printable(host, 255)
             tag = "".join(c if c.isascii() and (c.isalnum() or c in "-_./") else "_"
                           for c in app[:32])
             self._tag = f"{tag or 'logactors'}[{_printable(pid, 128)}]:"
         else:
-            self._host = _printable(host, 255)
             self._app = _printable(app, 48)
             self._procid = _printable(pid, 128)
         self._iso = IsoUtc(6)
