@@ -406,3 +406,20 @@ async def test_timeout_is_a_retryable_failure() -> None:
         assert len(srv.requests) >= 2  # more only if this machine stalls for 0.3 s
     assert metrics.written == 1
     assert any("TimeoutError" in line for line in lines)
+
+
+async def test_httpx_own_logs_do_not_feed_back(server: HttpRecorder) -> None:
+    """With the stdlib captured, httpx/httpcore's request logs (emitted inside the sink)
+    go to the self-log only: the sinks see just what the application logged."""
+    lines: list[str] = []
+    sinks = (http(server.url), MemorySink(name="mem"))
+    async with logactors.open_logger(config(*sinks, self_log=lines.append)) as log:
+        with log.capture_stdlib("debug"):
+            log.info("one")
+            await log.flush()
+            log.info("two")
+            await log.flush()
+        mem = [e.template for e in log.sink("mem").events]  # type: ignore[attr-defined]
+    assert mem == ["one", "two"]
+    assert [x["message"] for r in server.requests for x in r.ndjson()] == ["one", "two"]
+    assert any(line.startswith(("[httpcore", "[httpx")) for line in lines)
