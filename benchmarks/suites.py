@@ -166,6 +166,7 @@ async def e2e_once(case: Case, path: str, n: int, yield_every: int) -> dict[str,
     collect()
     peak = 0
     sample = 0
+    c0 = time.process_time_ns()
     t0 = time.perf_counter()
     done = 0
     while done < n:
@@ -181,10 +182,11 @@ async def e2e_once(case: Case, path: str, n: int, yield_every: int) -> dict[str,
     peak = max(peak, case.backlog())
     await _leave(case)
     left = time.perf_counter()
+    cpu = time.process_time_ns() - c0
     _check_lines(case, path, n)
     remove(path)
     return {"rate": n / (left - t0), "produce_s": produced - t0, "leave_s": left - produced,
-            "peak_backlog": float(peak)}
+            "peak_backlog": float(peak), "cpu_ns": cpu / n}
 
 
 async def e2e_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
@@ -209,6 +211,7 @@ async def e2e_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
         "produce_s": {k: summary([x["produce_s"] for x in v]) for k, v in runs.items()},
         "leave_s": {k: summary([x["leave_s"] for x in v]) for k, v in runs.items()},
         "peak_backlog": {k: summary([x["peak_backlog"] for x in v]) for k, v in runs.items()},
+        "cpu_ns_per_event": {k: summary([x["cpu_ns"] for x in v]) for k, v in runs.items()},
     }
 
 
@@ -331,6 +334,7 @@ async def metrics_suite(settings: Settings, loop: Loop, progress: Progress
                         ) -> dict[str, Any]:
     """Caller cost and end-to-end throughput with and without the counter updates."""
     e2e: dict[str, list[float]] = {"with": [], "without": []}
+    e2e_cpu: dict[str, list[float]] = {"with": [], "without": []}
     caller: dict[str, list[float]] = {"with": [], "without": []}
     removed: dict[str, list[str]] = {}
     path = _path(settings, "metrics")
@@ -340,16 +344,15 @@ async def metrics_suite(settings: Settings, loop: Loop, progress: Progress
             case = LogactorsCase()
             if variant == "without":
                 with counters_removed() as removed:
-                    thr = (await e2e_once(case, path, settings.metrics_n,
-                                          settings.yield_every))["rate"]
+                    run = await e2e_once(case, path, settings.metrics_n, settings.yield_every)
                     ns = (await caller_once(case, path, settings.caller_n, settings.block,
                                             loop))["wall"]
             else:
-                thr = (await e2e_once(case, path, settings.metrics_n,
-                                      settings.yield_every))["rate"]
+                run = await e2e_once(case, path, settings.metrics_n, settings.yield_every)
                 ns = (await caller_once(case, path, settings.caller_n, settings.block,
                                         loop))["wall"]
-            e2e[variant].append(thr)
+            e2e[variant].append(run["rate"])
+            e2e_cpu[variant].append(run["cpu_ns"])
             caller[variant].append(ns)
         progress(f"metrics round {r + 1}/{settings.rounds}")
     micro = _counter_micro_ns()
@@ -358,6 +361,7 @@ async def metrics_suite(settings: Settings, loop: Loop, progress: Progress
                   "(benchmarks/_nometrics.py), interleaved with the normal build",
         "removed": removed,
         "e2e_events_per_s": {k: summary(v) for k, v in e2e.items()},
+        "e2e_cpu_ns_per_event": {k: summary(v) for k, v in e2e_cpu.items()},
         "caller_ns": {k: summary(v) for k, v in caller.items()},
         "counter_update_ns": micro,
     }
