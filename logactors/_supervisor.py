@@ -183,6 +183,7 @@ class Runtime:
         self._stop = trio.Event()
         self._shutdown_started = False
         self._shutdown_done = trio.Event()
+        self._interrupted = False
         from ._logger import Logger
 
         self.root = Logger(self, "", {})
@@ -315,10 +316,29 @@ class Runtime:
         self._stop.set()
 
     async def aclose(self) -> None:
-        """Shut down and wait until the report is ready (shielded)."""
+        """Shut down and wait until the report is ready (shielded).
+
+        A ``KeyboardInterrupt`` while waiting (a second Ctrl-C during a slow drain) switches
+        the shutdown to ``immediate``; it is re-raised once the report is built.
+        """
         self._stop.set()
+        interrupted: BaseException | None = None
         with trio.CancelScope(shield=True):
-            await self._shutdown_done.wait()
+            while not self._shutdown_done.is_set():
+                try:
+                    await self._shutdown_done.wait()
+                except KeyboardInterrupt as exc:
+                    interrupted = interrupted or exc
+                    self.interrupt()
+        if interrupted is not None:
+            raise interrupted
+
+    def interrupt(self) -> None:
+        """Switch a running shutdown to ``immediate``: stop writing, spool what is left."""
+        if not self._interrupted:
+            self._interrupted = True
+            self.self_log("interrupted during shutdown: switching to immediate (spooling)")
+        self._cancel_actors()
 
     async def flush(self) -> None:
         """Wait until every event accepted before the call has left the queues."""
@@ -362,9 +382,8 @@ class Runtime:
             deadline_hit = scope.cancelled_caught and strategy != "immediate"
         except KeyboardInterrupt as exc:
             interrupted = exc
-            strategy = "immediate"
-            self.self_log("interrupted during shutdown: switching to immediate (spooling)")
-        if deadline_hit or interrupted is not None:
+            self.interrupt()
+        if deadline_hit:
             self._cancel_actors()
         for actor in self.order:
             actor.inbox.close()
@@ -378,6 +397,9 @@ class Runtime:
                 await trio.to_thread.run_sync(actor.spool.close)
         if self.handoff is not None:
             self.handoff._run_finished()
+        if self._interrupted:
+            strategy = "immediate"
+            deadline_hit = False
         metrics = self.snapshot()
         lost = sum(m.lost for m in metrics.sinks.values())
         self.report = ShutdownReport(
