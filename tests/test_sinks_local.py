@@ -1,0 +1,226 @@
+"""Local sinks: console (colours, stderr split) and file (formats, rolling, retention, mode,
+reopen after logrotate, one write per batch); the self-log's rate limit."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import logactors
+from logactors import BatchConfig, ConsoleSink, FileSink, Level, LogEvent, SupervisorConfig
+from logactors._selflog import SelfLog
+from logactors.sinks.file import FileWriter
+
+DAY_NS = 86_400 * 10**9
+HOUR_NS = 3_600 * 10**9
+T0 = 1_763_856_000 * 10**9  # 2025-11-23T00:00:00Z
+
+
+def event(ts: int, n: int, level: Level = Level.INFO) -> LogEvent:
+    return LogEvent(ts, level, "event {n}", {"n": n}, None, "app", "task")
+
+
+# -- console ---------------------------------------------------------------------------------------
+
+
+async def test_console_plain_when_not_a_tty(capsys: pytest.CaptureFixture[str]) -> None:
+    """Captured stdout is not a terminal: no colour codes; the default text format."""
+    config = SupervisorConfig(sinks=[ConsoleSink(name="c")])
+    async with logactors.open_logger(config) as log:
+        log.info("Hello {who}", who="world")
+        await log.flush()
+    out = capsys.readouterr().out
+    assert "[INF] Hello world\n" in out
+    assert "\x1b[" not in out
+
+
+async def test_console_forced_colours_and_stderr_split(capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    """colors=True colours levels and values; errors and above go to stderr, in order."""
+    config = SupervisorConfig(min_level="debug", sinks=[ConsoleSink(
+        name="c", colors=True, stderr_level="error")])
+    async with logactors.open_logger(config) as log:
+        log.debug("d {n}", n=1)
+        log.error("e {s}", s="x")
+        log.info("i")
+        log.critical("c")
+        await log.flush()
+    captured = capsys.readouterr()
+    assert "\x1b[" in captured.out
+    assert [line for line in captured.out.splitlines() if line] and "DBG" in captured.out
+    assert "INF" in captured.out and "ERR" not in captured.out
+    assert "ERR" in captured.err and "FTL" in captured.err
+    assert captured.err.index("ERR") < captured.err.index("FTL")
+    assert "\x1b[36mx\x1b[0m" in captured.err  # the string value is highlighted
+
+
+async def test_console_json_format_and_no_color_env(capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR wins over auto-detection; any line format works on the console."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    config = SupervisorConfig(sinks=[ConsoleSink(name="c", format="json")])
+    async with logactors.open_logger(config) as log:
+        log.info("x {a}", a=1)
+        await log.flush()
+    line = capsys.readouterr().out.strip()
+    assert json.loads(line)["properties"] == {"a": 1}
+
+
+# -- file ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "clef", "clef-rendered", "logfmt", "csv"])
+async def test_file_formats_and_mode(tmp_path: Path, fmt: str) -> None:
+    """Every line format writes one line per event to a file created 0o640."""
+    path = tmp_path / "sub" / f"app.{fmt}"
+    old = os.umask(0o022)
+    try:
+        config = SupervisorConfig(sinks=[FileSink(name="f", path=str(path), format=fmt)])
+        async with logactors.open_logger(config) as log:
+            for n in range(3):
+                log.info("event {n}", n=n)
+    finally:
+        os.umask(old)
+    assert path.read_text().count("\n") == 3
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+async def test_one_write_per_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch is written with one os.write call."""
+    writes: list[int] = []
+    real_write = os.write
+
+    def counting_write(fd: int, data: Any) -> int:
+        writes.append(len(data))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", counting_write)
+    config = SupervisorConfig(sinks=[FileSink(name="f", path=str(tmp_path / "a.log"),
+                                              batch=BatchConfig(max_events=100, max_delay=1))])
+    async with logactors.open_logger(config) as log:
+        for n in range(250):
+            log.info("event {n}", n=n)
+        await log.flush()
+        batches = log.metrics().sinks["f"].batches
+    assert len(writes) == batches == 3
+
+
+async def test_daily_rolling_names_files_after_their_period(tmp_path: Path) -> None:
+    """Crossing a UTC day rolls the file to stem.YYYYMMDD.suffix; retain keeps the newest."""
+    path = tmp_path / "app.clef"
+    writer = FileWriter(FileSink(name="f", path=str(path), format="clef", rolling="daily",
+                                 retain=2))
+    await writer.open()
+    for day in range(4):
+        await writer.write_batch([event(T0 + day * DAY_NS + 60 * 10**9, day)])
+    await writer.aclose()
+    rolled = sorted(p.name for p in tmp_path.iterdir() if p.name != "app.clef")
+    assert rolled == ["app.20251124.clef", "app.20251125.clef"]  # retain=2: two newest kept
+    assert json.loads(path.read_text())["n"] == 3
+    assert json.loads((tmp_path / "app.20251125.clef").read_text())["n"] == 2
+
+
+async def test_hourly_rolling_splits_a_batch_at_the_boundary(tmp_path: Path) -> None:
+    """Events of one batch on both sides of an hour go to their own files."""
+    path = tmp_path / "app.log"
+    writer = FileWriter(FileSink(name="f", path=str(path), format="json", rolling="hourly",
+                                 retain=None))
+    await writer.open()
+    await writer.write_batch([event(T0 + HOUR_NS - 1, 1), event(T0 + HOUR_NS, 2),
+                              event(T0 + HOUR_NS + 5, 3)])
+    await writer.aclose()
+    older = tmp_path / "app.2025112300.log"
+    assert [json.loads(x)["properties"]["n"] for x in older.read_text().splitlines()] == [1]
+    assert [json.loads(x)["properties"]["n"] for x in path.read_text().splitlines()] == [2, 3]
+
+
+async def test_size_rolling_numbers_files_and_never_splits_events(tmp_path: Path) -> None:
+    """max_bytes rolls before a file would exceed it, at event boundaries, numbering .N."""
+    path = tmp_path / "app.log"
+    writer = FileWriter(FileSink(name="f", path=str(path), format="json", max_bytes=400,
+                                 retain=None))
+    await writer.open()
+    for n in range(10):
+        await writer.write_batch([event(T0 + n, n), event(T0 + n, n)])
+    await writer.aclose()
+    files = [path, *writer.rolled_files()]
+    numbers: list[int] = []
+    for f in map(Path, files):
+        assert f.stat().st_size <= 400
+        numbers += [json.loads(x)["properties"]["n"] for x in f.read_text().splitlines()]
+    assert sorted(numbers) == sorted(list(range(10)) * 2)
+    names = sorted(Path(f).name for f in writer.rolled_files())
+    today = time.strftime("%Y%m%d", time.gmtime())  # size-only rolls are named by roll date
+    assert f"app.{today}.log" in names and f"app.{today}.1.log" in names
+
+
+async def test_reopens_when_the_file_is_moved_away(tmp_path: Path) -> None:
+    """External logrotate: the file is renamed; the next batch goes to a new file at the path."""
+    path = tmp_path / "app.log"
+    config = SupervisorConfig(sinks=[FileSink(name="f", path=str(path))])
+    async with logactors.open_logger(config) as log:
+        log.info("before rotation")
+        await log.flush()
+        path.rename(tmp_path / "app.log.1")
+        log.info("after rotation")
+        await log.flush()
+    assert "before rotation" in (tmp_path / "app.log.1").read_text()
+    assert "after rotation" in path.read_text()
+    assert "before rotation" not in path.read_text()
+
+
+async def test_unwritable_path_fails_the_writes_not_the_program(tmp_path: Path) -> None:
+    """A file sink that cannot open its file reports failures; logging goes on."""
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("x")
+    lines: list[str] = []
+    config = SupervisorConfig(self_log=lines.append, sinks=[
+        FileSink(name="f", path=str(blocker / "app.log"),
+                 retry=logactors.RetryConfig(attempts=1), breaker=None),
+        logactors.MemorySink(name="m"),
+    ])
+    async with logactors.open_logger(config) as log:
+        log.info("x")
+        await log.flush()
+        metrics = log.metrics()
+    assert metrics.sinks["f"].failed == 1
+    assert metrics.sinks["m"].written == 1
+    assert any("could not open" in line or "failed" in line for line in lines)
+
+
+# -- self-log ------------------------------------------------------------------------------------
+
+
+def test_self_log_is_rate_limited_per_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repeated messages with one key are cut after a burst and summarised later."""
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    out: list[str] = []
+    log = SelfLog(out.append, burst=3, window=10.0)
+    for i in range(10):
+        log(f"failure {i}", key="sink:write")
+    log("other key", key="sink:open")
+    assert out == ["failure 0", "failure 1", "failure 2", "other key"]
+    now[0] += 11
+    log("failure again", key="sink:write")
+    assert out[-1] == "failure again (7 similar messages suppressed)"
+    assert len(log.recent) == 12
+
+
+async def test_self_log_goes_to_stderr_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    """The default self-log writes to standard error, never through the sinks."""
+    from .helpers import ScriptedSink
+
+    config = SupervisorConfig(sinks=[logactors.CustomSink(
+        name="bad", sink=ScriptedSink(default="fail"), retry=logactors.RetryConfig(attempts=1))])
+    async with logactors.open_logger(config) as log:
+        log.info("x")
+        await log.flush()
+    err = capsys.readouterr().err
+    assert "logactors" in err and "sink 'bad'" in err and "injected failure" in err
