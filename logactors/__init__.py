@@ -15,8 +15,8 @@ from ._hosted import start_in_thread as start_in_thread
 from ._levels import OFF as OFF
 from ._levels import Level as Level
 from ._logger import Logger as Logger
-from ._logger import LoggerProxy as LoggerProxy
-from ._logger import get_logger as get_logger
+from ._proxy import LoggerProxy as LoggerProxy
+from ._proxy import get_logger as get_logger
 from ._supervisor import open_logger as open_logger
 from ._supervisor import start_logger as start_logger
 from .config import BatchConfig as BatchConfig

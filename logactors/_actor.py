@@ -19,7 +19,7 @@ import random
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import trio
 
@@ -120,7 +120,6 @@ class SinkActor:
         self._retry: tuple[list[LogEvent], SinkActor | None] | None = None
         self._retried_after_restart = False
         self._in_flight: tuple[list[LogEvent], SinkActor | None] | None = None
-        self._replaying = False
         self._replay_after = -math.inf
         #: records in the spool, as counted on the trio thread (the spool object itself is
         #: updated from worker threads; the metrics read this mirror so they always balance)
@@ -388,14 +387,11 @@ class SinkActor:
         batch = await trio.to_thread.run_sync(spool.read, limit)
         if not batch:
             return
-        self._replaying = True
         try:
             outcome, written_bytes = await self._attempt(batch)
         except BaseException:
             await trio.to_thread.run_sync(spool.release)
             raise
-        finally:
-            self._replaying = False
         if outcome is Outcome.FAILED:
             await trio.to_thread.run_sync(spool.release)
             return
@@ -542,14 +538,3 @@ def _percentile(sorted_values: list[float], q: float) -> float:
         return 0.0
     index = min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values)) - 1))
     return round(sorted_values[index], 3)
-
-
-def describe(actor: SinkActor) -> dict[str, Any]:
-    """Debugging aid: the actor's state as a dict."""
-    return {
-        "name": actor.name,
-        "circuit": actor.breaker.state,
-        "dead": actor.dead,
-        "queue": len(actor.inbox),
-        "in_flight": actor.inbox.in_flight,
-    }

@@ -14,7 +14,7 @@ The spool keeps at most ``max_bytes`` of live records: appending past it drops t
 records (counted as ``spool_dropped``), except those being replayed at that moment (the bound
 may be exceeded by what arrives during one replay write). Consumed and dropped records are
 reclaimed by compaction (rewriting the live tail) once they exceed half of ``max_bytes``, so
-the file stays under 1.5 × ``max_bytes``. All methods are blocking and thread-safe; actors
+the file stays under 1.5 x ``max_bytes``. All methods are blocking and thread-safe; actors
 call them through ``trio.to_thread.run_sync``.
 """
 

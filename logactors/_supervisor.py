@@ -128,7 +128,6 @@ class Runtime:
         self.max_event_bytes = config.max_event_bytes
         self.closed = False
         self.accepting_handoff = True
-        self.started = False
         self.events = 0
         self.rejected = 0
         self.loggers: weakref.WeakSet[Logger] = weakref.WeakSet()
@@ -298,8 +297,7 @@ class Runtime:
                     actor.strategy = self.config.shutdown.strategy
                     actor.spool_timeout = self.config.shutdown.spool_timeout
                     await actors.start(actor.run)
-                self.started = True
-                from ._logger import register
+                from ._proxy import register
 
                 unregister = register(self)
                 try:

@@ -25,7 +25,8 @@ from ._logger import LogMethod
 from ._threads import in_sink
 
 if TYPE_CHECKING:
-    from ._logger import Logger, LoggerProxy
+    from ._logger import Logger
+    from ._proxy import LoggerProxy
 
 __all__ = ["LogactorsHandler", "capture_stdlib"]
 

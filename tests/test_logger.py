@@ -235,7 +235,7 @@ async def test_proxy_without_logger_prints_warnings_and_counts_the_rest(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """No active logger: warning+ go to stderr (last resort), the rest are counted."""
-    from logactors._logger import orphan_counts
+    from logactors._proxy import orphan_counts
 
     proxy = logactors.get_logger("lonely")
     dropped, printed = orphan_counts()
