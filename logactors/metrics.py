@@ -11,11 +11,15 @@ what a previous run left on disk, reported as ``spool_inherited``).
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final, Literal
 
 import attrs
 import orjson
+
+from .formatting._escape import escape_control
 
 __all__ = ["MetricsSnapshot", "ShutdownReport", "SinkMetrics"]
 
@@ -37,7 +41,37 @@ COUNTERS: Final = (
     "batches",
     "restarts",
 )
-GAUGES: Final = ("spool_depth", "queue_depth", "queue_bytes", "latency_p50_ms", "latency_p99_ms")
+GAUGES: Final = (
+    "spool_depth",
+    "spool_inherited",
+    "queue_depth",
+    "queue_bytes",
+    "latency_p50_ms",
+    "latency_p99_ms",
+)
+#: The HELP text of each per-sink series.
+DESCRIPTIONS: Final[dict[str, str]] = {
+    "accepted": "Events routed to the sink by the logger.",
+    "received": "Events other sinks rerouted to this one (fallback).",
+    "replayed": "Events read back from the sink's spool.",
+    "written": "Events the sink wrote.",
+    "dropped": "Events dropped for overflow or at shutdown intake.",
+    "failed": "Events given up after retries with no fallback or spool to take them.",
+    "rerouted": "Events handed to the fallback sink.",
+    "spooled": "Events written to the sink's spool.",
+    "lost": "Events abandoned at the shutdown deadline with no spool to take them.",
+    "spool_dropped": "Spooled events discarded because the spool exceeded its size.",
+    "bytes": "Bytes written.",
+    "batches": "Batches written.",
+    "restarts": "Times the sink actor was restarted after a crash.",
+    "spool_depth": "Events in the spool now.",
+    "spool_inherited": "Events a previous run left in the spool.",
+    "queue_depth": "Events queued or in flight now.",
+    "queue_bytes": "Estimated memory of the queue now, in bytes.",
+    "latency_p50_ms": "Median write latency per batch over the recent window, in milliseconds.",
+    "latency_p99_ms": "99th percentile write latency per batch, in milliseconds.",
+}
+_METRIC_NAME: Final = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _INFLOW: Final = ("accepted", "received", "replayed")
 _OUTFLOW: Final = ("written", "dropped", "failed", "rerouted", "spooled", "lost", "queue_depth")
 
@@ -175,13 +209,22 @@ class MetricsSnapshot:
         return orjson.dumps(self.to_dict())
 
     def to_prometheus(self, prefix: str = "logactors") -> str:
-        """The snapshot in the Prometheus text exposition format (version 0.0.4)."""
+        """The snapshot in the Prometheus text exposition format (version 0.0.4).
+
+        Per-sink series carry a ``sink`` label; ``<prefix>_sink_circuit_state`` has one series
+        per breaker state (1 for the current one).
+
+        Raises:
+            ValueError: ``prefix`` is not a valid metric name.
+        """
+        if not _METRIC_NAME.fullmatch(prefix):
+            raise ValueError(f"not a valid Prometheus metric name prefix: {prefix!r}")
         lines: list[str] = []
 
         def family(name: str, kind: str, help_text: str, samples: list[tuple[str, object]]) -> None:
             lines.append(f"# HELP {prefix}_{name} {help_text}")
             lines.append(f"# TYPE {prefix}_{name} {kind}")
-            lines.extend(f"{prefix}_{name}{labels} {value}" for labels, value in samples)
+            lines.extend(f"{prefix}_{name}{labels} {_sample(value)}" for labels, value in samples)
 
         def label(sink: str, **extra: str) -> str:
             pairs = {"sink": sink, **extra}
@@ -194,20 +237,37 @@ class MetricsSnapshot:
                [("", self.rejected)])
         family("handoff_depth", "gauge", "Events waiting in the thread hand-off.",
                [("", self.handoff_depth)])
+        family("uptime_seconds", "gauge", "Seconds since the logger started.",
+               [("", self.uptime_s)])
         for name in COUNTERS:
-            family(f"sink_{name}_total", "counter", f"Per-sink counter '{name}'.",
+            family(f"sink_{name}_total", "counter", DESCRIPTIONS[name],
                    [(label(s), getattr(m, name)) for s, m in self.sinks.items()])
         for name in GAUGES:
-            family(f"sink_{name}", "gauge", f"Per-sink gauge '{name}'.",
+            family(f"sink_{name}", "gauge", DESCRIPTIONS[name],
                    [(label(s), getattr(m, name)) for s, m in self.sinks.items()])
         family("sink_circuit_state", "gauge", "Breaker state (1 for the current state).",
                [(label(s, state=state), int(m.circuit == state))
                 for s, m in self.sinks.items() for state in ("closed", "open", "half_open")])
+        family("sink_dead", "gauge", "1 when the sink exceeded its restart intensity.",
+               [(label(s), int(m.dead)) for s, m in self.sinks.items()])
         return "\n".join(lines) + "\n"
 
 
 def _escape_label(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _sample(value: object) -> str:
+    """A sample value as the exposition format spells it (``+Inf``, ``NaN``)."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "+Inf" if value > 0 else "-Inf"
+        return repr(value)
+    return str(value)
 
 
 @attrs.frozen(kw_only=True)
@@ -239,9 +299,17 @@ class ShutdownReport:
 
     @property
     def ok(self) -> bool:
-        """True when nothing was dropped, failed, lost or rejected."""
+        """True when every event was delivered or kept: nothing dropped, failed, lost (also
+        from a full spool) or rejected. Events left in a spool count as kept."""
         t = self.totals
-        return t.dropped == 0 and t.failed == 0 and t.lost == 0 and self.rejected == 0
+        return (
+            t.dropped == 0
+            and t.failed == 0
+            and t.lost == 0
+            and self.lost == 0
+            and t.spool_dropped == 0
+            and self.rejected == 0
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -260,17 +328,25 @@ class ShutdownReport:
     def __str__(self) -> str:
         columns = ("accepted", "received", "replayed", "written", "rerouted", "spooled",
                    "dropped", "failed", "lost")
-        width = max([4, *(len(n) for n in self.sinks)])
-        header = f"{'sink':<{width}}  " + "  ".join(f"{c:>8}" for c in columns) + "  circuit"
+        names = {name: escape_control(name) for name in self.sinks}
+        widths = {  # at least 8, wider for big numbers
+            c: max([8, len(c), *(len(str(getattr(m, c))) for m in self.sinks.values())])
+            for c in columns
+        }
+        width = max([4, *(len(n) for n in names.values())])
+        header = f"{'sink':<{width}}  " + "  ".join(f"{c:>{widths[c]}}" for c in columns)
         rows = [
-            f"{name:<{width}}  " + "  ".join(f"{getattr(m, c):>8}" for c in columns)
+            f"{names[name]:<{width}}  "
+            + "  ".join(f"{getattr(m, c):>{widths[c]}}" for c in columns)
             + f"  {m.circuit}{' (dead)' if m.dead else ''}"
             for name, m in self.sinks.items()
         ]
         verdict = "nothing lost" if self.ok else "EVENTS WERE NOT DELIVERED"
+        spool_dropped = self.totals.spool_dropped
         summary = (
             f"shutdown ({self.strategy}) in {self.duration_s:.3f}s: {self.events} events, "
             f"{self.lost} lost, {self.rejected} rejected"
+            f"{f', {spool_dropped} dropped from full spools' if spool_dropped else ''}"
             f"{', deadline hit' if self.deadline_hit else ''} — {verdict}"
         )
-        return "\n".join([summary, header, *rows])
+        return "\n".join([summary, header + "  circuit", *rows])

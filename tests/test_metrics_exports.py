@@ -1,0 +1,339 @@
+"""Metrics exports: SinkMetrics ledgers, to_dict/to_json/to_prometheus, the ShutdownReport."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import attrs
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import logactors
+from logactors import MetricsSnapshot, ShutdownReport, SinkMetrics
+from logactors.metrics import COUNTERS, GAUGES
+
+# ---------------------------------------------------------------------------------------------
+# A small parser for the Prometheus text exposition format 0.0.4, strict about what matters:
+# names, label syntax and escapes, values, one HELP/TYPE per family before its samples,
+# samples of a family together, no duplicate series.
+
+_NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+_LABEL = r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"'
+_SAMPLE = re.compile(
+    rf"(?P<name>{_NAME})(?:\{{(?P<labels>(?:{_LABEL})(?:,{_LABEL})*)?\}})? (?P<value>\S+)"
+)
+_VALUE = re.compile(r"[-+]?(?:[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|Inf)|NaN")
+_UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+
+Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def parse_prometheus(text: str) -> tuple[dict[str, str], dict[str, str], Series]:
+    """Return (types, helps, series) or fail an assertion where the text is invalid."""
+    assert text.endswith("\n")
+    types: dict[str, str] = {}
+    helps: dict[str, str] = {}
+    series: Series = {}
+    done: set[str] = set()
+    current: str | None = None
+    for line in text[:-1].split("\n"):
+        if line.startswith("# HELP "):
+            name, _, help_text = line[7:].partition(" ")
+            assert re.fullmatch(_NAME, name), line
+            assert name not in helps, f"second HELP for {name}"
+            helps[name] = help_text
+            continue
+        if line.startswith("# TYPE "):
+            name, _, kind = line[7:].partition(" ")
+            assert re.fullmatch(_NAME, name), line
+            assert kind in ("counter", "gauge", "histogram", "summary", "untyped"), line
+            assert name not in types, f"second TYPE for {name}"
+            assert name not in done, f"TYPE for {name} after its samples"
+            types[name] = kind
+            continue
+        assert not line.startswith("#") or line.startswith("# "), line
+        if line.startswith("#") or not line:
+            continue
+        match = _SAMPLE.fullmatch(line)
+        assert match, f"not a sample line: {line!r}"
+        name, value = match["name"], match["value"]
+        assert _VALUE.fullmatch(value), f"bad value in {line!r}"
+        labels = tuple(
+            (k, re.sub(r'\\[\\"n]', lambda m: _UNESCAPE[m[0]], v))
+            for k, v in re.findall(_LABEL, match["labels"] or "")
+        )
+        assert len({k for k, _ in labels}) == len(labels), f"repeated label in {line!r}"
+        if name != current:
+            assert name not in done, f"samples of {name} are not together"
+            if current is not None:
+                done.add(current)
+            current = name
+        key = (name, labels)
+        assert key not in series, f"duplicate series {key}"
+        series[key] = float(value.replace("Inf", "inf"))
+    for name in {n for n, _ in series}:
+        assert name in types, f"no TYPE for {name}"
+        if types[name] == "counter":
+            assert name.endswith("_total")
+    return types, helps, series
+
+
+# ---------------------------------------------------------------------------------------------
+# Strategies.
+
+_counts = st.integers(0, 10**12)
+_latency = st.floats(0, 1e6, allow_nan=False)
+sink_metrics = st.builds(
+    SinkMetrics,
+    **dict.fromkeys(COUNTERS, _counts),
+    spool_depth=_counts,
+    spool_inherited=_counts,
+    queue_depth=_counts,
+    queue_bytes=_counts,
+    latency_p50_ms=_latency,
+    latency_p99_ms=_latency,
+    circuit=st.sampled_from(["closed", "open", "half_open"]),
+    dead=st.booleans(),
+)
+sink_names = st.text(min_size=1, max_size=10)
+snapshots = st.builds(
+    MetricsSnapshot,
+    sinks=st.dictionaries(sink_names, sink_metrics, max_size=4),
+    events=_counts,
+    rejected=_counts,
+    handoff_depth=_counts,
+    uptime_s=st.floats(0, 1e9, allow_nan=False),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# SinkMetrics.
+
+
+def test_balanced_is_the_conservation_law() -> None:
+    """inflow == written + dropped + failed + rerouted + spooled + lost + queue_depth."""
+    m = SinkMetrics(accepted=10, received=3, replayed=2, written=6, dropped=1, failed=1,
+                    rerouted=2, spooled=2, lost=1, queue_depth=2)
+    assert (m.inflow, m.outflow) == (15, 15)
+    assert m.balanced
+    for name in ("written", "dropped", "failed", "rerouted", "spooled", "lost", "queue_depth",
+                 "accepted", "received", "replayed"):
+        assert not attrs.evolve(m, **{name: getattr(m, name) + 1}).balanced, name
+    # bytes, batches, restarts and the spool's own counters are not part of the law
+    assert attrs.evolve(m, bytes=99, batches=7, restarts=2, spool_dropped=5).balanced
+
+
+def test_spool_ledger() -> None:
+    """spooled + inherited == replayed + spool_dropped + spool_depth."""
+    m = SinkMetrics(spooled=5, spool_inherited=3, replayed=4, spool_dropped=1, spool_depth=3)
+    assert m.spool_balanced
+    assert not attrs.evolve(m, spool_depth=2).spool_balanced
+
+
+@given(sink_metrics)
+def test_sink_metrics_to_dict_round_trip(m: SinkMetrics) -> None:
+    """to_dict has every field and rebuilds an equal SinkMetrics."""
+    data = m.to_dict()
+    assert set(data) == {a.name for a in attrs.fields(SinkMetrics)}
+    assert SinkMetrics(**data) == m
+
+
+# ---------------------------------------------------------------------------------------------
+# MetricsSnapshot.
+
+
+def test_totals() -> None:
+    """Totals sum the counters and depths; latencies are the worst sink's."""
+    snap = MetricsSnapshot(sinks={
+        "a": SinkMetrics(accepted=3, written=2, queue_depth=1, latency_p50_ms=1.0,
+                         latency_p99_ms=9.0, spool_inherited=2),
+        "b": SinkMetrics(accepted=4, written=4, latency_p50_ms=3.0, latency_p99_ms=5.0),
+    })
+    t = snap.totals
+    assert (t.accepted, t.written, t.queue_depth, t.spool_inherited) == (7, 6, 1, 2)
+    assert (t.latency_p50_ms, t.latency_p99_ms) == (3.0, 9.0)
+    assert t.balanced
+    assert MetricsSnapshot(sinks={}).totals == SinkMetrics()
+    assert dict(iter(snap)) == snap.sinks
+
+
+@given(snapshots)
+def test_snapshot_to_dict_and_json(snap: MetricsSnapshot) -> None:
+    """to_json is the JSON of to_dict, with per-sink metrics and totals."""
+    data = snap.to_dict()
+    assert list(data) == ["sinks", "totals", "events", "rejected", "handoff_depth", "uptime_s"]
+    assert data["sinks"] == {name: m.to_dict() for name, m in snap.sinks.items()}
+    assert data["totals"] == snap.totals.to_dict()
+    assert orjson.loads(snap.to_json()) == _json_clean(data)
+
+
+def _json_clean(value: Any) -> Any:
+    """What JSON can say (orjson writes non-finite floats as null)."""
+    if isinstance(value, dict):
+        return {k: _json_clean(v) for k, v in value.items()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@given(snapshots)
+def test_prometheus_text_is_valid_and_complete(snap: MetricsSnapshot) -> None:
+    """Valid exposition text with every counter and gauge of every sink, values exact."""
+    types, helps, series = parse_prometheus(snap.to_prometheus())
+    assert series[("logactors_events_total", ())] == snap.events
+    assert series[("logactors_rejected_total", ())] == snap.rejected
+    assert series[("logactors_handoff_depth", ())] == snap.handoff_depth
+    assert series[("logactors_uptime_seconds", ())] == snap.uptime_s
+    for name in COUNTERS:
+        assert types[f"logactors_sink_{name}_total"] == "counter"
+    for name in GAUGES:
+        assert types[f"logactors_sink_{name}"] == "gauge"
+    assert set(types) == set(helps)
+    for sink, m in snap.sinks.items():
+        label = (("sink", sink),)
+        for name in COUNTERS:
+            assert series[(f"logactors_sink_{name}_total", label)] == getattr(m, name)
+        for name in GAUGES:
+            assert series[(f"logactors_sink_{name}", label)] == getattr(m, name)
+        states = {
+            state: series[("logactors_sink_circuit_state", (("sink", sink), ("state", state)))]
+            for state in ("closed", "open", "half_open")
+        }
+        assert states == {s: float(s == m.circuit) for s in states}
+        assert series[("logactors_sink_dead", label)] == float(m.dead)
+    per_sink = len(COUNTERS) + len(GAUGES) + 3 + 1
+    assert len(series) == 4 + per_sink * len(snap.sinks)
+
+
+def test_prometheus_escapes_and_special_values() -> None:
+    """Label values escape \\ " and newlines; infinities and NaN use Prometheus spellings."""
+    snap = MetricsSnapshot(sinks={
+        'we"ird\\name\n': SinkMetrics(latency_p50_ms=math.nan, latency_p99_ms=math.inf),
+    })
+    text = snap.to_prometheus(prefix="app_log")
+    assert 'logactors' not in text
+    assert 'app_log_sink_written_total{sink="we\\"ird\\\\name\\n"} 0' in text
+    assert 'app_log_sink_latency_p99_ms{sink="we\\"ird\\\\name\\n"} +Inf' in text
+    assert 'app_log_sink_latency_p50_ms{sink="we\\"ird\\\\name\\n"} NaN' in text
+    _, _, series = parse_prometheus(text)
+    assert series[("app_log_sink_written_total", (("sink", 'we"ird\\name\n'),))] == 0
+
+
+@pytest.mark.parametrize("prefix", ["", "1abc", "a-b", "a b", "a\nb"])
+def test_prometheus_rejects_bad_prefixes(prefix: str) -> None:
+    """A prefix that would make invalid metric names is refused."""
+    with pytest.raises(ValueError, match="not a valid Prometheus metric name prefix"):
+        MetricsSnapshot(sinks={}).to_prometheus(prefix=prefix)
+
+
+# ---------------------------------------------------------------------------------------------
+# ShutdownReport.
+
+
+def report(**sinks: SinkMetrics) -> ShutdownReport:
+    return ShutdownReport(sinks=sinks, duration_s=0.25, lost=0, events=10)
+
+
+def test_report_ok() -> None:
+    """ok is True only when nothing was dropped, failed, lost, spool-dropped or rejected."""
+    good = SinkMetrics(accepted=10, written=8, spooled=2, spool_depth=2)
+    assert report(a=good).ok  # spooled events are kept, not lost
+    for field in ("dropped", "failed", "lost", "spool_dropped"):
+        assert not report(a=good, b=SinkMetrics(**{field: 1})).ok, field
+    assert not attrs.evolve(report(a=good), rejected=1).ok
+    assert not attrs.evolve(report(a=good), lost=1).ok
+
+
+def test_report_str() -> None:
+    """A summary line, then one aligned row per sink with its circuit state."""
+    r = ShutdownReport(
+        sinks={
+            "console": SinkMetrics(accepted=12, written=12),
+            "http\nx": SinkMetrics(accepted=123456789012, rerouted=5, failed=1, circuit="open",
+                                   dead=True),
+        },
+        duration_s=1.5,
+        lost=0,
+        events=123456789024,
+        rejected=2,
+        deadline_hit=True,
+    )
+    lines = str(r).split("\n")
+    assert lines[0] == ("shutdown (graceful) in 1.500s: 123456789024 events, 0 lost, "
+                        "2 rejected, deadline hit — EVENTS WERE NOT DELIVERED")
+    header, console, http = lines[1:]
+    assert header.split() == ["sink", "accepted", "received", "replayed", "written", "rerouted",
+                              "spooled", "dropped", "failed", "lost", "circuit"]
+    assert console.split() == ["console", "12", "0", "0", "12", "0", "0", "0", "0", "0",
+                               "closed"]
+    assert http.split() == ["http\\nx", "123456789012", "0", "0", "0", "5", "0", "0", "1", "0",
+                            "open", "(dead)"]
+    # columns line up: every number ends where its header ends
+    for column in ("accepted", "written", "lost"):
+        end = header.index(column) + len(column)
+        assert console[end - 1].isdigit()
+        assert http[end - 1].isdigit()
+    quiet = str(report(a=SinkMetrics())).split("\n")
+    assert len(quiet) == 3
+    assert quiet[0] == "shutdown (graceful) in 0.250s: 10 events, 0 lost, 0 rejected — nothing lost"
+
+
+def test_report_to_dict() -> None:
+    """to_dict carries every field, the totals and the verdict, and is JSON-ready."""
+    r = ShutdownReport(sinks={"a": SinkMetrics(accepted=2, written=1, dropped=1)},
+                       duration_s=0.5, lost=0, strategy="flush", events=2, rejected=0)
+    data = r.to_dict()
+    assert data == {
+        "sinks": {"a": r.sinks["a"].to_dict()},
+        "totals": r.totals.to_dict(),
+        "duration_s": 0.5,
+        "lost": 0,
+        "strategy": "flush",
+        "deadline_hit": False,
+        "events": 2,
+        "rejected": 0,
+        "ok": False,
+    }
+    assert orjson.loads(orjson.dumps(data)) == data
+
+
+async def test_exports_from_a_running_logger() -> None:
+    """A real logger's snapshot and report export and balance."""
+    config = {"sinks": [{"type": "null", "name": "null"}, {"type": "memory", "name": "mem"}]}
+    async with logactors.open_logger(config) as log:
+        for i in range(5):
+            log.info("event {i}", i=i)
+        await log.flush()
+        snap = log.metrics()
+        _, _, series = parse_prometheus(snap.to_prometheus())
+        assert series[("logactors_sink_written_total", (("sink", "mem"),))] == 5
+        assert snap.totals.written == 10
+        assert all(m.balanced for m in snap.sinks.values())
+    assert log.report is not None
+    assert log.report.ok
+    assert "nothing lost" in str(log.report)
+    assert log.report.to_dict()["totals"]["written"] == 10
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# TYPE a_total counter\na_total inf\n",  # Python's spelling of infinity
+        "# TYPE a gauge\na{sink=\"x\ny\"} 1\n",  # raw newline in a label
+        "# TYPE a gauge\na{sink=\"x\\q\"} 1\n",  # unknown escape
+        "a 1\n",  # no TYPE
+        "# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\na 2\n",  # family split
+        "# TYPE a gauge\na 1\na 1\n",  # duplicate series
+        "# TYPE a counter\na 1\n",  # counter without _total
+        "# TYPE a gauge\na 1",  # no final newline
+        "# TYPE 1a gauge\n",
+    ],
+)
+def test_the_test_parser_rejects_invalid_text(text: str) -> None:
+    """The exposition parser used above is strict enough to catch real mistakes."""
+    with pytest.raises(AssertionError):
+        parse_prometheus(text)
