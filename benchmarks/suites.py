@@ -314,11 +314,13 @@ def memory_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
         "--events", str(settings.memory_events),
         "--max-bytes", str(settings.memory_max_bytes),
     ]
+    # The child imports what this process imported: the same PYTHONPATH first (a scratch
+    # build of logactors, say), then this checkout; the cwd is not on its path.
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
-    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=root,
-                          env=env, timeout=1800)
+        p for p in (os.environ.get("PYTHONPATH", ""), root) if p)}
+    done = subprocess.run(command, capture_output=True, text=True, check=False,
+                          cwd=settings.directory, env=env, timeout=1800)
     if done.returncode != 0:
         raise RuntimeError(f"memory child failed ({done.returncode}): {done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
