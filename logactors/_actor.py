@@ -230,10 +230,14 @@ class SinkActor:
 
     def _timer(self) -> float:
         """When the actor must wake on its own: the breaker's half-open time, or when a
-        paced replay may be tried again."""
-        if self.spool_depth and self.breaker.state != "open":
+        paced replay of the spool becomes due (never for a dead sink: nothing is due)."""
+        if self.dead:
+            return math.inf
+        if self.breaker.state == "open":
+            return self.breaker.reopen_at
+        if self.spool_depth:
             return max(self._replay_after, trio.current_time())
-        return self.breaker.reopen_at
+        return math.inf
 
     # -- delivery --------------------------------------------------------------------------------
 
@@ -390,12 +394,16 @@ class SinkActor:
         try:
             outcome, written_bytes = await self._attempt(batch)
         except BaseException:
-            await trio.to_thread.run_sync(spool.release)
+            with trio.CancelScope(shield=True):
+                await trio.to_thread.run_sync(spool.release)
             raise
-        if outcome is Outcome.FAILED:
-            await trio.to_thread.run_sync(spool.release)
-            return
-        consumed = await trio.to_thread.run_sync(spool.commit, len(batch))
+        # The outcome is decided: the bookkeeping that follows must not be cancelled (a
+        # written batch left uncommitted would be replayed again by the next run).
+        with trio.CancelScope(shield=True):
+            if outcome is Outcome.FAILED:
+                await trio.to_thread.run_sync(spool.release)
+                return
+            consumed = await trio.to_thread.run_sync(spool.commit, len(batch))
         self.spool_depth -= consumed
         self.counters.replayed += consumed
         if outcome is Outcome.OK:

@@ -536,3 +536,31 @@ async def test_report_always_built(timeout: float, autojump_clock: trio.testing.
     assert log.report is not None
     for name, metrics in log.report.sinks.items():
         assert_balanced(metrics, name)
+
+
+async def test_dead_sink_with_spooled_events_stays_idle(
+    tmp_path: Path, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A sink marked dead while its spool holds events does not spin: virtual time advances
+    and the rest of the logger keeps working."""
+    target = ScriptedSink(["fail"], default="crash")
+    spool = SpoolConfig(path=str(tmp_path / "d.spool"))
+    other = RecordingSink()
+    async with logactors.open_logger(config(
+        sink("d", target, spool=spool, breaker=None),
+        sink("other", other),
+        restart=RestartPolicy(max_restarts=0, window=60),
+    )) as log:
+        log.info("spooled")  # fails: spooled
+        await log.flush()
+        await trio.sleep(10)  # the paced replay crashes the sink: dead, spool still full
+        assert log.metrics().sinks["d"].dead
+        before = trio.current_time()
+        await trio.sleep(100)  # would never return if the dead actor spun
+        assert trio.current_time() - before >= 100
+        log.info("after")
+        await log.flush()
+        metrics = log.metrics()
+    assert other.templates() == ["spooled", "after"]
+    assert metrics.sinks["d"].spool_depth >= 1
+    balanced(metrics)
