@@ -26,9 +26,9 @@ import attrs
 import cattrs
 import orjson
 
+from ._config_sinks import SINK_TYPES
 from ._levels import OFF, Level, level_name
 from .config import (
-    SINK_TYPES,
     CustomSink,
     FilterConfig,
     NullSink,
@@ -39,6 +39,9 @@ from .exceptions import ConfigError
 
 __all__ = ["load_config", "unstructure_config"]
 
+#: Where the configuration classes are defined (re-exported by :mod:`logactors.config`).
+CONFIG_MODULES = frozenset({"logactors.config", "logactors._config_blocks",
+                            "logactors._config_sinks"})
 _COMMON_SINK_FIELDS = frozenset(a.name for a in attrs.fields(SinkConfig))
 
 Problem = tuple[str, str]  # (field path relative to the object being structured, message)
@@ -115,7 +118,7 @@ def _strip_none(tp: Any) -> tuple[Any, bool]:
 
 
 def _is_config_class(tp: Any) -> bool:
-    return isinstance(tp, type) and attrs.has(tp) and tp.__module__ == "logactors.config"
+    return isinstance(tp, type) and attrs.has(tp) and tp.__module__ in CONFIG_MODULES
 
 
 def _shape_of(tp: Any) -> _Shape:

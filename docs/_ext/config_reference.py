@@ -36,6 +36,8 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import attrs
+
+from logactors._convert import CONFIG_MODULES
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
@@ -425,7 +427,7 @@ def config_classes() -> dict[str, type]:
     found: dict[str, type] = {}
     for name in logactors.__all__:
         obj = getattr(logactors, name)
-        if isinstance(obj, type) and attrs.has(obj) and obj.__module__ == "logactors.config":
+        if isinstance(obj, type) and attrs.has(obj) and obj.__module__ in CONFIG_MODULES:
             found[f"{obj.__module__}.{obj.__qualname__}"] = obj
     return found
 

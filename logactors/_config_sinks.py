@@ -1,0 +1,395 @@
+"""Sink configurations: the fields every sink shares, and one class per kind of sink."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Final, Literal
+
+import attrs
+
+from ._config_blocks import (
+    BatchConfig,
+    BreakerConfig,
+    FilterConfig,
+    QueueConfig,
+    RetryConfig,
+    SpoolConfig,
+    _check_filters,
+    _to_filters,
+)
+from ._levels import Level
+from ._validate import (
+    _identity,
+    _Problems,
+    _set,
+    _show,
+    _to_address,
+    _to_duration,
+    _to_optional_level,
+    _to_optional_size,
+    _to_path,
+    _to_sink_level,
+    _to_str_tuple,
+)
+
+DEFAULT_OUTPUT_TEMPLATE: Final = (
+    "{Timestamp:%Y-%m-%d %H:%M:%S.%f} [{Level:u3}] {Message}{NewLine}{Exception}"
+)
+FILE_FORMATS: Final = frozenset({"text", "json", "clef", "clef-rendered", "logfmt", "csv"})
+
+
+@attrs.frozen(kw_only=True)
+class SinkConfig:
+    """Fields shared by every sink (``name`` must be unique within a config).
+
+    Attributes:
+        name: unique sink name (metrics, fallback references); defaults to the sink's
+            ``type`` (``console``, ``file`` …).
+        min_level: lowest level this sink writes (``"off"`` writes nothing of its own; it can
+            still serve as a fallback). Default: everything that passed the logger's gate.
+        format: output format (``text``, ``json``, ``clef``, ``clef-rendered``, ``logfmt``,
+            ``csv``; network sinks have their own).
+        output_template: the ``text`` format's line template.
+        queue / batch / breaker / retry: inbox bound, batching, circuit breaker, retries.
+        fallback: name of the sink that takes events this one could not write.
+        spool: on-disk store for events this one could not write, replayed on recovery.
+        write_timeout: seconds one ``write_batch`` may take before it counts as failed.
+        filters: declarative filters (all must pass) applied before the event is queued.
+    """
+
+    kind: ClassVar[str] = ""
+    formats: ClassVar[frozenset[str]] = FILE_FORMATS
+
+    name: str = ""
+    min_level: int = attrs.field(default=Level.TRACE, converter=_to_sink_level)
+    format: str = "text"
+    output_template: str = DEFAULT_OUTPUT_TEMPLATE
+    queue: QueueConfig = attrs.field(factory=QueueConfig)
+    batch: BatchConfig = attrs.field(factory=BatchConfig)
+    breaker: BreakerConfig | None = attrs.field(factory=BreakerConfig)
+    retry: RetryConfig = attrs.field(factory=RetryConfig)
+    fallback: str | None = None
+    spool: SpoolConfig | None = None
+    write_timeout: float = attrs.field(default=30.0, converter=_to_duration)
+    filters: tuple[FilterConfig, ...] = attrs.field(default=(), converter=_to_filters)
+
+    def __attrs_post_init__(self) -> None:
+        if self.name == "":
+            _set(self, "name", self.kind)
+        p = _Problems()
+        p.string("name", self.name)
+        p.level("min_level", self.min_level, allow_off=True)
+        p.choice("format", self.format, tuple(sorted(self.formats)))
+        p.string("output_template", self.output_template, empty=True)
+        for field, cls in (("queue", QueueConfig), ("batch", BatchConfig),
+                           ("retry", RetryConfig)):
+            if not isinstance(getattr(self, field), cls):
+                p.add(field, f"must be a {cls.__name__}")
+        if self.breaker is not None and not isinstance(self.breaker, BreakerConfig):
+            p.add("breaker", "must be a BreakerConfig or None")
+        if self.spool is not None and not isinstance(self.spool, SpoolConfig):
+            p.add("spool", "must be a SpoolConfig or None")
+        if self.fallback is not None:
+            p.string("fallback", self.fallback)
+            if self.fallback == self.name:
+                p.add("fallback", f"a sink cannot be its own fallback ({self.name!r})")
+        p.number("write_timeout", self.write_timeout, positive=True)
+        _check_filters(p, self.filters, callables=False)
+        p.booleans_of(self)
+        self._validate(p)
+        p.raise_if_any()
+
+    def _validate(self, problems: _Problems) -> None:
+        """Sink-specific checks (subclasses)."""
+
+
+@attrs.frozen(kw_only=True)
+class ConsoleSink(SinkConfig):
+    """Writes to standard output (or error), coloured when the stream is a terminal.
+
+    Attributes:
+        stream: ``"stdout"`` or ``"stderr"``.
+        colors: ``True``/``False`` to force, ``None`` to colour only a terminal (and honour
+            ``NO_COLOR`` / ``FORCE_COLOR``).
+        stderr_level: events at or above this level go to standard error instead.
+    """
+
+    kind: ClassVar[str] = "console"
+
+    stream: Literal["stdout", "stderr"] = "stdout"
+    colors: bool | None = None
+    stderr_level: int | None = attrs.field(default=None, converter=_to_optional_level)
+
+    def _validate(self, problems: _Problems) -> None:
+        problems.choice("stream", self.stream, ("stdout", "stderr"))
+        if self.stderr_level is not None:
+            problems.level("stderr_level", self.stderr_level)
+
+
+@attrs.frozen(kw_only=True)
+class FileSink(SinkConfig):
+    """Appends to a file, one write per batch in a worker thread; optional rolling.
+
+    Attributes:
+        path: the active file (directories are created; files are created 0o640).
+        rolling: ``"never"``, ``"hourly"`` or ``"daily"`` (UTC boundaries).
+        max_bytes: also roll when the file would exceed this size.
+        retain: how many rolled files to keep (``None``: keep all).
+        fsync: ``fsync`` after every batch.
+    """
+
+    kind: ClassVar[str] = "file"
+
+    path: str = attrs.field(default="", converter=_to_path)
+    rolling: Literal["never", "hourly", "daily"] = "never"
+    max_bytes: int | None = attrs.field(default=None, converter=_to_optional_size)
+    retain: int | None = 7
+    fsync: bool = False
+
+    def _validate(self, problems: _Problems) -> None:
+        if self.path == "":
+            problems.add("path", "missing (required: the file to write)")
+        else:
+            problems.string("path", self.path)
+        problems.choice("rolling", self.rolling, ("never", "hourly", "daily"))
+        problems.size("max_bytes", self.max_bytes, optional=True)
+        problems.optional_positive_int("retain", self.retain)
+
+
+@attrs.frozen(kw_only=True)
+class HttpSink(SinkConfig):
+    """Ships batches over HTTP (needs the ``http`` extra: httpx).
+
+    Attributes:
+        url: endpoint; for ``loki``/``otlp``/``elasticsearch``/``seq`` a base URL is completed
+            with the protocol's path when it has none.
+        protocol: ``json`` (NDJSON), ``clef``/``seq``, ``loki``, ``otlp`` or ``elasticsearch``.
+        headers: extra request headers.
+        timeout: per-request timeout in seconds.
+        compress: gzip request bodies.
+        api_key: Seq API key (``X-Seq-ApiKey``); default from ``SEQ_API_KEY``.
+        bearer_token / username / password: authentication.
+        labels: property names that become Loki stream labels (with ``level``).
+        index: Elasticsearch index name pattern (strftime, UTC event date).
+        resource: OTLP resource attributes (``service.name`` defaults to
+            ``unknown_service:<program>``).
+        format: the line format of the ``json`` and ``loki`` protocols (``json``, ``clef``,
+            ``clef-rendered``); ``clef``/``seq`` send ``clef`` unless it is ``clef-rendered``.
+
+    ``batch.max_bytes`` also caps the size of one request body: a bigger batch is sent as
+    several requests.
+    """
+
+    kind: ClassVar[str] = "http"
+    formats: ClassVar[frozenset[str]] = frozenset(
+        {"json", "clef", "clef-rendered", "loki", "otlp", "elasticsearch"}
+    )
+
+    url: str = ""
+    protocol: Literal["json", "clef", "seq", "loki", "otlp", "elasticsearch"] = "json"
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    timeout: float = attrs.field(default=10.0, converter=_to_duration)
+    compress: bool = False
+    api_key: str | None = None
+    bearer_token: str | None = None
+    username: str | None = None
+    password: str | None = None
+    labels: tuple[str, ...] = attrs.field(default=("app",), converter=_to_str_tuple)
+    index: str = "logs-%Y.%m.%d"
+    resource: Mapping[str, object] = attrs.field(factory=dict)
+    format: str = "json"
+
+    def _validate(self, problems: _Problems) -> None:
+        problems.string("url", self.url)
+        if isinstance(self.url, str) and self.url and not re.match(r"^https?://", self.url):
+            problems.add("url", f"must start with http:// or https:// (got {self.url!r})")
+        problems.choice(
+            "protocol", self.protocol, ("json", "clef", "seq", "loki", "otlp", "elasticsearch")
+        )
+        problems.number("timeout", self.timeout, positive=True)
+        if not isinstance(self.headers, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.headers.items()
+        ):
+            problems.add("headers", f"must be a table of header names to string values "
+                                    f"(got {self.headers!r})")
+        for field in ("api_key", "bearer_token", "username", "password"):
+            value = getattr(self, field)
+            if value is not None:
+                problems.string(field, value)
+        if self.bearer_token is not None and self.username is not None:
+            problems.add("bearer_token", "give either bearer_token or username/password, "
+                                         "not both")
+        if self.password is not None and self.username is None:
+            problems.add("password", "needs a username")
+        if not isinstance(self.labels, tuple) or not all(
+            isinstance(label, str) and label for label in self.labels
+        ):
+            problems.add("labels", f"must be a list of property names (got {self.labels!r})")
+        problems.string("index", self.index)
+        if self.protocol in ("json", "loki") and self.format not in (
+            "json", "clef", "clef-rendered"
+        ):
+            problems.add("format", f"the {self.protocol} protocol sends lines in 'json', "
+                                   f"'clef' or 'clef-rendered' (got {self.format!r})")
+        if not isinstance(self.resource, Mapping):
+            problems.add("resource", f"must be a table of attributes (got {self.resource!r})")
+
+
+@attrs.frozen(kw_only=True)
+class SyslogSink(SinkConfig):
+    """Sends RFC 5424 (or RFC 3164) syslog messages over UDP, TCP or a unix datagram socket.
+
+    Attributes:
+        address: ``"host:port"`` or ``(host, port)`` for udp/tcp, a socket path for unix.
+        transport: ``"udp"`` (one datagram per event), ``"tcp"`` (RFC 6587 octet counting) or
+            ``"unix"``.
+        facility: syslog facility name (``user``, ``daemon``, ``local0`` … ``local7``) or number.
+        app_name: APP-NAME field (default: the program name).
+        hostname: HOSTNAME field (default: this machine's name).
+        rfc3164: use the old BSD format for old relays.
+        max_message_bytes: UDP and unix datagrams are truncated (safely, on a UTF-8
+            boundary) to this; TCP messages are never truncated.
+    """
+
+    kind: ClassVar[str] = "syslog"
+    formats: ClassVar[frozenset[str]] = frozenset({"syslog"})
+
+    address: str | tuple[str, int] = attrs.field(default="127.0.0.1:514", converter=_to_address)
+    transport: Literal["udp", "tcp", "unix"] = "udp"
+    facility: str | int = attrs.field(default="user", converter=_identity)
+    app_name: str | None = None
+    hostname: str | None = None
+    rfc3164: bool = False
+    max_message_bytes: int = 2048
+    format: str = "syslog"
+
+    def _validate(self, problems: _Problems) -> None:
+        from ._address import parse_host_port
+        from .formatting.syslog import parse_facility
+
+        problems.choice("transport", self.transport, ("udp", "tcp", "unix"))
+        if self.transport == "unix":
+            problems.string("address", self.address)
+        else:
+            try:
+                parse_host_port(self.address, 514)
+            except ValueError as exc:
+                problems.add("address", str(exc))
+        try:
+            parse_facility(self.facility)
+        except ValueError as exc:
+            problems.add("facility", str(exc))
+        for field in ("app_name", "hostname"):
+            value = getattr(self, field)
+            if value is not None:
+                problems.string(field, value)
+        problems.positive_int("max_message_bytes", self.max_message_bytes, minimum=480)
+        if isinstance(self.max_message_bytes, int) and self.max_message_bytes > 65_507:
+            problems.add("max_message_bytes", f"must be <= 65507, the largest UDP payload "
+                                              f"(got {self.max_message_bytes})")
+
+
+@attrs.frozen(kw_only=True)
+class GelfSink(SinkConfig):
+    """Sends GELF 1.1 messages (Graylog) over UDP (chunked, optionally compressed) or TCP.
+
+    Attributes:
+        address: ``"host:port"`` or ``(host, port)``.
+        transport: ``"udp"`` or ``"tcp"`` (NUL-framed).
+        compress: gzip UDP payloads (GELF over TCP is never compressed).
+        host: the GELF ``host`` field (default: this machine's name).
+        chunk_size: the largest UDP datagram sent, in bytes; bigger messages are split into
+            GELF chunks of at most this size (at most 128 of them).
+    """
+
+    kind: ClassVar[str] = "gelf"
+    formats: ClassVar[frozenset[str]] = frozenset({"gelf"})
+
+    address: str | tuple[str, int] = attrs.field(
+        default="127.0.0.1:12201", converter=_to_address
+    )
+    transport: Literal["udp", "tcp"] = "udp"
+    compress: bool = False
+    host: str | None = None
+    chunk_size: int = 1420
+    format: str = "gelf"
+
+    def _validate(self, problems: _Problems) -> None:
+        from ._address import parse_host_port
+
+        problems.choice("transport", self.transport, ("udp", "tcp"))
+        try:
+            parse_host_port(self.address, 12201)
+        except ValueError as exc:
+            problems.add("address", str(exc))
+        if self.compress and self.transport == "tcp":
+            problems.add("compress", "GELF over TCP cannot be compressed (use transport='udp')")
+        if self.host is not None:
+            problems.string("host", self.host)
+        problems.positive_int("chunk_size", self.chunk_size, minimum=64)
+        if isinstance(self.chunk_size, int) and self.chunk_size > 65_507:
+            problems.add("chunk_size",
+                         f"must be <= 65507, the largest UDP payload (got {self.chunk_size})")
+
+
+@attrs.frozen(kw_only=True)
+class MemorySink(SinkConfig):
+    """Keeps events in memory (tests, diagnostics); ``capacity`` keeps only the newest N.
+
+    Attributes:
+        capacity: keep only the newest N events (``None``: keep all).
+    """
+
+    kind: ClassVar[str] = "memory"
+
+    capacity: int | None = None
+
+    def _validate(self, problems: _Problems) -> None:
+        problems.optional_positive_int("capacity", self.capacity)
+
+
+@attrs.frozen(kw_only=True)
+class NullSink(SinkConfig):
+    """Accepts and discards everything (counted as written)."""
+
+    kind: ClassVar[str] = "null"
+
+
+@attrs.frozen(kw_only=True)
+class CustomSink(SinkConfig):
+    """A user-defined sink implementing the :class:`logactors.Sink` protocol.
+
+    Attributes:
+        factory: ``"package.module:Name"``, called as ``factory(**options)``; or
+        sink: a ready sink object (Python configuration only).
+        options: keyword arguments for the factory.
+    """
+
+    kind: ClassVar[str] = "custom"
+    formats: ClassVar[frozenset[str]] = FILE_FORMATS
+
+    factory: str | Callable[..., Any] | None = attrs.field(default=None, converter=_identity)
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    sink: Any = attrs.field(default=None, eq=False, repr=False)
+
+    def _validate(self, problems: _Problems) -> None:
+        if (self.factory is None) == (self.sink is None):
+            problems.add("factory", "give exactly one of factory='module:Name' or sink=<object>")
+        elif isinstance(self.factory, str):
+            if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", self.factory):
+                problems.add("factory", f"must look like 'package.module:Name' "
+                                        f"(got {_show(self.factory)})")
+        elif self.factory is not None and not callable(self.factory):
+            problems.add("factory", f"must be 'package.module:Name' or a callable "
+                                    f"(got {_show(self.factory)})")
+        if not isinstance(self.options, Mapping):
+            problems.add("options", f"must be a table of keyword arguments "
+                                    f"(got {_show(self.options)})")
+
+
+SINK_TYPES: Final[dict[str, type[SinkConfig]]] = {
+    cls.kind: cls
+    for cls in (ConsoleSink, FileSink, HttpSink, SyslogSink, GelfSink, MemorySink, NullSink,
+                CustomSink)
+}

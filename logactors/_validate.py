@@ -1,0 +1,208 @@
+"""Lenient converters and problem collection shared by the configuration classes.
+
+Converters never raise: what they cannot convert stays as it is, and the class validation
+(:class:`Problems`) reports it with the field name, so one ``ConfigError`` lists every problem.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Final
+
+import attrs
+
+from ._levels import parse_level
+from .exceptions import ConfigError
+
+MIB: Final = 1024 * 1024
+
+
+_UNITS: Final = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_SIZES: Final = {
+    "": 1,
+    "b": 1,
+    "k": 1000,
+    "kb": 1000,
+    "kib": 1024,
+    "m": 1000**2,
+    "mb": 1000**2,
+    "mib": 1024**2,
+    "g": 1000**3,
+    "gb": 1000**3,
+    "gib": 1024**3,
+}
+_NUMBER_UNIT: Final = re.compile(
+    r"^\s*([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Zµ]*)\s*$"
+)
+
+
+def _to_level(value: Any) -> Any:
+    try:
+        return parse_level(value)
+    except ValueError:
+        return value
+
+
+def _to_sink_level(value: Any) -> Any:
+    try:
+        return parse_level(value, allow_off=True)
+    except ValueError:
+        return value
+
+
+def _to_optional_level(value: Any) -> Any:
+    return None if value is None else _to_level(value)
+
+
+def _to_duration(value: Any) -> Any:
+    if isinstance(value, str):
+        match = _NUMBER_UNIT.match(value)
+        if match and match.group(2).lower() in _UNITS | {"": 1.0}:
+            unit = match.group(2).lower()
+            return float(match.group(1)) * (_UNITS[unit] if unit else 1.0)
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _to_size(value: Any) -> Any:
+    if isinstance(value, str):
+        match = _NUMBER_UNIT.match(value)
+        if match and match.group(2).lower() in _SIZES:
+            return int(float(match.group(1)) * _SIZES[match.group(2).lower()])
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _to_optional_size(value: Any) -> Any:
+    return None if value is None else _to_size(value)
+
+
+def _to_tuple(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return value
+
+
+def _to_str_tuple(value: Any) -> Any:
+    if isinstance(value, str):
+        return (value,)
+    return _to_tuple(value)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _to_address(value: Any) -> Any:
+    if isinstance(value, list) and len(value) == 2:
+        return (value[0], value[1])
+    return value
+
+
+def _show(value: object) -> str:
+    """A short repr for messages."""
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _to_path(value: Any) -> Any:
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value
+
+
+class _Problems:
+    """Collects the problems of one config object, each prefixed with its field name."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.items.append(f"{field}: {message}")
+
+    def nested(self, field: str, error: ConfigError) -> None:
+        self.items.extend(f"{field}.{p}" for p in error.problems)
+
+    def positive_int(self, field: str, value: object, *, minimum: int = 1) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(field, f"must be an integer (got {_show(value)})")
+        elif value < minimum:
+            self.add(field, f"must be >= {minimum} (got {value})" if minimum != 1
+                     else f"must be > 0 (got {value})")
+
+    def optional_positive_int(self, field: str, value: object) -> None:
+        if value is not None:
+            self.positive_int(field, value)
+
+    def size(self, field: str, value: object, *, minimum: int = 1, optional: bool = False) -> None:
+        if value is None and optional:
+            return
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(field, f"must be a number of bytes or a size like '64MiB' "
+                            f"(got {_show(value)})")
+        else:
+            self.positive_int(field, value, minimum=minimum)
+
+    def number(self, field: str, value: object, *, positive: bool = False) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            self.add(field, f"must be a number of seconds or a duration like '200ms' "
+                            f"(got {_show(value)})")
+        elif value < 0 or (positive and value == 0):
+            shown = int(value) if isinstance(value, float) and value.is_integer() else value
+            self.add(field, f"must be {'> 0' if positive else '>= 0'} (got {shown})")
+
+    def boolean(self, field: str, value: object, *, optional: bool = False) -> None:
+        if not (isinstance(value, bool) or (optional and value is None)):
+            what = "true, false or unset" if optional else "true or false"
+            self.add(field, f"must be {what} (got {_show(value)})")
+
+    def strings(self, field: str, value: object, *, empty: bool = True) -> None:
+        """A list of strings (converted to a tuple)."""
+        if not isinstance(value, tuple):
+            self.add(field, f"must be a list of strings (got {_show(value)})")
+            return
+        for i, item in enumerate(value):
+            self.string(f"{field}[{i}]", item, empty=empty)
+
+    def booleans_of(self, obj: attrs.AttrsInstance) -> None:
+        """Check every field annotated ``bool`` (or ``bool | None``) of an attrs object."""
+        for a in attrs.fields(type(obj)):
+            if a.type in ("bool", "bool | None"):
+                self.boolean(a.name, getattr(obj, a.name), optional=a.type != "bool")
+
+    def level(self, field: str, value: object, *, allow_off: bool = False) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            try:
+                parse_level(value, allow_off=allow_off)
+            except ValueError as exc:
+                self.add(field, str(exc))
+            else:  # pragma: no cover - converters already parsed it
+                self.add(field, f"not a level: {value!r}")
+
+    def choice(self, field: str, value: object, choices: tuple[str, ...]) -> None:
+        if value not in choices:
+            self.add(field, f"must be one of {', '.join(map(repr, choices))} "
+                            f"(got {_show(value)})")
+
+    def string(self, field: str, value: object, *, empty: bool = False) -> None:
+        if not isinstance(value, str):
+            self.add(field, f"must be a string (got {_show(value)})")
+        elif not value and not empty:
+            self.add(field, "must not be empty")
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise ConfigError(self.items)
+
+
+def _set(obj: object, name: str, value: object) -> None:
+    object.__setattr__(obj, name, value)
+
