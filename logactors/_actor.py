@@ -25,7 +25,7 @@ import trio
 
 from ._breaker import CircuitBreaker
 from ._events import LogEvent
-from ._inbox import Counters, Inbox, Rerouted
+from ._inbox import Counters, Inbox, InboxClosed, Rerouted
 from ._levels import Level, level_name
 from ._threads import IN_SINK
 from .exceptions import SinkError
@@ -258,22 +258,17 @@ class SinkActor:
             try:
                 outcome, written_bytes = await self._attempt(to_write)
             except BaseException:
-                self._restore_notice(notice)
+                self.inbox.restore_drop_notice(notice)
                 raise
             if outcome is Outcome.OK:
                 self.counters.written += len(batch)
                 self.counters.batches += 1
                 self.counters.bytes += written_bytes
             else:
-                self._restore_notice(notice)
+                self.inbox.restore_drop_notice(notice)
                 await self._divert(batch, origin, permanent=outcome is Outcome.PERMANENT)
         self._in_flight = None
         self.inbox.finished(len(batch))
-
-    def _restore_notice(self, notice: dict[int, int]) -> None:
-        """Keep a drop notice that was not delivered for the next batch."""
-        for level, count in notice.items():
-            self.inbox._notice[level] = self.inbox._notice.get(level, 0) + count
 
     async def _attempt(self, batch: Sequence[LogEvent]) -> tuple[Outcome, int]:
         """Write with retries; returns the outcome and bytes written. Raises Crashed."""
@@ -337,11 +332,15 @@ class SinkActor:
         fallback = self.fallback
         if fallback is not None:
             await fallback.inbox.wait_room()
-            fallback.inbox.put_rerouted(
-                Rerouted(batch, count * REROUTED_EVENT_BYTES, origin or self)
-            )
-            self.counters.rerouted += count
-            return
+            try:
+                fallback.inbox.put_rerouted(
+                    Rerouted(batch, count * REROUTED_EVENT_BYTES, origin or self)
+                )
+            except InboxClosed:
+                pass  # the fallback already gave up (shutdown): handled as a failed chain
+            else:
+                self.counters.rerouted += count
+                return
         target = origin if origin is not None else self
         stored = not permanent and await target.spool_events(batch)
         if target is not self:
@@ -412,9 +411,13 @@ class SinkActor:
             self.counters.bytes += written_bytes
             return
         # Permanently rejected: never back to the spool; fallback or failed.
-        replayed = batch[len(batch) - consumed :]
+        replayed = list(batch[len(batch) - consumed :])
         if self.fallback is not None:
-            await self._divert(list(replayed), None, permanent=True)
+            self.inbox.adopt(len(replayed))  # in flight (queue_depth) while being rerouted
+            self._in_flight = (replayed, None)
+            await self._divert(replayed, None, permanent=True)
+            self._in_flight = None
+            self.inbox.finished(len(replayed))
         else:
             self.counters.failed += consumed
             self.log(f"{consumed} replayed events rejected permanently: counted as failed")
@@ -422,10 +425,13 @@ class SinkActor:
     # -- restart ---------------------------------------------------------------------------------
 
     async def _after_crash(self, crash: Crashed) -> None:
+        """Restart the sink (or mark it dead past the intensity limit).
+
+        The batch in flight stays in flight (so a shutdown deadline here cannot lose track of
+        it) until it is diverted, handed to the retry after the restart, or counted as failed.
+        """
         error = crash.error
         details = "".join(traceback.format_exception(error)).rstrip()
-        in_flight = self._in_flight
-        self._in_flight = None
         now = trio.current_time()
         self._crash_times.append(now)
         while self._crash_times and now - self._crash_times[0] > self._restart.window:
@@ -437,12 +443,11 @@ class SinkActor:
                 f"(max_restarts={self._restart.max_restarts}): marked dead; its events now go "
                 f"to the fallback or spool.\n{details}"
             )
-            if in_flight is not None:
-                batch, origin = in_flight
-                try:
-                    await self._divert(batch, origin, permanent=False)
-                finally:
-                    self.inbox.finished(len(batch))
+            if self._in_flight is not None:
+                batch, origin = self._in_flight
+                await self._divert(batch, origin, permanent=False)
+                self._in_flight = None
+                self.inbox.finished(len(batch))
             await self._sink_call("aclose")
             return
         self.log(f"crashed; restarting the actor.\n{details}", key="crash")
@@ -454,6 +459,7 @@ class SinkActor:
         self._opened = False
         self.counters.restarts += 1
         await self._open_sink()
+        in_flight, self._in_flight = self._in_flight, None
         if in_flight is None:
             return
         batch, _origin = in_flight

@@ -5,9 +5,11 @@ A deque rather than a memory channel, because the overflow policy has to evict f
 well as in events. Everything here runs on the trio thread; other threads go through the
 hand-off (:mod:`logactors._threads`).
 
-Bookkeeping for ``flush()``: ``enqueued`` counts every event ever put in the queue and ``done``
-every event that left it (written, rerouted, spooled, failed, evicted or lost). Events leave in
-order, so "everything accepted before the call has left" is ``done >= enqueued-at-call``.
+Bookkeeping for ``flush()``: events do not always leave in arrival order (a fallback serves
+rerouted batches first, eviction removes from the middle), so counting departures is not
+enough. Each flush request remembers how many of *its* events are queued, rerouted-in and in
+flight; every departure decrements exactly the requests it belongs to (the request's own
+events are always the oldest ones of the queue), and the request is complete at zero.
 """
 
 from __future__ import annotations
@@ -76,6 +78,23 @@ class Rerouted:
         self.origin = origin
 
 
+class FlushRequest:
+    """One ``flush()`` waiting on one inbox: how many of the events it waits for are still
+    queued, rerouted-in, or in flight."""
+
+    __slots__ = ("done", "flight", "queued", "rerouted")
+
+    def __init__(self, queued: int, rerouted: int, flight: int) -> None:
+        self.queued = queued
+        self.rerouted = rerouted
+        self.flight = flight
+        self.done = trio.Event()
+
+    @property
+    def complete(self) -> bool:
+        return not (self.queued or self.rerouted or self.flight)
+
+
 class InboxClosed(Exception):
     """The inbox no longer accepts events (shutdown)."""
 
@@ -97,9 +116,7 @@ class Inbox:
         "bytes",
         "closed",
         "counters",
-        "done",
         "drop_newest",
-        "enqueued",
         "hard_cap",
         "in_flight",
         "max_events",
@@ -107,6 +124,7 @@ class Inbox:
         "on_room",
         "rerouted",
         "rerouted_count",
+        "sealed",
     )
 
     def __init__(self, config: QueueConfig, counters: Counters) -> None:
@@ -117,7 +135,7 @@ class Inbox:
         self._wake_at = 1
         self._kicked = False
         self._space = trio.lowlevel.ParkingLot()
-        self._flushes: collections.deque[tuple[int, trio.Event]] = collections.deque()
+        self._flushes: list[FlushRequest] = []
         self._notice: dict[int, int] = {}
         self.counters = counters
         self.max_events = config.max_events
@@ -126,10 +144,9 @@ class Inbox:
         self.block = config.overflow == "block"
         self.drop_newest = config.overflow == "drop_newest"
         self.bytes = 0
-        self.enqueued = 0
-        self.done = 0
         self.in_flight = 0
         self.closed = False
+        self.sealed = False  # emptied for good (abandonment): takes no more rerouted batches
         self.rerouted: collections.deque[Rerouted] = collections.deque()
         self.rerouted_count = 0
         #: called when the actor makes room (resumes a stalled thread hand-off)
@@ -149,7 +166,6 @@ class Inbox:
         events.append(event)
         self._sizes.append(size)
         self.bytes += size
-        self.enqueued += 1
         waiter = self._waiter
         if waiter is not None and len(events) >= self._wake_at:
             self._waiter = None
@@ -173,16 +189,25 @@ class Inbox:
         self.put_nowait(event, level, size)
 
     async def wait_room(self) -> None:
-        """Wait until the queue is below ``max_events`` (used for rerouted batches)."""
+        """Wait until the queue is below ``max_events`` (used for rerouted batches).
+
+        Always checks for cancellation first: a cancelled actor must not hand over a batch.
+        """
+        await trio.lowlevel.checkpoint_if_cancelled()
         while len(self._events) + self.rerouted_count >= self.max_events and not self.closed:
             await self._space.park()
 
     def put_rerouted(self, batch: Rerouted) -> None:
-        """Queue a batch rerouted from another sink (counted as ``received``)."""
+        """Queue a batch rerouted from another sink (counted as ``received``).
+
+        Raises:
+            InboxClosed: the actor has already abandoned its queue (shutdown deadline).
+        """
+        if self.sealed:
+            raise InboxClosed
         self.rerouted.append(batch)
         self.rerouted_count += len(batch.events)
         self.counters.received += len(batch.events)
-        self.enqueued += len(batch.events)
         self.kick()
 
     def _make_room(self, level: int, size: int) -> bool:
@@ -241,12 +266,24 @@ class Inbox:
             del events[index]
             del self._sizes[index]
         self.bytes -= size
-        self.done += 1
+        for request in self._flushes:
+            if index < request.queued:
+                request.queued -= 1
         self._count_drop(event.level)
 
     def _count_drop(self, level: int) -> None:
         self.counters.dropped += 1
         self._notice[level] = self._notice.get(level, 0) + 1
+
+    def restore_drop_notice(self, notice: dict[int, int]) -> None:
+        """Put back a drop notice that could not be delivered (it goes with the next batch)."""
+        for level, count in notice.items():
+            self._notice[level] = self._notice.get(level, 0) + count
+
+    def adopt(self, count: int) -> None:
+        """Count events that did not come through this queue as in flight (e.g. replayed
+        events being rerouted), so ``queue_depth`` keeps the conservation law exact."""
+        self.in_flight += count
 
     def take_drop_notice(self) -> dict[int, int]:
         """Levels and counts dropped since the last call (for the synthetic notice event)."""
@@ -293,6 +330,10 @@ class Inbox:
             self.bytes -= total
         self._skip = max(0, self._skip - len(batch))
         self.in_flight += len(batch)
+        for request in self._flushes:
+            moved = min(len(batch), request.queued)
+            request.queued -= moved
+            request.flight += moved
         if self._space:
             self._space.unpark_all()
         if self.on_room is not None and batch:
@@ -307,24 +348,37 @@ class Inbox:
         n = len(batch.events)
         self.rerouted_count -= n
         self.in_flight += n
+        for request in self._flushes:
+            moved = min(n, request.rerouted)
+            request.rerouted -= moved
+            request.flight += moved
         if self._space:
             self._space.unpark_all()
         return batch
 
     def take_all_remaining(self) -> tuple[list[LogEvent], list[Rerouted]]:
-        """Empty the queue (shutdown abandonment); the events become in flight."""
+        """Empty the queue for good (shutdown abandonment); the events become in flight."""
+        self.sealed = True
         own = self.take(len(self._events) or 1)
         rerouted = list(self.rerouted)
         self.rerouted.clear()
         moved = sum(len(r.events) for r in rerouted)
         self.rerouted_count -= moved
         self.in_flight += moved
+        for request in self._flushes:
+            request.flight += request.rerouted
+            request.rerouted = 0
         return own, rerouted
 
     def finished(self, count: int) -> None:
-        """``count`` in-flight events have left (written, rerouted, spooled, failed, lost)."""
+        """``count`` in-flight events have left (written, rerouted, spooled, failed, lost).
+
+        The actor has one batch in flight at a time, so every flush request's in-flight
+        events belong to the batch that just left.
+        """
         self.in_flight -= count
-        self.done += count
+        for request in self._flushes:
+            request.flight = max(0, request.flight - count)
 
     async def wait(self, count: int, deadline: float) -> None:
         """Wait until ``count`` events are queued, a kick arrives, or ``deadline`` passes.
@@ -364,25 +418,30 @@ class Inbox:
     # -- flush -----------------------------------------------------------------------------------
 
     def request_flush(self) -> trio.Event:
-        """An event the actor sets once everything queued before now has left the queue (and
-        the sink's own ``flush()`` ran)."""
-        done = trio.Event()
-        self._flushes.append((self.enqueued, done))
+        """An event the actor sets once every event queued, rerouted-in or in flight now has
+        left the queue (and the sink's own ``flush()`` ran)."""
+        request = FlushRequest(len(self._events), self.rerouted_count, self.in_flight)
+        self._flushes.append(request)
         self.kick()
-        return done
+        return request.done
 
     @property
     def flush_due(self) -> bool:
         """Some flush request's events have all left the queue."""
-        return bool(self._flushes) and self._flushes[0][0] <= self.done
+        return any(request.complete for request in self._flushes)
 
     def release_due_flushes(self) -> None:
         """Wake the flush requests whose events have all left the queue."""
-        flushes = self._flushes
-        while flushes and flushes[0][0] <= self.done:
-            flushes.popleft()[1].set()
+        waiting = []
+        for request in self._flushes:
+            if request.complete:
+                request.done.set()
+            else:
+                waiting.append(request)
+        self._flushes = waiting
 
     def release_all_flushes(self) -> None:
         """Wake every flush waiter (shutdown)."""
-        while self._flushes:
-            self._flushes.popleft()[1].set()
+        for request in self._flushes:
+            request.done.set()
+        self._flushes = []

@@ -564,3 +564,37 @@ async def test_dead_sink_with_spooled_events_stays_idle(
     assert other.templates() == ["spooled", "after"]
     assert metrics.sinks["d"].spool_depth >= 1
     balanced(metrics)
+
+
+async def test_flush_is_not_fooled_by_rerouted_batches_served_first(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A fallback serves rerouted batches before its own queue; events rerouted *after* the
+    flush call must not count towards it: flush returns only once the fallback's own earlier
+    events are written too."""
+    primary = ScriptedSink(default="fail")
+    fallback = RecordingSink(delay=1.0)
+    async with logactors.open_logger(config(
+        sink("p", primary, fallback="fb", breaker=None),
+        sink("fb", fallback),
+    )) as log:
+        for i in range(5):
+            log.info("before {i}", i=i)
+        flushed = trio.Event()
+
+        async def flush() -> None:
+            await log.flush()
+            flushed.set()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(flush)
+            for i in range(20):  # keep the primary failing: reroutes keep arriving at fb
+                await trio.sleep(0.3)
+                if flushed.is_set():
+                    break
+                log.info("during {i}", i=i)
+            await flushed.wait()
+            written = [e.rendered for e in fallback.events]
+            own_before = [f"before {i}" for i in range(5)]
+            assert [w for w in written if w.startswith("before")].count("before 0") == 2
+            assert all(written.count(m) == 2 for m in own_before), written
