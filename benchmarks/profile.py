@@ -1,6 +1,6 @@
 """Where the time goes in logactors: ``python -m benchmarks.profile [--events N] [--cprofile]``.
 
-Three views:
+Four views:
 
 1. **Caller breakdown** (ns per call): the steps of ``Logger.info`` on the trio thread are
    replayed cumulatively against a live runtime (same objects, same order as
@@ -10,8 +10,12 @@ Three views:
 2. **Consumer breakdown** (ns per event): formatting a batch (``ClefFormatter.format_batch``
    and its parts: ``clef_dict``, orjson, the timestamp, the template cache), ``Inbox.take``,
    one worker-thread hop per batch.
-3. **cProfile** of the end-to-end run (``--cprofile``): the functions with the most own time
+3. **Worker-thread starvation**: how long ``FileWriter.write_batch`` (one worker-thread hop)
+   takes while a producer on the trio thread logs and checkpoints, and after it stopped.
+4. **cProfile** of the end-to-end run (``--cprofile``): the functions with the most own time
    on the trio thread (deterministic profiling inflates small functions: read it as shares).
+   For a sampling view use py-spy (``py-spy record --gil -f raw -o out.txt -- python -m
+   benchmarks --only e2e``).
 
 The replay mirrors the front end as of this commit; if the core's ``emit`` changes, the last
 line (the real call) still measures the real thing, and the stages show the old split.
@@ -272,8 +276,9 @@ async def caller_breakdown(n: int, rounds: int) -> list[tuple[str, float]]:
 
 
 def consumer_breakdown(batch: int = 512, rounds: int = 15) -> list[tuple[str, float]]:
-    """ns per event of the consumer's steps on a batch of ``batch`` events."""
+    """ns per event of the consumer's steps on a batch of ``batch`` events (fastest round)."""
     from logactors._json import dumps
+    from logactors.formatting import json as json_formats
     from logactors.formatting._time import IsoUtc
     from logactors.templates import parse
 
@@ -287,6 +292,8 @@ def consumer_breakdown(batch: int = 512, rounds: int = 15) -> list[tuple[str, fl
     iso = IsoUtc(7)
     cache = IsoCache()
     newline = orjson.OPT_APPEND_NEWLINE
+    line: Callable[[object], bytes] = getattr(
+        json_formats, "json_line", lambda value: dumps(value, newline))
 
     def min_ns(fn: Callable[[], object]) -> float:
         values = []
@@ -295,6 +302,12 @@ def consumer_breakdown(batch: int = 512, rounds: int = 15) -> list[tuple[str, fl
             fn()
             values.append((time.thread_time_ns() - t0) / batch)
         return min(values)
+
+    def into_bytearray(encode: Callable[[object], bytes], values: list[Any]) -> bytes:
+        buffer = bytearray()
+        for value in values:
+            buffer += encode(value)
+        return bytes(buffer)
 
     def bare() -> bytes:
         buffer = bytearray()
@@ -305,21 +318,69 @@ def consumer_breakdown(batch: int = 512, rounds: int = 15) -> list[tuple[str, fl
         return bytes(buffer)
 
     dicts = [clef_dict(e, iso) for e in events]
-    lines = [orjson.dumps(d, option=newline) for d in dicts]
     return [
         ("ClefFormatter.format_batch (per event)", min_ns(lambda: formatter.format_batch(
             events))),
         ("  clef_dict()", min_ns(lambda: [clef_dict(e, iso) for e in events])),
-        ("  _json.dumps() of the dict (orjson + default hook + options)",
-         min_ns(lambda: [dumps(d, newline) for d in dicts])),
-        ("  orjson.dumps() alone", min_ns(lambda: [orjson.dumps(d, option=newline)
-                                                      for d in dicts])),
+        ("  encode each dict, results kept in a list, then joined (as format_batch)",
+         min_ns(lambda: b"".join([line(d) for d in dicts]))),
+        ("  encode each dict into one bytearray (each result freed at once) [a]",
+         min_ns(lambda: into_bytearray(line, dicts))),
+        ("  orjson.dumps alone into one bytearray (so [a] - this = the per-line wrapper)",
+         min_ns(lambda: into_bytearray(lambda d: orjson.dumps(d, option=newline), dicts))),
         ("  IsoUtc timestamp", min_ns(lambda: [iso(e.timestamp_ns) for e in events])),
-        ("  templates.parse() cache hit", min_ns(lambda: [parse(e.template)
-                                                            for e in events])),
-        ("  b''.join of the lines", min_ns(lambda: b"".join(lines))),
+        ("  templates.parse() cache hit", min_ns(lambda: [parse(e.template) for e in events])),
         ("bare pipeline: dict + orjson into one bytearray", min_ns(bare)),
     ]
+
+
+async def hop_starvation(n: int = 50_000, yield_every: int = 100) -> tuple[float, float]:
+    """Median ``FileWriter.write_batch`` duration (ms) of the writes that started while a
+    producer on the trio thread logs and checkpoints, and of those that started after it
+    stopped (the drain at exit).
+
+    The worker thread of the hop needs the GIL to start, after each system call (which
+    releases it) and to report back; the trio thread releases the GIL only for an instant
+    at each checkpoint's ``epoll`` call and takes it straight back, which resets the
+    worker's switch-interval timer: the worker starves while the producer keeps going.
+    """
+    from logactors.sinks import file as file_sink
+
+    original = file_sink.FileWriter.write_batch
+    durations: list[tuple[bool, float]] = []
+    producing = True
+
+    async def timed(self: Any, events: Sequence[LogEvent]) -> int:
+        started = time.perf_counter()
+        during = producing
+        try:
+            return await original(self, events)
+        finally:
+            durations.append((during, time.perf_counter() - started))
+
+    with tempfile.TemporaryDirectory() as directory:
+        config = SupervisorConfig(
+            min_level="info",
+            shutdown=logactors.ShutdownConfig(strategy="flush"),
+            sinks=[FileSink(name="file", path=os.path.join(directory, "h.clef"),
+                            format="clef", queue=QueueConfig(
+                                max_events=10 * n, max_bytes=2**34, overflow="block"))])
+        file_sink.FileWriter.write_batch = timed  # type: ignore[method-assign]
+        try:
+            async with logactors.open_logger(config) as log:
+                for start in range(0, n, yield_every):
+                    for i in range(start, start + yield_every):
+                        log.info("Processing request {id} for {user}", id=i, user="bob")
+                    await trio.lowlevel.checkpoint()
+                producing = False
+        finally:
+            file_sink.FileWriter.write_batch = original  # type: ignore[method-assign]
+
+    def med(values: list[float]) -> float:
+        values = sorted(values)
+        return values[len(values) // 2] * 1000 if values else float("nan")
+
+    return (med([d for p, d in durations if p]), med([d for p, d in durations if not p]))
 
 
 async def thread_hop_us(n: int = 200) -> float:
@@ -355,10 +416,11 @@ def cprofile_e2e(n: int, yield_every: int, top: int = 30) -> str:
     return out.getvalue()
 
 
-async def _main_async(n: int) -> tuple[list[tuple[str, float]], float]:
+async def _main_async(n: int) -> tuple[list[tuple[str, float]], float, tuple[float, float]]:
     caller = await caller_breakdown(n, 9)
     hop = await thread_hop_us()
-    return caller, hop
+    starvation = await hop_starvation()
+    return caller, hop, starvation
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -370,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--yield-every", type=int, default=100)
     args = parser.parse_args(argv)
 
-    caller, hop = trio.run(_main_async, args.events)
+    caller, hop, starvation = trio.run(_main_async, args.events)
     print("CALLER (trio thread, FileSink clef): cumulative stages, ns per call")
     previous = 0.0
     for label, ns in caller:
@@ -382,7 +444,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label, ns in consumer_breakdown():
         print(f"  {label:<78}{ns:8.0f}")
     print(f"  trio.to_thread.run_sync round trip: {hop:.1f} µs per batch "
-          f"= {hop * 1000 / 512:.0f} ns/event at 512/batch")
+          f"= {hop * 1000 / 512:.0f} ns/event at 512/batch (idle trio thread)")
+    print(f"  FileWriter.write_batch median: {starvation[0]:.1f} ms for writes started while a "
+          f"producer logs and checkpoints, {starvation[1]:.2f} ms after it stopped "
+          "(GIL starvation of the worker-thread hop)")
     if args.cprofile:
         print("\nCPROFILE of the end-to-end run (trio thread, by own time)")
         print(cprofile_e2e(args.e2e_events, args.yield_every))
