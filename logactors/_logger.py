@@ -182,20 +182,22 @@ class Logger:
         new = tuple.__new__
         scalars = _SCALARS
         deep = _deep
+        handoff = rt.handoff
+        pending = handoff.pending_events if handoff is not None else ()
 
         def emit(
             template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
         ) -> None:
             try:
-                if rt.closed:
-                    rt.rejected += 1
+                if get_ident() != rt.gate_thread:  # another thread, or the logger is closed
+                    if rt.closed:
+                        rt.rejected += 1
+                    else:
+                        _from_thread(rt, level, name, static, bound, template, args, exc_info,
+                                     props)
                     return
-                if get_ident() != rt.thread_id:
-                    _from_thread(rt, level, name, static, bound, template, args, exc_info, props)
-                    return
-                handoff = rt.handoff
-                if handoff is not None and handoff._items:
-                    handoff.pump(force=True)
+                if pending:
+                    rt.handoff.pump(force=True)  # type: ignore[union-attr]
                 exception = None
                 if args or exc_info is not None or template.__class__ is not str:
                     template, props, exception = _prepare(template, args, exc_info, props)

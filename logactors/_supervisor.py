@@ -174,6 +174,9 @@ class Runtime:
             (a.config.queue.block_timeout for a in self.actors.values()), default=1.0
         )
         self.thread_id = -1
+        #: the trio thread while the logger takes events, -1 once closed (one comparison on
+        #: the hot path answers both "is this the trio thread?" and "still open?")
+        self.gate_thread = -1
         #: overrides ``shutdown.timeout`` (``ThreadedLogger.close(timeout)``)
         self.shutdown_timeout: float | None = None
         self.handoff: Handoff | None = None
@@ -284,6 +287,8 @@ class Runtime:
         handoff = self.handoff
         for actor in self.actors.values():
             actor.inbox.on_room = handoff.resume
+        self.gate_thread = self.thread_id
+        self.set_level(self.min_level)  # rebuild the loggers' methods around the hand-off
         async with trio.open_nursery() as actors:
             try:
                 for actor in self.actors.values():
@@ -358,6 +363,7 @@ class Runtime:
         settings = self.config.shutdown
         strategy = settings.strategy
         self.closed = True
+        self.gate_thread = -1
         if self.handoff is not None:
             self.handoff.close()
             self.handoff.pump(force=True)
