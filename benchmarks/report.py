@@ -218,6 +218,15 @@ def render(results: dict[str, Any]) -> str:
                 f"{_fmt(c / 1000, 2):>11}{_fmt(_ratio(c, la_cpu), 3):>8}")
         lines.append("  (CPU µs/ev: process CPU time, all threads, per event; this/la > 1: "
                      "logactors uses less CPU than this library)")
+        starved = [e2e["labels"].get(k, k) for k in e2e["results"]
+                   if e2e["peak_backlog"][k]["median"] >= 0.9 * e2e["events"][k]]
+        if starved:
+            lines.append(
+                "  peak backlog ≈ N for: " + ", ".join(starved) + " — their consumer thread "
+                "got (almost) no GIL while the producer ran: the trio thread releases the GIL "
+                "only for an instant at each checkpoint and takes it straight back, which "
+                "resets the waiting thread's switch interval (python -m benchmarks.profile "
+                "measures it); everything was written after the producer stopped")
     if "disabled" in results:
         lines += _library_table("3. DISABLED call (debug below the gate; libraries take turns "
                                 "block by block, median block)", results["disabled"],
