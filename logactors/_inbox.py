@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from ._events import LogEvent
+from ._sizing import BASE_BYTES
 
 if TYPE_CHECKING:
     from .config import QueueConfig
@@ -164,7 +165,9 @@ class Inbox:
             self._count_drop(level)
             return
         events.append(event)
-        self._sizes.append(size)
+        # Sizes are kept above the fixed part: a small (cached) int for a typical event, so the
+        # queue holds no int object per event. Byte accounting is unchanged.
+        self._sizes.append(size - BASE_BYTES)
         self.bytes += size
         waiter = self._waiter
         if waiter is not None and len(events) >= self._wake_at:
@@ -258,11 +261,11 @@ class Inbox:
         events = self._events
         if index == 0:
             event = events.popleft()
-            size = self._sizes.popleft()
+            size = self._sizes.popleft() + BASE_BYTES
             self._skip = max(0, self._skip - 1)
         else:
             event = events[index]
-            size = self._sizes[index]
+            size = self._sizes[index] + BASE_BYTES
             del events[index]
             del self._sizes[index]
         self.bytes -= size
@@ -323,10 +326,10 @@ class Inbox:
             popleft = events.popleft
             popsize = sizes.popleft
             for _ in range(n):
-                if max_bytes is not None and batch and total + sizes[0] > max_bytes:
+                if max_bytes is not None and batch and total + sizes[0] + BASE_BYTES > max_bytes:
                     break
                 batch.append(popleft())
-                total += popsize()
+                total += popsize() + BASE_BYTES
             self.bytes -= total
         self._skip = max(0, self._skip - len(batch))
         self.in_flight += len(batch)

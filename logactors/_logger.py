@@ -171,6 +171,7 @@ class Logger:
         bound = self._bound
         base = self._base or None
         routes = rt.routes[level]
+        single = routes[0].put_nowait if len(routes) == 1 else None  # the common case, bound
         limit = rt.max_event_bytes
         simple = (
             rt.enrich is None and rt.keep is None and rt.sequence < 0 and rt.redactor is None
@@ -224,8 +225,11 @@ class Logger:
                         props, size = truncate(props, limit)
                     event = new(LogEvent, (now(), level, template, props, exception, name, task))
                     rt.events += 1
-                    for target in routes:
-                        target.put_nowait(event, level, size)
+                    if single is not None:
+                        single(event, level, size)
+                    else:
+                        for target in routes:
+                            target.put_nowait(event, level, size)
                     return
                 if rt.enrich is not None:
                     rt.enrich(props, task)
