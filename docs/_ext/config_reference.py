@@ -36,14 +36,14 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import attrs
-
-from logactors._convert import CONFIG_MODULES
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+
+from logactors._convert import CONFIG_MODULES
 
 LOGGER = logging.getLogger(__name__)
 WARNING_TYPE = "logactors"
