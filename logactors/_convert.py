@@ -28,6 +28,7 @@ import orjson
 
 from ._config_sinks import SINK_TYPES
 from ._levels import OFF, Level, level_name
+from ._validate import _show
 from .config import (
     CustomSink,
     FilterConfig,
@@ -61,14 +62,6 @@ def _join(path: str, name: str) -> str:
     if not name:
         return path
     return f"{path}{name}" if name.startswith("[") else f"{path}.{name}"
-
-
-def _show(value: object) -> str:
-    try:
-        text = repr(value)
-    except Exception:
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _from_config_error(exc: ConfigError) -> list[Problem]:

@@ -30,7 +30,7 @@ import orjson
 
 from .._levels import SHORT_NAMES, Level, parse_level, round_level
 from ..formatting._escape import escape_control
-from ..formatting.text import DIM, LEVEL_COLORS, RESET, format_exception_block
+from ..formatting.text import DIM, LEVEL_COLORS, RESET, format_exception_block, value_color
 from ..sinks.console import should_color
 from ..templates import PropertyToken, TextToken, parse, render_value
 from ._tail import Tail
@@ -39,9 +39,6 @@ __all__ = ["ViewEvent", "add_arguments", "normalize", "run"]
 
 _BOLD: Final = "\x1b[1m"
 _KEY_COLOR: Final = "\x1b[2;37m"
-_STRING_COLOR: Final = "\x1b[36m"
-_SCALAR_COLOR: Final = "\x1b[35m"
-_OTHER_COLOR: Final = "\x1b[34m"
 _EXCEPTION_COLOR: Final = "\x1b[31m"
 _FILE_COLOR: Final = "\x1b[2;34m"
 _BARE: Final = re.compile(r"^[\w.\-/:@+]+$")
@@ -241,12 +238,6 @@ def _json_text(value: object) -> str:
         return str(value)
 
 
-def _value_color(value: object) -> str:
-    if isinstance(value, str):
-        return _STRING_COLOR
-    if value is None or isinstance(value, bool | int | float):
-        return _SCALAR_COLOR
-    return _OTHER_COLOR
 
 
 def _align(text: str, alignment: int | None) -> str:
@@ -291,7 +282,7 @@ def render_message(event: ViewEvent, *, colors: bool) -> tuple[str, set[str]]:
                         if isinstance(value, dict | list) and token.format is None
                         else render_value(value, token))
         text = escape_control(rendered)
-        out.append(_value_color(value) + text + RESET if colors else text)
+        out.append(value_color(value) + text + RESET if colors else text)
     return "".join(out), used
 
 
@@ -310,7 +301,7 @@ def render_properties(props: Mapping[str, Any], skip: set[str], *, colors: bool)
         text = escape_control(_format_value(value))
         name = escape_control(key)
         if colors:
-            parts.append(f"{_KEY_COLOR}{name}={RESET}{_value_color(value)}{text}{RESET}")
+            parts.append(f"{_KEY_COLOR}{name}={RESET}{value_color(value)}{text}{RESET}")
         else:
             parts.append(f"{name}={text}")
     return " ".join(parts)

@@ -91,7 +91,8 @@ def level_text(level: int, spec: str | None) -> str:
     return text
 
 
-def _value_color(value: object) -> str:
+def value_color(value: object) -> str:
+    """The ANSI colour for a property value: strings, scalars, anything else."""
     if isinstance(value, str):
         return _STRING_COLOR
     if value is None or isinstance(value, bool | int | float):
@@ -109,7 +110,7 @@ def render_message_colored(event: LogEvent) -> str:
             out.append(escape_control(token.text))
         elif token.name in props:
             value = props[token.name]
-            out.append(_value_color(value) + escape_control(render_value(value, token)) + RESET)
+            out.append(value_color(value) + escape_control(render_value(value, token)) + RESET)
         else:
             out.append(escape_control(token.raw))
     return "".join(out)

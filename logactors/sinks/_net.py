@@ -203,3 +203,38 @@ class Progress:
         """The batch is fully written."""
         self._batch = None
         self._done = 0
+
+
+class LinkedSink:
+    """Base of the sinks that talk over one :class:`StreamLink` (TCP) or one
+    :class:`DatagramLink` (UDP, unix datagrams): connect, nothing to flush, close."""
+
+    _stream: StreamLink | None
+    _datagrams: DatagramLink | None
+
+    def _links(self, address: str | tuple[str, int], *, tcp: bool, unix: bool = False,
+               default_port: int) -> None:
+        """Create the link for the configured transport."""
+        self._stream = StreamLink(address, default_port=default_port) if tcp else None
+        self._datagrams = (
+            None if tcp else DatagramLink(address, unix=unix, default_port=default_port)
+        )
+
+    async def open(self) -> None:
+        """Connect (TCP: open the connection; datagrams: connect the socket, so that a
+        receiver that is down is reported)."""
+        if self._stream is not None:
+            await self._stream.connect()
+        else:
+            assert self._datagrams is not None
+            await self._datagrams.connect()
+
+    async def flush(self) -> None:
+        """Nothing is buffered (each batch is sent when written)."""
+
+    async def aclose(self) -> None:
+        """Close the socket or connection."""
+        if self._stream is not None:
+            self._stream.close()
+        if self._datagrams is not None:
+            self._datagrams.close()

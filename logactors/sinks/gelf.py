@@ -21,7 +21,7 @@ from .._events import LogEvent
 from .._json import dumps
 from ..config import GelfSink
 from ..formatting.gelf import CHUNK_HEADER_BYTES, MAX_CHUNKS, GelfEncoder, chunk, gelf_dict
-from ._net import DatagramLink, Progress, StreamLink
+from ._net import LinkedSink, Progress
 
 __all__ = ["GelfWriter"]
 
@@ -29,7 +29,7 @@ DEFAULT_PORT = 12201
 _log = logging.getLogger(__name__)
 
 
-class GelfWriter:
+class GelfWriter(LinkedSink):
     """Writes events to a GELF receiver (see the module docstring)."""
 
     def __init__(self, config: GelfSink) -> None:
@@ -41,22 +41,9 @@ class GelfWriter:
             compress=config.compress,
             max_bytes=MAX_CHUNKS * (config.chunk_size - CHUNK_HEADER_BYTES),
         )
-        self._stream: StreamLink | None = None
-        self._datagrams: DatagramLink | None = None
-        if config.transport == "tcp":
-            self._stream = StreamLink(config.address, default_port=DEFAULT_PORT)
-        else:
-            self._datagrams = DatagramLink(config.address, default_port=DEFAULT_PORT)
+        self._links(config.address, tcp=config.transport == "tcp", default_port=DEFAULT_PORT)
         self._progress = Progress()
         self._random = random.Random()
-
-    async def open(self) -> None:
-        """Connect the socket (TCP: open the connection)."""
-        if self._stream is not None:
-            await self._stream.connect()
-        else:
-            assert self._datagrams is not None
-            await self._datagrams.connect()
 
     def datagrams(self, event: LogEvent) -> list[bytes]:
         """The UDP datagrams that carry one event."""
@@ -95,13 +82,3 @@ class GelfWriter:
                 self._config.name, self._encoder.truncated - truncated, MAX_CHUNKS, self._size,
             )
         return sent
-
-    async def flush(self) -> None:
-        """Nothing is buffered (each batch is sent when written)."""
-
-    async def aclose(self) -> None:
-        """Close the socket or connection."""
-        if self._stream is not None:
-            self._stream.close()
-        if self._datagrams is not None:
-            self._datagrams.close()

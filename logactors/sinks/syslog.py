@@ -21,14 +21,14 @@ from collections.abc import Sequence
 from .._events import LogEvent
 from ..config import SyslogSink
 from ..formatting.syslog import SyslogFormatter, octet_frame, parse_facility
-from ._net import DatagramLink, Progress, StreamLink
+from ._net import LinkedSink, Progress
 
 __all__ = ["SyslogWriter"]
 
 DEFAULT_PORT = 514
 
 
-class SyslogWriter:
+class SyslogWriter(LinkedSink):
     """Writes events to a syslog receiver (see the module docstring)."""
 
     def __init__(self, config: SyslogSink) -> None:
@@ -41,23 +41,9 @@ class SyslogWriter:
             rfc3164=config.rfc3164,
             max_bytes=config.max_message_bytes if datagrams else None,
         )
-        self._stream: StreamLink | None = None
-        self._datagrams: DatagramLink | None = None
-        if config.transport == "tcp":
-            self._stream = StreamLink(config.address, default_port=DEFAULT_PORT)
-        else:
-            self._datagrams = DatagramLink(
-                config.address, unix=config.transport == "unix", default_port=DEFAULT_PORT
-            )
+        self._links(config.address, tcp=config.transport == "tcp",
+                    unix=config.transport == "unix", default_port=DEFAULT_PORT)
         self._progress = Progress()
-
-    async def open(self) -> None:
-        """Connect (TCP: open the connection; UDP/unix: connect the socket)."""
-        if self._stream is not None:
-            await self._stream.connect()
-        else:
-            assert self._datagrams is not None
-            await self._datagrams.connect()
 
     async def write_batch(self, events: Sequence[LogEvent]) -> int:
         """Send ``events``; returns the bytes sent.
@@ -81,13 +67,3 @@ class SyslogWriter:
             sent += len(datagram)
         progress.finish()
         return sent
-
-    async def flush(self) -> None:
-        """Nothing is buffered (each batch is sent when written)."""
-
-    async def aclose(self) -> None:
-        """Close the socket or connection."""
-        if self._stream is not None:
-            self._stream.close()
-        if self._datagrams is not None:
-            self._datagrams.close()
