@@ -51,7 +51,6 @@ from ..config import (
 )
 from ..metrics import MetricsSnapshot, ShutdownReport
 from ..sinks.console import should_color
-from ..stdlib import LogactorsHandler
 from ._collector import Collector, UrllibPoster
 from ._live import (
     BOLD,
@@ -331,24 +330,21 @@ async def _on_interrupt(cancel: trio.CancelScope, observed: Observed,
 
 @contextlib.contextmanager
 def _route_library(log: Logger) -> Iterator[None]:
-    """Route the stdlib logger ``demo.lib`` (the "library") into ``log`` while active.
+    """Route the stdlib root logger (and so the "library" ``demo.lib``) into ``log`` while
+    active, as an application would with ``log.capture_stdlib()``.
 
-    Only ``demo.lib``, not the root logger (``log.capture_stdlib()``): httpx logs every request
-    at info through the stdlib, and those records, emitted while the HTTP sink writes, would be
-    routed back into the HTTP sinks.
+    httpx logs every request at info; records emitted while a sink writes go to the self-log
+    only (never back into the sinks), and the demo quiets httpx below warning, as most
+    applications do, so that the self-log notes stay readable.
     """
-    library = logging.getLogger("demo.lib")
-    handler = LogactorsHandler(log)
-    saved = library.level, library.propagate
-    library.addHandler(handler)
-    library.setLevel(logging.INFO)
-    library.propagate = False
+    httpx_logger = logging.getLogger("httpx")
+    saved = httpx_logger.level
+    httpx_logger.setLevel(logging.WARNING)
     try:
-        yield
+        with log.capture_stdlib("info"):
+            yield
     finally:
-        library.removeHandler(handler)
-        library.setLevel(saved[0])
-        library.propagate = saved[1]
+        httpx_logger.setLevel(saved)
 
 
 async def _main(args: argparse.Namespace, paths: Paths, display: Display,
