@@ -224,3 +224,61 @@ async def test_self_log_goes_to_stderr_by_default(capsys: pytest.CaptureFixture[
         await log.flush()
     err = capsys.readouterr().err
     assert "logactors" in err and "sink 'bad'" in err and "injected failure" in err
+
+
+@pytest.mark.parametrize(("mode", "fsync", "in_worker"), [
+    ("thread", False, True), ("inline", False, False), ("auto", False, False),
+    ("auto", True, True),
+])
+async def test_write_mode_decides_where_the_write_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, fsync: bool, in_worker: bool
+) -> None:
+    """write_mode=thread writes in a worker thread, inline/auto on the trio thread; auto uses
+    the worker thread whenever fsync is on."""
+    import threading
+
+    writers: list[int] = []
+    real_write = os.write
+
+    def recording_write(fd: int, data: Any) -> int:
+        writers.append(threading.get_ident())
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", recording_write)
+    trio_thread = threading.get_ident()
+    config = SupervisorConfig(sinks=[FileSink(name="f", path=str(tmp_path / "a.log"),
+                                              write_mode=mode, fsync=fsync)])  # type: ignore[arg-type]
+    async with logactors.open_logger(config) as log:
+        log.info("x")
+        await log.flush()
+    assert writers
+    assert all((w != trio_thread) == in_worker for w in writers)
+
+
+async def test_auto_mode_moves_to_the_worker_thread_after_a_slow_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write slower than the threshold sends the next writes to a worker thread."""
+    import threading
+
+    from logactors.sinks import file as file_module
+
+    writers: list[int] = []
+    real_write = os.write
+
+    def slow_first_write(fd: int, data: Any) -> int:
+        writers.append(threading.get_ident())
+        if len(writers) == 1:
+            time.sleep(file_module.SLOW_WRITE * 2)  # a stalling disk
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", slow_first_write)
+    trio_thread = threading.get_ident()
+    config = SupervisorConfig(sinks=[FileSink(name="f", path=str(tmp_path / "a.log"))])
+    async with logactors.open_logger(config) as log:
+        for n in range(3):
+            log.info("event {n}", n=n)
+            await log.flush()
+    assert writers[0] == trio_thread
+    assert all(w != trio_thread for w in writers[1:])
+    assert (tmp_path / "a.log").read_text().count("\n") == 3
