@@ -20,8 +20,7 @@ from typing import Any
 
 import trio
 
-from ._levels import Level
-from ._logger import ExcInfo, Logger, LogMethod, ambient
+from ._logger import AwaitingMethods, ExcInfo, Logger, LogMethod, ambient
 from ._supervisor import ConfigSource, Runtime, _run_runtime, coerce_config
 from .config import SupervisorConfig
 from .metrics import MetricsSnapshot, ShutdownReport
@@ -121,7 +120,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-class ThreadedLogger:
+class ThreadedLogger(AwaitingMethods):
     """A logger whose supervisor runs in its own thread (see :func:`start_in_thread`).
 
     The logging methods are those of :class:`Logger` (``info`` … ``critical``, ``exception``,
@@ -193,23 +192,6 @@ class ThreadedLogger:
                    exc_info: ExcInfo = None, **props: Any) -> None:
         """Like :meth:`log` (from another event loop there is nothing to wait on)."""
         await self._target().alog(level, template, *args, exc_info=exc_info, **props)
-
-    async def ainfo(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                    **props: Any) -> None:
-        """See :meth:`Logger.ainfo`."""
-        await self.alog(Level.INFO, template, *args, exc_info=exc_info, **props)
-
-    async def awarning(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                       **props: Any) -> None:
-        """See :meth:`Logger.awarning`."""
-        await self.alog(Level.WARNING, template, *args, exc_info=exc_info, **props)
-
-    async def aerror(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                     **props: Any) -> None:
-        """See :meth:`Logger.aerror`."""
-        await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
-
-    # -- structure -------------------------------------------------------------------------------
 
     @property
     def name(self) -> str:

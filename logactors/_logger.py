@@ -120,7 +120,54 @@ def _task_name() -> str:
         return threading.current_thread().name
 
 
-class Logger:
+class AwaitingMethods:
+    """The awaiting twins of the level methods, for any class that implements ``alog``."""
+
+    __slots__ = ()
+
+    async def alog(self, level: object, template: str, /, *args: object,
+                   exc_info: ExcInfo = None, **props: Any) -> None:
+        """Log at ``level``, waiting for queue room where the logger can."""
+        raise NotImplementedError
+
+    async def atrace(self, template: str, /, *args: object, exc_info: ExcInfo = None,
+                     **props: Any) -> None:
+        """``trace``, waiting for queue room (see :meth:`Logger.alog`)."""
+        await self.alog(Level.TRACE, template, *args, exc_info=exc_info, **props)
+
+    async def adebug(self, template: str, /, *args: object, exc_info: ExcInfo = None,
+                     **props: Any) -> None:
+        """``debug``, waiting for queue room."""
+        await self.alog(Level.DEBUG, template, *args, exc_info=exc_info, **props)
+
+    async def ainfo(self, template: str, /, *args: object, exc_info: ExcInfo = None,
+                    **props: Any) -> None:
+        """``info``, waiting for queue room."""
+        await self.alog(Level.INFO, template, *args, exc_info=exc_info, **props)
+
+    async def awarning(self, template: str, /, *args: object, exc_info: ExcInfo = None,
+                       **props: Any) -> None:
+        """``warning``, waiting for queue room."""
+        await self.alog(Level.WARNING, template, *args, exc_info=exc_info, **props)
+
+    async def aerror(self, template: str, /, *args: object, exc_info: ExcInfo = None,
+                     **props: Any) -> None:
+        """``error``, waiting for queue room."""
+        await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
+
+    async def acritical(self, template: str, /, *args: object, exc_info: ExcInfo = None,
+                        **props: Any) -> None:
+        """``critical``, waiting for queue room."""
+        await self.alog(Level.CRITICAL, template, *args, exc_info=exc_info, **props)
+
+    async def aexception(self, template: str, /, *args: object, exc_info: ExcInfo = True,
+                         **props: Any) -> None:
+        """``exception``, waiting for queue room."""
+        await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
+
+
+
+class Logger(AwaitingMethods):
     """The logging front end (get one from ``open_logger``, ``start_logger`` or ``bind``).
 
     Level methods ``trace``, ``debug``, ``info``, ``warning``, ``error`` and ``critical`` take
@@ -318,41 +365,6 @@ class Logger:
         except InboxClosed:
             raise LoggerClosedError("the logger closed while waiting for queue room") from None
         await trio.lowlevel.checkpoint()
-
-    async def atrace(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                     **props: Any) -> None:
-        """``trace``, waiting for queue room."""
-        await self.alog(Level.TRACE, template, *args, exc_info=exc_info, **props)
-
-    async def adebug(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                     **props: Any) -> None:
-        """``debug``, waiting for queue room."""
-        await self.alog(Level.DEBUG, template, *args, exc_info=exc_info, **props)
-
-    async def ainfo(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                    **props: Any) -> None:
-        """``info``, waiting for queue room."""
-        await self.alog(Level.INFO, template, *args, exc_info=exc_info, **props)
-
-    async def awarning(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                       **props: Any) -> None:
-        """``warning``, waiting for queue room."""
-        await self.alog(Level.WARNING, template, *args, exc_info=exc_info, **props)
-
-    async def aerror(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                     **props: Any) -> None:
-        """``error``, waiting for queue room."""
-        await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
-
-    async def acritical(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                        **props: Any) -> None:
-        """``critical``, waiting for queue room."""
-        await self.alog(Level.CRITICAL, template, *args, exc_info=exc_info, **props)
-
-    async def aexception(self, template: str, /, *args: object, exc_info: ExcInfo = True,
-                         **props: Any) -> None:
-        """``exception``, waiting for queue room."""
-        await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
 
     # -- structure -------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import trio
 
 from ._json import safe_str
 from ._levels import Level, parse_level
-from ._logger import _METHOD_FOR, ExcInfo, Logger, LogMethod, ambient
+from ._logger import _METHOD_FOR, AwaitingMethods, ExcInfo, Logger, LogMethod, ambient
 from .templates import parse
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def orphan_counts() -> tuple[int, int]:
     return _Orphans.dropped, _Orphans.printed
 
 
-class LoggerProxy:
+class LoggerProxy(AwaitingMethods):
     """A module-level logger (``logactors.get_logger(__name__)``), safe to create at import.
 
     Each call forwards to the logger active in this trio run (or the most recently started
@@ -180,41 +180,6 @@ class LoggerProxy:
             await trio.lowlevel.checkpoint()
             return
         await target.alog(level, template, *args, exc_info=exc_info, **props)
-
-    async def atrace(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                     **props: Any) -> None:
-        """See :meth:`Logger.atrace`."""
-        await self.alog(Level.TRACE, template, *args, exc_info=exc_info, **props)
-
-    async def adebug(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                     **props: Any) -> None:
-        """See :meth:`Logger.adebug`."""
-        await self.alog(Level.DEBUG, template, *args, exc_info=exc_info, **props)
-
-    async def ainfo(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                    **props: Any) -> None:
-        """See :meth:`Logger.ainfo`."""
-        await self.alog(Level.INFO, template, *args, exc_info=exc_info, **props)
-
-    async def awarning(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                       **props: Any) -> None:
-        """See :meth:`Logger.awarning`."""
-        await self.alog(Level.WARNING, template, *args, exc_info=exc_info, **props)
-
-    async def aerror(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                     **props: Any) -> None:
-        """See :meth:`Logger.aerror`."""
-        await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
-
-    async def acritical(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                        **props: Any) -> None:
-        """See :meth:`Logger.acritical`."""
-        await self.alog(Level.CRITICAL, template, *args, exc_info=exc_info, **props)
-
-    async def aexception(self, template: str, /, *args: object, exc_info: ExcInfo = True,
-                         **props: Any) -> None:
-        """See :meth:`Logger.aexception`."""
-        await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
 
     def bind(self, **props: object) -> LoggerProxy:
         """A proxy that adds ``props`` to every event."""

@@ -248,10 +248,6 @@ class Runtime:
             self.route(admitted[0], level, admitted[1])
         return True
 
-    def reject(self) -> None:
-        """Count an event logged after close (plain calls on the trio thread)."""
-        self.rejected += 1
-
     def internal_error(self, exc: BaseException) -> None:
         """A bug in logactors' front end: report it, never raise into the caller."""
         self.rejected += 1
@@ -313,10 +309,6 @@ class Runtime:
             finally:
                 with trio.CancelScope(shield=True):
                     await self.shutdown()
-
-    def request_stop(self) -> None:
-        """Ask the supervisor task to shut down (returns at once)."""
-        self._stop.set()
 
     async def aclose(self) -> None:
         """Shut down and wait until the report is ready (shielded).

@@ -23,7 +23,3 @@ def escape_control(text: str) -> str:
         return text
     return text.translate(_TABLE)
 
-
-def has_control(text: str) -> bool:
-    """Whether ``text`` holds a character :func:`escape_control` would replace."""
-    return _CONTROL.search(text) is not None
