@@ -200,6 +200,60 @@ def test_clef_batches_are_the_lines_of_their_events() -> None:
         assert fmt.format_batch(events) == b"".join(fmt.format_event(e) for e in events)
 
 
+_plain_events = st.builds(
+    lambda ts, level, props, exception, logger: LogEvent(
+        ts, level, "Processing {id} for {user}", props, exception, logger, "main"
+    ),
+    st.integers(TS, TS + 3 * 10**9),
+    st.sampled_from([Level.INFO, Level.INFO, Level.INFO, Level.WARNING, 25, 5]),
+    st.dictionaries(property_names(), json_values(4), max_size=4),
+    st.one_of(st.none(), st.just("Traceback: @decorated line")),
+    st.sampled_from(["", "", "app.db"]),
+)
+#: properties that each defeat one of the batch path's shortcuts
+_ODD_PROPS: list[dict[Any, Any]] = [
+    {"@x": 1},
+    {"@t": "mine", "user": "bob"},
+    {"email": "bob@example.com"},
+    {"tags": ["@alice", "@bob"]},
+    {"items": [{"@t": 1}, {"@t": 2}]},
+    {"nested": {"a": [{"b": 1}, {"@t": "x", "@mt": "y"}]}},
+    {"trace_id": 2**100, "span_id": "abc"},
+    {"span_id": b"\x01\x02"},
+    {1: "one", None: "none"},
+    {"deep": {2: "two"}},
+    {"big": 2**70},
+    {"obj": object()},
+    {"SourceContext": "given"},
+    {"text": "line\u2028break\x7f"},
+    {"_under": 1, "9digit": 2},
+]
+_odd_props = st.sampled_from(_ODD_PROPS)
+_odd_events = st.builds(
+    lambda e, props: e._replace(properties={**e.properties, **props}), _plain_events, _odd_props
+)
+
+
+@given(st.lists(st.one_of(_plain_events, _plain_events, _odd_events, log_events()),
+                max_size=30))
+def test_clef_batch_path_equals_the_exact_path(events: list[LogEvent]) -> None:
+    """The batch path (one orjson call per batch, checks on its output) writes byte for byte
+    what the exact path writes event by event, whatever the batch holds."""
+    events.sort(key=lambda e: e.timestamp_ns)
+    fmt = ClefFormatter()
+    assert fmt.format_batch(events) == b"".join(clef(e) for e in events)
+    assert fmt.format_batch(events[::-1]) == b"".join(clef(e) for e in events[::-1])
+
+
+def test_clef_batch_path_with_each_odd_property() -> None:
+    """Each shortcut-defeating property, alone in a batch of plain events, comes out exact."""
+    for odd in _ODD_PROPS:
+        plain = [event("Processing {id}", id=i, ts=TS + i) for i in range(5)]
+        batch = [*plain[:2], event("Odd {x}", ts=TS + 2, x=1), *plain[3:]]
+        batch[2] = batch[2]._replace(properties={**batch[2].properties, **odd})
+        assert ClefFormatter().format_batch(batch) == b"".join(clef(e) for e in batch), odd
+
+
 def test_clef_odd_property_names() -> None:
     """Non-string keys are written as strings; "@x" and "@@x" stay distinct."""
     e = LogEvent(TS, Level.INFO, "x", {1: "one", "@x": 1, "@@x": 2}, None, "", "")

@@ -125,6 +125,8 @@ _CLEF_LEVEL: Final[dict[int, str | None]] = {
     level: (None if name == "Information" else name) for level, name in SERILOG_NAMES.items()
 }
 _FAST_OPTIONS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+_CUT: Final = b'},{"@t":'
+_CUT_LINE: Final = b'}\n{"@t":'
 
 
 def escape_raw_breaks(data: bytes) -> bytes:
@@ -147,7 +149,8 @@ class ClefFormatter:
         self._rendered = rendered
         self._iso = IsoUtc(7)
         self._second = -1
-        self._prefix = ""
+        self._stamp = ""
+        self._formats: dict[str, bool] = {}
 
     def format_event(self, event: LogEvent) -> bytes:
         """One event as a CLEF line."""
@@ -161,50 +164,106 @@ class ClefFormatter:
             for e in events:
                 rendered += json_line(clef_dict(e, iso, rendered=True))
             return bytes(rendered)
-        # One growing buffer: a list of per-event bytes objects kept until a join costs far
-        # more (allocations and page faults) than the encoding itself.
-        buffer = bytearray()
-        dumps_ = orjson.dumps
-        options = _FAST_OPTIONS
+        # Each event becomes a dict; one orjson call encodes the whole batch as a JSON array,
+        # which is cut into lines where one object ends and the next begins (``},{"@t":``).
+        # Checks on the result replace per-event checks:
+        # - when the batch holds no "@" but those of the fields written here, no property
+        #   name needs "@@" and no nested value can look like a cut (the usual case);
+        # - else a JSON string holds no raw newline and no unescaped quote, so ``,"@`` marks
+        #   a name starting with "@" (counted against the fields written here: one more
+        #   means a property needing "@@"), and one newline per event after cutting means no
+        #   cut fell inside a value;
+        # - without OPT_NON_STR_KEYS a key that is not a string raises.
+        # Any surprise sends the batch through the per-event checks, and each event that
+        # fails them takes the exact path. Events with trace ids take the exact path and join
+        # the array as a Fragment.
+        objects: list[Any] = []
+        append = objects.append
         levels = _CLEF_LEVEL
-        parse_ = parse
+        formats = self._formats
         second = self._second
-        prefix = self._prefix
+        stamp = self._stamp
+        fields = 0  # ',"@' names written after "@mt" ("@r", "@l", "@x")
+        surplus = 0  # other "@" in exact-path lines
         for event in events:
             timestamp, level, template, props, exception, logger, _task = event
-            if props and ("trace_id" in props or "span_id" in props):
-                buffer += self.format_event(event)
-                continue
             sec, fraction = divmod(timestamp, 1_000_000_000)
             if sec != second:
                 second = sec
-                prefix = self._iso(timestamp)[:-9]
-            out: dict[Any, Any] = {"@t": f"{prefix}.{fraction // 100:07d}Z", "@mt": template}
-            parsed = parse_(template)
-            if parsed.has_formats:
-                out["@r"] = parsed.formatted_values(props)
-            if level != 20:
-                name = levels.get(level, "?")
-                if name == "?":
-                    buffer += self.format_event(event)
-                    continue
+                stamp = self._iso(timestamp)[:-9] + ".%07dZ"
+            if "trace_id" in props or "span_id" in props or "@t" in props or "@mt" in props:
+                # "@tr"/"@sp", or names clashing with the fields: the exact path
+                part, more, other = self._exact(event)
+                fields += more
+                surplus += other
+                append(part)
+                continue
+            if level == 20 and not (exception or logger) and formats.get(template) is False:
+                append({"@t": stamp % (fraction // 100), "@mt": template, **props})
+                continue
+            out: dict[Any, Any] = {"@t": stamp % (fraction // 100), "@mt": template}
+            has_formats = formats.get(template)
+            if has_formats is None:
+                has_formats = self._learn(template)
+            if has_formats:
+                out["@r"] = parse(template).formatted_values(props)
+            name = levels.get(level) if level in levels else _serilog_level(level)
+            if name is not None:
                 out["@l"] = name
             if exception:
                 out["@x"] = exception
+            added = len(out) - 2  # "@r", "@l", "@x"
             if logger and "SourceContext" not in props:
                 out["SourceContext"] = logger
-            try:
-                if props:
-                    if min(props) < "A":  # a key needing '@@' escaping, or an unusual one
-                        raise TypeError
-                    out.update(props)
-                line = dumps_(out, option=options)
-            except Exception:  # anything unusual takes the exact, never-raising path
-                line = self.format_event(event)
-            buffer += line
+            keys = len(out)
+            out.update(props)
+            if len(out) != keys + len(props):  # a property named like a field: exact path
+                part, more, other = self._exact(event)
+                fields += more
+                surplus += other
+                append(part)
+                continue
+            fields += added
+            append(out)
         self._second = second
-        self._prefix = prefix
-        return escape_raw_breaks(bytes(buffer))
+        self._stamp = stamp
+        try:
+            data = orjson.dumps(objects)[1:-1]
+        except Exception:  # a non-string key, or a value orjson cannot encode
+            data = b""
+        n = len(objects)
+        if data and data.count(b"@") == 2 * n + fields + surplus:
+            return escape_raw_breaks(data.replace(_CUT, _CUT_LINE) + b"\n")
+        if data and data.count(b',"@') == n + fields:
+            data = data.replace(_CUT, _CUT_LINE) + b"\n"
+            if data.count(b"\n") == n:  # no cut inside a value
+                return escape_raw_breaks(data)
+        return escape_raw_breaks(b"".join(map(self._checked, objects, events)))
+
+    def _exact(self, event: LogEvent) -> tuple[orjson.Fragment, int, int]:
+        """The exact path's line as an array element, with its ``,"@`` names beyond "@mt" and
+        its other "@" characters (for the batch path's counts)."""
+        line = self.format_event(event)[:-1]
+        names = line.count(b',"@')
+        return orjson.Fragment(line), names - 1, line.count(b"@") - names - 1
+
+    def _checked(self, out: Any, event: LogEvent) -> bytes:
+        """One line from the batch path's dict when the event passes the per-event checks,
+        else from the exact path."""
+        props = event.properties
+        try:
+            if not isinstance(out, dict) or (props and min(props) < "A"):
+                return self.format_event(event)  # (min: a key needing '@@', or an unusual one)
+            return orjson.dumps(out, option=_FAST_OPTIONS)
+        except Exception:
+            return self.format_event(event)
+
+    def _learn(self, template: str) -> bool:
+        """Cache whether ``template`` has holes with formats (``@r``)."""
+        if len(self._formats) >= 4096:
+            self._formats.clear()
+        has_formats = self._formats[template] = parse(template).has_formats
+        return has_formats
 
 
 class JsonFormatter:
