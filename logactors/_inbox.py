@@ -156,23 +156,47 @@ class Inbox:
     # -- producer side -------------------------------------------------------------------------
 
     def put_nowait(self, event: LogEvent, level: int, size: int) -> None:
-        """Queue ``event`` without waiting; apply the overflow policy when full."""
+        """Queue ``event`` without waiting; apply the overflow policy when full.
+
+        The logger inlines the first branch for a level with a single route (see
+        :meth:`fast_path`); the two must stay in step.
+        """
         self.counters.accepted += 1
         events = self._events
-        if (len(events) >= self.max_events or self.bytes + size > self.hard_cap) and not (
-            self._make_room(level, size)
-        ):
-            self._count_drop(level)
-            return
-        events.append(event)
-        # Sizes are kept above the fixed part: a small (cached) int for a typical event, so the
-        # queue holds no int object per event. Byte accounting is unchanged.
-        self._sizes.append(size - BASE_BYTES)
-        self.bytes += size
+        if len(events) < self.max_events and self.bytes + size <= self.hard_cap:
+            events.append(event)
+            # Sizes are kept above the fixed part: a small (cached) int for a typical event,
+            # so the queue holds no int object per event. Byte accounting is unchanged.
+            self._sizes.append(size - BASE_BYTES)
+            self.bytes += size
+            if self._waiter is not None and len(events) >= self._wake_at:
+                self.wake()
+        else:
+            self.overflow(event, level, size)
+
+    def fast_path(self) -> tuple[collections.deque[LogEvent], collections.deque[int], int, int]:
+        """``(events, sizes, max_events, hard_cap)`` for the logger's inlined
+        :meth:`put_nowait` (these objects and limits never change for an inbox)."""
+        return self._events, self._sizes, self.max_events, self.hard_cap
+
+    def wake(self) -> None:
+        """Wake the actor's wait for events (the wait decides whether enough are queued)."""
         waiter = self._waiter
-        if waiter is not None and len(events) >= self._wake_at:
+        if waiter is not None:
             self._waiter = None
             waiter.set()
+
+    def overflow(self, event: LogEvent, level: int, size: int) -> None:
+        """Queue ``event`` (already counted as accepted) in a full queue: apply the overflow
+        policy, which may evict an older event or drop this one."""
+        if not self._make_room(level, size):
+            self._count_drop(level)
+            return
+        self._events.append(event)
+        self._sizes.append(size - BASE_BYTES)
+        self.bytes += size
+        if self._waiter is not None and len(self._events) >= self._wake_at:
+            self.wake()
 
     def has_room(self, size: int) -> bool:
         """Whether an awaiting put of ``size`` bytes would be admitted now."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import trio
 
 from ._events import LogEvent
-from ._inbox import InboxClosed
+from ._inbox import Inbox, InboxClosed
 from ._json import safe_str
 from ._levels import Level, parse_level
 from ._sizing import BASE_BYTES, _deep, truncate
@@ -218,7 +218,13 @@ class Logger(AwaitingMethods):
         bound = self._bound
         base = self._base or None
         routes = rt.routes[level]
-        single = routes[0].put_nowait if len(routes) == 1 else None  # the common case, bound
+        # The common case, one route to a sink's inbox: Inbox.put_nowait's first branch is
+        # inlined below. Other single routes (a filter, a capture) are called bound.
+        inbox = routes[0] if len(routes) == 1 and type(routes[0]) is Inbox else None
+        single = routes[0].put_nowait if len(routes) == 1 and inbox is None else None
+        if inbox is not None:
+            queue, queue_sizes, max_events, hard_cap = inbox.fast_path()
+            counters = inbox.counters
         limit = rt.max_event_bytes
         simple = (
             rt.enrich is None and rt.keep is None and rt.sequence < 0 and rt.redactor is None
@@ -272,7 +278,17 @@ class Logger(AwaitingMethods):
                         props, size = truncate(props, limit)
                     event = new(LogEvent, (now(), level, template, props, exception, name, task))
                     rt.events += 1
-                    if single is not None:
+                    if inbox is not None:
+                        counters.accepted += 1
+                        if len(queue) < max_events and inbox.bytes + size <= hard_cap:
+                            queue.append(event)
+                            queue_sizes.append(size - BASE_BYTES)
+                            inbox.bytes += size
+                            if inbox._waiter is not None and len(queue) >= inbox._wake_at:
+                                inbox.wake()
+                        else:
+                            inbox.overflow(event, level, size)
+                    elif single is not None:
                         single(event, level, size)
                     else:
                         for target in routes:
