@@ -15,6 +15,7 @@ events are always the oldest ones of the queue), and the request is complete at 
 from __future__ import annotations
 
 import collections
+import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -344,6 +345,19 @@ class Inbox:
             events.clear()
             sizes.clear()
             self.bytes = 0
+        elif max_bytes is None:
+            # Part of the queue (the producer kept logging while the actor was waking up):
+            # copy and refill in C rather than popping event by event.
+            rest = list(itertools.islice(events, n, None))
+            batch = list(events)
+            del batch[n:]
+            events.clear()
+            events.extend(rest)
+            taken = sum(itertools.islice(sizes, n)) + n * BASE_BYTES
+            rest_sizes = list(itertools.islice(sizes, n, None))
+            sizes.clear()
+            sizes.extend(rest_sizes)
+            self.bytes -= taken
         else:
             batch = []
             total = 0

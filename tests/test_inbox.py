@@ -171,3 +171,20 @@ async def test_never_drop_level_keeps_errors_through_a_flood(
         if e.level == Level.WARNING and e.logger != "logactors"
     ]
     assert warnings == list(range(0, 1000, 100))
+
+
+def test_take_part_of_the_queue_keeps_order_and_bytes() -> None:
+    """Taking fewer events than are queued (with and without a byte limit) returns the oldest
+    in order, leaves the rest in order, and moves exactly their bytes."""
+    for max_bytes in (None, 10**9):
+        inbox = Inbox(QueueConfig(max_events=100), Counters())
+        for n in range(10):
+            inbox.put_nowait(event(n), Level.INFO, 1000 + n)
+        total = inbox.bytes
+        batch = inbox.take(4, max_bytes)
+        assert [e.properties["n"] for e in batch] == [0, 1, 2, 3]
+        assert queued(inbox) == [4, 5, 6, 7, 8, 9]
+        assert inbox.bytes == total - (1000 + 1001 + 1002 + 1003)
+        assert inbox.in_flight == 4
+        assert [e.properties["n"] for e in inbox.take(100, max_bytes)] == [4, 5, 6, 7, 8, 9]
+        assert inbox.bytes == 0
