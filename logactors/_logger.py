@@ -267,7 +267,7 @@ class Logger(AwaitingMethods):
                 if simple:
                     size = BASE_BYTES
                     for value in props.values():
-                        cls = value.__class__
+                        cls = type(value)
                         if cls is str:
                             size += 56 + len(value)
                         elif cls in scalars:

@@ -148,7 +148,7 @@ class ClefFormatter:
     def __init__(self, *, rendered: bool = False) -> None:
         self._rendered = rendered
         self._iso = IsoUtc(7)
-        self._second = -1
+        self._start = -(10**18)
         self._stamp = ""
         self._formats: dict[str, bool] = {}
 
@@ -181,15 +181,16 @@ class ClefFormatter:
         append = objects.append
         levels = _CLEF_LEVEL
         formats = self._formats
-        second = self._second
+        start = self._start  # the second of the cached stamp, in ns
         stamp = self._stamp
         fields = 0  # ',"@' names written after "@mt" ("@r", "@l", "@x")
         surplus = 0  # other "@" in exact-path lines
         for event in events:
             timestamp, level, template, props, exception, logger, _task = event
-            sec, fraction = divmod(timestamp, 1_000_000_000)
-            if sec != second:
-                second = sec
+            fraction = timestamp - start
+            if not 0 <= fraction < 1_000_000_000:
+                fraction = timestamp % 1_000_000_000
+                start = timestamp - fraction
                 stamp = self._iso(timestamp)[:-9] + ".%07dZ"
             if "trace_id" in props or "span_id" in props or "@t" in props or "@mt" in props:
                 # "@tr"/"@sp", or names clashing with the fields: the exact path
@@ -225,7 +226,7 @@ class ClefFormatter:
                 continue
             fields += added
             append(out)
-        self._second = second
+        self._start = start
         self._stamp = stamp
         try:
             data = orjson.dumps(objects)[1:-1]
