@@ -19,12 +19,12 @@ import random
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import trio
 
 from ._breaker import CircuitBreaker
-from ._events import LogEvent
+from ._events import EventTuple, LogEvent, as_events
 from ._inbox import Counters, Inbox, InboxClosed, Rerouted
 from ._levels import Level, level_name
 from ._threads import IN_SINK
@@ -218,9 +218,17 @@ class SinkActor:
                 await inbox.wait(
                     batch_config.max_events, trio.current_time() + batch_config.max_delay
                 )
-            batch = inbox.take(batch_config.max_events, batch_config.max_bytes)
-            await self._deliver(batch, None)
+            taken = inbox.take(batch_config.max_events, batch_config.max_bytes)
+            await self._deliver(self._for_sink(taken), None)
             await trio.lowlevel.checkpoint()
+
+    def _for_sink(self, taken: list[EventTuple]) -> list[LogEvent]:
+        """Queued events as this sink takes them: LogEvents, or the plain tuples themselves
+        for a sink whose batch path only unpacks them (``takes_plain_tuples``). Plain tuples
+        never go further: ``_divert`` and ``spool_events`` convert what they pass on."""
+        if getattr(self.sink, "takes_plain_tuples", False) is True:
+            return cast("list[LogEvent]", taken)
+        return as_events(taken)
 
     async def _housekeeping(self) -> None:
         self.breaker.poll()
@@ -328,6 +336,7 @@ class SinkActor:
     ) -> None:
         """Send events this sink could not write onwards: fallback, else the origin's spool,
         else count them as failed at the origin."""
+        batch = as_events(batch)  # (plain tuples of a sink that takes them go no further)
         count = len(batch)
         fallback = self.fallback
         if fallback is not None:
@@ -363,7 +372,8 @@ class SinkActor:
         if spool is None:
             return False
         try:
-            dropped = await trio.to_thread.run_sync(spool.append, batch, abandon_on_cancel=False)
+            dropped = await trio.to_thread.run_sync(spool.append, as_events(batch),
+                                                    abandon_on_cancel=False)
         except OSError as exc:
             self.log(f"spool append failed: {exc}", key="spool")
             return False
@@ -521,7 +531,7 @@ class SinkActor:
             self._retry = None
         own, rerouted = self.inbox.take_all_remaining()
         if own:
-            groups.append((own, None))
+            groups.append((as_events(own), None))
         groups.extend((r.events, r.origin) for r in rerouted)
         by_target: dict[int, tuple[SinkActor, list[LogEvent]]] = {}
         for batch, origin in groups:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ._events import LogEvent
+from ._events import EventTuple, LogEvent
 from ._sizing import BASE_BYTES
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class Inbox:
     )
 
     def __init__(self, config: QueueConfig, counters: Counters) -> None:
-        self._events: collections.deque[LogEvent] = collections.deque()
+        self._events: collections.deque[EventTuple] = collections.deque()
         self._sizes: collections.deque[int] = collections.deque()
         self._skip = 0  # leading events known to be at/above never_drop (eviction hint)
         self._waiter: trio.Event | None = None
@@ -156,7 +156,7 @@ class Inbox:
 
     # -- producer side -------------------------------------------------------------------------
 
-    def put_nowait(self, event: LogEvent, level: int, size: int) -> None:
+    def put_nowait(self, event: EventTuple, level: int, size: int) -> None:
         """Queue ``event`` without waiting; apply the overflow policy when full.
 
         The logger inlines the first branch for a level with a single route (see
@@ -175,7 +175,9 @@ class Inbox:
         else:
             self.overflow(event, level, size)
 
-    def fast_path(self) -> tuple[collections.deque[LogEvent], collections.deque[int], int, int]:
+    def fast_path(
+        self,
+    ) -> tuple[collections.deque[EventTuple], collections.deque[int], int, int]:
         """``(events, sizes, max_events, hard_cap)`` for the logger's inlined
         :meth:`put_nowait` (these objects and limits never change for an inbox)."""
         return self._events, self._sizes, self.max_events, self.hard_cap
@@ -187,7 +189,7 @@ class Inbox:
             self._waiter = None
             waiter.set()
 
-    def overflow(self, event: LogEvent, level: int, size: int) -> None:
+    def overflow(self, event: EventTuple, level: int, size: int) -> None:
         """Queue ``event`` (already counted as accepted) in a full queue: apply the overflow
         policy, which may evict an older event or drop this one."""
         if not self._make_room(level, size):
@@ -203,7 +205,7 @@ class Inbox:
         """Whether an awaiting put of ``size`` bytes would be admitted now."""
         return len(self._events) < self.max_events and self.bytes + size <= self.hard_cap
 
-    async def put(self, event: LogEvent, level: int, size: int) -> None:
+    async def put(self, event: EventTuple, level: int, size: int) -> None:
         """Queue ``event``, waiting for room (back-pressure); raises InboxClosed after close.
 
         An empty queue admits one event of any size.
@@ -274,7 +276,7 @@ class Inbox:
         never_drop = self.never_drop
         i = self._skip
         n = len(events)
-        while i < n and events[i].level >= never_drop:
+        while i < n and events[i][1] >= never_drop:
             i += 1
         self._skip = i
         if i >= n:
@@ -297,7 +299,7 @@ class Inbox:
         for request in self._flushes:
             if index < request.queued:
                 request.queued -= 1
-        self._count_drop(event.level)
+        self._count_drop(event[1])
 
     def _count_drop(self, level: int) -> None:
         self.counters.dropped += 1
@@ -335,8 +337,11 @@ class Inbox:
         """A flush or close is waiting: do not hold a partial batch back."""
         return self.closed or bool(self._flushes)
 
-    def take(self, limit: int, max_bytes: int | None = None) -> list[LogEvent]:
-        """Remove and return up to ``limit`` events (and at most ``max_bytes``); in flight."""
+    def take(self, limit: int, max_bytes: int | None = None) -> list[EventTuple]:
+        """Remove and return up to ``limit`` events (and at most ``max_bytes``); in flight.
+
+        Events may be plain tuples (see :data:`~logactors._events.EventTuple`).
+        """
         events = self._events
         sizes = self._sizes
         n = min(limit, len(events))
@@ -397,7 +402,7 @@ class Inbox:
             self._space.unpark_all()
         return batch
 
-    def take_all_remaining(self) -> tuple[list[LogEvent], list[Rerouted]]:
+    def take_all_remaining(self) -> tuple[list[EventTuple], list[Rerouted]]:
         """Empty the queue for good (shutdown abandonment); the events become in flight."""
         self.sealed = True
         own = self.take(len(self._events) or 1)

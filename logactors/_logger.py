@@ -276,19 +276,22 @@ class Logger(AwaitingMethods):
                             size += deep(value, limit)
                     if size > limit:
                         props, size = truncate(props, limit)
-                    event = new(LogEvent, (now(), level, template, props, exception, name, task))
                     rt.events += 1
                     if inbox is not None:
+                        # queued as a plain tuple (see _events.EventTuple)
+                        fields = (now(), level, template, props, exception, name, task)
                         counters.accepted += 1
                         if len(queue) < max_events and inbox.bytes + size <= hard_cap:
-                            queue.append(event)
+                            queue.append(fields)
                             queue_sizes.append(size - BASE_BYTES)
                             inbox.bytes += size
                             if inbox._waiter is not None and len(queue) >= inbox._wake_at:
                                 inbox.wake()
                         else:
-                            inbox.overflow(event, level, size)
-                    elif single is not None:
+                            inbox.overflow(fields, level, size)
+                        return
+                    event = new(LogEvent, (now(), level, template, props, exception, name, task))
+                    if single is not None:
                         single(event, level, size)
                     else:
                         for target in routes:

@@ -28,7 +28,7 @@ from typing import Any, Final
 
 import orjson
 
-from .._events import LogEvent
+from .._events import EventTuple, LogEvent, as_event
 from .._json import dumps, safe_str
 from .._levels import SERILOG_NAMES, level_name, round_level
 from ..templates import parse
@@ -147,6 +147,8 @@ class ClefFormatter:
 
     def __init__(self, *, rendered: bool = False) -> None:
         self._rendered = rendered
+        #: format_batch only unpacks its events: queued plain tuples need no LogEvent
+        self.takes_plain_tuples = not rendered
         self._iso = IsoUtc(7)
         self._start = -(10**18)
         self._stamp = ""
@@ -241,23 +243,24 @@ class ClefFormatter:
                 return escape_raw_breaks(data)
         return escape_raw_breaks(b"".join(map(self._checked, objects, events)))
 
-    def _exact(self, event: LogEvent) -> tuple[orjson.Fragment, int, int]:
+    def _exact(self, event: EventTuple) -> tuple[orjson.Fragment, int, int]:
         """The exact path's line as an array element, with its ``,"@`` names beyond "@mt" and
         its other "@" characters (for the batch path's counts)."""
-        line = self.format_event(event)[:-1]
+        line = self.format_event(as_event(event))[:-1]
         names = line.count(b',"@')
         return orjson.Fragment(line), names - 1, line.count(b"@") - names - 1
 
-    def _checked(self, out: Any, event: LogEvent) -> bytes:
+    def _checked(self, out: Any, event: EventTuple) -> bytes:
         """One line from the batch path's dict when the event passes the per-event checks,
         else from the exact path."""
-        props = event.properties
+        props = event[3]
         try:
-            if not isinstance(out, dict) or (props and min(props) < "A"):
-                return self.format_event(event)  # (min: a key needing '@@', or an unusual one)
-            return orjson.dumps(out, option=_FAST_OPTIONS)
+            if isinstance(out, dict) and not (props and min(props) < "A"):
+                return orjson.dumps(out, option=_FAST_OPTIONS)
         except Exception:
-            return self.format_event(event)
+            pass
+        # (min: a key needing '@@', or an unusual one)
+        return self.format_event(as_event(event))
 
     def _learn(self, template: str) -> bool:
         """Cache whether ``template`` has holes with formats (``@r``)."""

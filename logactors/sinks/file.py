@@ -58,6 +58,9 @@ class FileWriter(SinkBase):
         self.stem = stem
         self.suffix = suffix
         self._formatter = make_formatter(config.format, output_template=config.output_template)
+        #: the formatter's batch path only unpacks events: the actor may pass queued plain
+        #: tuples (see logactors._events.EventTuple); this sink reads nothing else from them
+        self.takes_plain_tuples = getattr(self._formatter, "takes_plain_tuples", False) is True
         self._period_ns = _PERIOD_NS.get(config.rolling)
         self._thread_until = 0.0  # write_mode="auto": use the worker thread until then
         self._fd = -1
@@ -116,9 +119,9 @@ class FileWriter(SinkBase):
         else:
             groups = []
             start = 0
-            key = events[0].timestamp_ns // period_ns if events else None
+            key = events[0][0] // period_ns if events else None  # [0]: timestamp_ns
             for i, event in enumerate(events):
-                k = event.timestamp_ns // period_ns
+                k = event[0] // period_ns
                 if k != key:
                     groups.append((key, events[start:i]))
                     start, key = i, k
