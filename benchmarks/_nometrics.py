@@ -56,6 +56,8 @@ def _is_counter(node: ast.stmt) -> bool:
         owner = target.value
         if isinstance(owner, ast.Attribute) and owner.attr == "counters":
             return True  # self.counters.written += n
+        if isinstance(owner, ast.Name) and owner.id == "counters":
+            return True  # counters.accepted += 1 (a bound local)
         if (target.attr == "events" and isinstance(owner, ast.Name)
                 and owner.id in {"rt", "self"}):
             return True  # rt.events += 1

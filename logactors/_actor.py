@@ -530,8 +530,8 @@ class SinkActor:
             groups.append(self._retry)
             self._retry = None
         own, rerouted = self.inbox.take_all_remaining()
-        if own:
-            groups.append((as_events(own), None))
+        if own:  # (plain tuples among them become LogEvents only if spooled: spool_events)
+            groups.append((cast("list[LogEvent]", own), None))
         groups.extend((r.events, r.origin) for r in rerouted)
         by_target: dict[int, tuple[SinkActor, list[LogEvent]]] = {}
         for batch, origin in groups:

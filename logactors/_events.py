@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ._json import safe_repr
@@ -60,6 +60,12 @@ def as_event(event: EventTuple) -> LogEvent:
     return event if type(event) is LogEvent else _as_event(event)
 
 
-def as_events(batch: Iterable[EventTuple]) -> list[LogEvent]:
-    """A batch of queued events as LogEvents (a copy, built in C)."""
-    return list(map(_as_event, batch))
+def as_events(batch: Sequence[EventTuple]) -> list[LogEvent]:
+    """A batch of queued events as a new list of LogEvents (the plain tuples among them
+    converted, in C when there are only plain tuples)."""
+    kinds = set(map(type, batch))
+    if LogEvent not in kinds:
+        return list(map(_as_event, batch))
+    if len(kinds) == 1:
+        return list(batch)  # type: ignore[arg-type]
+    return [as_event(event) for event in batch]

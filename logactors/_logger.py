@@ -222,6 +222,12 @@ class Logger(AwaitingMethods):
         # inlined below. Other single routes (a filter, a capture) are called bound.
         inbox = routes[0] if len(routes) == 1 and type(routes[0]) is Inbox else None
         single = routes[0].put_nowait if len(routes) == 1 and inbox is None else None
+        # Several routes, all sink inboxes: they share one plain tuple.
+        fan_out = (
+            tuple(target.put_nowait for target in routes)
+            if len(routes) > 1 and all(type(target) is Inbox for target in routes)
+            else None
+        )
         if inbox is not None:
             queue, queue_sizes, max_events, hard_cap = inbox.fast_path()
             counters = inbox.counters
@@ -289,6 +295,11 @@ class Logger(AwaitingMethods):
                                 inbox.wake()
                         else:
                             inbox.overflow(fields, level, size)
+                        return
+                    if fan_out is not None:
+                        fields = (now(), level, template, props, exception, name, task)
+                        for put in fan_out:
+                            put(fields, level, size)
                         return
                     event = new(LogEvent, (now(), level, template, props, exception, name, task))
                     if single is not None:

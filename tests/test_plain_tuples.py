@@ -134,3 +134,30 @@ def test_clef_formats_plain_tuples_like_log_events() -> None:
     assert ClefFormatter().format_batch(tuples) == expected  # type: ignore[arg-type]
     assert ClefFormatter().format_batch(events) == expected
     assert as_events(tuples) == events and {type(e) for e in as_events(tuples)} == {LogEvent}
+
+
+async def test_fan_out_shares_one_tuple_and_each_sink_gets_its_form() -> None:
+    """With several sinks taking a level, one queued tuple serves all: the plain-tuple sink
+    gets it as it is, the others get LogEvents, in the same order."""
+    plain, a, b = PlainSink(), RecordingSink(), RecordingSink()
+    async with logactors.open_logger(config(
+        sink("plain", plain), sink("a", a), sink("b", b),
+    )) as log:
+        for i in range(6):
+            log.info("e{i}", i=i)
+        await log.flush()
+    assert plain.types == {tuple} and [e[3]["i"] for e in plain.events] == list(range(6))
+    for rec in (a, b):
+        assert {type(e) for e in rec.events} == {LogEvent}
+        assert rec.values("i") == list(range(6))
+
+
+def test_as_events_converts_only_plain_tuples() -> None:
+    """Mixed batches (a thread's LogEvents between queued tuples) keep their order; LogEvents
+    pass as they are."""
+    first = LogEvent(1, Level.INFO, "a", {})
+    plain = (2, Level.WARNING, "b", {"x": 1}, None, "", "")
+    mixed = as_events([first, plain, first])
+    assert mixed == [first, LogEvent(*plain), first]
+    assert [type(e) for e in mixed] == [LogEvent] * 3 and mixed[0] is first
+    assert as_events([first]) == [first] and as_events([]) == []

@@ -11,6 +11,12 @@ no-ops). The actor guarantees that they are never called concurrently for one si
 
 ``write_batch`` must not block the trio loop: do blocking I/O in a worker thread, once per batch.
 It may return the number of bytes it wrote (for the ``bytes`` metric).
+
+A sink gets :class:`~logactors.LogEvent` objects. One that only unpacks its events as tuples
+(``timestamp_ns, level, template, properties, exception, logger, task = event``) may set the
+attribute ``takes_plain_tuples = True`` to be given the queued tuples as they are, which spares
+the actor building a LogEvent per event; the events it cannot write still reach its fallback
+or spool as LogEvents.
 """
 
 from __future__ import annotations
