@@ -101,6 +101,9 @@ class InboxClosed(Exception):
     """The inbox no longer accepts events (shutdown)."""
 
 
+_popleft = collections.deque.popleft
+
+
 class Inbox:
     """Bounded queue of one sink actor (see module docstring)."""
 
@@ -351,18 +354,10 @@ class Inbox:
             sizes.clear()
             self.bytes = 0
         elif max_bytes is None:
-            # Part of the queue (the producer kept logging while the actor was waking up):
-            # copy and refill in C rather than popping event by event.
-            rest = list(itertools.islice(events, n, None))
-            batch = list(events)
-            del batch[n:]
-            events.clear()
-            events.extend(rest)
-            taken = sum(itertools.islice(sizes, n)) + n * BASE_BYTES
-            rest_sizes = list(itertools.islice(sizes, n, None))
-            sizes.clear()
-            sizes.extend(rest_sizes)
-            self.bytes -= taken
+            # Part of the queue (the producer kept logging while the actor woke up, or a
+            # backlog): n pops, done in C rather than one Python iteration per event.
+            batch = list(map(_popleft, itertools.repeat(events, n)))
+            self.bytes -= sum(map(_popleft, itertools.repeat(sizes, n))) + n * BASE_BYTES
         else:
             batch = []
             total = 0
