@@ -27,5 +27,8 @@ class MemoryWriter(SinkBase):
 class NullWriter(SinkBase):
     """Discards everything (and counts it as written)."""
 
+    #: it never looks at its events: queued plain tuples need no LogEvent (see sinks.base)
+    takes_plain_tuples = True
+
     async def write_batch(self, events: Sequence[LogEvent]) -> None:
         """Do nothing."""
