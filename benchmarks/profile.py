@@ -419,7 +419,7 @@ def cprofile_e2e(n: int, yield_every: int, top: int = 30) -> str:
 
 
 async def _main_async(n: int) -> tuple[list[tuple[str, float]], float, tuple[float, float]]:
-    caller = await caller_breakdown(n, 9)
+    caller = await caller_breakdown(n, 101)
     hop = await thread_hop_us()
     starvation = await hop_starvation()
     return caller, hop, starvation
@@ -428,7 +428,9 @@ async def _main_async(n: int) -> tuple[list[tuple[str, float]], float, tuple[flo
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile")
-    parser.add_argument("--events", type=int, default=50_000, help="calls per stage round")
+    parser.add_argument("--events", type=int, default=500,
+                        help="calls per stage round (the queue is emptied between rounds, as "
+                             "a running sink keeps it short)")
     parser.add_argument("--cprofile", action="store_true", help="also cProfile an e2e run")
     parser.add_argument("--e2e-events", type=int, default=200_000)
     parser.add_argument("--yield-every", type=int, default=100)
