@@ -161,3 +161,29 @@ def test_as_events_converts_only_plain_tuples() -> None:
     assert mixed == [first, LogEvent(*plain), first]
     assert [type(e) for e in mixed] == [LogEvent] * 3 and mixed[0] is first
     assert as_events([first]) == [first] and as_events([]) == []
+
+
+def test_clef_common_events_never_take_the_exact_path(monkeypatch: Any) -> None:
+    """The batch path serves the usual events (levels, exception, logger, formats, nested
+    values, an e-mail address) without falling back to the exact path (a guard for speed:
+    the bytes would be the same either way)."""
+    ts = 1_700_000_000_123_456_789
+    events = [
+        (ts, Level.INFO, "Processing request {id} for {user}", {"id": 1, "user": "bob"},
+         None, "", "main"),
+        (ts + 1, Level.WARNING, "Slow {ms:.1f} ms", {"ms": 12.345}, None, "app.db", "t"),
+        (ts + 2, Level.ERROR, "Failed {n}", {"n": [1, {"a": None}]}, "Traceback ...", "", ""),
+        (ts + 3, Level.DEBUG, "Mail to {to}", {"to": "bob@example.com"}, None, "", ""),
+        (ts + 4, Level.INFO, "no properties", {}, None, "", ""),
+    ]
+    expected = b"".join(ClefFormatter().format_event(LogEvent(*e)) for e in events)
+
+    def refuse(self: ClefFormatter, event: LogEvent) -> bytes:
+        raise AssertionError(f"exact path taken for {event!r}")
+
+    def refuse_checks(self: ClefFormatter, out: object, event: object) -> bytes:
+        raise AssertionError(f"per-event checks taken for {event!r}")
+
+    monkeypatch.setattr(ClefFormatter, "format_event", refuse)
+    monkeypatch.setattr(ClefFormatter, "_checked", refuse_checks)
+    assert ClefFormatter().format_batch(events) == expected  # type: ignore[arg-type]
