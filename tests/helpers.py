@@ -13,7 +13,7 @@ from typing import Any
 import trio
 
 from logactors import LogEvent, SinkError
-from logactors.metrics import SinkMetrics
+from logactors.metrics import MetricsSnapshot, ShutdownReport, SinkMetrics
 
 
 class RecordingSink:
@@ -105,6 +105,12 @@ def assert_balanced(metrics: SinkMetrics, name: str = "") -> None:
         f"{name}: inflow {metrics.inflow} != outflow {metrics.outflow}: {metrics}"
     )
     assert metrics.spool_balanced, f"{name}: spool ledger broken: {metrics}"
+
+
+def assert_all_balanced(snapshot: MetricsSnapshot | ShutdownReport) -> None:
+    """:func:`assert_balanced` for every sink of a snapshot or a shutdown report."""
+    for name, metrics in snapshot.sinks.items():
+        assert_balanced(metrics, name)
 
 
 async def recovered(condition: Any, *, step: float = 1.0, real_limit: float = 20.0) -> None:

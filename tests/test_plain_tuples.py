@@ -24,7 +24,7 @@ from logactors import (
 from logactors._events import as_events
 from logactors.formatting.json import ClefFormatter
 
-from .helpers import RecordingSink, ScriptedSink, assert_balanced, recovered
+from .helpers import RecordingSink, ScriptedSink, assert_all_balanced, recovered
 
 ONCE = RetryConfig(attempts=1, jitter=0)
 
@@ -77,8 +77,7 @@ async def test_plain_tuples_stop_at_the_sink_that_takes_them() -> None:
     assert [e[3]["i"] for e in plain.events] == [0, 1, 2, 3]  # (plain tuples)
     assert {type(e) for e in fallback.events} == {LogEvent}
     assert fallback.values("i") == [4, 5, 6, 7]
-    for name, m in metrics.sinks.items():
-        assert_balanced(m, name)
+    assert_all_balanced(metrics)
 
 
 async def test_plain_tuples_are_spooled_as_log_events(

@@ -24,9 +24,15 @@ from logactors import (
     SpoolConfig,
     SupervisorConfig,
 )
-from logactors.metrics import MetricsSnapshot
 
-from .helpers import GateSink, RecordingSink, ScriptedSink, assert_balanced, recovered
+from .helpers import (
+    GateSink,
+    RecordingSink,
+    ScriptedSink,
+    assert_all_balanced,
+    assert_balanced,
+    recovered,
+)
 
 NO_JITTER = RetryConfig(attempts=1, initial_backoff=0.1, max_backoff=5.0, jitter=0)
 ONE_BY_ONE = BatchConfig(max_events=1, max_delay=0)
@@ -41,11 +47,6 @@ def sink(name: str, obj: Any, **kwargs: Any) -> CustomSink:
 def config(*sinks: CustomSink, **kwargs: Any) -> SupervisorConfig:
     kwargs.setdefault("self_log", "off")
     return SupervisorConfig(min_level="trace", sinks=sinks, **kwargs)
-
-
-def balanced(snapshot: MetricsSnapshot) -> None:
-    for name, metrics in snapshot.sinks.items():
-        assert_balanced(metrics, name)
 
 
 class TimedSink(ScriptedSink):
@@ -76,7 +77,7 @@ async def test_retry_uses_capped_exponential_backoff(autojump_clock: trio.testin
     assert gaps == [0.1, 0.2, 0.4, 0.5]
     assert metrics.sinks["s"].written == 1
     assert metrics.sinks["s"].circuit == "closed"
-    balanced(metrics)
+    assert_all_balanced(metrics)
 
 
 async def test_jitter_stays_within_its_fraction(autojump_clock: trio.testing.MockClock) -> None:
@@ -122,7 +123,7 @@ async def test_write_timeout_counts_as_failure(autojump_clock: trio.testing.Mock
     assert [a for a, _ in target.attempts] == ["hang"]
     assert fallback.templates() == ["x"]
     assert metrics.sinks["s"].rerouted == 1
-    balanced(metrics)
+    assert_all_balanced(metrics)
 
 
 # -- breaker -------------------------------------------------------------------------------------
@@ -162,7 +163,7 @@ async def test_breaker_opens_half_opens_on_its_own_and_closes(
     assert any("circuit open" in line for line in lines)
     assert any("half-open" in line for line in lines)
     assert any("circuit closed" in line for line in lines)
-    balanced(metrics)
+    assert_all_balanced(metrics)
 
 
 async def test_failed_probe_reopens_the_breaker(autojump_clock: trio.testing.MockClock) -> None:
@@ -203,7 +204,7 @@ async def test_fallback_chain_takes_events_whatever_its_min_level(
     m = metrics.sinks
     assert (m["a"].rerouted, m["b"].received, m["b"].rerouted, m["c"].received) == (3, 3, 3, 3)
     assert m["c"].written == 3 and m["c"].accepted == 0
-    balanced(metrics)
+    assert_all_balanced(metrics)
 
 
 async def test_failed_chain_spools_to_the_first_sinks_spool(
@@ -224,7 +225,7 @@ async def test_failed_chain_spools_to_the_first_sinks_spool(
     assert m["a"].spooled == 2 and m["a"].spool_depth == 2
     assert m["b"].rerouted == 2 and m["a"].received == 2
     assert m["a"].failed == 0
-    balanced(metrics)
+    assert_all_balanced(metrics)
 
 
 async def test_failed_chain_without_spool_counts_failed_at_first_sink(
@@ -239,7 +240,7 @@ async def test_failed_chain_without_spool_counts_failed_at_first_sink(
         metrics = log.metrics()
     assert metrics.sinks["a"].failed == 1
     assert metrics.sinks["b"].failed == 0
-    balanced(metrics)
+    assert_all_balanced(metrics)
 
 
 # -- spool and replay ----------------------------------------------------------------------------
@@ -273,7 +274,7 @@ async def test_spool_is_replayed_in_order_before_new_events(
     assert [a for a, _ in target.attempts] == ["fail", "fail", "fail", "ok", "ok", "ok", "ok"]
     assert (m.spooled, m.replayed, m.spool_depth, m.written) == (7, 7, 0, 7)
     assert m.circuit == "closed"
-    balanced(metrics)
+    assert_all_balanced(metrics)
 
 
 async def test_spool_survives_restart_of_the_logger(tmp_path: Path) -> None:
@@ -380,7 +381,7 @@ async def test_restart_intensity_marks_sink_dead_and_routes_to_fallback(
     assert fallback.values("i") == [1, 2, 3, 4]
     assert (m.written, m.failed, m.rerouted, m.restarts) == (0, 1, 4, 2)
     assert any("marked dead" in line for line in lines)
-    balanced(metrics)
+    assert_all_balanced(metrics)
 
 
 # -- shutdown ------------------------------------------------------------------------------------
@@ -406,8 +407,7 @@ async def test_graceful_shutdown_bounded_by_deadline_with_stuck_sink(
     assert report.deadline_hit
     assert report.sinks["stuck"].lost == 4 and report.lost == 4
     assert healthy.values("i") == [0, 1, 2, 3]
-    for name, metrics in report.sinks.items():
-        assert_balanced(metrics, name)
+    assert_all_balanced(report)
 
 
 async def test_deadline_spools_what_is_left_when_spool_configured(
@@ -534,8 +534,7 @@ async def test_report_always_built(timeout: float, autojump_clock: trio.testing.
         for i in range(20):
             log.info("e{i}", i=i)
     assert log.report is not None
-    for name, metrics in log.report.sinks.items():
-        assert_balanced(metrics, name)
+    assert_all_balanced(log.report)
 
 
 async def test_dead_sink_with_spooled_events_stays_idle(
@@ -563,7 +562,7 @@ async def test_dead_sink_with_spooled_events_stays_idle(
         metrics = log.metrics()
     assert other.templates() == ["spooled", "after"]
     assert metrics.sinks["d"].spool_depth >= 1
-    balanced(metrics)
+    assert_all_balanced(metrics)
 
 
 async def test_flush_is_not_fooled_by_rerouted_batches_served_first(
