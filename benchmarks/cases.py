@@ -97,11 +97,53 @@ class Case:
         return []
 
 
+class KeywordCalls(Case):
+    """Blocks of calls in the brace style with keyword properties (logactors, structlog,
+    loguru): ``log.info("Processing request {id} for {user}", id=i, user="bob")``."""
+
+    log: Any = None
+
+    def block(self, start: int, n: int) -> int:
+        log = self.log
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            log.info("Processing request {id} for {user}", id=i, user="bob")
+        return perf_counter_ns() - t0
+
+    def disabled_block(self, start: int, n: int) -> int:
+        log = self.log
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            log.debug("Processing request {id} for {user}", id=i, user="bob")
+        return perf_counter_ns() - t0
+
+
+class PercentCalls(Case):
+    """Blocks of calls in the ``%`` style with positional arguments (stdlib logging,
+    picologging): ``log.info("Processing request %s for %s", i, "bob")``."""
+
+    log: Any = None
+
+    def block(self, start: int, n: int) -> int:
+        log = self.log
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            log.info("Processing request %s for %s", i, "bob")
+        return perf_counter_ns() - t0
+
+    def disabled_block(self, start: int, n: int) -> int:
+        log = self.log
+        t0 = perf_counter_ns()
+        for i in range(start, start + n):
+            log.debug("Processing request %s for %s", i, "bob")
+        return perf_counter_ns() - t0
+
+
 # ---------------------------------------------------------------------------------------------
 # logactors
 
 
-class LogactorsCase(Case):
+class LogactorsCase(KeywordCalls):
     """logactors with a CLEF ``FileSink``."""
 
     key = "logactors"
@@ -155,22 +197,6 @@ class LogactorsCase(Case):
 
     def backlog(self) -> int:
         return max((len(inbox) for inbox in self._inboxes), default=0)
-
-    def block(self, start: int, n: int) -> int:
-        log = self.log
-        assert log is not None
-        t0 = perf_counter_ns()
-        for i in range(start, start + n):
-            log.info("Processing request {id} for {user}", id=i, user="bob")
-        return perf_counter_ns() - t0
-
-    def disabled_block(self, start: int, n: int) -> int:
-        log = self.log
-        assert log is not None
-        t0 = perf_counter_ns()
-        for i in range(start, start + n):
-            log.debug("Processing request {id} for {user}", id=i, user="bob")
-        return perf_counter_ns() - t0
 
     async def drain(self) -> None:
         assert self.log is not None
@@ -319,7 +345,7 @@ class _StdlibJson(logging.Formatter):
         }).decode()
 
 
-class StdlibQueueCase(Case):
+class StdlibQueueCase(PercentCalls):
     """stdlib ``logging``: ``QueueHandler`` → ``SimpleQueue`` → ``QueueListener`` thread →
     ``FileHandler`` with a JSON formatter."""
 
@@ -329,7 +355,6 @@ class StdlibQueueCase(Case):
 
     def __init__(self) -> None:
         super().__init__()
-        self.logger: logging.Logger | None = None
         self._queue: queue.SimpleQueue[Any] | None = None
         self._listener: logging.handlers.QueueListener | None = None
         self._file: logging.FileHandler | None = None
@@ -347,24 +372,8 @@ class StdlibQueueCase(Case):
         logger.propagate = False
         logger.setLevel(logging.INFO)
         logger.addHandler(self._qhandler)
-        self.logger = logger
+        self.log = logger
         self._listener.start()
-
-    def block(self, start: int, n: int) -> int:
-        logger = self.logger
-        assert logger is not None
-        t0 = perf_counter_ns()
-        for i in range(start, start + n):
-            logger.info("Processing request %s for %s", i, "bob")
-        return perf_counter_ns() - t0
-
-    def disabled_block(self, start: int, n: int) -> int:
-        logger = self.logger
-        assert logger is not None
-        t0 = perf_counter_ns()
-        for i in range(start, start + n):
-            logger.debug("Processing request %s for %s", i, "bob")
-        return perf_counter_ns() - t0
 
     def backlog(self) -> int:
         return self._queue.qsize() if self._queue is not None else 0
@@ -378,11 +387,11 @@ class StdlibQueueCase(Case):
     async def close(self) -> None:
         assert self._listener is not None
         assert self._file is not None
-        assert self.logger is not None
+        assert self.log is not None
         self._listener.stop()
         self._file.close()
         if self._qhandler is not None:
-            self.logger.removeHandler(self._qhandler)
+            self.log.removeHandler(self._qhandler)
         await trio.lowlevel.checkpoint()
 
 
@@ -390,7 +399,7 @@ class StdlibQueueCase(Case):
 # structlog
 
 
-class StructlogCase(Case):
+class StructlogCase(KeywordCalls):
     """structlog's fast path: filtering bound logger, orjson ``JSONRenderer``,
     ``BytesLogger`` writing the file synchronously."""
 
@@ -399,7 +408,6 @@ class StructlogCase(Case):
 
     def __init__(self) -> None:
         super().__init__()
-        self.log: Any = None
         self._file: Any = None
 
     async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
@@ -418,20 +426,6 @@ class StructlogCase(Case):
             cache_logger_on_first_use=True,
         ).bind()
 
-    def block(self, start: int, n: int) -> int:
-        log = self.log
-        t0 = perf_counter_ns()
-        for i in range(start, start + n):
-            log.info("Processing request {id} for {user}", id=i, user="bob")
-        return perf_counter_ns() - t0
-
-    def disabled_block(self, start: int, n: int) -> int:
-        log = self.log
-        t0 = perf_counter_ns()
-        for i in range(start, start + n):
-            log.debug("Processing request {id} for {user}", id=i, user="bob")
-        return perf_counter_ns() - t0
-
     async def close(self) -> None:
         self._file.close()
         await trio.lowlevel.checkpoint()
@@ -441,7 +435,7 @@ class StructlogCase(Case):
 # loguru
 
 
-class LoguruCase(Case):
+class LoguruCase(KeywordCalls):
     """loguru ``enqueue=True``, ``serialize=True`` to a file."""
 
     key = "loguru"
@@ -450,7 +444,6 @@ class LoguruCase(Case):
     def __init__(self) -> None:
         super().__init__()
         self._handler = -1
-        self.logger: Any = None
 
     async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
         from loguru import logger
@@ -459,28 +452,14 @@ class LoguruCase(Case):
         logger.remove()
         self._handler = logger.add(path, serialize=True, enqueue=True, level="INFO",
                                    mode="w", catch=False)
-        self.logger = logger
-
-    def block(self, start: int, n: int) -> int:
-        logger = self.logger
-        t0 = perf_counter_ns()
-        for i in range(start, start + n):
-            logger.info("Processing request {id} for {user}", id=i, user="bob")
-        return perf_counter_ns() - t0
-
-    def disabled_block(self, start: int, n: int) -> int:
-        logger = self.logger
-        t0 = perf_counter_ns()
-        for i in range(start, start + n):
-            logger.debug("Processing request {id} for {user}", id=i, user="bob")
-        return perf_counter_ns() - t0
+        self.log = logger
 
     async def drain(self) -> None:
-        self.logger.complete()
+        self.log.complete()
         await trio.lowlevel.checkpoint()
 
     async def close(self) -> None:
-        self.logger.remove(self._handler)
+        self.log.remove(self._handler)
         await trio.lowlevel.checkpoint()
 
 
@@ -497,12 +476,11 @@ def picologging_available() -> bool:
     return True
 
 
-class _PicoBase(Case):
+class _PicoBase(PercentCalls):
     _serial: ClassVar[int] = 0
 
     def __init__(self) -> None:
         super().__init__()
-        self.logger: Any = None
         self._handlers: list[Any] = []
 
     def _formatter(self) -> Any:
@@ -532,20 +510,6 @@ class _PicoBase(Case):
         self._handlers.append(handler)
         return logger
 
-    def block(self, start: int, n: int) -> int:
-        logger = self.logger
-        t0 = perf_counter_ns()
-        for i in range(start, start + n):
-            logger.info("Processing request %s for %s", i, "bob")
-        return perf_counter_ns() - t0
-
-    def disabled_block(self, start: int, n: int) -> int:
-        logger = self.logger
-        t0 = perf_counter_ns()
-        for i in range(start, start + n):
-            logger.debug("Processing request %s for %s", i, "bob")
-        return perf_counter_ns() - t0
-
 
 class PicoQueueCase(_PicoBase):
     """picologging ``QueueHandler`` → ``QueueListener`` → ``FileHandler`` (JSON formatter)."""
@@ -562,7 +526,7 @@ class PicoQueueCase(_PicoBase):
         self._file = picologging.FileHandler(path, mode="w", encoding="utf-8")
         self._file.setFormatter(self._formatter())
         self._listener = picologging.handlers.QueueListener(self._queue, self._file)
-        self.logger = self._logger(picologging.handlers.QueueHandler(self._queue))
+        self.log = self._logger(picologging.handlers.QueueHandler(self._queue))
         self._listener.start()
 
     def backlog(self) -> int:
@@ -577,7 +541,7 @@ class PicoQueueCase(_PicoBase):
         self._listener.stop()
         self._file.close()
         for handler in self._handlers:
-            self.logger.removeHandler(handler)
+            self.log.removeHandler(handler)
         await trio.lowlevel.checkpoint()
 
 
@@ -593,12 +557,12 @@ class PicoFileCase(_PicoBase):
         self.path = path
         self._file = picologging.FileHandler(path, mode="w", encoding="utf-8")
         self._file.setFormatter(self._formatter())
-        self.logger = self._logger(self._file)
+        self.log = self._logger(self._file)
 
     async def close(self) -> None:
         self._file.close()
         for handler in self._handlers:
-            self.logger.removeHandler(handler)
+            self.log.removeHandler(handler)
         await trio.lowlevel.checkpoint()
 
 
@@ -606,8 +570,9 @@ class PicoFileCase(_PicoBase):
 # reference: an empty function with the same call shape
 
 
-class EmptyCallCase(Case):
-    """Reference: ``log.debug(...)`` on a function that does nothing (no logger at all)."""
+class EmptyCallCase(KeywordCalls):
+    """Reference: ``log.debug(...)`` on a function that does nothing (no logger at all; only
+    its disabled blocks are run)."""
 
     key = "empty-call"
     label = "empty function, same call shape"
@@ -620,13 +585,6 @@ class EmptyCallCase(Case):
 
     async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
         self.log = self._Log()
-
-    def disabled_block(self, start: int, n: int) -> int:
-        log = self.log
-        t0 = perf_counter_ns()
-        for i in range(start, start + n):
-            log.debug("Processing request {id} for {user}", id=i, user="bob")
-        return perf_counter_ns() - t0
 
     async def close(self) -> None:
         await trio.lowlevel.checkpoint()
