@@ -108,6 +108,20 @@ def _check_lines(case: Case, path: str, expected: int) -> None:
 # 1. caller-side cost of an enabled call (trio thread)
 
 
+async def _drained_blocks(case: Case, n: int, block: int) -> Blocks:
+    """``n`` enabled calls timed in blocks of ``block``; the consumer drains between blocks,
+    untimed."""
+    collect()
+    blocks = Blocks()
+    done = 0
+    while done < n:
+        k = min(block, n - done)
+        blocks.run(case.block, done, k)
+        done += k
+        await case.drain()
+    return blocks
+
+
 async def caller_once(case: Case, path: str, n: int, block: int, loop: Loop
                       ) -> dict[str, float]:
     """Mean wall and CPU ns per enabled call (loop overhead subtracted); the consumer drains
@@ -117,14 +131,7 @@ async def caller_once(case: Case, path: str, n: int, block: int, loop: Loop
     warm = min(block, 200)
     case.block(-warm, warm)
     await case.drain()
-    collect()
-    blocks = Blocks()
-    done = 0
-    while done < n:
-        k = min(block, n - done)
-        blocks.run(case.block, done, k)
-        done += k
-        await case.drain()
+    blocks = await _drained_blocks(case, n, block)
     await _leave(case)
     _check_lines(case, path, n + warm)
     remove(path)
@@ -494,14 +501,7 @@ async def _null_caller_ns(case: LogactorsCase, path: str, n: int, block: int,
     await case.open(path, e2e=False)
     case.block(-block, block)
     await case.drain()
-    collect()
-    blocks = Blocks()
-    done = 0
-    while done < n:
-        k = min(block, n - done)
-        blocks.run(case.block, done, k)
-        done += k
-        await case.drain()
+    blocks = await _drained_blocks(case, n, block)
     await _leave(case)
     return blocks.per_call(loop)["wall"]
 
