@@ -194,40 +194,36 @@ class ClefFormatter:
                 fraction = timestamp % 1_000_000_000
                 start = timestamp - fraction
                 stamp = self._iso(timestamp)[:-9] + ".%07dZ"
-            if "trace_id" in props or "span_id" in props or "@t" in props or "@mt" in props:
-                # "@tr"/"@sp", or names clashing with the fields: the exact path
-                part, more, other = self._exact(event)
-                fields += more
-                surplus += other
-                append(part)
-                continue
-            if level == 20 and not (exception or logger) and formats.get(template) is False:
-                append({"@t": stamp % (fraction // 100), "@mt": template, **props})
-                continue
-            out: dict[Any, Any] = {"@t": stamp % (fraction // 100), "@mt": template}
-            has_formats = formats.get(template)
-            if has_formats is None:
-                has_formats = self._learn(template)
-            if has_formats:
-                out["@r"] = parse(template).formatted_values(props)
-            name = levels.get(level) if level in levels else _serilog_level(level)
-            if name is not None:
-                out["@l"] = name
-            if exception:
-                out["@x"] = exception
-            added = len(out) - 2  # "@r", "@l", "@x"
-            if logger and "SourceContext" not in props:
-                out["SourceContext"] = logger
-            keys = len(out)
-            out.update(props)
-            if len(out) != keys + len(props):  # a property named like a field: exact path
-                part, more, other = self._exact(event)
-                fields += more
-                surplus += other
-                append(part)
-                continue
-            fields += added
-            append(out)
+            # "@tr"/"@sp", or names clashing with the fields, take the exact path (below)
+            if not ("trace_id" in props or "span_id" in props or "@t" in props
+                    or "@mt" in props):
+                if level == 20 and not (exception or logger) and formats.get(template) is False:
+                    append({"@t": stamp % (fraction // 100), "@mt": template, **props})
+                    continue
+                out: dict[Any, Any] = {"@t": stamp % (fraction // 100), "@mt": template}
+                has_formats = formats.get(template)
+                if has_formats is None:
+                    has_formats = self._learn(template)
+                if has_formats:
+                    out["@r"] = parse(template).formatted_values(props)
+                name = levels.get(level) if level in levels else _serilog_level(level)
+                if name is not None:
+                    out["@l"] = name
+                if exception:
+                    out["@x"] = exception
+                added = len(out) - 2  # "@r", "@l", "@x"
+                if logger and "SourceContext" not in props:
+                    out["SourceContext"] = logger
+                keys = len(out)
+                out.update(props)
+                if len(out) == keys + len(props):  # else a property named like a field
+                    fields += added
+                    append(out)
+                    continue
+            part, more, other = self._exact(event)
+            fields += more
+            surplus += other
+            append(part)
         self._start = start
         self._stamp = stamp
         try:
