@@ -21,8 +21,17 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check)."""
     session.install("ruff")
-    session.run("ruff", "check", "logactors", "tests", "benchmarks", "examples", "noxfile.py",
-                "docs/conf.py", "docs/_ext")
+    session.run(
+        "ruff",
+        "check",
+        "logactors",
+        "tests",
+        "benchmarks",
+        "examples",
+        "noxfile.py",
+        "docs/conf.py",
+        "docs/_ext",
+    )
 
 
 @nox.session(python=PYTHON[0])

@@ -23,8 +23,7 @@ from . import suites
 from ._util import loop_overhead, machine, source_state
 from .report import goals, render, save
 
-SUITES = ("caller", "e2e", "disabled", "thread", "memory", "metrics", "shutdown", "sinks",
-          "sizes")
+SUITES = ("caller", "e2e", "disabled", "thread", "memory", "metrics", "shutdown", "sinks", "sizes")
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
@@ -33,14 +32,12 @@ def _progress(quiet: bool) -> suites.Progress:
 
     def progress(message: str) -> None:
         if not quiet:
-            print(f"[{time.perf_counter() - started:7.1f}s] {message}", file=sys.stderr,
-                  flush=True)
+            print(f"[{time.perf_counter() - started:7.1f}s] {message}", file=sys.stderr, flush=True)
 
     return progress
 
 
-async def run_all(settings: suites.Settings, only: Sequence[str], quiet: bool
-                  ) -> dict[str, Any]:
+async def run_all(settings: suites.Settings, only: Sequence[str], quiet: bool) -> dict[str, Any]:
     """Run the selected suites in this trio run and return the results (no goals yet)."""
     progress = _progress(quiet)
     loop = loop_overhead()
@@ -69,8 +66,7 @@ async def run_all(settings: suites.Settings, only: Sequence[str], quiet: bool
     if "thread" in only:
         results["thread"] = await suites.thread_suite(settings, loop, progress)
     if "memory" in only:
-        results["memory"] = await trio.to_thread.run_sync(suites.memory_suite, settings,
-                                                          progress)
+        results["memory"] = await trio.to_thread.run_sync(suites.memory_suite, settings, progress)
     if "metrics" in only:
         results["metrics"] = await suites.metrics_suite(settings, loop, progress)
     if "shutdown" in only:
@@ -86,20 +82,36 @@ async def run_all(settings: suites.Settings, only: Sequence[str], quiet: bool
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="fast smoke pass (small N, 1 round; figures not meaningful)")
-    parser.add_argument("--rounds", type=int, default=None,
-                        help="rounds per measurement (default 5; quick: 1)")
-    parser.add_argument("--only", default=",".join(SUITES),
-                        help=f"comma-separated suites to run (default all: {','.join(SUITES)})")
-    parser.add_argument("--huge", action="store_true",
-                        help="add a 10^7-event run to the size scaling (full mode; minutes, "
-                             "and GBs of RAM if the sink falls behind)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fast smoke pass (small N, 1 round; figures not meaningful)",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="rounds per measurement (default 5; quick: 1)"
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(SUITES),
+        help=f"comma-separated suites to run (default all: {','.join(SUITES)})",
+    )
+    parser.add_argument(
+        "--huge",
+        action="store_true",
+        help="add a 10^7-event run to the size scaling (full mode; minutes, "
+        "and GBs of RAM if the sink falls behind)",
+    )
     parser.add_argument("--no-picologging", action="store_true", help="leave picologging out")
-    parser.add_argument("--results", default=RESULTS_DIR,
-                        help="directory for the JSON results (default benchmarks/results)")
+    parser.add_argument(
+        "--results",
+        default=RESULTS_DIR,
+        help="directory for the JSON results (default benchmarks/results)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
 
@@ -112,8 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.quick:
             settings = suites.Settings.quick_pass(scratch, rounds=args.rounds or 1)
         else:
-            settings = suites.Settings.full(scratch, rounds=args.rounds or 5,
-                                            huge=args.huge)
+            settings = suites.Settings.full(scratch, rounds=args.rounds or 5, huge=args.huge)
         if args.no_picologging:
             settings = suites.Settings(**{**settings.__dict__, "picologging": False})
         results = trio.run(run_all, settings, only, args.quiet)

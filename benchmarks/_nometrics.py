@@ -41,7 +41,8 @@ def _read_sources() -> dict[tuple[str, str, str], str]:
         if isinstance(function, FunctionType):
             try:
                 sources[module.__name__, class_name, name] = textwrap.dedent(
-                    inspect.getsource(function))
+                    inspect.getsource(function)
+                )
             except (OSError, TypeError):
                 pass
     return sources
@@ -58,13 +59,16 @@ def _is_counter(node: ast.stmt) -> bool:
             return True  # self.counters.written += n
         if isinstance(owner, ast.Name) and owner.id == "counters":
             return True  # counters.accepted += 1 (a bound local)
-        if (target.attr == "events" and isinstance(owner, ast.Name)
-                and owner.id in {"rt", "self"}):
+        if target.attr == "events" and isinstance(owner, ast.Name) and owner.id in {"rt", "self"}:
             return True  # rt.events += 1
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
         func = node.value.func
-        if (isinstance(func, ast.Attribute) and func.attr == "append"
-                and isinstance(func.value, ast.Attribute) and func.value.attr == "latencies"):
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "append"
+            and isinstance(func.value, ast.Attribute)
+            and func.value.attr == "latencies"
+        ):
             return True  # self.latencies.append(...)
     return False
 
@@ -95,34 +99,48 @@ class _Strip(ast.NodeTransformer):
 
 def _plain_consts(code: CodeType) -> list[object]:
     # docstrings differ by the indentation that dedenting the source removed
-    return [inspect.cleandoc(c) if isinstance(c, str) else c
-            for c in code.co_consts if not isinstance(c, CodeType)]
+    return [
+        inspect.cleandoc(c) if isinstance(c, str) else c
+        for c in code.co_consts
+        if not isinstance(c, CodeType)
+    ]
 
 
 def _same_code(a: CodeType, b: CodeType) -> bool:
     """Whether two code objects come from the same source: same names, variables and constants,
     nested code too (bytecode is not compared: it depends on how the module was compiled)."""
-    if (a.co_names != b.co_names or a.co_varnames != b.co_varnames
-            or a.co_freevars != b.co_freevars
-            or _plain_consts(a) != _plain_consts(b)):
+    if (
+        a.co_names != b.co_names
+        or a.co_varnames != b.co_varnames
+        or a.co_freevars != b.co_freevars
+        or _plain_consts(a) != _plain_consts(b)
+    ):
         return False
     inner_a = [c for c in a.co_consts if isinstance(c, CodeType)]
     inner_b = [c for c in b.co_consts if isinstance(c, CodeType)]
     return len(inner_a) == len(inner_b) and all(
-        _same_code(x, y) for x, y in zip(inner_a, inner_b, strict=True))
+        _same_code(x, y) for x, y in zip(inner_a, inner_b, strict=True)
+    )
 
 
 def _compile(module: ModuleType, tree: ast.Module) -> FunctionType:
-    code = compile(tree, f"<nometrics {module.__name__}>", "exec",
-                   flags=__future__.annotations.compiler_flag, dont_inherit=True)
+    code = compile(
+        tree,
+        f"<nometrics {module.__name__}>",
+        "exec",
+        flags=__future__.annotations.compiler_flag,
+        dont_inherit=True,
+    )
     namespace: dict[str, Any] = dict(vars(module))
     exec(code, namespace)
-    return next(v for k, v in namespace.items()
-                if isinstance(v, FunctionType) and k not in vars(module))
+    return next(
+        v for k, v in namespace.items() if isinstance(v, FunctionType) and k not in vars(module)
+    )
 
 
-def _rebuild(module: ModuleType, class_name: str, function: FunctionType
-             ) -> tuple[FunctionType, list[str]]:
+def _rebuild(
+    module: ModuleType, class_name: str, function: FunctionType
+) -> tuple[FunctionType, list[str]]:
     """The function without its counters. Raises ValueError when the source read is not the
     code that is running (the file was edited after the import)."""
     source = _SOURCES.get((module.__name__, class_name, function.__name__))

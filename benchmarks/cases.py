@@ -169,8 +169,11 @@ class LogactorsCase(KeywordCalls):
         (2 KiB each) and the shutdown strategy is ``flush`` (no deadline).
         """
         if e2e:
-            queue_config = QueueConfig(max_events=max(events, 10_000) * 2, overflow="block",
-                                       max_bytes=max(64 * 1024 * 1024, events * 2048))
+            queue_config = QueueConfig(
+                max_events=max(events, 10_000) * 2,
+                overflow="block",
+                max_bytes=max(64 * 1024 * 1024, events * 2048),
+            )
             shutdown = ShutdownConfig(strategy="flush")
         else:
             queue_config = QueueConfig()
@@ -179,12 +182,20 @@ class LogactorsCase(KeywordCalls):
         for i in range(self.sinks):
             level = "trace" if i < self.matching else "error"
             if self.null:
-                sinks.append(logactors.NullSink(name=f"null{i}", min_level=level,
-                                                queue=queue_config))
+                sinks.append(
+                    logactors.NullSink(name=f"null{i}", min_level=level, queue=queue_config)
+                )
             else:
                 sink_path = path if i == 0 else f"{path}.{i}"
-                sinks.append(FileSink(name=f"file{i}", path=sink_path, format="clef",
-                                      min_level=level, queue=queue_config))
+                sinks.append(
+                    FileSink(
+                        name=f"file{i}",
+                        path=sink_path,
+                        format="clef",
+                        min_level=level,
+                        queue=queue_config,
+                    )
+                )
         return SupervisorConfig(min_level="info", sinks=sinks, shutdown=shutdown)
 
     async def open(self, path: str, *, e2e: bool, events: int = 0) -> None:
@@ -322,7 +333,7 @@ class BareCase(Case):
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,12 +348,14 @@ class _StdlibJson(logging.Formatter):
         self._iso = IsoCache()
 
     def format(self, record: logging.LogRecord) -> str:
-        return orjson.dumps({
-            "@t": self._iso(int(record.created * 1e9)),
-            "@l": record.levelname,
-            "@m": record.getMessage(),
-            "logger": record.name,
-        }).decode()
+        return orjson.dumps(
+            {
+                "@t": self._iso(int(record.created * 1e9)),
+                "@l": record.levelname,
+                "@m": record.getMessage(),
+                "logger": record.name,
+            }
+        ).decode()
 
 
 class StdlibQueueCase(PercentCalls):
@@ -450,8 +463,9 @@ class LoguruCase(KeywordCalls):
 
         self.path = path
         logger.remove()
-        self._handler = logger.add(path, serialize=True, enqueue=True, level="INFO",
-                                   mode="w", catch=False)
+        self._handler = logger.add(
+            path, serialize=True, enqueue=True, level="INFO", mode="w", catch=False
+        )
         self.log = logger
 
     async def drain(self) -> None:
@@ -490,12 +504,14 @@ class _PicoBase(PercentCalls):
 
         class PicoJson(picologging.Formatter):  # type: ignore[misc]
             def format(self, record: Any) -> str:
-                return orjson.dumps({
-                    "@t": iso(int(record.created * 1e9)),
-                    "@l": record.levelname,
-                    "@m": record.getMessage(),
-                    "logger": record.name,
-                }).decode()
+                return orjson.dumps(
+                    {
+                        "@t": iso(int(record.created * 1e9)),
+                        "@l": record.levelname,
+                        "@m": record.getMessage(),
+                        "logger": record.name,
+                    }
+                ).decode()
 
         return PicoJson()
 
@@ -604,4 +620,3 @@ def library_cases(*, picologging: bool | None = None) -> list[Case]:
     if picologging:
         cases += [PicoQueueCase(), PicoFileCase()]
     return cases
-

@@ -62,14 +62,16 @@ async def measure(events: int, max_bytes: int, yield_every: int) -> dict[str, ob
     sink = StalledSink()
     config = SupervisorConfig(
         min_level="info",
-        sinks=[CustomSink(
-            name="stalled",
-            sink=sink,
-            queue=QueueConfig(max_events=10**9, max_bytes=max_bytes, overflow="drop_oldest"),
-            breaker=None,
-            retry=RetryConfig(attempts=1),
-            write_timeout=86_400.0,
-        )],
+        sinks=[
+            CustomSink(
+                name="stalled",
+                sink=sink,
+                queue=QueueConfig(max_events=10**9, max_bytes=max_bytes, overflow="drop_oldest"),
+                breaker=None,
+                retry=RetryConfig(attempts=1),
+                write_timeout=86_400.0,
+            )
+        ],
         shutdown=ShutdownConfig(strategy="immediate"),
     )
     async with logactors.open_logger(config) as log:

@@ -254,9 +254,17 @@ def _stages(log: logactors.Logger) -> list[tuple[str, Stage]]:
 async def caller_breakdown(n: int, rounds: int) -> list[tuple[str, float]]:
     """ns per call of each cumulative stage (the queue is emptied between rounds)."""
     with tempfile.TemporaryDirectory() as directory:
-        config = SupervisorConfig(min_level="info", sinks=[FileSink(
-            name="file", path=os.path.join(directory, "p.clef"), format="clef",
-            queue=QueueConfig(max_events=10 * n, overflow="drop_oldest"))])
+        config = SupervisorConfig(
+            min_level="info",
+            sinks=[
+                FileSink(
+                    name="file",
+                    path=os.path.join(directory, "p.clef"),
+                    format="clef",
+                    queue=QueueConfig(max_events=10 * n, overflow="drop_oldest"),
+                )
+            ],
+        )
         async with logactors.open_logger(config) as log:
             inbox: Any = log._rt.actors["file"].inbox
 
@@ -279,8 +287,15 @@ def consumer_breakdown(batch: int = 512, rounds: int = 15) -> list[tuple[str, fl
 
     template = "Processing request {id} for {user}"
     events = [
-        LogEvent(time.time_ns() + i * 1000, logactors.Level.INFO, template,
-                 {"id": i, "user": "bob"}, None, "", "main")
+        LogEvent(
+            time.time_ns() + i * 1000,
+            logactors.Level.INFO,
+            template,
+            {"id": i, "user": "bob"},
+            None,
+            "",
+            "main",
+        )
         for i in range(batch)
     ]
     formatter = ClefFormatter()
@@ -288,7 +303,8 @@ def consumer_breakdown(batch: int = 512, rounds: int = 15) -> list[tuple[str, fl
     cache = IsoCache()
     newline = orjson.OPT_APPEND_NEWLINE
     line: Callable[[object], bytes] = getattr(
-        json_formats, "json_line", lambda value: dumps(value, newline))
+        json_formats, "json_line", lambda value: dumps(value, newline)
+    )
 
     def min_ns(fn: Callable[[], object]) -> float:
         values = []
@@ -315,23 +331,36 @@ def consumer_breakdown(batch: int = 512, rounds: int = 15) -> list[tuple[str, fl
     stamp = iso(events[0].timestamp_ns)[:-9] + ".%07dZ"
 
     def build() -> list[dict[str, Any]]:
-        return [{"@t": stamp % (e.timestamp_ns % 1_000_000_000 // 100), "@mt": e.template,
-                 **e.properties} for e in events]
+        return [
+            {
+                "@t": stamp % (e.timestamp_ns % 1_000_000_000 // 100),
+                "@mt": e.template,
+                **e.properties,
+            }
+            for e in events
+        ]
 
     objects = build()
     array = orjson.dumps(objects)[1:-1]
     return [
-        ("ClefFormatter.format_batch (per event)", min_ns(lambda: formatter.format_batch(
-            events))),
+        ("ClefFormatter.format_batch (per event)", min_ns(lambda: formatter.format_batch(events))),
         ("  each event's dict (timestamp, template, properties)", min_ns(build)),
-        ("  one orjson.dumps of the batch's dicts as an array", min_ns(
-            lambda: orjson.dumps(objects))),
-        ("  checks on the output ('@' count) and the cut into lines", min_ns(
-            lambda: (array.count(b"@"), array.replace(b'},{"@t":', b'}\n{"@t":')))),
-        ("  IsoUtc timestamp (the exact path's)", min_ns(
-            lambda: [iso(e.timestamp_ns) for e in events])),
-        ("clef_dict() + orjson per event: the exact path", min_ns(
-            lambda: into_bytearray(line, [clef_dict(e, iso) for e in events]))),
+        (
+            "  one orjson.dumps of the batch's dicts as an array",
+            min_ns(lambda: orjson.dumps(objects)),
+        ),
+        (
+            "  checks on the output ('@' count) and the cut into lines",
+            min_ns(lambda: (array.count(b"@"), array.replace(b'},{"@t":', b'}\n{"@t":'))),
+        ),
+        (
+            "  IsoUtc timestamp (the exact path's)",
+            min_ns(lambda: [iso(e.timestamp_ns) for e in events]),
+        ),
+        (
+            "clef_dict() + orjson per event: the exact path",
+            min_ns(lambda: into_bytearray(line, [clef_dict(e, iso) for e in events])),
+        ),
         ("bare pipeline: dict + orjson into one bytearray", min_ns(bare)),
     ]
 
@@ -364,9 +393,15 @@ async def hop_starvation(n: int = 50_000, yield_every: int = 100) -> tuple[float
         config = SupervisorConfig(
             min_level="info",
             shutdown=logactors.ShutdownConfig(strategy="flush"),
-            sinks=[FileSink(name="file", path=os.path.join(directory, "h.clef"),
-                            format="clef", queue=QueueConfig(
-                                max_events=10 * n, max_bytes=2**34, overflow="block"))])
+            sinks=[
+                FileSink(
+                    name="file",
+                    path=os.path.join(directory, "h.clef"),
+                    format="clef",
+                    queue=QueueConfig(max_events=10 * n, max_bytes=2**34, overflow="block"),
+                )
+            ],
+        )
         file_sink.FileWriter.write_batch = timed  # type: ignore[method-assign]
         try:
             async with logactors.open_logger(config) as log:
@@ -394,9 +429,17 @@ async def thread_hop_us(n: int = 200) -> float:
 
 
 async def _e2e(n: int, yield_every: int, path: str) -> None:
-    config = SupervisorConfig(min_level="info", sinks=[FileSink(
-        name="file", path=path, format="clef",
-        queue=QueueConfig(max_events=1_000_000, overflow="block"))])
+    config = SupervisorConfig(
+        min_level="info",
+        sinks=[
+            FileSink(
+                name="file",
+                path=path,
+                format="clef",
+                queue=QueueConfig(max_events=1_000_000, overflow="block"),
+            )
+        ],
+    )
     async with logactors.open_logger(config) as log:
         for start in range(0, n, yield_every):
             for i in range(start, start + yield_every):
@@ -428,9 +471,13 @@ async def _main_async(n: int) -> tuple[list[tuple[str, float]], float, tuple[flo
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profile")
-    parser.add_argument("--events", type=int, default=500,
-                        help="calls per stage round (the queue is emptied between rounds, as "
-                             "a running sink keeps it short)")
+    parser.add_argument(
+        "--events",
+        type=int,
+        default=500,
+        help="calls per stage round (the queue is emptied between rounds, as "
+        "a running sink keeps it short)",
+    )
     parser.add_argument("--cprofile", action="store_true", help="also cProfile an e2e run")
     parser.add_argument("--e2e-events", type=int, default=200_000)
     parser.add_argument("--yield-every", type=int, default=100)
@@ -447,11 +494,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\nCONSUMER (per event, batch of 512)")
     for label, ns in consumer_breakdown():
         print(f"  {label:<78}{ns:8.0f}")
-    print(f"  trio.to_thread.run_sync round trip: {hop:.1f} µs per batch "
-          f"= {hop * 1000 / 512:.0f} ns/event at 512/batch (idle trio thread)")
-    print(f"  FileWriter.write_batch median: {starvation[0]:.1f} ms for writes started while a "
-          f"producer logs and checkpoints, {starvation[1]:.2f} ms after it stopped "
-          "(GIL starvation of the worker-thread hop)")
+    print(
+        f"  trio.to_thread.run_sync round trip: {hop:.1f} µs per batch "
+        f"= {hop * 1000 / 512:.0f} ns/event at 512/batch (idle trio thread)"
+    )
+    print(
+        f"  FileWriter.write_batch median: {starvation[0]:.1f} ms for writes started while a "
+        f"producer logs and checkpoints, {starvation[1]:.2f} ms after it stopped "
+        "(GIL starvation of the worker-thread hop)"
+    )
     if args.cprofile:
         print("\nCPROFILE of the end-to-end run (trio thread, by own time)")
         print(cprofile_e2e(args.e2e_events, args.yield_every))

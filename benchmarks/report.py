@@ -20,12 +20,16 @@ def _med(section: dict[str, Any], key: str, field: str = "results") -> float:
         return float("nan")
 
 
-def _per_call_goal(name: str, section: dict[str, Any], other: str, op: str,
-                   target: float) -> Goal:
+def _per_call_goal(name: str, section: dict[str, Any], other: str, op: str, target: float) -> Goal:
     """A per-call goal on wall-clock medians, with the thread-CPU ratio as a cross-check."""
     cpu = _ratio(_med(section, "logactors", "cpu"), _med(section, other, "cpu"))
-    return _goal(name, _ratio(_med(section, "logactors"), _med(section, other)), op, target,
-                 f"thread-CPU ratio {_fmt(cpu, 3)}")
+    return _goal(
+        name,
+        _ratio(_med(section, "logactors"), _med(section, other)),
+        op,
+        target,
+        f"thread-CPU ratio {_fmt(cpu, 3)}",
+    )
 
 
 def _ratio(a: float, b: float) -> float:
@@ -44,8 +48,14 @@ def _goal(name: str, value: float, op: str, target: float, note: str = "") -> Go
     else:
         ok = {"<=": value <= target, "<": value < target, ">=": value >= target}[op]
         verdict = "PASS" if ok else "FAIL"
-    return {"goal": name, "value": value, "op": op, "target": target, "verdict": verdict,
-            "note": note}
+    return {
+        "goal": name,
+        "value": value,
+        "op": op,
+        "target": target,
+        "verdict": verdict,
+        "note": note,
+    }
 
 
 def _linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float, float]:
@@ -65,37 +75,44 @@ def goals(results: dict[str, Any]) -> list[Goal]:
     out: list[Goal] = []
     caller = results.get("caller")
     if caller:
-        out.append(_per_call_goal("caller: logactors/stdlib-queue", caller, "stdlib-queue",
-                                  "<=", 1 / 6))
-        out.append(_per_call_goal("caller: logactors/structlog", caller, "structlog", "<=",
-                                  1 / 3))
-        out.append(_per_call_goal("caller: logactors/pico-queue", caller, "pico-queue", "<",
-                                  1.0))
+        out.append(
+            _per_call_goal("caller: logactors/stdlib-queue", caller, "stdlib-queue", "<=", 1 / 6)
+        )
+        out.append(_per_call_goal("caller: logactors/structlog", caller, "structlog", "<=", 1 / 3))
+        out.append(_per_call_goal("caller: logactors/pico-queue", caller, "pico-queue", "<", 1.0))
     e2e = results.get("e2e")
     if e2e:
         la = _med(e2e, "logactors")
-        out.append(_goal("e2e: logactors/stdlib-queue", _ratio(la, _med(e2e, "stdlib-queue")),
-                         ">=", 6.0))
-        out.append(_goal("e2e: logactors/structlog", _ratio(la, _med(e2e, "structlog")),
-                         ">=", 2.0))
-        out.append(_goal("e2e: logactors/pico-file", _ratio(la, _med(e2e, "pico-file")),
-                         ">=", 2.0))
-        out.append(_goal("e2e: logactors/bare-trio", _ratio(la, _med(e2e, "bare-trio")),
-                         ">=", 0.75))
+        out.append(
+            _goal("e2e: logactors/stdlib-queue", _ratio(la, _med(e2e, "stdlib-queue")), ">=", 6.0)
+        )
+        out.append(_goal("e2e: logactors/structlog", _ratio(la, _med(e2e, "structlog")), ">=", 2.0))
+        out.append(_goal("e2e: logactors/pico-file", _ratio(la, _med(e2e, "pico-file")), ">=", 2.0))
+        out.append(
+            _goal("e2e: logactors/bare-trio", _ratio(la, _med(e2e, "bare-trio")), ">=", 0.75)
+        )
     disabled = results.get("disabled")
     if disabled:
-        out.append(_per_call_goal("disabled: logactors/stdlib", disabled, "stdlib-queue", "<=",
-                                  1.0))
+        out.append(
+            _per_call_goal("disabled: logactors/stdlib", disabled, "stdlib-queue", "<=", 1.0)
+        )
     thread = results.get("thread")
     if thread:
-        out.append(_per_call_goal("thread: logactors/stdlib-queue", thread, "stdlib-queue",
-                                  "<=", 0.25))
+        out.append(
+            _per_call_goal("thread: logactors/stdlib-queue", thread, "stdlib-queue", "<=", 0.25)
+        )
     memory = results.get("memory")
     if memory:
         cap = memory["max_bytes"]
-        out.append(_goal("memory: RSS growth / max_bytes", memory["rss_growth_bytes"] / cap,
-                         "<", 1.2, f"max_bytes={cap / MIB:.0f} MiB, "
-                         f"{memory['events']:,} events"))
+        out.append(
+            _goal(
+                "memory: RSS growth / max_bytes",
+                memory["rss_growth_bytes"] / cap,
+                "<",
+                1.2,
+                f"max_bytes={cap / MIB:.0f} MiB, {memory['events']:,} events",
+            )
+        )
     metrics = results.get("metrics")
     if metrics:
         # The verdict is the profile share: counter updates per event x the cost of one update
@@ -106,22 +123,44 @@ def goals(results: dict[str, Any]) -> list[Goal]:
         removed = metrics["removed"]
 
         def updates_in(functions: tuple[str, ...]) -> int:
-            return sum(len(lines) for key, lines in removed.items()
-                       if key.endswith(functions) and not lines[0].startswith("<"))
+            return sum(
+                len(lines)
+                for key, lines in removed.items()
+                if key.endswith(functions) and not lines[0].startswith("<")
+            )
 
         per_event = updates_in(PER_EVENT_FUNCTIONS)
         per_batch = updates_in(PER_BATCH_FUNCTIONS)
         updates = per_event + per_batch / ASSUMED_BATCH
         share = updates * metrics["counter_update_ns"] / with_
-        out.append(_goal("metrics: e2e CPU share of counters (profile)", share, "<", 0.05,
-                         f"{updates:.2f} updates/event x {metrics['counter_update_ns']:.1f} ns "
-                         f"/ {with_:.0f} ns; A/B patched build: {(with_ - without) / with_:+.3f}"))
+        out.append(
+            _goal(
+                "metrics: e2e CPU share of counters (profile)",
+                share,
+                "<",
+                0.05,
+                f"{updates:.2f} updates/event x {metrics['counter_update_ns']:.1f} ns "
+                f"/ {with_:.0f} ns; A/B patched build: {(with_ - without) / with_:+.3f}",
+            )
+        )
     shutdown = results.get("shutdown")
     if shutdown:
-        out.append(_goal(f"shutdown: graceful drain of {shutdown['events']:,} (s)",
-                         shutdown["graceful"]["seconds"]["median"], "<", 0.5))
-        out.append(_goal(f"shutdown: immediate with {shutdown['events']:,} queued (s)",
-                         shutdown["immediate"]["seconds"]["median"], "<", 0.1))
+        out.append(
+            _goal(
+                f"shutdown: graceful drain of {shutdown['events']:,} (s)",
+                shutdown["graceful"]["seconds"]["median"],
+                "<",
+                0.5,
+            )
+        )
+        out.append(
+            _goal(
+                f"shutdown: immediate with {shutdown['events']:,} queued (s)",
+                shutdown["immediate"]["seconds"]["median"],
+                "<",
+                0.1,
+            )
+        )
     sinks = results.get("sinks")
     if sinks:
         e2e_ns = sinks["e2e_ns_per_event"]
@@ -131,32 +170,50 @@ def goals(results: dict[str, Any]) -> list[Goal]:
             xs = [float(v["matching"]) for v in matching]
             ys = [e2e_ns[v["name"]]["median"] for v in matching]
             _, _, worst = _linear_fit(xs, ys)
-            out.append(_goal("scaling: fan-out linear in matching sinks (worst residual)",
-                             worst, "<=", 0.10, "e2e ns/event vs a + b*k, NullSinks"))
+            out.append(
+                _goal(
+                    "scaling: fan-out linear in matching sinks (worst residual)",
+                    worst,
+                    "<=",
+                    0.10,
+                    "e2e ns/event vs a + b*k, NullSinks",
+                )
+            )
         single = next((v for v in variants if v["sinks"] == 1), None)
         unmatched = next((v for v in variants if v["matching"] == 1 and v["sinks"] > 1), None)
         if single and unmatched:
-            out.append(_goal(
-                f"scaling: {unmatched['sinks']} sinks 1 matching / 1 sink (e2e)",
-                _ratio(e2e_ns[unmatched["name"]]["median"], e2e_ns[single["name"]]["median"]),
-                "<=", 1.15, "non-matching sinks cost nothing per event"))
+            out.append(
+                _goal(
+                    f"scaling: {unmatched['sinks']} sinks 1 matching / 1 sink (e2e)",
+                    _ratio(e2e_ns[unmatched["name"]]["median"], e2e_ns[single["name"]]["median"]),
+                    "<=",
+                    1.15,
+                    "non-matching sinks cost nothing per event",
+                )
+            )
     sizes = results.get("sizes")
     if sizes:
         # The best round of each size: the same code at sizes whose runs last from 25 ms to
         # seconds, so a burst of interference from other processes (which only ever adds)
         # decides a median here but not a minimum; the medians' ratio is shown beside it.
-        per_size = {int(n): v for n, v in sizes.get("cpu_ns_per_event", {}).items()
-                    if int(n) >= 10**4}
+        per_size = {
+            int(n): v for n, v in sizes.get("cpu_ns_per_event", {}).items() if int(n) >= 10**4
+        }
         best = [v["min"] for v in per_size.values()]
         medians = [v["median"] for v in per_size.values()]
         wall = [v["median"] for n, v in sizes["ns_per_event"].items() if int(n) >= 10**4]
         if len(per_size) >= 2:
-            out.append(_goal(
-                f"scaling: CPU ns/event max/min over 10^4..10^{len(str(max(per_size))) - 1}"
-                " (best round of each size)",
-                max(best) / min(best), "<=", 1.25,
-                f"10^3 excluded (fixed start/stop cost); medians' max/min "
-                f"{max(medians) / min(medians):.3f}, wall clock {max(wall) / min(wall):.3f}"))
+            out.append(
+                _goal(
+                    f"scaling: CPU ns/event max/min over 10^4..10^{len(str(max(per_size))) - 1}"
+                    " (best round of each size)",
+                    max(best) / min(best),
+                    "<=",
+                    1.25,
+                    f"10^3 excluded (fixed start/stop cost); medians' max/min "
+                    f"{max(medians) / min(medians):.3f}, wall clock {max(wall) / min(wall):.3f}",
+                )
+            )
     return out
 
 
@@ -170,8 +227,14 @@ def _fmt(value: float, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
-def _library_table(title: str, section: dict[str, Any], convert: Callable[[float], float],
-                   unit: str, *, digits: int = 2) -> list[str]:
+def _library_table(
+    title: str,
+    section: dict[str, Any],
+    convert: Callable[[float], float],
+    unit: str,
+    *,
+    digits: int = 2,
+) -> list[str]:
     lines = [f"\n{title}"]
     la = _med(section, "logactors")
     cpu = section.get("cpu")
@@ -182,13 +245,16 @@ def _library_table(title: str, section: dict[str, Any], convert: Callable[[float
     for key, res in section["results"].items():
         label = section["labels"].get(key, key)
         med = res["median"]
-        line = (f"  {label:<32}{_fmt(convert(med), digits):>10}"
-                f"{_fmt(convert(res['min']), digits):>10}{_fmt(convert(res['max']), digits):>10}"
-                f"  {unit:<8}{_fmt(_ratio(la, med), 3):>8}")
+        line = (
+            f"  {label:<32}{_fmt(convert(med), digits):>10}"
+            f"{_fmt(convert(res['min']), digits):>10}{_fmt(convert(res['max']), digits):>10}"
+            f"  {unit:<8}{_fmt(_ratio(la, med), 3):>8}"
+        )
         if cpu:
             c = cpu[key]["median"]
-            line += (f"{_fmt(convert(c), digits):>10}"
-                     f"{_fmt(_ratio(cpu['logactors']['median'], c), 3):>8}")
+            line += (
+                f"{_fmt(convert(c), digits):>10}{_fmt(_ratio(cpu['logactors']['median'], c), 3):>8}"
+            )
         lines.append(line)
     return lines
 
@@ -198,8 +264,8 @@ def render(results: dict[str, Any]) -> str:
     meta = results["meta"]
     m = meta["machine"]
     lines = [
-        "logactors benchmarks" + (" (QUICK smoke pass: figures not meaningful)"
-                                  if meta["quick"] else ""),
+        "logactors benchmarks"
+        + (" (QUICK smoke pass: figures not meaningful)" if meta["quick"] else ""),
         f"  machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; "
         f"Python {m['python']}; {m['os']}",
         "  versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v),
@@ -209,25 +275,36 @@ def render(results: dict[str, Any]) -> str:
         f"  rounds: {meta['rounds']} (medians); per-call figures: wall clock (perf_counter_ns),"
         " 'cpu' = the calling thread's CPU time (thread_time_ns), loop overhead "
         f"({meta['loop_ns']:.1f} / {meta.get('loop_cpu_ns', 0):.1f} ns) subtracted",
-        "  load average before/after: " + ", ".join(
-            f"{meta[k][0]:.2f}" for k in ("load_before", "load_after") if k in meta)
-        + (f" (more than {m['cores']} cores' worth: other processes competed for the CPU)"
-           if max(meta.get("load_before", [0])[0], meta.get("load_after", [0])[0])
-           > (m["cores"] or 1) else ""),
+        "  load average before/after: "
+        + ", ".join(f"{meta[k][0]:.2f}" for k in ("load_before", "load_after") if k in meta)
+        + (
+            f" (more than {m['cores']} cores' worth: other processes competed for the CPU)"
+            if max(meta.get("load_before", [0])[0], meta.get("load_after", [0])[0])
+            > (m["cores"] or 1)
+            else ""
+        ),
     ]
     if "caller" in results:
         lines += _library_table(
             "1. CALLER-SIDE cost of an enabled call on the trio thread (blocks of "
             f"{meta['block']} calls, consumer drains between blocks)",
-            results["caller"], lambda v: v / 1000, "µs/call")
+            results["caller"],
+            lambda v: v / 1000,
+            "µs/call",
+        )
     if "e2e" in results:
         e2e = results["e2e"]
         lines += _library_table(
-            "2. END-TO-END: log N events (yield every "
-            f"{e2e['yield_every']}), leave, all on disk",
-            e2e, lambda v: v / 1000, "k ev/s", digits=1)
-        lines.append(f"  {'':<32}{'N':>10}{'produce s':>10}{'leave s':>10}  "
-                     f"{'peak backlog':>14}{'CPU µs/ev':>11}{'this/la':>8}")
+            f"2. END-TO-END: log N events (yield every {e2e['yield_every']}), leave, all on disk",
+            e2e,
+            lambda v: v / 1000,
+            "k ev/s",
+            digits=1,
+        )
+        lines.append(
+            f"  {'':<32}{'N':>10}{'produce s':>10}{'leave s':>10}  "
+            f"{'peak backlog':>14}{'CPU µs/ev':>11}{'this/la':>8}"
+        )
         cpu = e2e.get("cpu_ns_per_event", {})
         la_cpu = cpu.get("logactors", {}).get("median", float("nan"))
         for key in e2e["results"]:
@@ -237,26 +314,41 @@ def render(results: dict[str, Any]) -> str:
                 f"{_fmt(e2e['produce_s'][key]['median'], 3):>10}"
                 f"{_fmt(e2e['leave_s'][key]['median'], 3):>10}"
                 f"  {_fmt(e2e['peak_backlog'][key]['median'], 0):>14}"
-                f"{_fmt(c / 1000, 2):>11}{_fmt(_ratio(c, la_cpu), 3):>8}")
-        lines.append("  (CPU µs/ev: process CPU time, all threads, per event; this/la > 1: "
-                     "logactors uses less CPU than this library)")
-        starved = [e2e["labels"].get(k, k) for k in e2e["results"]
-                   if e2e["peak_backlog"][k]["median"] >= 0.9 * e2e["events"][k]]
+                f"{_fmt(c / 1000, 2):>11}{_fmt(_ratio(c, la_cpu), 3):>8}"
+            )
+        lines.append(
+            "  (CPU µs/ev: process CPU time, all threads, per event; this/la > 1: "
+            "logactors uses less CPU than this library)"
+        )
+        starved = [
+            e2e["labels"].get(k, k)
+            for k in e2e["results"]
+            if e2e["peak_backlog"][k]["median"] >= 0.9 * e2e["events"][k]
+        ]
         if starved:
             lines.append(
                 "  peak backlog ≈ N for: " + ", ".join(starved) + " — their consumer thread "
                 "got (almost) no GIL while the producer ran: the trio thread releases the GIL "
                 "only for an instant at each checkpoint and takes it straight back, which "
                 "resets the waiting thread's switch interval (python -m benchmarks.profile "
-                "measures it); everything was written after the producer stopped")
+                "measures it); everything was written after the producer stopped"
+            )
     if "disabled" in results:
-        lines += _library_table("3. DISABLED call (debug below the gate; libraries take turns "
-                                "block by block, median block)", results["disabled"],
-                                lambda v: v, "ns/call", digits=1)
+        lines += _library_table(
+            "3. DISABLED call (debug below the gate; libraries take turns "
+            "block by block, median block)",
+            results["disabled"],
+            lambda v: v,
+            "ns/call",
+            digits=1,
+        )
     if "thread" in results:
         lines += _library_table(
             "4. FROM A WORKER THREAD (trio.to_thread.run_sync), caller-side cost",
-            results["thread"], lambda v: v / 1000, "µs/call")
+            results["thread"],
+            lambda v: v / 1000,
+            "µs/call",
+        )
     if "memory" in results:
         mem = results["memory"]
         lines += [
@@ -290,11 +382,16 @@ def render(results: dict[str, Any]) -> str:
             f"{caller['with']['median'] - caller['without']['median']:+.0f} ns/call",
             f"  one counter update (obj.counters.x += 1) costs {met['counter_update_ns']:.1f} ns"
             " (micro-benchmark)",
-            "  counter updates removed: " + "; ".join(
+            "  counter updates removed: "
+            + "; ".join(
                 f"{k.rsplit('.', 2)[-2]}.{k.rsplit('.', 1)[-1]}: "
-                + ("not patched (" + v[0].strip("<>") + ")" if v and v[0].startswith("<")
-                   else str(len(v)))
-                for k, v in met["removed"].items()),
+                + (
+                    "not patched (" + v[0].strip("<>") + ")"
+                    if v and v[0].startswith("<")
+                    else str(len(v))
+                )
+                for k, v in met["removed"].items()
+            ),
         ]
     if "shutdown" in results:
         sh = results["shutdown"]
@@ -314,13 +411,17 @@ def render(results: dict[str, Any]) -> str:
         lines.append(f"  {'variant':<28}{'e2e':>12}{'caller':>12}")
         for v in sk["variants"]:
             name = v["name"]
-            lines.append(f"  {name:<28}{_fmt(sk['e2e_ns_per_event'][name]['median'], 0):>12}"
-                         f"{_fmt(sk['caller_ns_per_event'][name]['median'], 0):>12}")
+            lines.append(
+                f"  {name:<28}{_fmt(sk['e2e_ns_per_event'][name]['median'], 0):>12}"
+                f"{_fmt(sk['caller_ns_per_event'][name]['median'], 0):>12}"
+            )
     if "sizes" in results:
         sz = results["sizes"]
         lines.append(f"\n8b. SCALING by events ({sz['sink']}): ns per event")
-        lines.append(f"  {'N':>12}{'e2e wall':>10}{'e2e CPU':>10}{'producer':>10}"
-                     f"{'peak backlog':>14}{'RSS after':>12}{'rounds':>8}")
+        lines.append(
+            f"  {'N':>12}{'e2e wall':>10}{'e2e CPU':>10}{'producer':>10}"
+            f"{'peak backlog':>14}{'RSS after':>12}{'rounds':>8}"
+        )
         for n, res in sz["ns_per_event"].items():
             rss = sz["rss_after_bytes"].get(n, 0) / MIB
             cpu = sz.get("cpu_ns_per_event", {}).get(n, {}).get("median", float("nan"))
@@ -328,13 +429,16 @@ def render(results: dict[str, Any]) -> str:
                 f"  {int(n):>12,}{_fmt(res['median'], 0):>10}{_fmt(cpu, 0):>10}"
                 f"{_fmt(sz['caller_side_ns_per_event'][n]['median'], 0):>10}"
                 f"{_fmt(sz['peak_backlog'][n]['median'], 0):>14}{rss:>9.0f} MiB"
-                f"{len(res['rounds']):>8}")
+                f"{len(res['rounds']):>8}"
+            )
     lines.append("\nGOALS (issue 6)" + (" — quick pass: not meaningful" if meta["quick"] else ""))
     for g in results.get("goals", []):
         op = {"<=": "≤", "<": "<", ">=": "≥"}[g["op"]]
         note = f"  [{g['note']}]" if g["note"] else ""
-        lines.append(f"  {g['goal']} = {_fmt(g['value'], 3)} (goal {op} {g['target']:.3g})"
-                     f" {g['verdict']}{note}")
+        lines.append(
+            f"  {g['goal']} = {_fmt(g['value'], 3)} (goal {op} {g['target']:.3g})"
+            f" {g['verdict']}{note}"
+        )
     return "\n".join(lines)
 
 

@@ -64,17 +64,28 @@ class Settings:
     @classmethod
     def full(cls, directory: str, rounds: int = 5, *, huge: bool = False) -> Settings:
         """The figures for the report."""
-        return cls(quick=False, rounds=rounds, directory=directory,
-                   huge=10**7 if huge else None)
+        return cls(quick=False, rounds=rounds, directory=directory, huge=10**7 if huge else None)
 
     @classmethod
     def quick_pass(cls, directory: str, rounds: int = 1) -> Settings:
         """A smoke pass of a few seconds: small N, nothing asserted about time."""
         return cls(
-            quick=True, rounds=rounds, directory=directory, block=500, caller_n=2_000,
-            e2e_n=5_000, disabled_n=5_000, thread_n=1_000, memory_events=60_000,
-            memory_max_bytes=4 * MIB, shutdown_n=5_000, metrics_n=5_000, sinks=(1, 2),
-            sinks_n=2_000, sizes=(10**3, 10**4), huge=None,
+            quick=True,
+            rounds=rounds,
+            directory=directory,
+            block=500,
+            caller_n=2_000,
+            e2e_n=5_000,
+            disabled_n=5_000,
+            thread_n=1_000,
+            memory_events=60_000,
+            memory_max_bytes=4 * MIB,
+            shutdown_n=5_000,
+            metrics_n=5_000,
+            sinks=(1, 2),
+            sinks_n=2_000,
+            sizes=(10**3, 10**4),
+            huge=None,
         )
 
     def n_for(self, case: Case, n: int) -> int:
@@ -122,8 +133,7 @@ async def _drained_blocks(case: Case, n: int, block: int) -> Blocks:
     return blocks
 
 
-async def caller_once(case: Case, path: str, n: int, block: int, loop: Loop
-                      ) -> dict[str, float]:
+async def caller_once(case: Case, path: str, n: int, block: int, loop: Loop) -> dict[str, float]:
     """Mean wall and CPU ns per enabled call (loop overhead subtracted); the consumer drains
     between blocks, untimed."""
     remove(path)
@@ -138,26 +148,30 @@ async def caller_once(case: Case, path: str, n: int, block: int, loop: Loop
     return blocks.per_call(loop)
 
 
-async def caller_suite(settings: Settings, loop: Loop, progress: Progress
-                       ) -> dict[str, Any]:
+async def caller_suite(settings: Settings, loop: Loop, progress: Progress) -> dict[str, Any]:
     """Caller-side ns per enabled call for every library."""
     cases = library_cases(picologging=settings.picologging)
     runs: dict[str, list[dict[str, float]]] = {c.key: [] for c in cases}
     for r in range(settings.rounds):
         for case in _rotate(cases, r):
             n = settings.n_for(case, settings.caller_n)
-            value = await caller_once(case, _path(settings, f"caller-{case.key}"), n,
-                                      settings.block, loop)
+            value = await caller_once(
+                case, _path(settings, f"caller-{case.key}"), n, settings.block, loop
+            )
             runs[case.key].append(value)
         progress(f"caller round {r + 1}/{settings.rounds}")
     return _per_call_section(cases, runs)
 
 
-def _per_call_section(cases: Sequence[Case], runs: dict[str, list[dict[str, float]]]
-                      ) -> dict[str, Any]:
-    return {"unit": "ns/call", "labels": {c.key: c.label for c in cases},
-            "results": {k: summary([x["wall"] for x in v]) for k, v in runs.items()},
-            "cpu": {k: summary([x["cpu"] for x in v]) for k, v in runs.items()}}
+def _per_call_section(
+    cases: Sequence[Case], runs: dict[str, list[dict[str, float]]]
+) -> dict[str, Any]:
+    return {
+        "unit": "ns/call",
+        "labels": {c.key: c.label for c in cases},
+        "results": {k: summary([x["wall"] for x in v]) for k, v in runs.items()},
+        "cpu": {k: summary([x["cpu"] for x in v]) for k, v in runs.items()},
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,8 +206,13 @@ async def e2e_once(case: Case, path: str, n: int, yield_every: int) -> dict[str,
     cpu = time.process_time_ns() - c0
     _check_lines(case, path, n)
     remove(path)
-    return {"rate": n / (left - t0), "produce_s": produced - t0, "leave_s": left - produced,
-            "peak_backlog": float(peak), "cpu_ns": cpu / n}
+    return {
+        "rate": n / (left - t0),
+        "produce_s": produced - t0,
+        "leave_s": left - produced,
+        "peak_backlog": float(peak),
+        "cpu_ns": cpu / n,
+    }
 
 
 async def e2e_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
@@ -205,8 +224,7 @@ async def e2e_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
         for case in _rotate(cases, r):
             n = events[case.key] = settings.n_for(case, settings.e2e_n)
             runs[case.key].append(
-                await e2e_once(case, _path(settings, f"e2e-{case.key}"), n,
-                               settings.yield_every)
+                await e2e_once(case, _path(settings, f"e2e-{case.key}"), n, settings.yield_every)
             )
         progress(f"end-to-end round {r + 1}/{settings.rounds}")
     return {
@@ -226,8 +244,7 @@ async def e2e_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
 # 3. disabled calls
 
 
-async def disabled_suite(settings: Settings, loop: Loop, progress: Progress
-                         ) -> dict[str, Any]:
+async def disabled_suite(settings: Settings, loop: Loop, progress: Progress) -> dict[str, Any]:
     """ns per disabled call for every library with a level gate, and an empty function.
 
     A disabled call costs ~100 ns, so a burst of interference from another process would
@@ -259,8 +276,7 @@ async def disabled_suite(settings: Settings, loop: Loop, progress: Progress
 # 4. calls from a worker thread
 
 
-async def thread_once(case: Case, path: str, n: int, block: int, loop: Loop
-                      ) -> dict[str, float]:
+async def thread_once(case: Case, path: str, n: int, block: int, loop: Loop) -> dict[str, float]:
     """Mean wall and CPU ns per enabled call made from a ``trio.to_thread.run_sync``
     thread."""
     remove(path)
@@ -287,8 +303,7 @@ async def thread_once(case: Case, path: str, n: int, block: int, loop: Loop
     return blocks.per_call(loop)
 
 
-async def thread_suite(settings: Settings, loop: Loop, progress: Progress
-                       ) -> dict[str, Any]:
+async def thread_suite(settings: Settings, loop: Loop, progress: Progress) -> dict[str, Any]:
     """Caller-side ns per call from a worker thread."""
     cases = [c for c in library_cases(picologging=settings.picologging) if c.threads]
     runs: dict[str, list[dict[str, float]]] = {c.key: [] for c in cases}
@@ -296,8 +311,9 @@ async def thread_suite(settings: Settings, loop: Loop, progress: Progress
         for case in _rotate(cases, r):
             n = settings.n_for(case, settings.thread_n)
             runs[case.key].append(
-                await thread_once(case, _path(settings, f"thread-{case.key}"), n,
-                                  settings.block, loop)
+                await thread_once(
+                    case, _path(settings, f"thread-{case.key}"), n, settings.block, loop
+                )
             )
         progress(f"thread round {r + 1}/{settings.rounds}")
     return _per_call_section(cases, runs)
@@ -310,17 +326,30 @@ async def thread_suite(settings: Settings, loop: Loop, progress: Progress
 def memory_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
     """Run :mod:`benchmarks.memory_child` and return what it measured."""
     command = [
-        sys.executable, "-m", "benchmarks.memory_child",
-        "--events", str(settings.memory_events),
-        "--max-bytes", str(settings.memory_max_bytes),
+        sys.executable,
+        "-m",
+        "benchmarks.memory_child",
+        "--events",
+        str(settings.memory_events),
+        "--max-bytes",
+        str(settings.memory_max_bytes),
     ]
     # The child imports what this process imported: the same PYTHONPATH first (a scratch
     # build of logactors, say), then this checkout; the cwd is not on its path.
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (os.environ.get("PYTHONPATH", ""), root) if p)}
-    done = subprocess.run(command, capture_output=True, text=True, check=False,
-                          cwd=settings.directory, env=env, timeout=1800)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (os.environ.get("PYTHONPATH", ""), root) if p),
+    }
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=settings.directory,
+        env=env,
+        timeout=1800,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"memory child failed ({done.returncode}): {done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -332,8 +361,7 @@ def memory_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
 # 6. cost of the metrics counters (patched build)
 
 
-async def metrics_suite(settings: Settings, loop: Loop, progress: Progress
-                        ) -> dict[str, Any]:
+async def metrics_suite(settings: Settings, loop: Loop, progress: Progress) -> dict[str, Any]:
     """Caller cost and end-to-end throughput with and without the counter updates."""
     e2e: dict[str, list[float]] = {"with": [], "without": []}
     e2e_cpu: dict[str, list[float]] = {"with": [], "without": []}
@@ -347,12 +375,14 @@ async def metrics_suite(settings: Settings, loop: Loop, progress: Progress
             if variant == "without":
                 with counters_removed() as removed:
                     run = await e2e_once(case, path, settings.metrics_n, settings.yield_every)
-                    ns = (await caller_once(case, path, settings.caller_n, settings.block,
-                                            loop))["wall"]
+                    ns = (await caller_once(case, path, settings.caller_n, settings.block, loop))[
+                        "wall"
+                    ]
             else:
                 run = await e2e_once(case, path, settings.metrics_n, settings.yield_every)
-                ns = (await caller_once(case, path, settings.caller_n, settings.block,
-                                        loop))["wall"]
+                ns = (await caller_once(case, path, settings.caller_n, settings.block, loop))[
+                    "wall"
+                ]
             e2e[variant].append(run["rate"])
             e2e_cpu[variant].append(run["cpu_ns"])
             caller[variant].append(ns)
@@ -360,7 +390,7 @@ async def metrics_suite(settings: Settings, loop: Loop, progress: Progress
     micro = _counter_micro_ns()
     return {
         "method": "patched build: the event-path functions recompiled without counter updates "
-                  "(benchmarks/_nometrics.py), interleaved with the normal build",
+        "(benchmarks/_nometrics.py), interleaved with the normal build",
         "removed": removed,
         "e2e_events_per_s": {k: summary(v) for k, v in e2e.items()},
         "e2e_cpu_ns_per_event": {k: summary(v) for k, v in e2e_cpu.items()},
@@ -397,8 +427,9 @@ def _counter_micro_ns(n: int = 1_000_000) -> float:
 # 7. shutdown
 
 
-async def shutdown_once(path: str, n: int, strategy: Literal["graceful", "immediate"]
-                        ) -> dict[str, Any]:
+async def shutdown_once(
+    path: str, n: int, strategy: Literal["graceful", "immediate"]
+) -> dict[str, Any]:
     """Queue ``n`` events with no checkpoint, then time leaving the ``async with`` block."""
     remove(path)
     notes: list[str] = []  # the self-log: "N events abandoned (lost)" with immediate
@@ -425,8 +456,13 @@ async def shutdown_once(path: str, n: int, strategy: Literal["graceful", "immedi
     if sink.written + sink.lost + sink.dropped != n:
         raise AssertionError(f"shutdown ledger: {sink}")
     remove(path)
-    return {"seconds": elapsed, "queued": depth, "written": sink.written, "lost": sink.lost,
-            "report_duration_s": report.duration_s}
+    return {
+        "seconds": elapsed,
+        "queued": depth,
+        "written": sink.written,
+        "lost": sink.lost,
+        "report_duration_s": report.duration_s,
+    }
 
 
 async def shutdown_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
@@ -434,9 +470,12 @@ async def shutdown_suite(settings: Settings, progress: Progress) -> dict[str, An
     out: dict[str, Any] = {"events": settings.shutdown_n}
     strategies: tuple[Literal["graceful", "immediate"], ...] = ("graceful", "immediate")
     for strategy in strategies:
-        runs = [await shutdown_once(_path(settings, f"shutdown-{strategy}"),
-                                    settings.shutdown_n, strategy)
-                for _ in range(settings.rounds)]
+        runs = [
+            await shutdown_once(
+                _path(settings, f"shutdown-{strategy}"), settings.shutdown_n, strategy
+            )
+            for _ in range(settings.rounds)
+        ]
         out[strategy] = {
             "seconds": summary([r["seconds"] for r in runs]),
             "queued": runs[-1]["queued"],
@@ -451,8 +490,7 @@ async def shutdown_suite(settings: Settings, progress: Progress) -> dict[str, An
 # 8. scaling
 
 
-async def sinks_suite(settings: Settings, loop: Loop, progress: Progress
-                      ) -> dict[str, Any]:
+async def sinks_suite(settings: Settings, loop: Loop, progress: Progress) -> dict[str, Any]:
     """Per-event cost with 1…8 matching null sinks, and with 8 sinks of which 1 matches."""
     variants: list[tuple[str, int, int]] = [(f"{k} matching", k, k) for k in settings.sinks]
     top = max(settings.sinks)
@@ -465,8 +503,9 @@ async def sinks_suite(settings: Settings, loop: Loop, progress: Progress
             path = _path(settings, "sinks")
             case_e2e = await _null_e2e_ns(case, path, settings.sinks_n, settings.yield_every)
             e2e[name].append(case_e2e)
-            caller[name].append(await _null_caller_ns(case, path, settings.sinks_n // 2,
-                                                      settings.block, loop))
+            caller[name].append(
+                await _null_caller_ns(case, path, settings.sinks_n // 2, settings.block, loop)
+            )
         progress(f"sinks round {r + 1}/{settings.rounds}")
     return {
         "sink": "NullSink",
@@ -496,8 +535,7 @@ async def _null_e2e_ns(case: LogactorsCase, path: str, n: int, yield_every: int)
     return elapsed / n
 
 
-async def _null_caller_ns(case: LogactorsCase, path: str, n: int, block: int,
-                          loop: Loop) -> float:
+async def _null_caller_ns(case: LogactorsCase, path: str, n: int, block: int, loop: Loop) -> float:
     await case.open(path, e2e=False)
     case.block(-block, block)
     await case.drain()
@@ -524,13 +562,11 @@ async def sizes_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
         progress(f"sizes 10^{len(str(n)) - 1} done")
     return {
         "sink": "FileSink clef",
-        "ns_per_event": {str(n): summary([1e9 / x["rate"] for x in v])
-                         for n, v in runs.items()},
-        "caller_side_ns_per_event": {str(n): summary([x["produce_s"] * 1e9 / n for x in v])
-                                     for n, v in runs.items()},
+        "ns_per_event": {str(n): summary([1e9 / x["rate"] for x in v]) for n, v in runs.items()},
+        "caller_side_ns_per_event": {
+            str(n): summary([x["produce_s"] * 1e9 / n for x in v]) for n, v in runs.items()
+        },
         "cpu_ns_per_event": {str(n): summary([x["cpu_ns"] for x in v]) for n, v in runs.items()},
-        "peak_backlog": {str(n): summary([x["peak_backlog"] for x in v])
-                         for n, v in runs.items()},
+        "peak_backlog": {str(n): summary([x["peak_backlog"] for x in v]) for n, v in runs.items()},
         "rss_after_bytes": {str(n): v for n, v in rss.items()},
     }
-

@@ -46,13 +46,23 @@ class SqliteSink:
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False)
-        db.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (ts INTEGER, level TEXT, "
-                   "message TEXT, template TEXT, properties TEXT)")
+        db.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table} (ts INTEGER, level TEXT, "
+            "message TEXT, template TEXT, properties TEXT)"
+        )
         return db
 
     async def write_batch(self, events: Sequence[LogEvent]) -> int:
-        rows = [(e.timestamp_ns, e.level.name, e.rendered, e.template,
-                 json.dumps(dict(e.properties), default=str)) for e in events]
+        rows = [
+            (
+                e.timestamp_ns,
+                e.level.name,
+                e.rendered,
+                e.template,
+                json.dumps(dict(e.properties), default=str),
+            )
+            for e in events
+        ]
         await trio.to_thread.run_sync(self._insert, rows)
         return sum(len(r[2]) for r in rows)
 
@@ -98,15 +108,18 @@ async def main(database: str) -> CountingSink:
     config = SupervisorConfig(
         min_level="debug",
         sinks=[
-            CustomSink(name="sqlite", factory="custom_sink:SqliteSink",
-                       options={"path": database}),
+            CustomSink(name="sqlite", factory="custom_sink:SqliteSink", options={"path": database}),
             CustomSink(name="counter", sink=counter, min_level="info"),
         ],
     )
     async with logactors.open_logger(config) as log:
         for i in range(100):
-            log.log(Level.WARNING if i % 10 == 0 else Level.DEBUG if i % 2 else Level.INFO,
-                    "Item {i} processed by {worker}", i=i, worker=f"w{i % 3}")
+            log.log(
+                Level.WARNING if i % 10 == 0 else Level.DEBUG if i % 2 else Level.INFO,
+                "Item {i} processed by {worker}",
+                i=i,
+                worker=f"w{i % 3}",
+            )
     return counter
 
 
@@ -115,10 +128,12 @@ if __name__ == "__main__":
         database = os.path.join(tmp, "logs.sqlite")
         counter = trio.run(main, database)
         with sqlite3.connect(database) as db:
-            rows = db.execute("SELECT level, COUNT(*) FROM events GROUP BY level "
-                              "ORDER BY level").fetchall()
-            sample = db.execute("SELECT message, properties FROM events "
-                                "WHERE level = 'WARNING' LIMIT 1").fetchone()
+            rows = db.execute(
+                "SELECT level, COUNT(*) FROM events GROUP BY level ORDER BY level"
+            ).fetchall()
+            sample = db.execute(
+                "SELECT message, properties FROM events WHERE level = 'WARNING' LIMIT 1"
+            ).fetchone()
         db.close()
         print("rows in sqlite by level:", dict(rows))
         print("a warning row:", sample)

@@ -68,8 +68,12 @@ async def main(url: str, directory: str) -> logactors.ShutdownReport | None:
                 fallback="fallback",
             ),
             # Only a fallback: min_level="off" takes no events of its own.
-            FileSink(name="fallback", path=os.path.join(directory, "fallback.clef"),
-                     format="clef", min_level="off"),
+            FileSink(
+                name="fallback",
+                path=os.path.join(directory, "fallback.clef"),
+                format="clef",
+                min_level="off",
+            ),
         ],
         self_log=lambda line: print("  self-log:", line),
     )
@@ -101,9 +105,11 @@ if __name__ == "__main__":
         assert report is not None
         print(report)
         http_sink, fallback = report.sinks["http"], report.sinks["fallback"]
-        print(f"server received {Collector.received} events, the fallback file "
-              f"{fallback.written}: {Collector.received + fallback.written} of "
-              f"{http_sink.accepted} accepted")
+        print(
+            f"server received {Collector.received} events, the fallback file "
+            f"{fallback.written}: {Collector.received + fallback.written} of "
+            f"{http_sink.accepted} accepted"
+        )
         assert Collector.received == http_sink.written
         assert Collector.received + fallback.written == http_sink.accepted == 1500
         assert http_sink.rerouted == fallback.written > 0

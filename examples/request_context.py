@@ -65,13 +65,16 @@ async def main() -> None:
     for request_id, items in sorted(by_request.items(), key=lambda kv: int(kv[0][4:])):
         components = sorted({str(e.properties.get("component", "-")) for e in items})
         tasks = len({e.task for e in items})
-        print(f"{request_id:<7} {len(items)} events from {tasks} tasks/threads, "
-              f"user={items[0].properties['user']}, components={components}")
+        print(
+            f"{request_id:<7} {len(items)} events from {tasks} tasks/threads, "
+            f"user={items[0].properties['user']}, components={components}"
+        )
         first = items[0]
         assert all(e.properties["user"] == first.properties["user"] for e in items)
         # The thread's event belongs to the request that started the thread.
         assert [e.properties["order"] for e in items if "order" in e.properties] == [
-            int(request_id[4:])]
+            int(request_id[4:])
+        ]
     assert len(by_request) == 10
     assert all(len(items) == 5 for items in by_request.values())
     print(f"every one of {len(events)} events carries the request_id of its own request")

@@ -66,8 +66,9 @@ async def main() -> list[logactors.LogEvent]:
 if __name__ == "__main__":
     events = trio.run(main)
     for e in events:
-        extra = {k: e.properties[k] for k in ("request_id", "gateway", "thread")
-                 if k in e.properties}
+        extra = {
+            k: e.properties[k] for k in ("request_id", "gateway", "thread") if k in e.properties
+        }
         print(f"{e.level.name:<8} [{e.logger}] {e.rendered}  {extra}")
         if e.exception:
             print("         exception:", e.exception.strip().splitlines()[-1])

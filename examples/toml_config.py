@@ -31,11 +31,15 @@ CONFIG = Path(__file__).with_name("logactors.toml")
 
 async def main() -> None:
     config = logactors.load_config(CONFIG)
-    print(f"loaded {CONFIG.name}: min_level={logactors.Level(config.min_level).name}, "
-          f"properties={dict(config.properties)}")
+    print(
+        f"loaded {CONFIG.name}: min_level={logactors.Level(config.min_level).name}, "
+        f"properties={dict(config.properties)}"
+    )
     for sink in config.sinks:
-        print(f"  sink {sink.name!r:<10} {sink.kind:<8} format={sink.format:<5} "
-              f"min_level={logactors.Level(sink.min_level).name}")
+        print(
+            f"  sink {sink.name!r:<10} {sink.kind:<8} format={sink.format:<5} "
+            f"min_level={logactors.Level(sink.min_level).name}"
+        )
 
     async with logactors.open_logger(CONFIG) as log:  # a path works as well as a config
         log.info("Stock of {sku} is {count}", sku="apple", count=12)
@@ -57,8 +61,19 @@ if __name__ == "__main__":
         os.chdir(os.path.dirname(os.path.abspath(__file__)))
 
     try:
-        logactors.load_config({"sinks": [{"type": "file", "name": "f", "path": "x.log",
-                                          "queue": {"max_events": -1}, "rolling": "weekly"}]})
+        logactors.load_config(
+            {
+                "sinks": [
+                    {
+                        "type": "file",
+                        "name": "f",
+                        "path": "x.log",
+                        "queue": {"max_events": -1},
+                        "rolling": "weekly",
+                    }
+                ]
+            }
+        )
     except logactors.ConfigError as exc:
         print("a broken configuration is reported with every problem:")
         for problem in exc.problems:

@@ -360,11 +360,15 @@ class SinkActor:
             return
         target.counters.failed += count
         if permanent:
-            self.log(f"{count} events rejected permanently (no fallback): counted as failed",
-                     key="failed")
+            self.log(
+                f"{count} events rejected permanently (no fallback): counted as failed",
+                key="failed",
+            )
         else:
-            self.log(f"{count} events could not be written (no fallback or spool): counted "
-                     "as failed", key="failed")
+            self.log(
+                f"{count} events could not be written (no fallback or spool): counted as failed",
+                key="failed",
+            )
 
     async def spool_events(self, batch: Sequence[LogEvent]) -> bool:
         """Append to this sink's spool; True if stored (the caller counts ``spooled``)."""
@@ -372,8 +376,9 @@ class SinkActor:
         if spool is None:
             return False
         try:
-            dropped = await trio.to_thread.run_sync(spool.append, as_events(batch),
-                                                    abandon_on_cancel=False)
+            dropped = await trio.to_thread.run_sync(
+                spool.append, as_events(batch), abandon_on_cancel=False
+            )
         except OSError as exc:
             self.log(f"spool append failed: {exc}", key="spool")
             return False

@@ -181,8 +181,9 @@ class FilterConfig:
         if self.logger is not None:
             p.string("logger", self.logger, empty=True)
         if not isinstance(self.properties, Mapping):
-            p.add("properties", f"must be a table of property values "
-                                f"(got {_show(self.properties)})")
+            p.add(
+                "properties", f"must be a table of property values (got {_show(self.properties)})"
+            )
         p.booleans_of(self)
         p.raise_if_any()
 
@@ -202,8 +203,6 @@ def _to_filters(value: Any) -> Any:
     return tuple(out)
 
 
-
-
 def _check_filters(p: _Problems, value: object, *, callables: bool) -> None:
     """Report every problem of a ``filters`` list (tables left unconverted included)."""
     what = "filter tables, 'module:callable' names or callables" if callables else "filter tables"
@@ -213,8 +212,9 @@ def _check_filters(p: _Problems, value: object, *, callables: bool) -> None:
     known = {a.name for a in attrs.fields(FilterConfig)}
     for i, item in enumerate(value):
         field = f"filters[{i}]"
-        if isinstance(item, FilterConfig) or (callables and (isinstance(item, str)
-                                                               or callable(item))):
+        if isinstance(item, FilterConfig) or (
+            callables and (isinstance(item, str) or callable(item))
+        ):
             continue
         if not isinstance(item, Mapping):
             p.add(field, f"must be one of {what} (got {_show(item)})")

@@ -82,8 +82,7 @@ class SinkConfig:
         p.level("min_level", self.min_level, allow_off=True)
         p.choice("format", self.format, tuple(sorted(self.formats)))
         p.string("output_template", self.output_template, empty=True)
-        for field, cls in (("queue", QueueConfig), ("batch", BatchConfig),
-                           ("retry", RetryConfig)):
+        for field, cls in (("queue", QueueConfig), ("batch", BatchConfig), ("retry", RetryConfig)):
             if not isinstance(getattr(self, field), cls):
                 p.add(field, f"must be a {cls.__name__}")
         if self.breaker is not None and not isinstance(self.breaker, BreakerConfig):
@@ -220,15 +219,16 @@ class HttpSink(SinkConfig):
         if not isinstance(self.headers, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in self.headers.items()
         ):
-            problems.add("headers", f"must be a table of header names to string values "
-                                    f"(got {self.headers!r})")
+            problems.add(
+                "headers",
+                f"must be a table of header names to string values (got {self.headers!r})",
+            )
         for field in ("api_key", "bearer_token", "username", "password"):
             value = getattr(self, field)
             if value is not None:
                 problems.string(field, value)
         if self.bearer_token is not None and self.username is not None:
-            problems.add("bearer_token", "give either bearer_token or username/password, "
-                                         "not both")
+            problems.add("bearer_token", "give either bearer_token or username/password, not both")
         if self.password is not None and self.username is None:
             problems.add("password", "needs a username")
         if not isinstance(self.labels, tuple) or not all(
@@ -237,10 +237,15 @@ class HttpSink(SinkConfig):
             problems.add("labels", f"must be a list of property names (got {self.labels!r})")
         problems.string("index", self.index)
         if self.protocol in ("json", "loki") and self.format not in (
-            "json", "clef", "clef-rendered"
+            "json",
+            "clef",
+            "clef-rendered",
         ):
-            problems.add("format", f"the {self.protocol} protocol sends lines in 'json', "
-                                   f"'clef' or 'clef-rendered' (got {self.format!r})")
+            problems.add(
+                "format",
+                f"the {self.protocol} protocol sends lines in 'json', "
+                f"'clef' or 'clef-rendered' (got {self.format!r})",
+            )
         if not isinstance(self.resource, Mapping):
             problems.add("resource", f"must be a table of attributes (got {self.resource!r})")
 
@@ -295,8 +300,10 @@ class SyslogSink(SinkConfig):
                 problems.string(field, value)
         problems.positive_int("max_message_bytes", self.max_message_bytes, minimum=480)
         if isinstance(self.max_message_bytes, int) and self.max_message_bytes > 65_507:
-            problems.add("max_message_bytes", f"must be <= 65507, the largest UDP payload "
-                                              f"(got {self.max_message_bytes})")
+            problems.add(
+                "max_message_bytes",
+                f"must be <= 65507, the largest UDP payload (got {self.max_message_bytes})",
+            )
 
 
 @attrs.frozen(kw_only=True)
@@ -315,9 +322,7 @@ class GelfSink(SinkConfig):
     kind: ClassVar[str] = "gelf"
     formats: ClassVar[frozenset[str]] = frozenset({"gelf"})
 
-    address: str | tuple[str, int] = attrs.field(
-        default="127.0.0.1:12201", converter=_to_address
-    )
+    address: str | tuple[str, int] = attrs.field(default="127.0.0.1:12201", converter=_to_address)
     transport: Literal["udp", "tcp"] = "udp"
     compress: bool = False
     host: str | None = None
@@ -338,8 +343,9 @@ class GelfSink(SinkConfig):
             problems.string("host", self.host)
         problems.positive_int("chunk_size", self.chunk_size, minimum=64)
         if isinstance(self.chunk_size, int) and self.chunk_size > 65_507:
-            problems.add("chunk_size",
-                         f"must be <= 65507, the largest UDP payload (got {self.chunk_size})")
+            problems.add(
+                "chunk_size", f"must be <= 65507, the largest UDP payload (got {self.chunk_size})"
+            )
 
 
 @attrs.frozen(kw_only=True)
@@ -387,18 +393,30 @@ class CustomSink(SinkConfig):
             problems.add("factory", "give exactly one of factory='module:Name' or sink=<object>")
         elif isinstance(self.factory, str):
             if not re.match(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$", self.factory):
-                problems.add("factory", f"must look like 'package.module:Name' "
-                                        f"(got {_show(self.factory)})")
+                problems.add(
+                    "factory", f"must look like 'package.module:Name' (got {_show(self.factory)})"
+                )
         elif self.factory is not None and not callable(self.factory):
-            problems.add("factory", f"must be 'package.module:Name' or a callable "
-                                    f"(got {_show(self.factory)})")
+            problems.add(
+                "factory",
+                f"must be 'package.module:Name' or a callable (got {_show(self.factory)})",
+            )
         if not isinstance(self.options, Mapping):
-            problems.add("options", f"must be a table of keyword arguments "
-                                    f"(got {_show(self.options)})")
+            problems.add(
+                "options", f"must be a table of keyword arguments (got {_show(self.options)})"
+            )
 
 
 SINK_TYPES: Final[dict[str, type[SinkConfig]]] = {
     cls.kind: cls
-    for cls in (ConsoleSink, FileSink, HttpSink, SyslogSink, GelfSink, MemorySink, NullSink,
-                CustomSink)
+    for cls in (
+        ConsoleSink,
+        FileSink,
+        HttpSink,
+        SyslogSink,
+        GelfSink,
+        MemorySink,
+        NullSink,
+        CustomSink,
+    )
 }

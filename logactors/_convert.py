@@ -41,8 +41,9 @@ from .exceptions import ConfigError
 __all__ = ["load_config", "unstructure_config"]
 
 #: Where the configuration classes are defined (re-exported by :mod:`logactors.config`).
-CONFIG_MODULES = frozenset({"logactors.config", "logactors._config_blocks",
-                            "logactors._config_sinks"})
+CONFIG_MODULES = frozenset(
+    {"logactors.config", "logactors._config_blocks", "logactors._config_sinks"}
+)
 _COMMON_SINK_FIELDS = frozenset(a.name for a in attrs.fields(SinkConfig))
 
 Problem = tuple[str, str]  # (field path relative to the object being structured, message)
@@ -133,9 +134,7 @@ def _shape_of(tp: Any) -> _Shape:
 @functools.cache
 def _shapes(cls: type) -> dict[str, tuple[attrs.Attribute[Any], _Shape]]:
     hints = typing.get_type_hints(cls)
-    return {
-        a.name: (a, _shape_of(hints.get(a.name, Any))) for a in attrs.fields(cls) if a.init
-    }
+    return {a.name: (a, _shape_of(hints.get(a.name, Any))) for a in attrs.fields(cls) if a.init}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,4 +388,3 @@ def _unstructure_sink(sink: SinkConfig) -> dict[str, Any]:
     if out.get("min_level") == OFF:
         out["min_level"] = "off"
     return out
-

@@ -48,8 +48,7 @@ class _Host:
         self.error: BaseException | None = None
         self.closed = False
         self._ready = threading.Event()
-        self.thread = threading.Thread(target=self._main, name="logactors-supervisor",
-                                       daemon=True)
+        self.thread = threading.Thread(target=self._main, name="logactors-supervisor", daemon=True)
         self.thread.start()
         if not self._ready.wait(_START_TIMEOUT):
             raise RuntimeError("logactors: the supervisor thread did not start")
@@ -130,8 +129,7 @@ class ThreadedLogger(AwaitingMethods):
 
     __slots__ = ("_bound", "_cache", "_host", "_name")
 
-    def __init__(self, host: _Host, name: str = "", bound: Mapping[str, Any] | None = None
-                 ) -> None:
+    def __init__(self, host: _Host, name: str = "", bound: Mapping[str, Any] | None = None) -> None:
         self._host = host
         self._name = name
         self._bound: dict[str, Any] = dict(bound or {})
@@ -178,18 +176,27 @@ class ThreadedLogger(AwaitingMethods):
         """See :class:`Logger`."""
         return self._target().critical
 
-    def exception(self, template: str, /, *args: object, exc_info: ExcInfo = True,
-                  **props: object) -> None:
+    def exception(
+        self, template: str, /, *args: object, exc_info: ExcInfo = True, **props: object
+    ) -> None:
         """See :meth:`Logger.exception`."""
         self._target().error(template, *args, exc_info=exc_info, **props)
 
-    def log(self, level: object, template: str, /, *args: object, exc_info: ExcInfo = None,
-            **props: object) -> None:
+    def log(
+        self,
+        level: object,
+        template: str,
+        /,
+        *args: object,
+        exc_info: ExcInfo = None,
+        **props: object,
+    ) -> None:
         """See :meth:`Logger.log`."""
         self._target().log(level, template, *args, exc_info=exc_info, **props)
 
-    async def alog(self, level: object, template: str, /, *args: object,
-                   exc_info: ExcInfo = None, **props: Any) -> None:
+    async def alog(
+        self, level: object, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """Like :meth:`log` (from another event loop there is nothing to wait on)."""
         await self._target().alog(level, template, *args, exc_info=exc_info, **props)
 

@@ -116,9 +116,7 @@ def parse_level(value: object, *, allow_off: bool = False) -> int:
             raise ValueError("'off' is only accepted for a sink's min_level")
         if _NUMBER.fullmatch(key):
             return round_level(int(key))
-        raise ValueError(
-            f"unknown level {value!r} (accepted: {_accepted(allow_off)}, or a number)"
-        )
+        raise ValueError(f"unknown level {value!r} (accepted: {_accepted(allow_off)}, or a number)")
     raise ValueError(f"not a level: {value!r} (use a level name or number)")
 
 

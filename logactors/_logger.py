@@ -125,46 +125,53 @@ class AwaitingMethods:
 
     __slots__ = ()
 
-    async def alog(self, level: object, template: str, /, *args: object,
-                   exc_info: ExcInfo = None, **props: Any) -> None:
+    async def alog(
+        self, level: object, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """Log at ``level``, waiting for queue room where the logger can."""
         raise NotImplementedError
 
-    async def atrace(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                     **props: Any) -> None:
+    async def atrace(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """``trace``, waiting for queue room (see :meth:`Logger.alog`)."""
         await self.alog(Level.TRACE, template, *args, exc_info=exc_info, **props)
 
-    async def adebug(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                     **props: Any) -> None:
+    async def adebug(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """``debug``, waiting for queue room."""
         await self.alog(Level.DEBUG, template, *args, exc_info=exc_info, **props)
 
-    async def ainfo(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                    **props: Any) -> None:
+    async def ainfo(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """``info``, waiting for queue room."""
         await self.alog(Level.INFO, template, *args, exc_info=exc_info, **props)
 
-    async def awarning(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                       **props: Any) -> None:
+    async def awarning(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """``warning``, waiting for queue room."""
         await self.alog(Level.WARNING, template, *args, exc_info=exc_info, **props)
 
-    async def aerror(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                     **props: Any) -> None:
+    async def aerror(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """``error``, waiting for queue room."""
         await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
 
-    async def acritical(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                        **props: Any) -> None:
+    async def acritical(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """``critical``, waiting for queue room."""
         await self.alog(Level.CRITICAL, template, *args, exc_info=exc_info, **props)
 
-    async def aexception(self, template: str, /, *args: object, exc_info: ExcInfo = True,
-                         **props: Any) -> None:
+    async def aexception(
+        self, template: str, /, *args: object, exc_info: ExcInfo = True, **props: Any
+    ) -> None:
         """``exception``, waiting for queue room."""
         await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
-
 
 
 class Logger(AwaitingMethods):
@@ -232,9 +239,7 @@ class Logger(AwaitingMethods):
             queue, queue_sizes, max_events, hard_cap = inbox.fast_path()
             counters = inbox.counters
         limit = rt.max_event_bytes
-        simple = (
-            rt.enrich is None and rt.keep is None and rt.sequence < 0 and rt.redactor is None
-        )
+        simple = rt.enrich is None and rt.keep is None and rt.sequence < 0 and rt.redactor is None
         get_ctx = _CONTEXT.get
         get_ident = threading.get_ident
         now = time.time_ns
@@ -245,16 +250,15 @@ class Logger(AwaitingMethods):
         handoff = rt.handoff
         pending = handoff.pending_events if handoff is not None else ()
 
-        def emit(
-            template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-        ) -> None:
+        def emit(template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any) -> None:
             try:
                 if get_ident() != rt.gate_thread:  # another thread, or the logger is closed
                     if rt.closed:
                         rt.rejected += 1
                     else:
-                        _from_thread(rt, level, name, static, bound, template, args, exc_info,
-                                     props)
+                        _from_thread(
+                            rt, level, name, static, bound, template, args, exc_info, props
+                        )
                     return
                 if pending:
                     rt.handoff.pump(force=True)  # type: ignore[union-attr]
@@ -310,8 +314,9 @@ class Logger(AwaitingMethods):
                     return
                 if rt.enrich is not None:
                     rt.enrich(props, task)
-                admitted = rt.admit(now(), level, template, props, exception, name, task,
-                                    rt.event_size(props))
+                admitted = rt.admit(
+                    now(), level, template, props, exception, name, task, rt.event_size(props)
+                )
                 if admitted is not None:
                     rt.route(admitted[0], level, admitted[1])
             except Exception as exc:
@@ -328,7 +333,12 @@ class Logger(AwaitingMethods):
         self.error(template, *args, exc_info=exc_info, **props)
 
     def log(
-        self, level: object, template: str, /, *args: object, exc_info: ExcInfo = None,
+        self,
+        level: object,
+        template: str,
+        /,
+        *args: object,
+        exc_info: ExcInfo = None,
         **props: object,
     ) -> None:
         """Log at ``level`` (a :class:`Level`, a name or a number; between levels rounds down)."""
@@ -343,7 +353,12 @@ class Logger(AwaitingMethods):
     # -- awaiting twins --------------------------------------------------------------------------
 
     async def alog(
-        self, level: object, template: str, /, *args: object, exc_info: ExcInfo = None,
+        self,
+        level: object,
+        template: str,
+        /,
+        *args: object,
+        exc_info: ExcInfo = None,
         **props: Any,
     ) -> None:
         """Log at ``level``, waiting for room in full queues (back-pressure).
@@ -364,8 +379,17 @@ class Logger(AwaitingMethods):
             # Another thread or event loop (asyncio, a thread-hosted logger): no trio calls
             # here; the hand-off applies back-pressure for plain threads.
             if number is not None and number >= rt.min_level:
-                _from_thread(rt, number, self._name, rt.static_properties, self._bound,
-                             template, args, exc_info, props)
+                _from_thread(
+                    rt,
+                    number,
+                    self._name,
+                    rt.static_properties,
+                    self._bound,
+                    template,
+                    args,
+                    exc_info,
+                    props,
+                )
             return
         if number is None or number < rt.min_level:
             await trio.lowlevel.checkpoint()
@@ -378,8 +402,16 @@ class Logger(AwaitingMethods):
             task = _task_name()
             if rt.enrich is not None:
                 rt.enrich(props, task)
-            admitted = rt.admit(time.time_ns(), number, template, props, exception, self._name,
-                                task, rt.event_size(props))
+            admitted = rt.admit(
+                time.time_ns(),
+                number,
+                template,
+                props,
+                exception,
+                self._name,
+                task,
+                rt.event_size(props),
+            )
         except Exception as exc:
             rt.internal_error(exc)
             await trio.lowlevel.checkpoint()
@@ -519,5 +551,4 @@ def _from_thread(
     task = threading.current_thread().name
     if rt.enrich is not None:
         rt.enrich(props, task)
-    handoff.submit((timestamp, level, template, props, exception, name, task,
-                    rt.event_size(props)))
+    handoff.submit((timestamp, level, template, props, exception, name, task, rt.event_size(props)))

@@ -75,8 +75,9 @@ def _orphan(level: Level, name: str, template: str, props: Mapping[str, Any]) ->
             message = parse(safe_str(template)).render(props)
             stream = sys.stderr or sys.__stderr__
             if stream is not None:
-                stream.write(f"{level.name} {name or 'root'}: {message} "
-                             "(logactors: no logger active)\n")
+                stream.write(
+                    f"{level.name} {name or 'root'}: {message} (logactors: no logger active)\n"
+                )
             with _Orphans.lock:
                 _Orphans.printed += 1
         except Exception:
@@ -118,8 +119,14 @@ class LoggerProxy(AwaitingMethods):
         self._cache = (runtime, logger)
         return logger
 
-    def _call(self, level: Level, template: str, args: tuple[object, ...], exc_info: ExcInfo,
-              props: dict[str, Any]) -> None:
+    def _call(
+        self,
+        level: Level,
+        template: str,
+        args: tuple[object, ...],
+        exc_info: ExcInfo,
+        props: dict[str, Any],
+    ) -> None:
         target = self._target()
         if target is None:
             _orphan(level, self.name, template, {**self._bound, **props})
@@ -127,43 +134,49 @@ class LoggerProxy(AwaitingMethods):
         method: LogMethod = getattr(target, _METHOD_FOR[level])
         method(template, *args, exc_info=exc_info, **props)
 
-    def trace(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-              **props: Any) -> None:
+    def trace(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """See :class:`Logger`."""
         self._call(Level.TRACE, template, args, exc_info, props)
 
-    def debug(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-              **props: Any) -> None:
+    def debug(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """See :class:`Logger`."""
         self._call(Level.DEBUG, template, args, exc_info, props)
 
-    def info(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-             **props: Any) -> None:
+    def info(self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any) -> None:
         """See :class:`Logger`."""
         self._call(Level.INFO, template, args, exc_info, props)
 
-    def warning(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                **props: Any) -> None:
+    def warning(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """See :class:`Logger`."""
         self._call(Level.WARNING, template, args, exc_info, props)
 
-    def error(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-              **props: Any) -> None:
+    def error(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """See :class:`Logger`."""
         self._call(Level.ERROR, template, args, exc_info, props)
 
-    def critical(self, template: str, /, *args: object, exc_info: ExcInfo = None,
-                 **props: Any) -> None:
+    def critical(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """See :class:`Logger`."""
         self._call(Level.CRITICAL, template, args, exc_info, props)
 
-    def exception(self, template: str, /, *args: object, exc_info: ExcInfo = True,
-                  **props: Any) -> None:
+    def exception(
+        self, template: str, /, *args: object, exc_info: ExcInfo = True, **props: Any
+    ) -> None:
         """See :class:`Logger`."""
         self._call(Level.ERROR, template, args, exc_info, props)
 
-    def log(self, level: object, template: str, /, *args: object, exc_info: ExcInfo = None,
-            **props: Any) -> None:
+    def log(
+        self, level: object, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """See :meth:`Logger.log`."""
         try:
             number = Level(parse_level(level))
@@ -171,8 +184,9 @@ class LoggerProxy(AwaitingMethods):
             return
         self._call(number, template, args, exc_info, props)
 
-    async def alog(self, level: object, template: str, /, *args: object,
-                   exc_info: ExcInfo = None, **props: Any) -> None:
+    async def alog(
+        self, level: object, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
         """See :meth:`Logger.alog`."""
         target = self._target()
         if target is None:

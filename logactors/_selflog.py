@@ -22,8 +22,9 @@ _WINDOW: Final = 10.0
 class SelfLog:
     """A rate-limited, thread-safe, never-raising line writer."""
 
-    def __init__(self, target: object = "stderr", *, burst: int = _BURST,
-                 window: float = _WINDOW) -> None:
+    def __init__(
+        self, target: object = "stderr", *, burst: int = _BURST, window: float = _WINDOW
+    ) -> None:
         self._target = target
         self._burst = burst
         self._window = window

@@ -223,8 +223,9 @@ class Spool:
             else:
                 self._write_cursor(self._cursor)
                 dead = self._cursor - len(MAGIC)
-                if dead > self.max_bytes // 2 or (dead > _COMPACT_MIN and dead > self._end
-                                                  - self._cursor):
+                if dead > self.max_bytes // 2 or (
+                    dead > _COMPACT_MIN and dead > self._end - self._cursor
+                ):
                     self._compact()
             return consumed
 

@@ -119,9 +119,7 @@ class SyncCapture:
 class Runtime:
     """One running logger: configuration, actors, routing tables, counters and shutdown."""
 
-    def __init__(
-        self, config: SupervisorConfig, *, captures: tuple[SyncCapture, ...] = ()
-    ) -> None:
+    def __init__(self, config: SupervisorConfig, *, captures: tuple[SyncCapture, ...] = ()) -> None:
         self.config = config
         self.self_log = SelfLog(config.self_log)
         self.min_level: int = config.min_level
@@ -159,8 +157,9 @@ class Runtime:
         self.order = _topological(list(self.actors.values()))
         entries: dict[str, Any] = {}
         for actor in self.actors.values():
-            keep = compile_filters(actor.config.filters, self.self_log,
-                                   f"sinks[{actor.name}].filters")
+            keep = compile_filters(
+                actor.config.filters, self.self_log, f"sinks[{actor.name}].filters"
+            )
             entries[actor.name] = actor.inbox if keep is None else _FilteredInbox(actor.inbox, keep)
         self.routes: dict[int, tuple[Any, ...]] = {
             level: (
@@ -267,8 +266,7 @@ class Runtime:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    async def run(self, *, task_status: trio.TaskStatus[Logger] = trio.TASK_STATUS_IGNORED
-                  ) -> None:
+    async def run(self, *, task_status: trio.TaskStatus[Logger] = trio.TASK_STATUS_IGNORED) -> None:
         """The supervisor task (started with ``nursery.start``)."""
         self.thread_id = threading.get_ident()
         token = trio.lowlevel.current_trio_token()
@@ -408,8 +406,9 @@ class Runtime:
             rejected=metrics.rejected,
         )
         if lost or deadline_hit:
-            self.self_log(f"shutdown: {lost} events lost"
-                          f"{' (deadline hit)' if deadline_hit else ''}")
+            self.self_log(
+                f"shutdown: {lost} events lost{' (deadline hit)' if deadline_hit else ''}"
+            )
         self._shutdown_done.set()
         if interrupted is not None:
             raise interrupted
@@ -517,8 +516,9 @@ async def _supervised(runtime: Runtime) -> AsyncIterator[Logger]:
             to_raise = None
 
 
-def _unwrap(group: BaseExceptionGroup[BaseException], body: BaseException | None
-            ) -> BaseException | None:
+def _unwrap(
+    group: BaseExceptionGroup[BaseException], body: BaseException | None
+) -> BaseException | None:
     """The exception to raise instead of ``group``, when it holds only the body's exception
     and cancellations; None when logactors must not hide what is in it."""
     leaves: list[BaseException] = []

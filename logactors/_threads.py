@@ -31,8 +31,7 @@ RawEvent = tuple[int, Any, str, dict[str, Any], "str | None", str, str, int]
 #: True in a sink actor's task (set once when it starts) and therefore in the worker threads
 #: it starts (``to_thread`` copies the context): code running on behalf of a sink must never
 #: block on the hand-off, and its stdlib log records must not be fed back into the sinks.
-IN_SINK: contextvars.ContextVar[bool] = contextvars.ContextVar("logactors_in_sink",
-                                                               default=False)
+IN_SINK: contextvars.ContextVar[bool] = contextvars.ContextVar("logactors_in_sink", default=False)
 
 
 def in_sink() -> bool:
@@ -116,10 +115,13 @@ class Handoff:
         if not (self._blocking and _may_block()):
             return len(self._items) < self._limit
         with self._room:
-            return self._room.wait_for(
-                lambda: self.closed or (not self._stalled and len(self._items) < self._limit),
-                self._block_timeout,
-            ) and not self.closed
+            return (
+                self._room.wait_for(
+                    lambda: self.closed or (not self._stalled and len(self._items) < self._limit),
+                    self._block_timeout,
+                )
+                and not self.closed
+            )
 
     def _wake(self) -> None:
         self.wakeups += 1

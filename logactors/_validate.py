@@ -135,8 +135,12 @@ class _Problems:
         if isinstance(value, bool) or not isinstance(value, int):
             self.add(field, f"must be an integer (got {_show(value)})")
         elif value < minimum:
-            self.add(field, f"must be >= {minimum} (got {value})" if minimum != 1
-                     else f"must be > 0 (got {value})")
+            self.add(
+                field,
+                f"must be >= {minimum} (got {value})"
+                if minimum != 1
+                else f"must be > 0 (got {value})",
+            )
 
     def optional_positive_int(self, field: str, value: object) -> None:
         if value is not None:
@@ -146,15 +150,18 @@ class _Problems:
         if value is None and optional:
             return
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(field, f"must be a number of bytes or a size like '64MiB' "
-                            f"(got {_show(value)})")
+            self.add(
+                field, f"must be a number of bytes or a size like '64MiB' (got {_show(value)})"
+            )
         else:
             self.positive_int(field, value, minimum=minimum)
 
     def number(self, field: str, value: object, *, positive: bool = False) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-            self.add(field, f"must be a number of seconds or a duration like '200ms' "
-                            f"(got {_show(value)})")
+            self.add(
+                field,
+                f"must be a number of seconds or a duration like '200ms' (got {_show(value)})",
+            )
         elif value < 0 or (positive and value == 0):
             shown = int(value) if isinstance(value, float) and value.is_integer() else value
             self.add(field, f"must be {'> 0' if positive else '>= 0'} (got {shown})")
@@ -189,8 +196,7 @@ class _Problems:
 
     def choice(self, field: str, value: object, choices: tuple[str, ...]) -> None:
         if value not in choices:
-            self.add(field, f"must be one of {', '.join(map(repr, choices))} "
-                            f"(got {_show(value)})")
+            self.add(field, f"must be one of {', '.join(map(repr, choices))} (got {_show(value)})")
 
     def string(self, field: str, value: object, *, empty: bool = False) -> None:
         if not isinstance(value, str):
@@ -205,4 +211,3 @@ class _Problems:
 
 def _set(obj: object, name: str, value: object) -> None:
     object.__setattr__(obj, name, value)
-

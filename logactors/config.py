@@ -241,21 +241,27 @@ class SupervisorConfig:
         else:
             self._check_sinks(p)
         if not isinstance(self.properties, Mapping):
-            p.add("properties", f"must be a table of property values "
-                                f"(got {_show(self.properties)})")
+            p.add(
+                "properties", f"must be a table of property values (got {_show(self.properties)})"
+            )
         elif not all(isinstance(k, str) for k in self.properties):
             bad = [k for k in self.properties if not isinstance(k, str)]
             p.add("properties", f"property names must be strings (got {_show(bad)})")
         from ._enrich import BUILTIN_ENRICHERS
 
         if not isinstance(self.enrichers, tuple):
-            p.add("enrichers", f"must be a list of enricher names or callables "
-                               f"(got {_show(self.enrichers)})")
+            p.add(
+                "enrichers",
+                f"must be a list of enricher names or callables (got {_show(self.enrichers)})",
+            )
         for i, enricher in enumerate(self.enrichers if isinstance(self.enrichers, tuple) else ()):
             if isinstance(enricher, str):
                 if enricher not in BUILTIN_ENRICHERS and ":" not in enricher:
-                    p.add(f"enrichers[{i}]", f"unknown enricher {enricher!r} (built-in: "
-                          f"{', '.join(sorted(BUILTIN_ENRICHERS))}; or 'module:callable')")
+                    p.add(
+                        f"enrichers[{i}]",
+                        f"unknown enricher {enricher!r} (built-in: "
+                        f"{', '.join(sorted(BUILTIN_ENRICHERS))}; or 'module:callable')",
+                    )
             elif not callable(enricher):
                 p.add(f"enrichers[{i}]", f"must be a name or a callable (got {_show(enricher)})")
         _check_filters(p, self.filters, callables=True)
@@ -263,8 +269,7 @@ class SupervisorConfig:
             (isinstance(self.self_log, str) and self.self_log in ("stderr", "off"))
             or callable(self.self_log)
         ):
-            p.add("self_log", f"must be 'stderr', 'off' or a callable "
-                              f"(got {_show(self.self_log)})")
+            p.add("self_log", f"must be 'stderr', 'off' or a callable (got {_show(self.self_log)})")
         p.size("max_event_bytes", self.max_event_bytes, minimum=1024)
         p.raise_if_any()
 
@@ -275,8 +280,10 @@ class SupervisorConfig:
                 p.add(f"sinks[{i}]", f"must be a sink configuration (got {sink!r})")
                 continue
             if sink.name in names:
-                p.add(f"sinks[{i}].name", f"duplicate sink name {sink.name!r} "
-                      f"(also sinks[{names[sink.name]}])")
+                p.add(
+                    f"sinks[{i}].name",
+                    f"duplicate sink name {sink.name!r} (also sinks[{names[sink.name]}])",
+                )
             names.setdefault(sink.name, i)
         by_name = {s.name: s for s in self.sinks if isinstance(s, SinkConfig)}
         reported: set[frozenset[str]] = set()
@@ -284,8 +291,10 @@ class SupervisorConfig:
             if not isinstance(sink, SinkConfig) or sink.fallback is None:
                 continue
             if sink.fallback not in by_name:
-                p.add(f"sinks[{i}].fallback", f"no sink named {_show(sink.fallback)} "
-                      f"(sinks: {', '.join(sorted(by_name))})")
+                p.add(
+                    f"sinks[{i}].fallback",
+                    f"no sink named {_show(sink.fallback)} (sinks: {', '.join(sorted(by_name))})",
+                )
                 continue
             if sink.fallback == sink.name:
                 continue  # reported by the sink itself
@@ -299,8 +308,7 @@ class SupervisorConfig:
             cycle = frozenset(chain)
             if cycle not in reported:  # each cycle once, at its first sink
                 reported.add(cycle)
-                p.add(f"sinks[{i}].fallback",
-                      f"fallback cycle: {' -> '.join([*chain, sink.name])}")
+                p.add(f"sinks[{i}].fallback", f"fallback cycle: {' -> '.join([*chain, sink.name])}")
 
     @classmethod
     def preset(
@@ -321,20 +329,24 @@ class SupervisorConfig:
                 min_level=Level.INFO,
                 sinks=(
                     ConsoleSink(name="console", format="clef", queue=queue),
-                    FileSink(name="file", path="logs/app.clef", format="clef",
-                             rolling="daily", retain=14, queue=queue),
+                    FileSink(
+                        name="file",
+                        path="logs/app.clef",
+                        format="clef",
+                        rolling="daily",
+                        retain=14,
+                        queue=queue,
+                    ),
                 ),
                 redact=RedactConfig(),
             )
         elif name == "testing":
             base = cls(min_level=Level.TRACE, sinks=(MemorySink(name="memory"),))
         else:
-            raise ConfigError(f"preset: unknown preset {name!r} "
-                              "(development, production, testing)")
+            raise ConfigError(f"preset: unknown preset {name!r} (development, production, testing)")
         return attrs.evolve(base, **overrides) if overrides else base
 
 
 def sink_kinds() -> dict[str, type[SinkConfig]]:
     """The built-in sink types by their ``type`` name."""
     return dict(SINK_TYPES)
-

@@ -231,25 +231,54 @@ class MetricsSnapshot:
             inner = ",".join(f'{k}="{_escape_label(v)}"' for k, v in pairs.items())
             return "{" + inner + "}"
 
-        family("events_total", "counter", "Events that passed the logger's gate.",
-               [("", self.events)])
-        family("rejected_total", "counter", "Events dropped before reaching any sink.",
-               [("", self.rejected)])
-        family("handoff_depth", "gauge", "Events waiting in the thread hand-off.",
-               [("", self.handoff_depth)])
-        family("uptime_seconds", "gauge", "Seconds since the logger started.",
-               [("", self.uptime_s)])
+        family(
+            "events_total", "counter", "Events that passed the logger's gate.", [("", self.events)]
+        )
+        family(
+            "rejected_total",
+            "counter",
+            "Events dropped before reaching any sink.",
+            [("", self.rejected)],
+        )
+        family(
+            "handoff_depth",
+            "gauge",
+            "Events waiting in the thread hand-off.",
+            [("", self.handoff_depth)],
+        )
+        family(
+            "uptime_seconds", "gauge", "Seconds since the logger started.", [("", self.uptime_s)]
+        )
         for name in COUNTERS:
-            family(f"sink_{name}_total", "counter", DESCRIPTIONS[name],
-                   [(label(s), getattr(m, name)) for s, m in self.sinks.items()])
+            family(
+                f"sink_{name}_total",
+                "counter",
+                DESCRIPTIONS[name],
+                [(label(s), getattr(m, name)) for s, m in self.sinks.items()],
+            )
         for name in GAUGES:
-            family(f"sink_{name}", "gauge", DESCRIPTIONS[name],
-                   [(label(s), getattr(m, name)) for s, m in self.sinks.items()])
-        family("sink_circuit_state", "gauge", "Breaker state (1 for the current state).",
-               [(label(s, state=state), int(m.circuit == state))
-                for s, m in self.sinks.items() for state in ("closed", "open", "half_open")])
-        family("sink_dead", "gauge", "1 when the sink exceeded its restart intensity.",
-               [(label(s), int(m.dead)) for s, m in self.sinks.items()])
+            family(
+                f"sink_{name}",
+                "gauge",
+                DESCRIPTIONS[name],
+                [(label(s), getattr(m, name)) for s, m in self.sinks.items()],
+            )
+        family(
+            "sink_circuit_state",
+            "gauge",
+            "Breaker state (1 for the current state).",
+            [
+                (label(s, state=state), int(m.circuit == state))
+                for s, m in self.sinks.items()
+                for state in ("closed", "open", "half_open")
+            ],
+        )
+        family(
+            "sink_dead",
+            "gauge",
+            "1 when the sink exceeded its restart intensity.",
+            [(label(s), int(m.dead)) for s, m in self.sinks.items()],
+        )
         return "\n".join(lines) + "\n"
 
 
@@ -326,8 +355,17 @@ class ShutdownReport:
         }
 
     def __str__(self) -> str:
-        columns = ("accepted", "received", "replayed", "written", "rerouted", "spooled",
-                   "dropped", "failed", "lost")
+        columns = (
+            "accepted",
+            "received",
+            "replayed",
+            "written",
+            "rerouted",
+            "spooled",
+            "dropped",
+            "failed",
+            "lost",
+        )
         names = {name: escape_control(name) for name in self.sinks}
         widths = {  # at least 8, wider for big numbers
             c: max([8, len(c), *(len(str(getattr(m, c))) for m in self.sinks.values())])

@@ -30,9 +30,11 @@ if TYPE_CHECKING:
 
 __all__ = ["LogactorsHandler", "capture_stdlib"]
 
-_STANDARD: Final = frozenset(
-    logging.LogRecord("", 0, "", 0, "", None, None).__dict__
-) | {"message", "asctime", "taskName"}
+_STANDARD: Final = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
 _METHODS: Final = {
     Level.TRACE: "trace",
     Level.DEBUG: "debug",
@@ -79,9 +81,7 @@ class LogactorsHandler(logging.Handler):
                     runtime.self_log(f"[{record.name}] {record.getMessage()}", key="stdlib")
                 return
             message = record.getMessage()
-            props: dict[str, Any] = {
-                k: v for k, v in record.__dict__.items() if k not in _STANDARD
-            }
+            props: dict[str, Any] = {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
             props.update(
                 logger=record.name,
                 msg=str(record.msg),

@@ -92,6 +92,7 @@ Token = TextToken | PropertyToken
 def _is_index(name: str) -> bool:
     return name.isascii() and name.isdigit()
 
+
 # ---------------------------------------------------------------------------------------------
 # Character classes, by Unicode category as .NET defines them (``char.IsLetter`` is L*,
 # ``char.IsDigit`` is Nd, ``char.IsPunctuation`` is P*). Python sees code points where .NET sees
@@ -362,9 +363,7 @@ class MessageTemplate:
             if isinstance(t, PropertyToken) and t.format is not None
         ]
 
-    def bind(
-        self, args: Sequence[object], named: Mapping[str, object]
-    ) -> dict[str, object]:
+    def bind(self, args: Sequence[object], named: Mapping[str, object]) -> dict[str, object]:
         """Bind positional call arguments to holes, as Serilog does.
 
         With only positional holes, the hole ``{i}`` (also ``{00i}``) takes argument *i*;

@@ -83,13 +83,15 @@ class HttpRecorder:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
-                reply = recorder._record(Request(
-                    method="POST",
-                    path=self.path,
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    raw=raw,
-                    at=time.monotonic(),
-                ))
+                reply = recorder._record(
+                    Request(
+                        method="POST",
+                        path=self.path,
+                        headers={k.lower(): v for k, v in self.headers.items()},
+                        raw=raw,
+                        at=time.monotonic(),
+                    )
+                )
                 if reply.delay:
                     time.sleep(reply.delay)  # the server thread stalls, as a slow peer would
                 try:
@@ -108,8 +110,9 @@ class HttpRecorder:
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,),
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.01,), daemon=True
+        )
 
     def _record(self, request: Request) -> Reply:
         with self._lock:
@@ -254,8 +257,9 @@ class Rsyslog:
         return f"127.0.0.1:{self.port}"
 
     def check_config(self) -> None:
-        result = subprocess.run([self.binary, "-N1", "-f", str(self.conf)],
-                                capture_output=True, timeout=30)
+        result = subprocess.run(
+            [self.binary, "-N1", "-f", str(self.conf)], capture_output=True, timeout=30
+        )
         if result.returncode != 0:
             raise RuntimeError(f"rsyslogd rejects its config: {result.stderr.decode()}")
 
@@ -264,7 +268,8 @@ class Rsyslog:
         self._stderr = open(self.work / "stderr.txt", "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [self.binary, "-n", "-f", str(self.conf), "-i", str(self.pidfile)],
-            stdout=subprocess.DEVNULL, stderr=self._stderr,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
         )
         deadline = time.monotonic() + timeout
         # Start-up of an external process: a bounded poll is the only way to see readiness.
@@ -308,8 +313,9 @@ class Rsyslog:
             self._stderr.close()
             self._stderr = None
 
-    def messages(self, app_name: str | None = None, field: str = "app-name") -> list[
-            dict[str, Any]]:
+    def messages(
+        self, app_name: str | None = None, field: str = "app-name"
+    ) -> list[dict[str, Any]]:
         """What rsyslog wrote so far (only those whose ``field`` is ``app_name`` when given)."""
         try:
             text = self.out.read_text(encoding="utf-8")
@@ -322,8 +328,9 @@ class Rsyslog:
             out = [m for m in out if m.get(field) == app_name]
         return out
 
-    async def wait_for(self, app_name: str, count: int, timeout: float = 10.0,
-                       field: str = "app-name") -> list[dict[str, Any]]:
+    async def wait_for(
+        self, app_name: str, count: int, timeout: float = 10.0, field: str = "app-name"
+    ) -> list[dict[str, Any]]:
         """Wait (bounded) until rsyslog has written ``count`` messages of ``app_name``.
 
         rsyslog is another process: polling its output file is the only way to know.
@@ -334,8 +341,10 @@ class Rsyslog:
             if len(found) >= count:
                 return found
             if time.monotonic() > deadline:
-                raise AssertionError(f"rsyslog wrote {len(found)} of {count} messages of "
-                                     f"{app_name!r} within {timeout}s")
+                raise AssertionError(
+                    f"rsyslog wrote {len(found)} of {count} messages of "
+                    f"{app_name!r} within {timeout}s"
+                )
             await trio.sleep(0.02)
 
 

@@ -33,8 +33,26 @@ CONTROL_CHARS = LINE_BREAKERS + "\x00\x07\x08\t\x1b\x7f\x9b"
 def nasty_text(max_size: int = 30) -> st.SearchStrategy[str]:
     """Text rich in braces, quotes, escapes, control characters and line breakers."""
     special = st.sampled_from(
-        [*CONTROL_CHARS, "{", "}", "{{", "}}", '"', "'", "\\", "=", ",", " ", "@", "$", "é",
-         "\U0001f600", "\ud800", "[INF]", "\x1b[31m"]
+        [
+            *CONTROL_CHARS,
+            "{",
+            "}",
+            "{{",
+            "}}",
+            '"',
+            "'",
+            "\\",
+            "=",
+            ",",
+            " ",
+            "@",
+            "$",
+            "é",
+            "\U0001f600",
+            "\ud800",
+            "[INF]",
+            "\x1b[31m",
+        ]
     )
     return st.lists(st.one_of(st.text(max_size=5), special), max_size=max_size).map("".join)
 
@@ -192,10 +210,14 @@ def template_pieces(
                     st.just("hole"),
                     property_names(),
                     st.one_of(
-                        st.tuples(st.just("num"), st.sampled_from(NUMBER_SPECS),
-                                  st.integers(-(2**40), 2**40)),
-                        st.tuples(st.just("str"), st.sampled_from(STRING_SPECS),
-                                  st.text(max_size=6)),
+                        st.tuples(
+                            st.just("num"),
+                            st.sampled_from(NUMBER_SPECS),
+                            st.integers(-(2**40), 2**40),
+                        ),
+                        st.tuples(
+                            st.just("str"), st.sampled_from(STRING_SPECS), st.text(max_size=6)
+                        ),
                     ),
                     st.one_of(st.none(), st.integers(-12, 12).filter(bool)),
                 ),
@@ -266,9 +288,7 @@ def log_events(
 ) -> LogEvent:
     """A :class:`LogEvent` with nasty text everywhere and ``values`` as property values."""
     values = values if values is not None else any_values()
-    props = draw(
-        st.dictionaries(st.one_of(property_names(), nasty_text(8)), values, max_size=5)
-    )
+    props = draw(st.dictionaries(st.one_of(property_names(), nasty_text(8)), values, max_size=5))
     template = draw(st.one_of(template_texts(), nasty_text()))
     exception = draw(st.one_of(st.none(), nasty_text(40))) if exceptions else None
     return LogEvent(
@@ -310,8 +330,7 @@ _batches = st.builds(
 )
 _breakers = st.one_of(
     st.none(),
-    st.builds(cfg.BreakerConfig, failure_threshold=st.integers(1, 100),
-              reset_timeout=_durations),
+    st.builds(cfg.BreakerConfig, failure_threshold=st.integers(1, 100), reset_timeout=_durations),
 )
 _retries = st.builds(
     cfg.RetryConfig,
@@ -322,8 +341,9 @@ _retries = st.builds(
 )
 _spools = st.one_of(
     st.none(),
-    st.builds(cfg.SpoolConfig, path=st.just("spool/x.spool"), max_bytes=_sizes,
-              fsync=st.booleans()),
+    st.builds(
+        cfg.SpoolConfig, path=st.just("spool/x.spool"), max_bytes=_sizes, fsync=st.booleans()
+    ),
 )
 _short_text = st.text(max_size=8).filter(_utf8_ok)
 _filter_configs = st.builds(
@@ -331,8 +351,9 @@ _filter_configs = st.builds(
     min_level=st.one_of(st.none(), _levels),
     max_level=st.one_of(st.none(), _levels),
     logger=st.one_of(st.none(), _short_text),
-    properties=st.dictionaries(_short_text, st.one_of(st.integers(-100, 100), _short_text),
-                               max_size=2),
+    properties=st.dictionaries(
+        _short_text, st.one_of(st.integers(-100, 100), _short_text), max_size=2
+    ),
     exclude=st.booleans(),
 )
 _filter_lists = st.lists(_filter_configs, max_size=2).map(tuple)
@@ -385,31 +406,38 @@ def sink_configs(draw: st.DrawFn, name: str) -> cfg.SinkConfig:
     return cfg.CustomSink(
         **_common(draw, name, cfg.CustomSink.formats),
         factory=draw(st.sampled_from(["tests.helpers:FlakySink", "pkg.mod:Sink"])),
-        options=draw(st.dictionaries(st.sampled_from(["a", "b", "c"]),
-                                     st.integers(0, 9), max_size=2)),
+        options=draw(
+            st.dictionaries(st.sampled_from(["a", "b", "c"]), st.integers(0, 9), max_size=2)
+        ),
     )
 
 
 _properties = st.dictionaries(_short_text, json_values(4), max_size=3)
 _enricher_lists = st.lists(
     st.sampled_from(["hostname", "process", "thread", "task", "sequence", "pkg.mod:enrich"]),
-    max_size=3, unique=True,
+    max_size=3,
+    unique=True,
 ).map(tuple)
 _redacts = st.one_of(
     st.none(),
     st.builds(
         cfg.RedactConfig,
         keys=st.lists(st.text(min_size=1, max_size=6).filter(_utf8_ok), max_size=3).map(tuple),
-        patterns=st.lists(st.sampled_from([r"\d{16}", r"secret-\w+", "a|b"]), max_size=2)
-        .map(tuple),
+        patterns=st.lists(st.sampled_from([r"\d{16}", r"secret-\w+", "a|b"]), max_size=2).map(
+            tuple
+        ),
         replacement=st.sampled_from(["***", "", "[redacted]"]),
     ),
 )
-_restarts = st.builds(cfg.RestartPolicy, max_restarts=st.integers(0, 100),
-                      window=_positive_durations)
-_shutdowns = st.builds(cfg.ShutdownConfig, timeout=_durations,
-                       strategy=st.sampled_from(["graceful", "flush", "immediate"]),
-                       spool_timeout=_durations)
+_restarts = st.builds(
+    cfg.RestartPolicy, max_restarts=st.integers(0, 100), window=_positive_durations
+)
+_shutdowns = st.builds(
+    cfg.ShutdownConfig,
+    timeout=_durations,
+    strategy=st.sampled_from(["graceful", "flush", "immediate"]),
+    spool_timeout=_durations,
+)
 _metrics = st.builds(cfg.MetricsConfig, latency_window=st.integers(1, 10**5))
 
 

@@ -14,17 +14,25 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = ("caller", "e2e", "disabled", "thread", "memory", "metrics", "shutdown", "sinks",
-          "sizes")
+SUITES = ("caller", "e2e", "disabled", "thread", "memory", "metrics", "shutdown", "sinks", "sizes")
 
 
 def test_quick_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
     """The quick pass completes, prints the goals table and saves every suite to JSON."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+        ),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--quiet", "--results", str(tmp_path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "GOALS (issue 6)" in done.stdout

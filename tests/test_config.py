@@ -190,9 +190,18 @@ def test_not_a_source() -> None:
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [
-        ("200ms", 0.2), ("5s", 5.0), ("1m", 60.0), ("1h", 3600.0), ("1.5s", 1.5),
-        ("250us", 0.00025), ("250µs", 0.00025), (" 2 s ", 2.0), ("3", 3.0), (3, 3.0),
-        (0.5, 0.5), ("1e3ms", 1.0),
+        ("200ms", 0.2),
+        ("5s", 5.0),
+        ("1m", 60.0),
+        ("1h", 3600.0),
+        ("1.5s", 1.5),
+        ("250us", 0.00025),
+        ("250µs", 0.00025),
+        (" 2 s ", 2.0),
+        ("3", 3.0),
+        (3, 3.0),
+        (0.5, 0.5),
+        ("1e3ms", 1.0),
     ],
 )
 def test_durations(text: object, seconds: float) -> None:
@@ -203,9 +212,17 @@ def test_durations(text: object, seconds: float) -> None:
 @pytest.mark.parametrize(
     ("text", "size"),
     [
-        ("64MiB", 64 * 1024**2), ("10MB", 10_000_000), ("1KiB", 1024), ("1.5KiB", 1536),
-        ("2k", 2000), ("1GiB", 1024**3), ("512", 512), ("512b", 512), (2048, 2048),
-        (2048.0, 2048), ("64mib", 64 * 1024**2),
+        ("64MiB", 64 * 1024**2),
+        ("10MB", 10_000_000),
+        ("1KiB", 1024),
+        ("1.5KiB", 1536),
+        ("2k", 2000),
+        ("1GiB", 1024**3),
+        ("512", 512),
+        ("512b", 512),
+        (2048, 2048),
+        (2048.0, 2048),
+        ("64mib", 64 * 1024**2),
     ],
 )
 def test_sizes(text: object, size: int) -> None:
@@ -216,8 +233,14 @@ def test_sizes(text: object, size: int) -> None:
 
 @pytest.mark.parametrize(
     ("value", "level"),
-    [("INFO", Level.INFO), ("Warn", Level.WARNING), ("fatal", Level.CRITICAL),
-     ("verbose", Level.TRACE), (25, Level.INFO), ("35", Level.WARNING)],
+    [
+        ("INFO", Level.INFO),
+        ("Warn", Level.WARNING),
+        ("fatal", Level.CRITICAL),
+        ("verbose", Level.TRACE),
+        (25, Level.INFO),
+        ("35", Level.WARNING),
+    ],
 )
 def test_levels_in_config(value: object, level: Level) -> None:
     """Levels accept names in any case, aliases and numbers (rounding down)."""
@@ -241,29 +264,40 @@ def test_off_for_sinks_only() -> None:
 # Problems: each with its path, every one of them.
 
 SINGLE_PROBLEMS: list[tuple[Any, str]] = [
-    ({"sinks": [{"type": "null"}, {"type": "memory", "queue": {"max_events": -1}}]},
-     "sinks[1].queue.max_events: must be > 0 (got -1)"),
-    ({"sinks": [{"type": "console", "colour": True}]},
-     "sinks[0]: unknown key 'colour' (did you mean 'colors'?)"),
+    (
+        {"sinks": [{"type": "null"}, {"type": "memory", "queue": {"max_events": -1}}]},
+        "sinks[1].queue.max_events: must be > 0 (got -1)",
+    ),
+    (
+        {"sinks": [{"type": "console", "colour": True}]},
+        "sinks[0]: unknown key 'colour' (did you mean 'colors'?)",
+    ),
     ({"sinkz": []}, "unknown key 'sinkz' (did you mean 'sinks'?)"),
     ({"zzz": 1}, "unknown key 'zzz'"),
-    ({"sinks": [{"type": "null", "queue": {"maxevents": 3}}]},
-     "sinks[0].queue: unknown key 'maxevents' (did you mean 'max_events'?)"),
+    (
+        {"sinks": [{"type": "null", "queue": {"maxevents": 3}}]},
+        "sinks[0].queue: unknown key 'maxevents' (did you mean 'max_events'?)",
+    ),
     ({"sinks": [{"type": "null", "batch": {"size": 3}}]}, "sinks[0].batch: unknown key 'size'"),
-    ({"sinks": [{"type": "null", "breaker": {"threshold": 3}}]},
-     "sinks[0].breaker: unknown key 'threshold' (did you mean 'failure_threshold'?)"),
+    (
+        {"sinks": [{"type": "null", "breaker": {"threshold": 3}}]},
+        "sinks[0].breaker: unknown key 'threshold' (did you mean 'failure_threshold'?)",
+    ),
     ({"sinks": [{"type": "null", "retry": {"tries": 3}}]}, "sinks[0].retry: unknown key 'tries'"),
-    ({"sinks": [{"type": "null", "spool": {"path": "x", "size": 1}}]},
-     "sinks[0].spool: unknown key 'size'"),
+    (
+        {"sinks": [{"type": "null", "spool": {"path": "x", "size": 1}}]},
+        "sinks[0].spool: unknown key 'size'",
+    ),
     ({"redact": {"kees": []}}, "redact: unknown key 'kees' (did you mean 'keys'?)"),
     ({"restart": {"max": 1}}, "restart: unknown key 'max'"),
     ({"shutdown": {"deadline": 1}}, "shutdown: unknown key 'deadline'"),
     ({"metrics": {"window": 1}}, "metrics: unknown key 'window' (did you mean 'latency_window'?)"),
     ({"filters": [{"min_level": "info", "colour": 1}]}, "filters[0]: unknown key 'colour'"),
-    ({"sinks": [{"type": "null", "filters": [{"lvl": 1}]}]},
-     "sinks[0].filters[0]: unknown key 'lvl'"),
-    ({"sinks": [{"type": "kafka"}]},
-     f"sinks[0].type: unknown sink type 'kafka' (known: {KNOWN})"),
+    (
+        {"sinks": [{"type": "null", "filters": [{"lvl": 1}]}]},
+        "sinks[0].filters[0]: unknown key 'lvl'",
+    ),
+    ({"sinks": [{"type": "kafka"}]}, f"sinks[0].type: unknown sink type 'kafka' (known: {KNOWN})"),
     ({"sinks": [{"type": 3}]}, f"sinks[0].type: unknown sink type 3 (known: {KNOWN})"),
     ({"sinks": [{"name": "x"}]}, f"sinks[0].type: missing (required: one of {KNOWN})"),
     ({"sinks": ["console"]}, "sinks[0]: must be a table with a 'type' (got 'console')"),
@@ -271,98 +305,172 @@ SINGLE_PROBLEMS: list[tuple[Any, str]] = [
     ({"sinks": [{"type": "null", "queue": None}]}, "sinks[0].queue: must be a table (got None)"),
     ({"sinks": [{"type": "null", "queue": 5}]}, "sinks[0].queue: must be a table (got 5)"),
     ({"redact": "yes"}, "redact: must be a table (got 'yes')"),
-    ({"sinks": [{"type": "null", "queue": {"max_events": "lots"}}]},
-     "sinks[0].queue.max_events: must be an integer (got 'lots')"),
-    ({"sinks": [{"type": "null", "queue": {"max_events": True}}]},
-     "sinks[0].queue.max_events: must be an integer (got True)"),
-    ({"sinks": [{"type": "null", "queue": {"max_events": 2.5}}]},
-     "sinks[0].queue.max_events: must be an integer (got 2.5)"),
+    (
+        {"sinks": [{"type": "null", "queue": {"max_events": "lots"}}]},
+        "sinks[0].queue.max_events: must be an integer (got 'lots')",
+    ),
+    (
+        {"sinks": [{"type": "null", "queue": {"max_events": True}}]},
+        "sinks[0].queue.max_events: must be an integer (got True)",
+    ),
+    (
+        {"sinks": [{"type": "null", "queue": {"max_events": 2.5}}]},
+        "sinks[0].queue.max_events: must be an integer (got 2.5)",
+    ),
     ({"min_level": [1]}, "min_level: not a level: [1] (use a level name or number)"),
     ({"min_level": "loud"}, f"min_level: unknown level 'loud' (accepted: {LEVELS}, or a number)"),
-    ({"sinks": [{"type": "null", "min_level": "loud"}]},
-     f"sinks[0].min_level: unknown level 'loud' (accepted: {LEVELS}, off, or a number)"),
-    ({"sinks": [{"type": "console", "stderr_level": "off"}]},
-     "sinks[0].stderr_level: 'off' is only accepted for a sink's min_level"),
-    ({"sinks": [{"type": "null", "batch": {"max_delay": "soon"}}]},
-     "sinks[0].batch.max_delay: must be a number of seconds or a duration like '200ms' "
-     "(got 'soon')"),
-    ({"sinks": [{"type": "null", "batch": {"max_delay": "5 parsecs"}}]},
-     "sinks[0].batch.max_delay: must be a number of seconds or a duration like '200ms' "
-     "(got '5 parsecs')"),
+    (
+        {"sinks": [{"type": "null", "min_level": "loud"}]},
+        f"sinks[0].min_level: unknown level 'loud' (accepted: {LEVELS}, off, or a number)",
+    ),
+    (
+        {"sinks": [{"type": "console", "stderr_level": "off"}]},
+        "sinks[0].stderr_level: 'off' is only accepted for a sink's min_level",
+    ),
+    (
+        {"sinks": [{"type": "null", "batch": {"max_delay": "soon"}}]},
+        "sinks[0].batch.max_delay: must be a number of seconds or a duration like '200ms' "
+        "(got 'soon')",
+    ),
+    (
+        {"sinks": [{"type": "null", "batch": {"max_delay": "5 parsecs"}}]},
+        "sinks[0].batch.max_delay: must be a number of seconds or a duration like '200ms' "
+        "(got '5 parsecs')",
+    ),
     ({"shutdown": {"timeout": "-1s"}}, "shutdown.timeout: must be >= 0 (got -1)"),
-    ({"shutdown": {"timeout": float("nan")}},
-     "shutdown.timeout: must be a number of seconds or a duration like '200ms' (got nan)"),
-    ({"sinks": [{"type": "null", "write_timeout": 0}]},
-     "sinks[0].write_timeout: must be > 0 (got 0)"),
-    ({"sinks": [{"type": "null", "queue": {"max_bytes": "lots"}}]},
-     "sinks[0].queue.max_bytes: must be a number of bytes or a size like '64MiB' (got 'lots')"),
-    ({"sinks": [{"type": "null", "queue": {"max_bytes": "0KiB"}}]},
-     "sinks[0].queue.max_bytes: must be > 0 (got 0)"),
+    (
+        {"shutdown": {"timeout": float("nan")}},
+        "shutdown.timeout: must be a number of seconds or a duration like '200ms' (got nan)",
+    ),
+    (
+        {"sinks": [{"type": "null", "write_timeout": 0}]},
+        "sinks[0].write_timeout: must be > 0 (got 0)",
+    ),
+    (
+        {"sinks": [{"type": "null", "queue": {"max_bytes": "lots"}}]},
+        "sinks[0].queue.max_bytes: must be a number of bytes or a size like '64MiB' (got 'lots')",
+    ),
+    (
+        {"sinks": [{"type": "null", "queue": {"max_bytes": "0KiB"}}]},
+        "sinks[0].queue.max_bytes: must be > 0 (got 0)",
+    ),
     ({"max_event_bytes": 10}, "max_event_bytes: must be >= 1024 (got 10)"),
-    ({"sinks": [{"type": "null", "name": "a"}, {"type": "memory", "name": "a"}]},
-     "sinks[1].name: duplicate sink name 'a' (also sinks[0])"),
-    ({"sinks": [{"type": "null"}, {"type": "null"}]},
-     "sinks[1].name: duplicate sink name 'null' (also sinks[0])"),
-    ({"sinks": [{"type": "null", "name": "a", "fallback": "zz"}]},
-     "sinks[0].fallback: no sink named 'zz' (sinks: a)"),
-    ({"sinks": [{"type": "null", "name": "a", "fallback": "a"}]},
-     "sinks[0].fallback: a sink cannot be its own fallback ('a')"),
-    ({"sinks": [{"type": "null", "name": "a", "fallback": "b"},
-                {"type": "null", "name": "b", "fallback": "a"}]},
-     "sinks[0].fallback: fallback cycle: a -> b -> a"),
-    ({"sinks": [{"type": "null", "name": "c", "fallback": "a"},
+    (
+        {"sinks": [{"type": "null", "name": "a"}, {"type": "memory", "name": "a"}]},
+        "sinks[1].name: duplicate sink name 'a' (also sinks[0])",
+    ),
+    (
+        {"sinks": [{"type": "null"}, {"type": "null"}]},
+        "sinks[1].name: duplicate sink name 'null' (also sinks[0])",
+    ),
+    (
+        {"sinks": [{"type": "null", "name": "a", "fallback": "zz"}]},
+        "sinks[0].fallback: no sink named 'zz' (sinks: a)",
+    ),
+    (
+        {"sinks": [{"type": "null", "name": "a", "fallback": "a"}]},
+        "sinks[0].fallback: a sink cannot be its own fallback ('a')",
+    ),
+    (
+        {
+            "sinks": [
                 {"type": "null", "name": "a", "fallback": "b"},
-                {"type": "null", "name": "b", "fallback": "a"}]},
-     "sinks[1].fallback: fallback cycle: a -> b -> a"),  # once, at the cycle's first sink
-    ({"redact": {"patterns": ["(unclosed"]}},
-     "redact.patterns[0]: invalid regular expression '(unclosed': missing ), unterminated "
-     "subpattern at position 0"),
+                {"type": "null", "name": "b", "fallback": "a"},
+            ]
+        },
+        "sinks[0].fallback: fallback cycle: a -> b -> a",
+    ),
+    (
+        {
+            "sinks": [
+                {"type": "null", "name": "c", "fallback": "a"},
+                {"type": "null", "name": "a", "fallback": "b"},
+                {"type": "null", "name": "b", "fallback": "a"},
+            ]
+        },
+        "sinks[1].fallback: fallback cycle: a -> b -> a",
+    ),  # once, at the cycle's first sink
+    (
+        {"redact": {"patterns": ["(unclosed"]}},
+        "redact.patterns[0]: invalid regular expression '(unclosed': missing ), unterminated "
+        "subpattern at position 0",
+    ),
     ({"redact": {"patterns": [3]}}, "redact.patterns[0]: must be a string (got 3)"),
     ({"redact": {"keys": 3}}, "redact.keys: must be a list of strings (got 3)"),
     ({"redact": {"keys": [""]}}, "redact.keys[0]: must not be empty"),
-    ({"sinks": [{"type": "file", "path": "x", "fsync": "false"}]},
-     "sinks[0].fsync: must be true or false (got 'false')"),
-    ({"sinks": [{"type": "console", "colors": "yes"}]},
-     "sinks[0].colors: must be true, false or unset (got 'yes')"),
-    ({"sinks": [{"type": "http", "url": "http://x", "compress": "no"}]},
-     "sinks[0].compress: must be true or false (got 'no')"),
+    (
+        {"sinks": [{"type": "file", "path": "x", "fsync": "false"}]},
+        "sinks[0].fsync: must be true or false (got 'false')",
+    ),
+    (
+        {"sinks": [{"type": "console", "colors": "yes"}]},
+        "sinks[0].colors: must be true, false or unset (got 'yes')",
+    ),
+    (
+        {"sinks": [{"type": "http", "url": "http://x", "compress": "no"}]},
+        "sinks[0].compress: must be true or false (got 'no')",
+    ),
     ({"filters": [{"exclude": "yes"}]}, "filters[0].exclude: must be true or false (got 'yes')"),
     ({"filters": 3}, "filters: must be a list of filter tables (got 3)"),
-    ({"filters": [3]},
-     "filters[0]: must be one of filter tables, 'module:callable' names or callables (got 3)"),
+    (
+        {"filters": [3]},
+        "filters[0]: must be one of filter tables, 'module:callable' names or callables (got 3)",
+    ),
     ({"enrichers": 3}, "enrichers: must be a list of enricher names or callables (got 3)"),
-    ({"enrichers": ["nope"]},
-     "enrichers[0]: unknown enricher 'nope' (built-in: hostname, process, sequence, task, "
-     "thread; or 'module:callable')"),
+    (
+        {"enrichers": ["nope"]},
+        "enrichers[0]: unknown enricher 'nope' (built-in: hostname, process, sequence, task, "
+        "thread; or 'module:callable')",
+    ),
     ({"self_log": 3}, "self_log: must be 'stderr', 'off' or a callable (got 3)"),
     ({"properties": [1, 2]}, "properties: must be a table of property values (got [1, 2])"),
     ({"properties": {1: 2}}, "properties: property names must be strings (got [1])"),
     ({"sinks": [{"type": "null", "name": 3}]}, "sinks[0].name: must be a string (got 3)"),
-    ({"sinks": [{"type": "null", "output_template": 3}]},
-     "sinks[0].output_template: must be a string (got 3)"),
-    ({"sinks": [{"type": "file", "path": "x", "format": "xml"}]},
-     "sinks[0].format: must be one of 'clef', 'clef-rendered', 'csv', 'json', 'logfmt', "
-     "'text' (got 'xml')"),
+    (
+        {"sinks": [{"type": "null", "output_template": 3}]},
+        "sinks[0].output_template: must be a string (got 3)",
+    ),
+    (
+        {"sinks": [{"type": "file", "path": "x", "format": "xml"}]},
+        "sinks[0].format: must be one of 'clef', 'clef-rendered', 'csv', 'json', 'logfmt', "
+        "'text' (got 'xml')",
+    ),
     ({"sinks": [{"type": "file"}]}, "sinks[0].path: missing (required: the file to write)"),
-    ({"sinks": [{"type": "file", "path": "x", "rolling": "weekly"}]},
-     "sinks[0].rolling: must be one of 'never', 'hourly', 'daily' (got 'weekly')"),
+    (
+        {"sinks": [{"type": "file", "path": "x", "rolling": "weekly"}]},
+        "sinks[0].rolling: must be one of 'never', 'hourly', 'daily' (got 'weekly')",
+    ),
     ({"sinks": [{"type": "null", "spool": {}}]}, "sinks[0].spool.path: missing (required)"),
-    ({"sinks": [{"type": "custom", "factory": 3}]},
-     "sinks[0].factory: must be 'package.module:Name' or a callable (got 3)"),
-    ({"sinks": [{"type": "custom", "factory": "no colon"}]},
-     "sinks[0].factory: must look like 'package.module:Name' (got 'no colon')"),
-    ({"sinks": [{"type": "custom"}]},
-     "sinks[0].factory: give exactly one of factory='module:Name' or sink=<object>"),
-    ({"sinks": [{"type": "custom", "factory": "a:b", "options": [1]}]},
-     "sinks[0].options: must be a table of keyword arguments (got [1])"),
-    ({"sinks": [{"type": "null", "retry": {"jitter": 2}}]},
-     "sinks[0].retry.jitter: must be between 0 and 1 (got 2)"),
+    (
+        {"sinks": [{"type": "custom", "factory": 3}]},
+        "sinks[0].factory: must be 'package.module:Name' or a callable (got 3)",
+    ),
+    (
+        {"sinks": [{"type": "custom", "factory": "no colon"}]},
+        "sinks[0].factory: must look like 'package.module:Name' (got 'no colon')",
+    ),
+    (
+        {"sinks": [{"type": "custom"}]},
+        "sinks[0].factory: give exactly one of factory='module:Name' or sink=<object>",
+    ),
+    (
+        {"sinks": [{"type": "custom", "factory": "a:b", "options": [1]}]},
+        "sinks[0].options: must be a table of keyword arguments (got [1])",
+    ),
+    (
+        {"sinks": [{"type": "null", "retry": {"jitter": 2}}]},
+        "sinks[0].retry.jitter: must be between 0 and 1 (got 2)",
+    ),
     ({"restart": {"max_restarts": -1}}, "restart.max_restarts: must be >= 0 (got -1)"),
-    ({"shutdown": {"strategy": "now"}},
-     "shutdown.strategy: must be one of 'graceful', 'flush', 'immediate' (got 'now')"),
-    ({"sinks": [{"type": "null", "queue": {"overflow": "spill"}}]},
-     "sinks[0].queue.overflow: must be one of 'drop_oldest', 'drop_newest', 'block' "
-     "(got 'spill')"),
+    (
+        {"shutdown": {"strategy": "now"}},
+        "shutdown.strategy: must be one of 'graceful', 'flush', 'immediate' (got 'now')",
+    ),
+    (
+        {"sinks": [{"type": "null", "queue": {"overflow": "spill"}}]},
+        "sinks[0].queue.overflow: must be one of 'drop_oldest', 'drop_newest', 'block' "
+        "(got 'spill')",
+    ),
 ]
 
 
@@ -378,8 +486,13 @@ def test_every_problem_is_listed_in_field_order() -> None:
         "min_level": "loud",
         "colour": 1,
         "sinks": [
-            {"type": "null", "name": "a", "queue": {"max_events": -1, "overflow": "x"},
-             "batch": {"max_events": 0}, "fallback": "b"},
+            {
+                "type": "null",
+                "name": "a",
+                "queue": {"max_events": -1, "overflow": "x"},
+                "batch": {"max_events": 0},
+                "fallback": "b",
+            },
             {"type": "file", "name": "b", "fallback": "a", "colour": 2},
             {"type": "kafka"},
             {"type": "null", "name": "d", "fallback": "ghost"},
@@ -391,8 +504,7 @@ def test_every_problem_is_listed_in_field_order() -> None:
         "unknown key 'colour'",
         f"min_level: unknown level 'loud' (accepted: {LEVELS}, or a number)",
         "sinks[0].queue.max_events: must be > 0 (got -1)",
-        "sinks[0].queue.overflow: must be one of 'drop_oldest', 'drop_newest', 'block' "
-        "(got 'x')",
+        "sinks[0].queue.overflow: must be one of 'drop_oldest', 'drop_newest', 'block' (got 'x')",
         "sinks[0].batch.max_events: must be > 0 (got 0)",
         "sinks[1]: unknown key 'colour'",
         "sinks[1].path: missing (required: the file to write)",
@@ -423,8 +535,7 @@ def test_python_construction_validates() -> None:
     assert info.value.problems == [
         "max_events: must be > 0 (got 0)",
         "overflow: must be one of 'drop_oldest', 'drop_newest', 'block' (got 'x')",
-        "block_timeout: must be a number of seconds or a duration like '200ms' "
-        "(got 'never')",
+        "block_timeout: must be a number of seconds or a duration like '200ms' (got 'never')",
     ]
     with pytest.raises(ConfigError, match="must be a QueueConfig"):
         MemorySink(queue={"max_events": 1})  # type: ignore[arg-type]
@@ -443,14 +554,17 @@ def test_sink_defaults() -> None:
     assert sink.name == "file"
     assert sink.min_level == Level.TRACE
     assert sink.output_template == DEFAULT_OUTPUT_TEMPLATE
-    assert sink.queue == QueueConfig(max_events=10_000, max_bytes=None, overflow="drop_oldest",
-                                     never_drop_level=Level.ERROR)
+    assert sink.queue == QueueConfig(
+        max_events=10_000, max_bytes=None, overflow="drop_oldest", never_drop_level=Level.ERROR
+    )
     assert sink.batch.max_events == 512
     assert sink.batch.max_delay == 0.2
     assert sink.breaker is not None
     assert (sink.breaker.failure_threshold, sink.breaker.reset_timeout) == (5, 5.0)
     assert (sink.retry.attempts, sink.retry.initial_backoff, sink.retry.max_backoff) == (
-        3, 0.1, 5.0,
+        3,
+        0.1,
+        5.0,
     )
     assert sink.fallback is None
     assert sink.spool is None
@@ -474,8 +588,11 @@ def test_entry_point_sink_types(monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_config({"sinks": [{"type": "kafka", "topic": "logs", "min_level": "warn"}]})
     sink = config.sinks[0]
     assert isinstance(sink, CustomSink)
-    assert (sink.name, sink.factory, sink.options) == ("kafka", "kafka_sink:KafkaSink",
-                                                       {"topic": "logs"})
+    assert (sink.name, sink.factory, sink.options) == (
+        "kafka",
+        "kafka_sink:KafkaSink",
+        {"topic": "logs"},
+    )
     assert sink.min_level == Level.WARNING
     assert "kafka" in problems({"sinks": [{"type": "nope"}]})[0]
 
@@ -515,8 +632,7 @@ def test_presets() -> None:
 
     prod = SupervisorConfig.preset("production")
     assert prod.min_level == Level.INFO
-    assert [(type(s), s.format) for s in prod.sinks] == [(ConsoleSink, "clef"),
-                                                          (FileSink, "clef")]
+    assert [(type(s), s.format) for s in prod.sinks] == [(ConsoleSink, "clef"), (FileSink, "clef")]
     file = prod.sinks[1]
     assert isinstance(file, FileSink)
     assert (file.path, file.rolling) == ("logs/app.clef", "daily")

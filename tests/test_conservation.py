@@ -62,8 +62,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             max_delay=draw(st.sampled_from([0.0, 0.1, 1.0])),
         ),
         "attempts": draw(st.integers(1, 3)),
-        "breaker": draw(st.sampled_from([None, BreakerConfig(failure_threshold=2,
-                                                             reset_timeout=1.0)])),
+        "breaker": draw(
+            st.sampled_from([None, BreakerConfig(failure_threshold=2, reset_timeout=1.0)])
+        ),
         "shutdown": ShutdownConfig(
             strategy=draw(st.sampled_from(["graceful", "flush", "immediate"])),
             timeout=draw(st.sampled_from([0.0, 0.5, 10.0])),
@@ -99,8 +100,16 @@ def test_conservation_exactly_once_and_order(scenario: dict[str, Any]) -> None:
             )
         ]
         if scenario["use_fallback"]:
-            sinks.append(CustomSink(name="fb", sink=fallback, min_level="off", retry=retry,
-                                    batch=scenario["batch"], write_timeout=2.0))
+            sinks.append(
+                CustomSink(
+                    name="fb",
+                    sink=fallback,
+                    min_level="off",
+                    retry=retry,
+                    batch=scenario["batch"],
+                    write_timeout=2.0,
+                )
+            )
         config = SupervisorConfig(
             min_level="trace",
             sinks=sinks,
@@ -109,8 +118,13 @@ def test_conservation_exactly_once_and_order(scenario: dict[str, Any]) -> None:
             self_log="off",
         )
         counter = iter(range(1_000_000))
-        report = trio.run(_drive, config, scenario["operations"], counter,
-                          clock=trio.testing.MockClock(autojump_threshold=0))
+        report = trio.run(
+            _drive,
+            config,
+            scenario["operations"],
+            counter,
+            clock=trio.testing.MockClock(autojump_threshold=0),
+        )
 
     for name, metrics in report.sinks.items():
         check(metrics, name, "after shutdown")
@@ -129,8 +143,9 @@ def test_conservation_exactly_once_and_order(scenario: dict[str, Any]) -> None:
     assert len(written) == total_written  # drop notices are written but counted nowhere
 
 
-async def _drive(config: SupervisorConfig, operations: list[tuple[Any, ...]],
-                 counter: Any) -> logactors.ShutdownReport:
+async def _drive(
+    config: SupervisorConfig, operations: list[tuple[Any, ...]], counter: Any
+) -> logactors.ShutdownReport:
     async with logactors.open_logger(config) as log:
         for op in operations:
             kind = op[0]
@@ -164,17 +179,21 @@ async def _drive(config: SupervisorConfig, operations: list[tuple[Any, ...]],
     delays=st.lists(st.sampled_from([0.0, 0.01, 0.2]), min_size=1, max_size=10),
     max_events=st.integers(1, 64),
 )
-def test_order_is_kept_per_sink(batches: list[int], delays: list[float], max_events: int
-                                ) -> None:
+def test_order_is_kept_per_sink(batches: list[int], delays: list[float], max_events: int) -> None:
     """A healthy sink writes every event in the order it was logged, whatever the batching."""
     sink = ScriptedSink()
 
     async def main() -> list[int]:
         config = SupervisorConfig(
             min_level="trace",
-            sinks=[CustomSink(name="s", sink=sink,
-                              queue=QueueConfig(max_events=100_000),
-                              batch=BatchConfig(max_events=max_events, max_delay=0.05))],
+            sinks=[
+                CustomSink(
+                    name="s",
+                    sink=sink,
+                    queue=QueueConfig(max_events=100_000),
+                    batch=BatchConfig(max_events=max_events, max_delay=0.05),
+                )
+            ],
         )
         n = 0
         async with logactors.open_logger(config) as log:

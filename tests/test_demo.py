@@ -16,15 +16,29 @@ import pytest
 from logactors.cli import main
 
 
-def run_demo(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str],
-                                                    dict[str, Any]]:
+def run_demo(
+    tmp_path: Path, *extra: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     report = tmp_path / "report.json"
     env = {**os.environ, "NO_COLOR": "1"}
     env.pop("FORCE_COLOR", None)
     result = subprocess.run(
-        [sys.executable, "-m", "logactors", "demo", "--no-live", "--dir",
-         str(tmp_path / "logs"), "--json-report", str(report), *extra],
-        capture_output=True, text=True, timeout=90, env=env,
+        [
+            sys.executable,
+            "-m",
+            "logactors",
+            "demo",
+            "--no-live",
+            "--dir",
+            str(tmp_path / "logs"),
+            "--json-report",
+            str(report),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env,
     )
     assert report.exists(), result.stdout + result.stderr
     return result, json.loads(report.read_text(encoding="utf-8"))
@@ -60,8 +74,9 @@ def check_run(result: subprocess.CompletedProcess[str], document: dict[str, Any]
     assert delivery["ok"] is True
     assert delivery["seq"]["missing"] == delivery["json"]["missing"] == 0
     assert delivery["seq"]["received"] == delivery["seq"]["expected"] > 0
-    assert delivery["json"]["received"] + delivery["json"]["fallback"] == \
-        delivery["json"]["expected"]
+    assert (
+        delivery["json"]["received"] + delivery["json"]["fallback"] == delivery["json"]["expected"]
+    )
     assert delivery["file"]["missing"] == 0
     out = result.stdout
     assert "shutdown (graceful)" in out and "nothing lost" in out
@@ -96,8 +111,9 @@ def test_demo_short_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 def test_demo_with_urllib_sink(tmp_path: Path) -> None:
     """The demo works the same with its urllib-based custom HTTP sink."""
-    result, document = run_demo(tmp_path, "--seconds", "2.5", "--rate", "2000",
-                                "--workers", "2", "--http", "urllib")
+    result, document = run_demo(
+        tmp_path, "--seconds", "2.5", "--rate", "2000", "--workers", "2", "--http", "urllib"
+    )
     assert document["http_sink"] == "urllib"
     check_run(result, document)
 

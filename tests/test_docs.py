@@ -49,7 +49,7 @@ def code_blocks(text: str) -> list[Block]:
             end = i + 1
             while end < len(lines) and lines[end].strip() != ticks:
                 end += 1
-            body = [line[len(indent):] for line in lines[i + 1 : end]]
+            body = [line[len(indent) :] for line in lines[i + 1 : end]]
             blocks.append(Block(language, i + 1, "\n".join(body) + "\n", marker))
             marker = None
             i = end

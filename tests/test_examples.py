@@ -15,21 +15,38 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 # A characteristic bit of each example's output.
 EXPECTED: dict[str, list[str]] = {
-    "quickstart.py": ["[INF] Processing request 42 for bob", "[WRN] Disk at 93.5%",
-                      "ValueError: invalid literal", "written so far: 4 events to the file",
-                      "nothing lost", '"@mt":"Processing request {id} for {user}"'],
+    "quickstart.py": [
+        "[INF] Processing request 42 for bob",
+        "[WRN] Disk at 93.5%",
+        "ValueError: invalid literal",
+        "written so far: 4 events to the file",
+        "nothing lost",
+        '"@mt":"Processing request {id} for {user}"',
+    ],
     "request_context.py": ["req-10 ", "every one of 50 events carries the request_id"],
     "file_rotation.py": ["(rolled)", "(active)", "rolled files kept: 3 (retain=3)"],
-    "http_shipping.py": ["breaker states seen: closed -> open", "-> closed",
-                         "of 1500 accepted", "nothing lost"],
-    "custom_sink.py": ["rows in sqlite by level: {'DEBUG': 50, 'INFO': 40, 'WARNING': 10}",
-                       "counting sink (info and up): {'INFO': 40, 'WARNING': 10}"],
-    "stdlib_bridge.py": ["[payments.client] charging order 1: 42.00 EUR",
-                         "exception: TimeoutError: gateway did not answer in 5s",
-                         "[audit] user ada exported 5000 rows",
-                         "5 stdlib records arrived as logactors events"],
-    "toml_config.py": ["loaded logactors.toml", "sink 'errors'", "logs/app.clef holds 4 events",
-                       "sinks[0].queue.max_events: must be > 0 (got -1)"],
+    "http_shipping.py": [
+        "breaker states seen: closed -> open",
+        "-> closed",
+        "of 1500 accepted",
+        "nothing lost",
+    ],
+    "custom_sink.py": [
+        "rows in sqlite by level: {'DEBUG': 50, 'INFO': 40, 'WARNING': 10}",
+        "counting sink (info and up): {'INFO': 40, 'WARNING': 10}",
+    ],
+    "stdlib_bridge.py": [
+        "[payments.client] charging order 1: 42.00 EUR",
+        "exception: TimeoutError: gateway did not answer in 5s",
+        "[audit] user ada exported 5000 rows",
+        "5 stdlib records arrived as logactors events",
+    ],
+    "toml_config.py": [
+        "loaded logactors.toml",
+        "sink 'errors'",
+        "logs/app.clef holds 4 events",
+        "sinks[0].queue.max_events: must be > 0 (got -1)",
+    ],
 }
 
 
@@ -53,8 +70,14 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
     before = sorted(os.listdir(EXAMPLES))
     env = {**os.environ, "NO_COLOR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("FORCE_COLOR", None)
-    result = subprocess.run([sys.executable, str(EXAMPLES / name)], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=30)
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert result.returncode == 0, result.stderr
     for expected in EXPECTED[name]:
         assert expected in result.stdout, f"{expected!r} not in:\n{result.stdout}"

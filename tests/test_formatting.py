@@ -234,8 +234,7 @@ _odd_events = st.builds(
 )
 
 
-@given(st.lists(st.one_of(_plain_events, _plain_events, _odd_events, log_events()),
-                max_size=30))
+@given(st.lists(st.one_of(_plain_events, _plain_events, _odd_events, log_events()), max_size=30))
 def test_clef_batch_path_equals_the_exact_path(events: list[LogEvent]) -> None:
     """The batch path (one orjson call per batch, checks on its output) writes byte for byte
     what the exact path writes event by event, whatever the batch holds."""
@@ -340,12 +339,16 @@ def test_text_default_template() -> None:
 def test_text_exception_lines_are_indented() -> None:
     """The exception follows the event line, every line indented by four spaces."""
     fmt = TextFormatter("{Level:u3} {Message}{NewLine}{Exception}")
-    e = event("failed", Level.ERROR, exception="Traceback (most recent call last):\n"
-              "  File \"x\", line 1\r\nValueError: bad\x1b[2J\n")
+    e = event(
+        "failed",
+        Level.ERROR,
+        exception="Traceback (most recent call last):\n"
+        '  File "x", line 1\r\nValueError: bad\x1b[2J\n',
+    )
     assert fmt.format_event(e) == (
         "ERR failed\n"
         "    Traceback (most recent call last):\n"
-        "      File \"x\", line 1\\r\n"
+        '      File "x", line 1\\r\n'
         "    ValueError: bad\\x1b[2J\n"
     )
 
@@ -375,8 +378,10 @@ def test_level_formats(spec: str | None, expected: list[str]) -> None:
 
 def test_text_alignment_and_names() -> None:
     """Alignment pads (left with a negative width); Logger, Task, Template, properties."""
-    fmt = TextFormatter("[{Level,-5:u3}|{Level,6:w3}] {Logger,-6}|{Task}|{Template}|"
-                        "{n:03d}|{n,4}|{absent}|{Message}")
+    fmt = TextFormatter(
+        "[{Level,-5:u3}|{Level,6:w3}] {Logger,-6}|{Task}|{Template}|"
+        "{n:03d}|{n,4}|{absent}|{Message}"
+    )
     line = fmt.format_event(event("n is {n}", logger="db", task="t1", n=7))
     assert line == "[INF  |   inf] db    |t1|n is {n}|007|   7||n is 7\n"
 
@@ -446,7 +451,7 @@ def test_text_one_event_one_line(e: LogEvent) -> None:
 # ---------------------------------------------------------------------------------------------
 # logfmt.
 
-_UNESCAPE = re.compile(r'\\(?:x([0-9a-f]{2})|u([0-9a-f]{4})|(.))')
+_UNESCAPE = re.compile(r"\\(?:x([0-9a-f]{2})|u([0-9a-f]{4})|(.))")
 _SIMPLE = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"'}
 
 
@@ -485,21 +490,43 @@ def parse_logfmt(line: str) -> list[tuple[str, str]]:
 
 def test_logfmt_exact() -> None:
     """The logfmt layout: ts, level, logger, msg, properties, exception last."""
-    e = event("user {u} said {q}", Level.WARNING, exception="E\nF", logger="app",
-              u="ada", q='hi "there"', n=3, f=1.5, b=True, z=None, d={"k": [1]}, e="")
+    e = event(
+        "user {u} said {q}",
+        Level.WARNING,
+        exception="E\nF",
+        logger="app",
+        u="ada",
+        q='hi "there"',
+        n=3,
+        f=1.5,
+        b=True,
+        z=None,
+        d={"k": [1]},
+        e="",
+    )
     assert LogfmtFormatter().format_event(e) == (
-        'ts=2023-11-14T22:13:20.123456Z level=warning logger=app '
+        "ts=2023-11-14T22:13:20.123456Z level=warning logger=app "
         'msg="user ada said hi \\"there\\"" u=ada q="hi \\"there\\"" n=3 f=1.5 b=true '
         'z=null d="{\\"k\\":[1]}" e="" exception="E\\nF"\n'
     )
 
 
 LOGFMT_VALUES = [
-    (1, "1"), (-2.5, "-2.5"), (True, "true"), (None, "null"), ("plain", "plain"),
-    ("a b", '"a b"'), ("a=b", '"a=b"'), ("back\\slash", '"back\\\\slash"'),
-    ("\x1b[31m", '"\\x1b[31m"'), ("\u2028", '"\\u2028"'), (Level.ERROR, "40"),
-    (10**5000, '"<unrenderable int>"'), (BadStr(), '"<unrenderable BadStr>"'),
-    (float("nan"), "nan"), ([1, "a b"], '"[1,\\"a b\\"]"'),
+    (1, "1"),
+    (-2.5, "-2.5"),
+    (True, "true"),
+    (None, "null"),
+    ("plain", "plain"),
+    ("a b", '"a b"'),
+    ("a=b", '"a=b"'),
+    ("back\\slash", '"back\\\\slash"'),
+    ("\x1b[31m", '"\\x1b[31m"'),
+    ("\u2028", '"\\u2028"'),
+    (Level.ERROR, "40"),
+    (10**5000, '"<unrenderable int>"'),
+    (BadStr(), '"<unrenderable BadStr>"'),
+    (float("nan"), "nan"),
+    ([1, "a b"], '"[1,\\"a b\\"]"'),
 ]
 
 
@@ -511,8 +538,17 @@ def test_logfmt_values(value: object, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "key"),
-    [("user", "user"), ("http.method", "http.method"), ("a b", "a_b"), ("", "_"),
-     ("ts", "_ts"), ("msg", "_msg"), ("level", "_level"), ("é", "_"), ("a=b", "a_b")],
+    [
+        ("user", "user"),
+        ("http.method", "http.method"),
+        ("a b", "a_b"),
+        ("", "_"),
+        ("ts", "_ts"),
+        ("msg", "_msg"),
+        ("level", "_level"),
+        ("é", "_"),
+        ("a=b", "a_b"),
+    ],
 )
 def test_logfmt_keys(name: str, key: str) -> None:
     """Keys keep [A-Za-z0-9_.-/]; fixed keys used as property names get a "_" prefix."""

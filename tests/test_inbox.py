@@ -117,9 +117,14 @@ async def test_overflow_through_the_logger_counts_and_notifies(
     sink = GateSink()
     config = SupervisorConfig(
         min_level="debug",
-        sinks=[CustomSink(name="gated", sink=sink,
-                          queue=QueueConfig(max_events=10, overflow="drop_oldest"),
-                          batch=logactors.BatchConfig(max_events=5, max_delay=0))],
+        sinks=[
+            CustomSink(
+                name="gated",
+                sink=sink,
+                queue=QueueConfig(max_events=10, overflow="drop_oldest"),
+                batch=logactors.BatchConfig(max_events=5, max_delay=0),
+            )
+        ],
     )
     async with logactors.open_logger(config) as log:
         log.info("first")
@@ -151,10 +156,16 @@ async def test_never_drop_level_keeps_errors_through_a_flood(
     sink = GateSink()
     config = SupervisorConfig(
         min_level="debug",
-        sinks=[CustomSink(name="gated", sink=sink,
-                          queue=QueueConfig(max_events=50, overflow="drop_oldest",
-                                            never_drop_level="warning"),
-                          batch=logactors.BatchConfig(max_events=100, max_delay=0))],
+        sinks=[
+            CustomSink(
+                name="gated",
+                sink=sink,
+                queue=QueueConfig(
+                    max_events=50, overflow="drop_oldest", never_drop_level="warning"
+                ),
+                batch=logactors.BatchConfig(max_events=100, max_delay=0),
+            )
+        ],
     )
     async with logactors.open_logger(config) as log:
         log.info("hold")
@@ -167,7 +178,8 @@ async def test_never_drop_level_keeps_errors_through_a_flood(
         sink.release()
         await log.flush()
     warnings = [
-        e.properties["i"] for e in sink.events
+        e.properties["i"]
+        for e in sink.events
         if e.level == Level.WARNING and e.logger != "logactors"
     ]
     assert warnings == list(range(0, 1000, 100))

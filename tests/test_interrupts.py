@@ -52,7 +52,9 @@ PROGRAM = textwrap.dedent(
 def _run(tmp_path: Path, strategy: str, interrupts: int) -> tuple[int, list[str]]:
     child = subprocess.Popen(
         [sys.executable, "-c", PROGRAM, str(tmp_path / "stuck.spool"), strategy],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert child.stdout is not None
     lines: list[str] = []
@@ -83,7 +85,9 @@ def test_single_interrupt_drains_and_propagates(tmp_path: Path) -> None:
     program_timeout = PROGRAM.replace("timeout=3600", "timeout=0.5")
     child = subprocess.Popen(
         [sys.executable, "-c", program_timeout, str(tmp_path / "s.spool"), "graceful"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert child.stdout is not None
     while child.stdout.readline().strip() != "ready":

@@ -121,10 +121,20 @@ def test_non_levels_raise(value: object) -> None:
 def test_names_and_abbreviations() -> None:
     """Serilog's names and three-letter forms, and our lower-case names."""
     assert [SERILOG_NAMES[lv] for lv in Level] == [
-        "Verbose", "Debug", "Information", "Warning", "Error", "Fatal",
+        "Verbose",
+        "Debug",
+        "Information",
+        "Warning",
+        "Error",
+        "Fatal",
     ]
     assert [SHORT_NAMES[lv] for lv in Level] == ["VRB", "DBG", "INF", "WRN", "ERR", "FTL"]
     assert [level_name(lv) for lv in Level] == [
-        "trace", "debug", "info", "warning", "error", "critical",
+        "trace",
+        "debug",
+        "info",
+        "warning",
+        "error",
+        "critical",
     ]
     assert level_name(25) == "info"

@@ -286,8 +286,11 @@ async def test_global_filters_callables_and_tables() -> None:
         min_level="trace",
         sinks=(),
         self_log=lines.append,
-        filters=[no_health, broken, logactors.FilterConfig(properties={"noisy": True},
-                                                           exclude=True)],
+        filters=[
+            no_health,
+            broken,
+            logactors.FilterConfig(properties={"noisy": True}, exclude=True),
+        ],
     )
     async with capture(config=config) as cap:
         cap.log.info("req", path="/health")
@@ -302,8 +305,7 @@ async def test_enrichers_sequence_thread_task_and_callables() -> None:
     config = SupervisorConfig(
         min_level="trace",
         sinks=(),
-        enrichers=["sequence", "thread", "task", "hostname", "process",
-                   lambda: {"region": "eu"}],
+        enrichers=["sequence", "thread", "task", "hostname", "process", lambda: {"region": "eu"}],
     )
     async with capture(config=config) as cap:
         cap.log.info("one")
@@ -321,9 +323,14 @@ async def test_awaiting_calls_wait_for_room(autojump_clock: trio.testing.MockClo
     """ainfo waits while the queue is full instead of dropping (back-pressure)."""
     sink = RecordingSink(delay=1.0)
     config = SupervisorConfig(
-        sinks=[CustomSink(name="slow", sink=sink,
-                          queue=logactors.QueueConfig(max_events=2, overflow="drop_newest"),
-                          batch=logactors.BatchConfig(max_events=1, max_delay=0))],
+        sinks=[
+            CustomSink(
+                name="slow",
+                sink=sink,
+                queue=logactors.QueueConfig(max_events=2, overflow="drop_newest"),
+                batch=logactors.BatchConfig(max_events=1, max_delay=0),
+            )
+        ],
     )
     async with logactors.open_logger(config) as log:
         for i in range(10):

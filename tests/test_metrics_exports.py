@@ -116,12 +116,32 @@ snapshots = st.builds(
 
 def test_balanced_is_the_conservation_law() -> None:
     """inflow == written + dropped + failed + rerouted + spooled + lost + queue_depth."""
-    m = SinkMetrics(accepted=10, received=3, replayed=2, written=6, dropped=1, failed=1,
-                    rerouted=2, spooled=2, lost=1, queue_depth=2)
+    m = SinkMetrics(
+        accepted=10,
+        received=3,
+        replayed=2,
+        written=6,
+        dropped=1,
+        failed=1,
+        rerouted=2,
+        spooled=2,
+        lost=1,
+        queue_depth=2,
+    )
     assert (m.inflow, m.outflow) == (15, 15)
     assert m.balanced
-    for name in ("written", "dropped", "failed", "rerouted", "spooled", "lost", "queue_depth",
-                 "accepted", "received", "replayed"):
+    for name in (
+        "written",
+        "dropped",
+        "failed",
+        "rerouted",
+        "spooled",
+        "lost",
+        "queue_depth",
+        "accepted",
+        "received",
+        "replayed",
+    ):
         assert not attrs.evolve(m, **{name: getattr(m, name) + 1}).balanced, name
     # bytes, batches, restarts and the spool's own counters are not part of the law
     assert attrs.evolve(m, bytes=99, batches=7, restarts=2, spool_dropped=5).balanced
@@ -148,11 +168,19 @@ def test_sink_metrics_to_dict_round_trip(m: SinkMetrics) -> None:
 
 def test_totals() -> None:
     """Totals sum the counters and depths; latencies are the worst sink's."""
-    snap = MetricsSnapshot(sinks={
-        "a": SinkMetrics(accepted=3, written=2, queue_depth=1, latency_p50_ms=1.0,
-                         latency_p99_ms=9.0, spool_inherited=2),
-        "b": SinkMetrics(accepted=4, written=4, latency_p50_ms=3.0, latency_p99_ms=5.0),
-    })
+    snap = MetricsSnapshot(
+        sinks={
+            "a": SinkMetrics(
+                accepted=3,
+                written=2,
+                queue_depth=1,
+                latency_p50_ms=1.0,
+                latency_p99_ms=9.0,
+                spool_inherited=2,
+            ),
+            "b": SinkMetrics(accepted=4, written=4, latency_p50_ms=3.0, latency_p99_ms=5.0),
+        }
+    )
     t = snap.totals
     assert (t.accepted, t.written, t.queue_depth, t.spool_inherited) == (7, 6, 1, 2)
     assert (t.latency_p50_ms, t.latency_p99_ms) == (3.0, 9.0)
@@ -211,11 +239,13 @@ def test_prometheus_text_is_valid_and_complete(snap: MetricsSnapshot) -> None:
 
 def test_prometheus_escapes_and_special_values() -> None:
     """Label values escape \\ " and newlines; infinities and NaN use Prometheus spellings."""
-    snap = MetricsSnapshot(sinks={
-        'we"ird\\name\n': SinkMetrics(latency_p50_ms=math.nan, latency_p99_ms=math.inf),
-    })
+    snap = MetricsSnapshot(
+        sinks={
+            'we"ird\\name\n': SinkMetrics(latency_p50_ms=math.nan, latency_p99_ms=math.inf),
+        }
+    )
     text = snap.to_prometheus(prefix="app_log")
-    assert 'logactors' not in text
+    assert "logactors" not in text
     assert 'app_log_sink_written_total{sink="we\\"ird\\\\name\\n"} 0' in text
     assert 'app_log_sink_latency_p99_ms{sink="we\\"ird\\\\name\\n"} +Inf' in text
     assert 'app_log_sink_latency_p50_ms{sink="we\\"ird\\\\name\\n"} NaN' in text
@@ -253,8 +283,9 @@ def test_report_str() -> None:
     r = ShutdownReport(
         sinks={
             "console": SinkMetrics(accepted=12, written=12),
-            "http\nx": SinkMetrics(accepted=123456789012, rerouted=5, failed=1, circuit="open",
-                                   dead=True),
+            "http\nx": SinkMetrics(
+                accepted=123456789012, rerouted=5, failed=1, circuit="open", dead=True
+            ),
         },
         duration_s=1.5,
         lost=0,
@@ -263,15 +294,39 @@ def test_report_str() -> None:
         deadline_hit=True,
     )
     lines = str(r).split("\n")
-    assert lines[0] == ("shutdown (graceful) in 1.500s: 123456789024 events, 0 lost, "
-                        "2 rejected, deadline hit — EVENTS WERE NOT DELIVERED")
+    assert lines[0] == (
+        "shutdown (graceful) in 1.500s: 123456789024 events, 0 lost, "
+        "2 rejected, deadline hit — EVENTS WERE NOT DELIVERED"
+    )
     header, console, http = lines[1:]
-    assert header.split() == ["sink", "accepted", "received", "replayed", "written", "rerouted",
-                              "spooled", "dropped", "failed", "lost", "circuit"]
-    assert console.split() == ["console", "12", "0", "0", "12", "0", "0", "0", "0", "0",
-                               "closed"]
-    assert http.split() == ["http\\nx", "123456789012", "0", "0", "0", "5", "0", "0", "1", "0",
-                            "open", "(dead)"]
+    assert header.split() == [
+        "sink",
+        "accepted",
+        "received",
+        "replayed",
+        "written",
+        "rerouted",
+        "spooled",
+        "dropped",
+        "failed",
+        "lost",
+        "circuit",
+    ]
+    assert console.split() == ["console", "12", "0", "0", "12", "0", "0", "0", "0", "0", "closed"]
+    assert http.split() == [
+        "http\\nx",
+        "123456789012",
+        "0",
+        "0",
+        "0",
+        "5",
+        "0",
+        "0",
+        "1",
+        "0",
+        "open",
+        "(dead)",
+    ]
     # columns line up: every number ends where its header ends
     for column in ("accepted", "written", "lost"):
         end = header.index(column) + len(column)
@@ -284,8 +339,14 @@ def test_report_str() -> None:
 
 def test_report_to_dict() -> None:
     """to_dict carries every field, the totals and the verdict, and is JSON-ready."""
-    r = ShutdownReport(sinks={"a": SinkMetrics(accepted=2, written=1, dropped=1)},
-                       duration_s=0.5, lost=0, strategy="flush", events=2, rejected=0)
+    r = ShutdownReport(
+        sinks={"a": SinkMetrics(accepted=2, written=1, dropped=1)},
+        duration_s=0.5,
+        lost=0,
+        strategy="flush",
+        events=2,
+        rejected=0,
+    )
     data = r.to_dict()
     assert data == {
         "sinks": {"a": r.sinks["a"].to_dict()},
@@ -323,8 +384,8 @@ async def test_exports_from_a_running_logger() -> None:
     "text",
     [
         "# TYPE a_total counter\na_total inf\n",  # Python's spelling of infinity
-        "# TYPE a gauge\na{sink=\"x\ny\"} 1\n",  # raw newline in a label
-        "# TYPE a gauge\na{sink=\"x\\q\"} 1\n",  # unknown escape
+        '# TYPE a gauge\na{sink="x\ny"} 1\n',  # raw newline in a label
+        '# TYPE a gauge\na{sink="x\\q"} 1\n',  # unknown escape
         "a 1\n",  # no TYPE
         "# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\na 2\n",  # family split
         "# TYPE a gauge\na 1\na 1\n",  # duplicate series

@@ -48,8 +48,14 @@ def config(*sinks: CustomSink) -> SupervisorConfig:
 
 
 def sink(name: str, obj: Any, **kwargs: Any) -> CustomSink:
-    return CustomSink(name=name, sink=obj, retry=ONCE, breaker=None,
-                      batch=BatchConfig(max_events=4, max_delay=0), **kwargs)
+    return CustomSink(
+        name=name,
+        sink=obj,
+        retry=ONCE,
+        breaker=None,
+        batch=BatchConfig(max_events=4, max_delay=0),
+        **kwargs,
+    )
 
 
 async def test_sinks_get_log_events() -> None:
@@ -66,9 +72,12 @@ async def test_plain_tuples_stop_at_the_sink_that_takes_them() -> None:
     """The failing sink got plain tuples; its fallback gets LogEvents of the same events."""
     plain = PlainSink(["ok"], default="fail")
     fallback = RecordingSink()
-    async with logactors.open_logger(config(
-        sink("plain", plain, fallback="fb"), sink("fb", fallback, min_level="off"),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("plain", plain, fallback="fb"),
+            sink("fb", fallback, min_level="off"),
+        )
+    ) as log:
         for i in range(8):
             log.info("e{i}", i=i)
         await log.flush()
@@ -106,11 +115,13 @@ async def test_file_sink_takes_plain_tuples_and_its_fallback_does_not(tmp_path: 
     blocked.mkdir()  # a directory where the file should be: open fails with an OSError
     good = tmp_path / "good.clef"
     fallback = RecordingSink()
-    async with logactors.open_logger(config(
-        FileSink(name="bad", path=str(blocked), format="clef", fallback="fb", retry=ONCE),
-        FileSink(name="good", path=str(good), format="clef"),
-        sink("fb", fallback, min_level="off"),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            FileSink(name="bad", path=str(blocked), format="clef", fallback="fb", retry=ONCE),
+            FileSink(name="good", path=str(good), format="clef"),
+            sink("fb", fallback, min_level="off"),
+        )
+    ) as log:
         assert log.sink("good").takes_plain_tuples is True  # type: ignore[attr-defined]
         log.info("Processing {id}", id=7)
         await log.flush()
@@ -139,9 +150,13 @@ async def test_fan_out_shares_one_tuple_and_each_sink_gets_its_form() -> None:
     """With several sinks taking a level, one queued tuple serves all: the plain-tuple sink
     gets it as it is, the others get LogEvents, in the same order."""
     plain, a, b = PlainSink(), RecordingSink(), RecordingSink()
-    async with logactors.open_logger(config(
-        sink("plain", plain), sink("a", a), sink("b", b),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("plain", plain),
+            sink("a", a),
+            sink("b", b),
+        )
+    ) as log:
         for i in range(6):
             log.info("e{i}", i=i)
         await log.flush()
@@ -168,8 +183,15 @@ def test_clef_common_events_never_take_the_exact_path(monkeypatch: Any) -> None:
     the bytes would be the same either way)."""
     ts = 1_700_000_000_123_456_789
     events = [
-        (ts, Level.INFO, "Processing request {id} for {user}", {"id": 1, "user": "bob"},
-         None, "", "main"),
+        (
+            ts,
+            Level.INFO,
+            "Processing request {id} for {user}",
+            {"id": 1, "user": "bob"},
+            None,
+            "",
+            "main",
+        ),
         (ts + 1, Level.WARNING, "Slow {ms:.1f} ms", {"ms": 12.345}, None, "app.db", "t"),
         (ts + 2, Level.ERROR, "Failed {n}", {"n": [1, {"a": None}]}, "Traceback ...", "", ""),
         (ts + 3, Level.DEBUG, "Mail to {to}", {"to": "bob@example.com"}, None, "", ""),

@@ -41,8 +41,7 @@ def test_entry_point_is_discovered(installed_plugin: None) -> None:
     assert "level_counts" in entry_point_sinks()
 
 
-async def test_plugin_usable_by_type_name_from_toml(installed_plugin: None, tmp_path: Path
-                                                   ) -> None:
+async def test_plugin_usable_by_type_name_from_toml(installed_plugin: None, tmp_path: Path) -> None:
     """type = "level_counts" builds the plugin; extra keys become factory options."""
     out = tmp_path / "counts.json"
     config_file = tmp_path / "logactors.toml"
@@ -86,8 +85,15 @@ async def test_custom_sink_factory_path(installed_plugin: None, tmp_path: Path) 
     """CustomSink(factory="module:Name", options=...) builds the same sink without the entry
     point."""
     out = tmp_path / "c.json"
-    config = logactors.SupervisorConfig(sinks=[logactors.CustomSink(
-        name="c", factory="logactors_level_counts:LevelCountsSink", options={"path": str(out)})])
+    config = logactors.SupervisorConfig(
+        sinks=[
+            logactors.CustomSink(
+                name="c",
+                factory="logactors_level_counts:LevelCountsSink",
+                options={"path": str(out)},
+            )
+        ]
+    )
     async with logactors.open_logger(config) as log:
         log.warning("w")
     assert json.loads(out.read_text()) == {"warning": 1}
@@ -95,8 +101,9 @@ async def test_custom_sink_factory_path(installed_plugin: None, tmp_path: Path) 
 
 def test_bad_factory_is_a_config_error() -> None:
     """A factory that cannot be imported is reported when the logger is built."""
-    config = logactors.SupervisorConfig(sinks=[logactors.CustomSink(
-        name="c", factory="no_such_module:Nothing")])
+    config = logactors.SupervisorConfig(
+        sinks=[logactors.CustomSink(name="c", factory="no_such_module:Nothing")]
+    )
     with pytest.raises(ConfigError) as info:
         logactors._supervisor.Runtime(config)
     assert "no_such_module" in str(info.value)

@@ -28,8 +28,9 @@ def test_two_commands_and_ci_runs_the_test_command() -> None:
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_python_block_runs(code: str, tmp_path: Path) -> None:
     """Each python block runs to completion without error output."""
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
 

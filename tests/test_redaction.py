@@ -32,9 +32,21 @@ def test_key_words() -> None:
 def test_matching_rules() -> None:
     """Default keys match as whole words, case-insensitively; 'secretary' is not a secret."""
     r = Redactor(RedactConfig())
-    for key in ("password", "PASSWORD", "db_password", "passwd", "client_secret", "token",
-                "accessToken", "api_key", "apiKey", "X-Api-Key", "Authorization", "Cookie",
-                "set_cookie"):
+    for key in (
+        "password",
+        "PASSWORD",
+        "db_password",
+        "passwd",
+        "client_secret",
+        "token",
+        "accessToken",
+        "api_key",
+        "apiKey",
+        "X-Api-Key",
+        "Authorization",
+        "Cookie",
+        "set_cookie",
+    ):
         assert r.is_secret_key(key), key
     for key in ("secretary", "user", "tokenizer", "passage", "keyboard"):
         assert not r.is_secret_key(key), key
@@ -48,8 +60,10 @@ async def test_masks_by_key_at_any_depth_and_by_pattern() -> None:
             "login {user} card 1234-5678-9012-3456 key sk_live_abc",
             user="ada",
             password="hunter2",
-            request={"headers": {"Authorization": "Bearer t", "Accept": "json"},
-                     "items": [{"token": "x"}, "note sk_live_zzz here"]},
+            request={
+                "headers": {"Authorization": "Bearer t", "Accept": "json"},
+                "items": [{"token": "x"}, "note sk_live_zzz here"],
+            },
         )
         try:
             raise ValueError("card 1111-2222-3333-4444 rejected")
@@ -73,8 +87,12 @@ async def test_threads_and_files_and_spool_never_see_secrets(tmp_path: Path) -> 
         redact=RedactConfig(patterns=[r"hunter\d"]),
         sinks=[
             FileSink(name="file", path=str(tmp_path / "app.clef"), format="clef"),
-            CustomSink(name="down", sink=down, breaker=None,
-                       spool=SpoolConfig(path=str(tmp_path / "down.spool"))),
+            CustomSink(
+                name="down",
+                sink=down,
+                breaker=None,
+                spool=SpoolConfig(path=str(tmp_path / "down.spool")),
+            ),
         ],
     )
     async with logactors.open_logger(config) as log:

@@ -64,8 +64,9 @@ class TimedSink(ScriptedSink):
 # -- retry ---------------------------------------------------------------------------------------
 
 
-async def test_retry_uses_capped_exponential_backoff(autojump_clock: trio.testing.MockClock
-                                                     ) -> None:
+async def test_retry_uses_capped_exponential_backoff(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     """attempts=5: 0.1, 0.2, 0.4, 0.5 (capped) between tries, then success."""
     target = TimedSink(["fail", "fail", "fail", "fail"])
     retry = RetryConfig(attempts=5, initial_backoff=0.1, max_backoff=0.5, jitter=0)
@@ -113,10 +114,12 @@ async def test_write_timeout_counts_as_failure(autojump_clock: trio.testing.Mock
     """A hanging write_batch runs out of write_timeout and is a retryable failure."""
     target = ScriptedSink(["hang"])
     fallback = RecordingSink()
-    async with logactors.open_logger(config(
-        sink("s", target, write_timeout=2.0, fallback="fb"),
-        sink("fb", fallback, min_level="off"),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("s", target, write_timeout=2.0, fallback="fb"),
+            sink("fb", fallback, min_level="off"),
+        )
+    ) as log:
         log.info("x")
         await log.flush()
         metrics = log.metrics()
@@ -138,11 +141,13 @@ async def test_breaker_opens_half_opens_on_its_own_and_closes(
     fallback = RecordingSink()
     breaker = BreakerConfig(failure_threshold=2, reset_timeout=5.0)
     lines: list[str] = []
-    async with logactors.open_logger(config(
-        sink("s", target, breaker=breaker, fallback="fb"),
-        sink("fb", fallback, min_level="off"),
-        self_log=lines.append,
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("s", target, breaker=breaker, fallback="fb"),
+            sink("fb", fallback, min_level="off"),
+            self_log=lines.append,
+        )
+    ) as log:
         log.info("a")
         log.info("b")
         await log.flush()
@@ -191,11 +196,13 @@ async def test_fallback_chain_takes_events_whatever_its_min_level(
 ) -> None:
     """A → B → C: A and B fail, C (min_level off) writes A's events."""
     a, b, c = ScriptedSink(default="fail"), ScriptedSink(default="fail"), RecordingSink()
-    async with logactors.open_logger(config(
-        sink("a", a, fallback="b"),
-        sink("b", b, fallback="c", min_level="critical"),
-        sink("c", c, min_level="off"),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("a", a, fallback="b"),
+            sink("b", b, fallback="c", min_level="critical"),
+            sink("c", c, min_level="off"),
+        )
+    ) as log:
         for i in range(3):
             log.info("e{i}", i=i)
         await log.flush()
@@ -213,10 +220,12 @@ async def test_failed_chain_spools_to_the_first_sinks_spool(
     """When the whole chain fails, events land in the spool of the sink that accepted them."""
     a, b = ScriptedSink(default="fail"), ScriptedSink(default="fail")
     spool = SpoolConfig(path=str(tmp_path / "a.spool"))
-    async with logactors.open_logger(config(
-        sink("a", a, fallback="b", spool=spool, breaker=None),
-        sink("b", b, min_level="off"),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("a", a, fallback="b", spool=spool, breaker=None),
+            sink("b", b, min_level="off"),
+        )
+    ) as log:
         log.info("x")
         log.info("y")
         await log.flush()
@@ -233,8 +242,9 @@ async def test_failed_chain_without_spool_counts_failed_at_first_sink(
 ) -> None:
     """Without a spool, a failed chain counts the events as failed at the first sink."""
     a, b = ScriptedSink(default="fail"), ScriptedSink(default="fail")
-    async with logactors.open_logger(config(sink("a", a, fallback="b"),
-                                            sink("b", b, min_level="off"))) as log:
+    async with logactors.open_logger(
+        config(sink("a", a, fallback="b"), sink("b", b, min_level="off"))
+    ) as log:
         log.info("x")
         await log.flush()
         metrics = log.metrics()
@@ -254,10 +264,17 @@ async def test_spool_is_replayed_in_order_before_new_events(
     target = ScriptedSink(["fail"] * 3)
     spool = SpoolConfig(path=str(tmp_path / "s.spool"))
     breaker = BreakerConfig(failure_threshold=2, reset_timeout=2.0)
-    async with logactors.open_logger(config(
-        sink("s", target, spool=spool, breaker=breaker,
-             batch=BatchConfig(max_events=2, max_delay=0)),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink(
+                "s",
+                target,
+                spool=spool,
+                breaker=breaker,
+                batch=BatchConfig(max_events=2, max_delay=0),
+            ),
+        )
+    ) as log:
         for i in range(6):
             log.info("old {i}", i=i)
             await log.flush()
@@ -281,18 +298,22 @@ async def test_spool_survives_restart_of_the_logger(tmp_path: Path) -> None:
     """What is on disk at exit is replayed by the next logger with the same spool."""
     path = str(tmp_path / "s.spool")
     failing = ScriptedSink(default="fail")
-    async with logactors.open_logger(config(
-        sink("s", failing, spool=SpoolConfig(path=path), breaker=None),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("s", failing, spool=SpoolConfig(path=path), breaker=None),
+        )
+    ) as log:
         for i in range(5):
             log.info("e{i}", i=i, payload={"nested": [i, "x"]})
         await log.flush()
     assert log.report is not None and log.report.sinks["s"].spool_depth == 5
 
     healthy = RecordingSink()
-    async with logactors.open_logger(config(
-        sink("s", healthy, spool=SpoolConfig(path=path)),
-    )) as log2:
+    async with logactors.open_logger(
+        config(
+            sink("s", healthy, spool=SpoolConfig(path=path)),
+        )
+    ) as log2:
         await recovered(lambda: log2.metrics().sinks["s"].spool_depth == 0, step=0.01)
         log2.info("after")
         await log2.flush()
@@ -307,9 +328,11 @@ async def test_spool_bound_drops_oldest_and_counts(tmp_path: Path) -> None:
     """Past max_bytes the oldest spooled records are dropped and counted."""
     failing = ScriptedSink(default="fail")
     spool = SpoolConfig(path=str(tmp_path / "s.spool"), max_bytes=2000)
-    async with logactors.open_logger(config(
-        sink("s", failing, spool=spool, breaker=None),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("s", failing, spool=spool, breaker=None),
+        )
+    ) as log:
         for i in range(50):
             log.info("event number {i} with some padding text", i=i)
         await log.flush()
@@ -341,8 +364,9 @@ async def test_crash_restarts_actor_and_retries_batch_once(
     assert_balanced(metrics)
 
 
-async def test_batch_crashing_twice_is_counted_failed(autojump_clock: trio.testing.MockClock
-                                                      ) -> None:
+async def test_batch_crashing_twice_is_counted_failed(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     """A batch that crashes the sink again after the restart counts as failed."""
     target = ScriptedSink(["crash", "crash"])
     async with logactors.open_logger(config(sink("s", target))) as log:
@@ -363,13 +387,15 @@ async def test_restart_intensity_marks_sink_dead_and_routes_to_fallback(
     target = ScriptedSink(default="crash")
     fallback, bystander = RecordingSink(), RecordingSink()
     lines: list[str] = []
-    async with logactors.open_logger(config(
-        sink("s", target, fallback="fb"),
-        sink("fb", fallback, min_level="off"),
-        sink("other", bystander),
-        restart=RestartPolicy(max_restarts=2, window=60),
-        self_log=lines.append,
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("s", target, fallback="fb"),
+            sink("fb", fallback, min_level="off"),
+            sink("other", bystander),
+            restart=RestartPolicy(max_restarts=2, window=60),
+            self_log=lines.append,
+        )
+    ) as log:
         for i in range(5):
             log.info("e{i}", i=i)
             await log.flush()
@@ -393,11 +419,13 @@ async def test_graceful_shutdown_bounded_by_deadline_with_stuck_sink(
     """A hanging sink cannot hang shutdown: at the deadline its events count as lost."""
     stuck = ScriptedSink(default="hang")
     healthy = RecordingSink()
-    async with logactors.open_logger(config(
-        sink("stuck", stuck, write_timeout=3600),
-        sink("ok", healthy),
-        shutdown=ShutdownConfig(timeout=2.0),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("stuck", stuck, write_timeout=3600),
+            sink("ok", healthy),
+            shutdown=ShutdownConfig(timeout=2.0),
+        )
+    ) as log:
         for i in range(4):
             log.info("e{i}", i=i)
         started = trio.current_time()
@@ -416,10 +444,12 @@ async def test_deadline_spools_what_is_left_when_spool_configured(
     """At the deadline, queued and in-flight events go to the spool instead of being lost."""
     stuck = ScriptedSink(default="hang")
     spool = SpoolConfig(path=str(tmp_path / "stuck.spool"))
-    async with logactors.open_logger(config(
-        sink("stuck", stuck, spool=spool, write_timeout=3600),
-        shutdown=ShutdownConfig(timeout=1.0),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("stuck", stuck, spool=spool, write_timeout=3600),
+            shutdown=ShutdownConfig(timeout=1.0),
+        )
+    ) as log:
         for i in range(3):
             log.info("e{i}", i=i)
     report = log.report
@@ -434,10 +464,12 @@ async def test_immediate_strategy_writes_nothing_and_spools(tmp_path: Path) -> N
     """strategy=immediate spools what is queued without writing it."""
     gate = GateSink()
     spool = SpoolConfig(path=str(tmp_path / "g.spool"))
-    async with logactors.open_logger(config(
-        sink("g", gate, spool=spool, batch=BatchConfig(max_events=100, max_delay=0)),
-        shutdown=ShutdownConfig(strategy="immediate"),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("g", gate, spool=spool, batch=BatchConfig(max_events=100, max_delay=0)),
+            shutdown=ShutdownConfig(strategy="immediate"),
+        )
+    ) as log:
         for i in range(10):
             log.info("e{i}", i=i)
         await trio.testing.wait_all_tasks_blocked()
@@ -452,18 +484,19 @@ async def test_immediate_strategy_writes_nothing_and_spools(tmp_path: Path) -> N
 async def test_flush_strategy_has_no_deadline(autojump_clock: trio.testing.MockClock) -> None:
     """strategy=flush waits for a slow sink however long it takes."""
     slow = RecordingSink(delay=100.0)
-    async with logactors.open_logger(config(
-        sink("slow", slow, write_timeout=1000),
-        shutdown=ShutdownConfig(strategy="flush", timeout=1.0),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("slow", slow, write_timeout=1000),
+            shutdown=ShutdownConfig(strategy="flush", timeout=1.0),
+        )
+    ) as log:
         for i in range(3):
             log.info("e{i}", i=i)
     assert log.report is not None and not log.report.deadline_hit
     assert slow.values("i") == [0, 1, 2]
 
 
-async def test_cancelled_parent_scope_still_drains(autojump_clock: trio.testing.MockClock
-                                                   ) -> None:
+async def test_cancelled_parent_scope_still_drains(autojump_clock: trio.testing.MockClock) -> None:
     """Cancelling the enclosing scope drains the queues under a shield."""
     slow = RecordingSink(delay=0.5)
     with trio.move_on_after(1.0) as scope:
@@ -505,16 +538,19 @@ async def test_user_exception_and_cancellation_are_not_wrapped() -> None:
         assert info.value is error
 
 
-async def test_fallback_stays_open_until_sources_drained(autojump_clock: trio.testing.MockClock
-                                                         ) -> None:
+async def test_fallback_stays_open_until_sources_drained(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
     """At shutdown a fallback keeps accepting until every sink routing to it has drained."""
     primary = ScriptedSink(["slow:1", "fail", "fail", "fail"], default="fail")
     fallback = RecordingSink()
-    async with logactors.open_logger(config(
-        sink("p", primary, fallback="fb", breaker=None),
-        sink("fb", fallback, min_level="off"),
-        shutdown=ShutdownConfig(timeout=30),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("p", primary, fallback="fb", breaker=None),
+            sink("fb", fallback, min_level="off"),
+            shutdown=ShutdownConfig(timeout=30),
+        )
+    ) as log:
         for i in range(4):
             log.info("e{i}", i=i)
     assert log.report is not None
@@ -524,13 +560,14 @@ async def test_fallback_stays_open_until_sources_drained(autojump_clock: trio.te
 
 
 @pytest.mark.parametrize("timeout", [0.0, math.inf])
-async def test_report_always_built(timeout: float, autojump_clock: trio.testing.MockClock
-                                   ) -> None:
+async def test_report_always_built(timeout: float, autojump_clock: trio.testing.MockClock) -> None:
     """Whatever the deadline, the report exists and balances."""
-    async with logactors.open_logger(config(
-        sink("s", RecordingSink(delay=0.01)),
-        shutdown=ShutdownConfig(timeout=timeout),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("s", RecordingSink(delay=0.01)),
+            shutdown=ShutdownConfig(timeout=timeout),
+        )
+    ) as log:
         for i in range(20):
             log.info("e{i}", i=i)
     assert log.report is not None
@@ -545,11 +582,13 @@ async def test_dead_sink_with_spooled_events_stays_idle(
     target = ScriptedSink(["fail"], default="crash")
     spool = SpoolConfig(path=str(tmp_path / "d.spool"))
     other = RecordingSink()
-    async with logactors.open_logger(config(
-        sink("d", target, spool=spool, breaker=None),
-        sink("other", other),
-        restart=RestartPolicy(max_restarts=0, window=60),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("d", target, spool=spool, breaker=None),
+            sink("other", other),
+            restart=RestartPolicy(max_restarts=0, window=60),
+        )
+    ) as log:
         log.info("spooled")  # fails: spooled
         await log.flush()
         # the paced replay crashes the sink: dead, spool still full
@@ -573,10 +612,12 @@ async def test_flush_is_not_fooled_by_rerouted_batches_served_first(
     events are written too."""
     primary = ScriptedSink(default="fail")
     fallback = RecordingSink(delay=1.0)
-    async with logactors.open_logger(config(
-        sink("p", primary, fallback="fb", breaker=None),
-        sink("fb", fallback),
-    )) as log:
+    async with logactors.open_logger(
+        config(
+            sink("p", primary, fallback="fb", breaker=None),
+            sink("fb", fallback),
+        )
+    ) as log:
         for i in range(5):
             log.info("before {i}", i=i)
         flushed = trio.Event()

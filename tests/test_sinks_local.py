@@ -40,11 +40,11 @@ async def test_console_plain_when_not_a_tty(capsys: pytest.CaptureFixture[str]) 
     assert "\x1b[" not in out
 
 
-async def test_console_forced_colours_and_stderr_split(capsys: pytest.CaptureFixture[str]
-                                                       ) -> None:
+async def test_console_forced_colours_and_stderr_split(capsys: pytest.CaptureFixture[str]) -> None:
     """colors=True colours levels and values; errors and above go to stderr, in order."""
-    config = SupervisorConfig(min_level="debug", sinks=[ConsoleSink(
-        name="c", colors=True, stderr_level="error")])
+    config = SupervisorConfig(
+        min_level="debug", sinks=[ConsoleSink(name="c", colors=True, stderr_level="error")]
+    )
     async with logactors.open_logger(config) as log:
         log.debug("d {n}", n=1)
         log.error("e {s}", s="x")
@@ -60,8 +60,9 @@ async def test_console_forced_colours_and_stderr_split(capsys: pytest.CaptureFix
     assert "\x1b[36mx\x1b[0m" in captured.err  # the string value is highlighted
 
 
-async def test_console_json_format_and_no_color_env(capsys: pytest.CaptureFixture[str],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_console_json_format_and_no_color_env(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """NO_COLOR wins over auto-detection; any line format works on the console."""
     monkeypatch.setenv("NO_COLOR", "1")
     config = SupervisorConfig(sinks=[ConsoleSink(name="c", format="json")])
@@ -101,8 +102,15 @@ async def test_one_write_per_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         return real_write(fd, data)
 
     monkeypatch.setattr(os, "write", counting_write)
-    config = SupervisorConfig(sinks=[FileSink(name="f", path=str(tmp_path / "a.log"),
-                                              batch=BatchConfig(max_events=100, max_delay=1))])
+    config = SupervisorConfig(
+        sinks=[
+            FileSink(
+                name="f",
+                path=str(tmp_path / "a.log"),
+                batch=BatchConfig(max_events=100, max_delay=1),
+            )
+        ]
+    )
     async with logactors.open_logger(config) as log:
         for n in range(250):
             log.info("event {n}", n=n)
@@ -114,8 +122,9 @@ async def test_one_write_per_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 async def test_daily_rolling_names_files_after_their_period(tmp_path: Path) -> None:
     """Crossing a UTC day rolls the file to stem.YYYYMMDD.suffix; retain keeps the newest."""
     path = tmp_path / "app.clef"
-    writer = FileWriter(FileSink(name="f", path=str(path), format="clef", rolling="daily",
-                                 retain=2))
+    writer = FileWriter(
+        FileSink(name="f", path=str(path), format="clef", rolling="daily", retain=2)
+    )
     await writer.open()
     for day in range(4):
         await writer.write_batch([event(T0 + day * DAY_NS + 60 * 10**9, day)])
@@ -129,11 +138,13 @@ async def test_daily_rolling_names_files_after_their_period(tmp_path: Path) -> N
 async def test_hourly_rolling_splits_a_batch_at_the_boundary(tmp_path: Path) -> None:
     """Events of one batch on both sides of an hour go to their own files."""
     path = tmp_path / "app.log"
-    writer = FileWriter(FileSink(name="f", path=str(path), format="json", rolling="hourly",
-                                 retain=None))
+    writer = FileWriter(
+        FileSink(name="f", path=str(path), format="json", rolling="hourly", retain=None)
+    )
     await writer.open()
-    await writer.write_batch([event(T0 + HOUR_NS - 1, 1), event(T0 + HOUR_NS, 2),
-                              event(T0 + HOUR_NS + 5, 3)])
+    await writer.write_batch(
+        [event(T0 + HOUR_NS - 1, 1), event(T0 + HOUR_NS, 2), event(T0 + HOUR_NS + 5, 3)]
+    )
     await writer.aclose()
     older = tmp_path / "app.2025112300.log"
     assert [json.loads(x)["properties"]["n"] for x in older.read_text().splitlines()] == [1]
@@ -143,8 +154,9 @@ async def test_hourly_rolling_splits_a_batch_at_the_boundary(tmp_path: Path) -> 
 async def test_size_rolling_numbers_files_and_never_splits_events(tmp_path: Path) -> None:
     """max_bytes rolls before a file would exceed it, at event boundaries, numbering .N."""
     path = tmp_path / "app.log"
-    writer = FileWriter(FileSink(name="f", path=str(path), format="json", max_bytes=400,
-                                 retain=None))
+    writer = FileWriter(
+        FileSink(name="f", path=str(path), format="json", max_bytes=400, retain=None)
+    )
     await writer.open()
     for n in range(10):
         await writer.write_batch([event(T0 + n, n), event(T0 + n, n)])
@@ -180,11 +192,18 @@ async def test_unwritable_path_fails_the_writes_not_the_program(tmp_path: Path) 
     blocker = tmp_path / "not_a_dir"
     blocker.write_text("x")
     lines: list[str] = []
-    config = SupervisorConfig(self_log=lines.append, sinks=[
-        FileSink(name="f", path=str(blocker / "app.log"),
-                 retry=logactors.RetryConfig(attempts=1), breaker=None),
-        logactors.MemorySink(name="m"),
-    ])
+    config = SupervisorConfig(
+        self_log=lines.append,
+        sinks=[
+            FileSink(
+                name="f",
+                path=str(blocker / "app.log"),
+                retry=logactors.RetryConfig(attempts=1),
+                breaker=None,
+            ),
+            logactors.MemorySink(name="m"),
+        ],
+    )
     async with logactors.open_logger(config) as log:
         log.info("x")
         await log.flush()
@@ -217,8 +236,15 @@ async def test_self_log_goes_to_stderr_by_default(capsys: pytest.CaptureFixture[
     """The default self-log writes to standard error, never through the sinks."""
     from .helpers import ScriptedSink
 
-    config = SupervisorConfig(sinks=[logactors.CustomSink(
-        name="bad", sink=ScriptedSink(default="fail"), retry=logactors.RetryConfig(attempts=1))])
+    config = SupervisorConfig(
+        sinks=[
+            logactors.CustomSink(
+                name="bad",
+                sink=ScriptedSink(default="fail"),
+                retry=logactors.RetryConfig(attempts=1),
+            )
+        ]
+    )
     async with logactors.open_logger(config) as log:
         log.info("x")
         await log.flush()
@@ -226,10 +252,15 @@ async def test_self_log_goes_to_stderr_by_default(capsys: pytest.CaptureFixture[
     assert "logactors" in err and "sink 'bad'" in err and "injected failure" in err
 
 
-@pytest.mark.parametrize(("mode", "fsync", "in_worker"), [
-    ("thread", False, True), ("inline", False, False), ("auto", False, False),
-    ("auto", True, True),
-])
+@pytest.mark.parametrize(
+    ("mode", "fsync", "in_worker"),
+    [
+        ("thread", False, True),
+        ("inline", False, False),
+        ("auto", False, False),
+        ("auto", True, True),
+    ],
+)
 async def test_write_mode_decides_where_the_write_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, fsync: bool, in_worker: bool
 ) -> None:
@@ -246,8 +277,9 @@ async def test_write_mode_decides_where_the_write_runs(
 
     monkeypatch.setattr(os, "write", recording_write)
     trio_thread = threading.get_ident()
-    config = SupervisorConfig(sinks=[FileSink(name="f", path=str(tmp_path / "a.log"),
-                                              write_mode=mode, fsync=fsync)])  # type: ignore[arg-type]
+    config = SupervisorConfig(
+        sinks=[FileSink(name="f", path=str(tmp_path / "a.log"), write_mode=mode, fsync=fsync)]
+    )  # type: ignore[arg-type]
     async with logactors.open_logger(config) as log:
         log.info("x")
         await log.flush()

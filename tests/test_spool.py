@@ -21,8 +21,15 @@ from .helpers import RecordingSink, assert_balanced, recovered
 
 
 def make_event(n: int) -> LogEvent:
-    return LogEvent(1_700_000_000_000_000_000 + n, Level.INFO, "event {n}", {"n": n,
-                    "nested": {"k": [n, "v"]}}, None, "app", "task")
+    return LogEvent(
+        1_700_000_000_000_000_000 + n,
+        Level.INFO,
+        "event {n}",
+        {"n": n, "nested": {"k": [n, "v"]}},
+        None,
+        "app",
+        "task",
+    )
 
 
 def open_spool(path: Path, **kwargs: int) -> tuple[Spool, list[str]]:
@@ -185,8 +192,9 @@ def test_sigkill_while_spooling_loses_nothing_that_reached_the_spool(tmp_path: P
     """A child logging through a failing sink is SIGKILLed; a new logger on the same spool
     delivers every event that reached the spool, in order, with no gaps."""
     path = tmp_path / "net.spool"
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)],
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True
+    )
     assert child.stdout is not None
     reported = 0
     deadline = time.monotonic() + 30
@@ -203,8 +211,9 @@ def test_sigkill_while_spooling_loses_nothing_that_reached_the_spool(tmp_path: P
     sink = RecordingSink()
 
     async def recover() -> logactors.MetricsSnapshot:
-        config = SupervisorConfig(sinks=[CustomSink(name="net", sink=sink,
-                                                    spool=SpoolConfig(path=str(path)))])
+        config = SupervisorConfig(
+            sinks=[CustomSink(name="net", sink=sink, spool=SpoolConfig(path=str(path)))]
+        )
         async with logactors.open_logger(config) as log:
             await recovered(lambda: log.metrics().sinks["net"].spool_depth == 0, step=0.01)
             return log.metrics()

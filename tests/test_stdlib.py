@@ -101,8 +101,7 @@ async def test_records_from_inside_a_sink_go_to_the_self_log_only() -> None:
     """No feedback loop: a sink's own stdlib records do not come back as events."""
     lines: list[str] = []
     chatty = ChattySink()
-    config = SupervisorConfig(sinks=[CustomSink(name="chatty", sink=chatty)],
-                              self_log=lines.append)
+    config = SupervisorConfig(sinks=[CustomSink(name="chatty", sink=chatty)], self_log=lines.append)
     async with logactors.open_logger(config) as log:
         with log.capture_stdlib():
             log.info("one event")

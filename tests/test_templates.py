@@ -247,8 +247,10 @@ def test_built_templates_parse_and_render(case: tuple[str, list[Any], dict[str, 
     assert template._render_slow(props) == rendered
 
 
-@given(template_texts(), st.dictionaries(st.sampled_from(["a", "b", "x", "0", "1", "a.b"]),
-                                         any_values(), max_size=4))
+@given(
+    template_texts(),
+    st.dictionaries(st.sampled_from(["a", "b", "x", "0", "1", "a.b"]), any_values(), max_size=4),
+)
 def test_fast_and_slow_paths_agree(text: str, props: dict[str, Any]) -> None:
     """The compiled fast path and the token-by-token slow path render the same, never raising."""
     template = parse(text)

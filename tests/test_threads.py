@@ -105,11 +105,18 @@ class SlowSink(RecordingSink):
 async def test_block_policy_applies_back_pressure_to_threads() -> None:
     """With overflow=block, a thread waits for room (nothing dropped) when the sink is slow."""
     sink = SlowSink()
-    config = SupervisorConfig(sinks=[CustomSink(
-        name="slow", sink=sink,
-        queue=QueueConfig(max_events=20, overflow="block", block_timeout=30),
-        batch=BatchConfig(max_events=10, max_delay=0))])
+    config = SupervisorConfig(
+        sinks=[
+            CustomSink(
+                name="slow",
+                sink=sink,
+                queue=QueueConfig(max_events=20, overflow="block", block_timeout=30),
+                batch=BatchConfig(max_events=10, max_delay=0),
+            )
+        ]
+    )
     async with logactors.open_logger(config) as log:
+
         def produce() -> None:
             for n in range(300):
                 log.info("n{n}", n=n)
@@ -127,10 +134,16 @@ async def test_block_policy_applies_back_pressure_to_threads() -> None:
 async def test_block_timeout_counts_a_drop_instead_of_waiting_forever() -> None:
     """A stalled block sink makes a thread wait at most block_timeout, then count a drop."""
     gate = GateSink()
-    config = SupervisorConfig(sinks=[CustomSink(
-        name="gate", sink=gate,
-        queue=QueueConfig(max_events=5, overflow="block", block_timeout=0.05),
-        batch=BatchConfig(max_events=1, max_delay=0))])
+    config = SupervisorConfig(
+        sinks=[
+            CustomSink(
+                name="gate",
+                sink=gate,
+                queue=QueueConfig(max_events=5, overflow="block", block_timeout=0.05),
+                batch=BatchConfig(max_events=1, max_delay=0),
+            )
+        ]
+    )
     async with logactors.open_logger(config) as log:
         log.info("held at the gate")
         await trio.testing.wait_all_tasks_blocked()
@@ -168,12 +181,15 @@ def test_start_in_thread_from_plain_threads_and_asyncio(tmp_path: Path) -> None:
     import asyncio
 
     path = tmp_path / "hosted.clef"
-    log = logactors.start_in_thread(SupervisorConfig(
-        sinks=[logactors.FileSink(name="file", path=str(path), format="clef")]))
+    log = logactors.start_in_thread(
+        SupervisorConfig(sinks=[logactors.FileSink(name="file", path=str(path), format="clef")])
+    )
     try:
         log.info("main {n}", n=0)
-        threads = [threading.Thread(target=lambda w=w: [log.info("t {w}", w=w)
-                                                        for _ in range(50)]) for w in range(3)]
+        threads = [
+            threading.Thread(target=lambda w=w: [log.info("t {w}", w=w) for _ in range(50)])
+            for w in range(3)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -249,8 +265,10 @@ def test_atexit_drains_what_is_left(tmp_path: Path) -> None:
 def test_forked_child_restarts_its_supervisor(tmp_path: Path) -> None:
     """After fork the child logs through a fresh supervisor thread of its own."""
     path = tmp_path / "fork.clef"
-    result = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c",
-                             SCRIPT_FORK, str(path)], timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore::DeprecationWarning", "-c", SCRIPT_FORK, str(path)],
+        timeout=60,
+    )
     assert result.returncode == 0
     lines = path.read_text().splitlines()
     assert len(lines) == 3

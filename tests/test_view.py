@@ -24,15 +24,41 @@ ANSI = "\x1b["
 # A hand-written file in the shape Serilog's CompactJsonFormatter / RenderedCompactJsonFormatter
 # write: @@-escaped properties, @r renderings of .NET formats, @x, missing @l, @m only.
 SERILOG = [
-    {"@t": "2024-03-01T10:15:30.1234567Z", "@mt": "Hello, {User}! Elapsed {Elapsed:000.0} ms",
-     "@r": ["034.5"], "User": "nblumhardt", "Elapsed": 34.5, "SourceContext": "App.Program"},
-    {"@t": "2024-03-01T10:15:31.0000000Z", "@mt": "Disk {Pct} full on {Machine}",
-     "@l": "Warning", "Pct": 93.5, "Machine": "web-1", "@@type": "escaped", "Zone": "eu"},
-    {"@t": "2024-03-01T10:15:32.5000000Z", "@m": "Order 42 failed", "@i": "a1b2c3d4",
-     "@l": "Error", "@x": "System.InvalidOperationException: boom\r\n   at Shop.Pay()",
-     "RequestId": "r-1", "Attempt": 2, "Retry": True},
-    {"@t": "2024-03-01T10:15:33.0000000Z", "@mt": "Position {@Pos} reached",
-     "@l": "Debug", "Pos": {"Lat": 25, "Long": 134}, "@tr": "4bf92f3577b34da6", "Ok": False},
+    {
+        "@t": "2024-03-01T10:15:30.1234567Z",
+        "@mt": "Hello, {User}! Elapsed {Elapsed:000.0} ms",
+        "@r": ["034.5"],
+        "User": "nblumhardt",
+        "Elapsed": 34.5,
+        "SourceContext": "App.Program",
+    },
+    {
+        "@t": "2024-03-01T10:15:31.0000000Z",
+        "@mt": "Disk {Pct} full on {Machine}",
+        "@l": "Warning",
+        "Pct": 93.5,
+        "Machine": "web-1",
+        "@@type": "escaped",
+        "Zone": "eu",
+    },
+    {
+        "@t": "2024-03-01T10:15:32.5000000Z",
+        "@m": "Order 42 failed",
+        "@i": "a1b2c3d4",
+        "@l": "Error",
+        "@x": "System.InvalidOperationException: boom\r\n   at Shop.Pay()",
+        "RequestId": "r-1",
+        "Attempt": 2,
+        "Retry": True,
+    },
+    {
+        "@t": "2024-03-01T10:15:33.0000000Z",
+        "@mt": "Position {@Pos} reached",
+        "@l": "Debug",
+        "Pos": {"Lat": 25, "Long": 134},
+        "@tr": "4bf92f3577b34da6",
+        "Ok": False,
+    },
 ]
 
 
@@ -51,8 +77,11 @@ def write_serilog(path: Path, *, extra_lines: tuple[str, ...] = ()) -> Path:
 
 async def write_with_logactors(path: Path, fmt: str) -> Path:
     """Log a few representative events through a FileSink with ``fmt``."""
-    config = SupervisorConfig(min_level="debug", properties={"app": "shop"},
-                              sinks=[FileSink(name="f", path=str(path), format=fmt)])
+    config = SupervisorConfig(
+        min_level="debug",
+        properties={"app": "shop"},
+        sinks=[FileSink(name="f", path=str(path), format=fmt)],
+    )
     async with logactors.open_logger(config) as log:
         log.info("Charged {user} {amount:.2f} EUR", user="bob", amount=3.14159, order=7)
         log.debug("Cache {state}", state="warm")
@@ -89,7 +118,7 @@ async def test_renders_files_logactors_wrote(
     # A newline inside a value cannot forge a line.
     assert '"line1\\nline2"' in events[2]
     assert "Payment 2 failed" in events[3]
-    block = lines[lines.index(events[3]) + 1:]
+    block = lines[lines.index(events[3]) + 1 :]
     assert block[0] == "    Traceback (most recent call last):"
     assert block[-1] == "    ZeroDivisionError: division by zero"
     if fmt != "clef-rendered":  # with a template, properties shown in the message are not repeated
@@ -102,15 +131,20 @@ def test_serilog_clef(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     status, out, _ = run_view(capsys, "--utc", write_serilog(tmp_path / "serilog.clef"))
     assert status == 0
     lines = out.splitlines()
-    assert lines[0] == ("2024-03-01 10:15:30.123 INF Hello, nblumhardt! Elapsed 034.5 ms  "
-                        "SourceContext=App.Program")
-    assert lines[1] == ("2024-03-01 10:15:31.000 WRN Disk 93.5 full on web-1  "
-                        "@type=escaped Zone=eu")
-    assert lines[2] == ("2024-03-01 10:15:32.500 ERR Order 42 failed  "
-                        "RequestId=r-1 Attempt=2 Retry=true")
+    assert lines[0] == (
+        "2024-03-01 10:15:30.123 INF Hello, nblumhardt! Elapsed 034.5 ms  SourceContext=App.Program"
+    )
+    assert lines[1] == (
+        "2024-03-01 10:15:31.000 WRN Disk 93.5 full on web-1  @type=escaped Zone=eu"
+    )
+    assert lines[2] == (
+        "2024-03-01 10:15:32.500 ERR Order 42 failed  RequestId=r-1 Attempt=2 Retry=true"
+    )
     assert lines[3:5] == ["    System.InvalidOperationException: boom", "       at Shop.Pay()"]
-    assert lines[5] == ('2024-03-01 10:15:33.000 DBG Position {"Lat":25,"Long":134} reached  '
-                        "Ok=false trace_id=4bf92f3577b34da6")
+    assert lines[5] == (
+        '2024-03-01 10:15:33.000 DBG Position {"Lat":25,"Long":134} reached  '
+        "Ok=false trace_id=4bf92f3577b34da6"
+    )
     assert len(lines) == 6
 
 
@@ -118,8 +152,7 @@ def test_level_filter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     """--level shows events at or above the level (missing @l counts as Information)."""
     path = write_serilog(tmp_path / "s.clef")
     _, out, _ = run_view(capsys, "--level", "warning", path)
-    assert [line[24:27] for line in out.splitlines() if not line.startswith(" ")] == [
-        "WRN", "ERR"]
+    assert [line[24:27] for line in out.splitlines() if not line.startswith(" ")] == ["WRN", "ERR"]
     _, out, _ = run_view(capsys, "--level", "information", path)
     assert len([line for line in out.splitlines() if not line.startswith(" ")]) == 3
     _, out, _ = run_view(capsys, "--level", "ERR", path)  # the abbreviations work too
@@ -130,20 +163,21 @@ def test_level_filter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     ("wheres", "expected"),
     [
         (["Machine=web-1"], ["WRN"]),
-        (["Attempt=2"], ["ERR"]),           # a number matches its JSON text
-        (['Attempt="2"'], []),              # ...but the JSON string "2" is not the number 2
-        (["Retry=true"], ["ERR"]),          # booleans as JSON
-        (["Ok=0"], []),                     # 0 is not false
-        (["Pct=93.5", "Zone=eu"], ["WRN"]), # several conditions: all must hold
+        (["Attempt=2"], ["ERR"]),  # a number matches its JSON text
+        (['Attempt="2"'], []),  # ...but the JSON string "2" is not the number 2
+        (["Retry=true"], ["ERR"]),  # booleans as JSON
+        (["Ok=0"], []),  # 0 is not false
+        (["Pct=93.5", "Zone=eu"], ["WRN"]),  # several conditions: all must hold
         (["Pct=93.5", "Zone=us"], []),
-        (["@type=escaped"], ["WRN"]),       # the @@-escaped name, unescaped
-        (["Pos.Lat=25"], ["DBG"]),          # dotted names reach into objects
+        (["@type=escaped"], ["WRN"]),  # the @@-escaped name, unescaped
+        (["Pos.Lat=25"], ["DBG"]),  # dotted names reach into objects
         (["trace_id=4bf92f3577b34da6"], ["DBG"]),
         (["Missing=x"], []),
     ],
 )
-def test_where(tmp_path: Path, capsys: pytest.CaptureFixture[str], wheres: list[str],
-               expected: list[str]) -> None:
+def test_where(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], wheres: list[str], expected: list[str]
+) -> None:
     """--where filters by property equality, as text and as JSON."""
     path = write_serilog(tmp_path / "s.clef")
     args = [arg for w in wheres for arg in ("--where", w)]
@@ -160,8 +194,9 @@ def test_where_string_property_equal_to_number_text() -> None:
         Where("worker")
 
 
-def test_json_output_is_the_matching_lines(tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_output_is_the_matching_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """--json prints matching events as JSON lines, as they were read (still valid CLEF)."""
     path = write_serilog(tmp_path / "s.clef")
     _, out, _ = run_view(capsys, "--json", "--level", "warning", path)
@@ -170,12 +205,13 @@ def test_json_output_is_the_matching_lines(tmp_path: Path,
     assert ANSI not in out
 
 
-def test_malformed_lines_are_reported_not_fatal(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_malformed_lines_are_reported_not_fatal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Lines that are not JSON objects go to stderr with file:line; the rest is shown."""
     path = tmp_path / "mixed.clef"
     good = json.dumps(SERILOG[0])
-    path.write_text(f"{good}\nnot json at all\n\n[1, 2]\n{{\"@t\": \n{good}", encoding="utf-8")
+    path.write_text(f'{good}\nnot json at all\n\n[1, 2]\n{{"@t": \n{good}', encoding="utf-8")
     status, out, err = run_view(capsys, path)
     assert status == 0
     assert len(out.splitlines()) == 2  # the last line has no newline and still counts
@@ -203,7 +239,8 @@ def test_generic_json_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         '{"timestamp": "2024-05-01T08:00:00Z", "level": "warn", "event": "cache miss", "key": 1}\n'
         '{"time": 1714550400.5, "severity": "ERROR", "msg": "down", "exception": "Trace\\nX"}\n'
         '{"ts": 1714550400123, "level": "notice", "message": "odd level"}\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     status, out, _ = run_view(capsys, "--utc", path)
     assert status == 0
     assert out.splitlines() == [
@@ -257,10 +294,25 @@ def test_follow_across_rotation_and_truncation(tmp_path: Path) -> None:
     to it), reopens the new file at the path, and starts over when a file is truncated."""
     path = tmp_path / "app.clef"
     path.write_text("".join(clef_line(f"a{i}") for i in range(1, 4)), encoding="utf-8")
-    command = [sys.executable, "-m", "logactors", "view", "--follow", "--color", "never",
-               "--poll-interval", "0.02", "--idle-exit", "20", "--max-events", "8", str(path)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True) as proc:
+    command = [
+        sys.executable,
+        "-m",
+        "logactors",
+        "view",
+        "--follow",
+        "--color",
+        "never",
+        "--poll-interval",
+        "0.02",
+        "--idle-exit",
+        "20",
+        "--max-events",
+        "8",
+        str(path),
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
         follow_with(proc, path, tmp_path)
 
 
@@ -303,9 +355,23 @@ def test_follow_idle_exit(tmp_path: Path) -> None:
     path = tmp_path / "app.clef"
     path.write_text(clef_line("x1") + clef_line("x2").rstrip("\n"), encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "logactors", "view", "--follow", "--color", "never",
-         "--poll-interval", "0.02", "--idle-exit", "0.2", str(path)],
-        capture_output=True, text=True, timeout=30,
+        [
+            sys.executable,
+            "-m",
+            "logactors",
+            "view",
+            "--follow",
+            "--color",
+            "never",
+            "--poll-interval",
+            "0.02",
+            "--idle-exit",
+            "0.2",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 0
     assert [line[28:] for line in result.stdout.splitlines()] == ["event x1", "event x2"]

@@ -278,12 +278,23 @@ class ConfigClassDirective(SphinxDirective):
         try:
             cls = import_object(path)
         except (ImportError, AttributeError) as exc:
-            LOGGER.warning("config-class: cannot import %s: %s", path, exc,
-                           location=self.get_location(), type=WARNING_TYPE, subtype="import")
+            LOGGER.warning(
+                "config-class: cannot import %s: %s",
+                path,
+                exc,
+                location=self.get_location(),
+                type=WARNING_TYPE,
+                subtype="import",
+            )
             return []
         if not attrs.has(cls):
-            LOGGER.warning("config-class: %s is not an attrs class", path,
-                           location=self.get_location(), type=WARNING_TYPE, subtype="import")
+            LOGGER.warning(
+                "config-class: %s is not an attrs class",
+                path,
+                location=self.get_location(),
+                type=WARNING_TYPE,
+                subtype="import",
+            )
             return []
         for klass in cls.__mro__:  # re-read this page when the classes' source changes
             source = inspect.getsourcefile(klass) if klass.__module__ != "builtins" else None
@@ -325,9 +336,7 @@ class ConfigClassDirective(SphinxDirective):
         is_myst = "myst" in type(self.state).__module__
         source = rst_to_myst(text) if is_myst else text.replace("{py:class}", ":py:class:")
         container = nodes.container()
-        self.state.nested_parse(
-            self._lines(source), self.content_offset, container
-        )
+        self.state.nested_parse(self._lines(source), self.content_offset, container)
         return list(container.children)
 
     def _lines(self, text: str) -> Any:
@@ -410,7 +419,8 @@ class ApiRestDirective(SphinxDirective):
         container = nodes.container()
         self.state.nested_parse(
             StringList(text.splitlines(), source=self.get_source_info()[0]),
-            self.content_offset, container,
+            self.content_offset,
+            container,
         )
         rubric = nodes.rubric("", "Other public names")
         return [rubric, *container.children]
@@ -438,8 +448,7 @@ def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
         del rendered[key]
 
 
-def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str],
-           other: BuildEnvironment) -> None:
+def _merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment) -> None:
     env.__dict__.setdefault("logactors_config_classes", {}).update(
         other.__dict__.get("logactors_config_classes", {})
     )
@@ -451,13 +460,17 @@ def missing_descriptions(cls: type) -> Iterator[str]:
     descriptions = field_descriptions(cls)
     for field in _own_fields(cls):
         if field.name not in descriptions:
-            yield (f"{cls.__qualname__}.{field.name} has no description: add it to the "
-                   f"Attributes: section of the {cls.__qualname__} docstring")
+            yield (
+                f"{cls.__qualname__}.{field.name} has no description: add it to the "
+                f"Attributes: section of the {cls.__qualname__} docstring"
+            )
     names = {f.name for f in attrs.fields(cls)}
     for name, (_text, owner) in descriptions.items():
         if owner is cls and name not in names:
-            yield (f"{cls.__qualname__}: its Attributes: section describes {name!r}, which is "
-                   "not a field")
+            yield (
+                f"{cls.__qualname__}: its Attributes: section describes {name!r}, which is "
+                "not a field"
+            )
 
 
 def _check(app: Sphinx, exception: BaseException | None) -> None:
@@ -472,8 +485,10 @@ def _check(app: Sphinx, exception: BaseException | None) -> None:
         if docname is None:
             LOGGER.warning(
                 "configuration class %s is exported by logactors but no config-class "
-                "directive renders it (add it to docs/configuration.md)", cls.__qualname__,
-                type=WARNING_TYPE, subtype="config-missing",
+                "directive renders it (add it to docs/configuration.md)",
+                cls.__qualname__,
+                type=WARNING_TYPE,
+                subtype="config-missing",
             )
         for problem in missing_descriptions(cls):
             LOGGER.warning(problem, location=docname, type=WARNING_TYPE, subtype="config-doc")
@@ -484,7 +499,10 @@ def _check(app: Sphinx, exception: BaseException | None) -> None:
         if f"logactors.{name}" not in objects:
             LOGGER.warning(
                 "logactors.%s is public (in __all__) but not in the API reference "
-                "(add it to docs/api.md)", name, type=WARNING_TYPE, subtype="api-missing",
+                "(add it to docs/api.md)",
+                name,
+                type=WARNING_TYPE,
+                subtype="api-missing",
             )
 
 

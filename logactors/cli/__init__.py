@@ -35,8 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
         "view",
         help="pretty-print CLEF / JSON-lines log files (filter, follow)",
         description="Show CLEF and JSON-lines log files (logactors' clef, clef-rendered and "
-                    "json formats, Serilog's CLEF and similar JSON lines) as coloured, aligned "
-                    "lines. Exit status: 0, or 1 when a file could not be opened.",
+        "json formats, Serilog's CLEF and similar JSON lines) as coloured, aligned "
+        "lines. Exit status: 0, or 1 when a file could not be opened.",
     )
     view.add_arguments(view_parser)
     return parser

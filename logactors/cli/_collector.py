@@ -78,8 +78,9 @@ class Collector:
         handler = type("Handler", (_Handler,), {"collector": self})
         self._server = http.server.ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        name="demo-collector", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="demo-collector", daemon=True
+        )
         self._lock = threading.Lock()
         #: answer 503 while set
         self.failing = False
@@ -166,8 +167,9 @@ class UrllibPoster(SinkBase):
         self.url = url
         self.timeout = timeout
         self._formatter = ClefFormatter() if protocol == "clef" else JsonFormatter()
-        self._content_type = ("application/vnd.serilog.clef" if protocol == "clef"
-                              else "application/x-ndjson")
+        self._content_type = (
+            "application/vnd.serilog.clef" if protocol == "clef" else "application/x-ndjson"
+        )
 
     async def write_batch(self, events: Sequence[LogEvent]) -> int:
         """Format on the trio thread, POST in a worker thread."""
@@ -176,8 +178,9 @@ class UrllibPoster(SinkBase):
         return len(data)
 
     def _post(self, data: bytes) -> None:
-        request = urllib.request.Request(self.url, data=data, method="POST",
-                                         headers={"Content-Type": self._content_type})
+        request = urllib.request.Request(
+            self.url, data=data, method="POST", headers={"Content-Type": self._content_type}
+        )
         with sink_context():
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:

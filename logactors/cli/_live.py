@@ -24,8 +24,18 @@ from ..formatting.text import RESET, TextFormatter
 from ..metrics import MetricsSnapshot, SinkMetrics
 from ..sinks.base import SinkBase
 
-__all__ = ["BOLD", "DIM", "GREEN", "RED", "RESET", "YELLOW", "Display", "SampledConsole",
-           "metrics_table", "rates_between"]
+__all__ = [
+    "BOLD",
+    "DIM",
+    "GREEN",
+    "RED",
+    "RESET",
+    "YELLOW",
+    "Display",
+    "SampledConsole",
+    "metrics_table",
+    "rates_between",
+]
 
 BOLD: Final = "\x1b[1m"
 DIM: Final = "\x1b[2m"
@@ -215,8 +225,9 @@ def metrics_table(
     title: Sequence[str] = (),
 ) -> list[str]:
     """The table's lines: title lines, a header, one row per sink and a total row."""
-    header = "  ".join([f"{'sink':<9}", *(f"{n:>{w}}" if n != "breaker" else f"{n:<{w}}"
-                                          for n, w in _COLUMNS)])
+    header = "  ".join(
+        [f"{'sink':<9}", *(f"{n:>{w}}" if n != "breaker" else f"{n:<{w}}" for n, w in _COLUMNS)]
+    )
     rule = "─" * visible_len(header)
     lines = [*title, (DIM + header + RESET) if colors else header, rule]
     for name, m in snapshot.sinks.items():

@@ -58,24 +58,34 @@ def _charge(order_id: str, amount: float) -> None:
         raise PaymentDeclinedError(f"order {order_id}: charge of {amount:.2f} failed") from exc
 
 
-def _request(log: Logger, rng: random.Random, worker: int, number: int,
-             library: InventoryClient) -> int:
+def _request(
+    log: Logger, rng: random.Random, worker: int, number: int, library: InventoryClient
+) -> int:
     """One web request: a handful of events under one ``request_id``; returns how many."""
     method = rng.choice(_METHODS)
     path = rng.choice(_PATHS).replace("{id}", str(rng.randrange(1, 10_000)))
     with log.context(request_id=f"r{worker}-{number:06d}", method=method, path=path):
-        log.debug("Request {method} {path} received from {client_ip}",
-                  client_ip=f"10.0.{rng.randrange(256)}.{rng.randrange(256)}")
+        log.debug(
+            "Request {method} {path} received from {client_ip}",
+            client_ip=f"10.0.{rng.randrange(256)}.{rng.randrange(256)}",
+        )
         events = 3
         elapsed = rng.expovariate(1 / 12.0)
-        log.info("Loaded {rows} rows from {table} in {elapsed_ms:.1f} ms",
-                 rows=rng.randrange(1, 200), table=rng.choice(_TABLES), elapsed_ms=elapsed)
+        log.info(
+            "Loaded {rows} rows from {table} in {elapsed_ms:.1f} ms",
+            rows=rng.randrange(1, 200),
+            table=rng.choice(_TABLES),
+            elapsed_ms=elapsed,
+        )
         if rng.random() < 0.25:
             events += library.reserve(rng.choice(_SKUS), rng.randrange(1, 5))
         if elapsed > 50:
             events += 1
-            log.warning("Slow query: {elapsed_ms:.0f} ms (budget {budget_ms} ms)",
-                        elapsed_ms=elapsed, budget_ms=50)
+            log.warning(
+                "Slow query: {elapsed_ms:.0f} ms (budget {budget_ms} ms)",
+                elapsed_ms=elapsed,
+                budget_ms=50,
+            )
         status = 200
         if rng.random() < 0.0005:
             order_id = f"o-{rng.randrange(10**6):06d}"
@@ -85,13 +95,17 @@ def _request(log: Logger, rng: random.Random, worker: int, number: int,
                 log.exception("Payment for order {order_id} failed", order_id=order_id)
                 status = 502
                 events += 1
-        log.info("{method} {path} responded {status} in {elapsed_ms:.1f} ms",
-                 status=status, elapsed_ms=elapsed + rng.uniform(0.1, 2.0))
+        log.info(
+            "{method} {path} responded {status} in {elapsed_ms:.1f} ms",
+            status=status,
+            elapsed_ms=elapsed + rng.uniform(0.1, 2.0),
+        )
     return events
 
 
-async def _worker(log: Logger, worker: int, rate: float, deadline: float,
-                  library: InventoryClient) -> None:
+async def _worker(
+    log: Logger, worker: int, rate: float, deadline: float, library: InventoryClient
+) -> None:
     """A worker task: requests at ``rate`` events per second until ``deadline``."""
     bound = log.bind(worker=worker)
     rng = random.Random(worker)
@@ -107,8 +121,9 @@ async def _worker(log: Logger, worker: int, rate: float, deadline: float,
         await trio.sleep_until(max(next_tick, trio.current_time()))
 
 
-def _thread_job(log: Logger, rate: float, seconds: float, stop: threading.Event,
-                library: InventoryClient) -> int:
+def _thread_job(
+    log: Logger, rate: float, seconds: float, stop: threading.Event, library: InventoryClient
+) -> int:
     """The worker thread: indexing jobs at ``rate`` events per second (plain thread calls)."""
     bound = log.bind(worker="indexer")
     rng = random.Random(1000)
@@ -121,8 +136,11 @@ def _thread_job(log: Logger, rate: float, seconds: float, stop: threading.Event,
         while budget >= 1:
             job += 1
             with log.context(job_id=f"j-{job:05d}"):
-                bound.info("Indexed batch {batch} with {documents} documents",
-                           batch=job, documents=rng.randrange(10, 1000))
+                bound.info(
+                    "Indexed batch {batch} with {documents} documents",
+                    batch=job,
+                    documents=rng.randrange(10, 1000),
+                )
                 budget -= 1
                 if rng.random() < 0.2:
                     budget -= library.reserve(rng.choice(_SKUS), 1)
@@ -139,11 +157,19 @@ async def produce(log: Logger, args: argparse.Namespace, stop: threading.Event) 
     deadline = trio.current_time() + seconds
     async with trio.open_nursery() as nursery:
         for worker in range(args.workers):
-            nursery.start_soon(_worker, log, worker, worker_rate, deadline, library,
-                               name=f"worker-{worker}")
+            nursery.start_soon(
+                _worker, log, worker, worker_rate, deadline, library, name=f"worker-{worker}"
+            )
         nursery.start_soon(
-            trio.to_thread.run_sync, _thread_job, log, args.rate * _THREAD_SHARE, seconds,
-            stop, library, name="indexer-thread")
+            trio.to_thread.run_sync,
+            _thread_job,
+            log,
+            args.rate * _THREAD_SHARE,
+            seconds,
+            stop,
+            library,
+            name="indexer-thread",
+        )
         try:
             await trio.sleep_until(deadline)
         finally:

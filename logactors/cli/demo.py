@@ -108,27 +108,60 @@ def _positive_int(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``demo`` command's options."""
-    parser.add_argument("--seconds", type=_positive_float, default=10.0,
-                        help="how long the workers log (default 10)")
-    parser.add_argument("--rate", type=_positive_int, default=3000,
-                        help="target events per second, all producers together (default 3000)")
-    parser.add_argument("--workers", type=_positive_int, default=4,
-                        help="worker tasks (default 4; plus one worker thread)")
-    parser.add_argument("--dir", default=None,
-                        help="where the log files go (default: a new temporary directory)")
-    parser.add_argument("--no-live", action="store_true",
-                        help="no in-place table: print plain lines and the table now and then "
-                             "(the default when stdout is not a terminal)")
-    parser.add_argument("--sample", type=_positive_int, default=200, metavar="N",
-                        help="the console shows one event in N, and every error (default 200)")
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                        help="colour output (default auto: when stdout is a terminal)")
-    parser.add_argument("--http", choices=("auto", "builtin", "urllib"), default="auto",
-                        help="HTTP sink: the built-in HttpSink (httpx), a small urllib-based "
-                             "custom sink, or auto (built-in when available)")
-    parser.add_argument("--json-report", metavar="FILE", default=None,
-                        help="also write the report, the delivery check and the breaker "
-                             "transitions as JSON to FILE")
+    parser.add_argument(
+        "--seconds",
+        type=_positive_float,
+        default=10.0,
+        help="how long the workers log (default 10)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=_positive_int,
+        default=3000,
+        help="target events per second, all producers together (default 3000)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=4,
+        help="worker tasks (default 4; plus one worker thread)",
+    )
+    parser.add_argument(
+        "--dir", default=None, help="where the log files go (default: a new temporary directory)"
+    )
+    parser.add_argument(
+        "--no-live",
+        action="store_true",
+        help="no in-place table: print plain lines and the table now and then "
+        "(the default when stdout is not a terminal)",
+    )
+    parser.add_argument(
+        "--sample",
+        type=_positive_int,
+        default=200,
+        metavar="N",
+        help="the console shows one event in N, and every error (default 200)",
+    )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour output (default auto: when stdout is a terminal)",
+    )
+    parser.add_argument(
+        "--http",
+        choices=("auto", "builtin", "urllib"),
+        default="auto",
+        help="HTTP sink: the built-in HttpSink (httpx), a small urllib-based "
+        "custom sink, or auto (built-in when available)",
+    )
+    parser.add_argument(
+        "--json-report",
+        metavar="FILE",
+        default=None,
+        help="also write the report, the delivery check and the breaker "
+        "transitions as JSON to FILE",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,8 +203,10 @@ class Observed:
 def builtin_http_available() -> bool:
     """Whether the built-in HTTP sink (``logactors.sinks.http``, needs httpx) can be used."""
     try:
-        return (importlib.util.find_spec("logactors.sinks.http") is not None
-                and importlib.util.find_spec("httpx") is not None)
+        return (
+            importlib.util.find_spec("logactors.sinks.http") is not None
+            and importlib.util.find_spec("httpx") is not None
+        )
     except (ImportError, ValueError):
         return False
 
@@ -198,8 +233,16 @@ class Paths:
         return os.path.join(self.directory, "spool", "seq.spool")
 
 
-def build_config(paths: Paths, display: Display, collector_url: str, *, seconds: float,
-                 sample: int, colors: bool, builtin_http: bool) -> SupervisorConfig:
+def build_config(
+    paths: Paths,
+    display: Display,
+    collector_url: str,
+    *,
+    seconds: float,
+    sample: int,
+    colors: bool,
+    builtin_http: bool,
+) -> SupervisorConfig:
     """The demo's supervisor configuration (see the module docstring)."""
     reset = max(0.2, min(1.0, seconds / 10))
     resilience: dict[str, Any] = {
@@ -212,15 +255,28 @@ def build_config(paths: Paths, display: Display, collector_url: str, *, seconds:
     def http(name: str, protocol: str, **extra: Any) -> SinkConfig:
         url = f"{collector_url}/{name}"
         if builtin_http:
-            return HttpSink(name=name, url=url, protocol=protocol, timeout=2.0,  # type: ignore[arg-type]
-                            **resilience, **extra)
-        return CustomSink(name=name, sink=UrllibPoster(url, protocol, timeout=2.0),
-                          **resilience, **extra)
+            return HttpSink(
+                name=name,
+                url=url,
+                protocol=protocol,  # type: ignore[arg-type]
+                timeout=2.0,
+                **resilience,
+                **extra,
+            )
+        return CustomSink(
+            name=name, sink=UrllibPoster(url, protocol, timeout=2.0), **resilience, **extra
+        )
 
     sinks: list[SinkConfig] = [
         CustomSink(name="console", sink=SampledConsole(display, sample, colors=colors)),
-        FileSink(name="file", path=paths.log, format="clef", rolling="hourly",
-                 max_bytes=2 * 1024 * 1024, retain=None),
+        FileSink(
+            name="file",
+            path=paths.log,
+            format="clef",
+            rolling="hourly",
+            max_bytes=2 * 1024 * 1024,
+            retain=None,
+        ),
         http("seq", "clef", spool=SpoolConfig(path=paths.spool)),
         http("json", "json", fallback="fallback"),
         FileSink(name="fallback", path=paths.fallback, format="clef", min_level="off"),
@@ -239,8 +295,13 @@ def build_config(paths: Paths, display: Display, collector_url: str, *, seconds:
 # The run: producers, the outage, the monitor, draining.
 
 
-def _title(observed: Observed, snapshot: MetricsSnapshot, events_rate: float,
-           collector: Collector, colors: bool) -> list[str]:
+def _title(
+    observed: Observed,
+    snapshot: MetricsSnapshot,
+    events_rate: float,
+    collector: Collector,
+    colors: bool,
+) -> list[str]:
     elapsed = time.monotonic() - observed.started
     seconds = observed.seconds
     start, end = (f * seconds for f in _OUTAGE)
@@ -255,17 +316,19 @@ def _title(observed: Observed, snapshot: MetricsSnapshot, events_rate: float,
         state = GREEN + state + RESET if colors else state
     received = " ".join(f"/{k}={v}" for k, v in sorted(stats["events"].items())) or "nothing yet"
     phase = observed.phase
-    head = (f"logactors demo · {phase} · {min(elapsed, seconds):4.1f}s of {seconds:g}s · "
-            f"{events_rate:6.0f} events/s · {snapshot.events} events")
+    head = (
+        f"logactors demo · {phase} · {min(elapsed, seconds):4.1f}s of {seconds:g}s · "
+        f"{events_rate:6.0f} events/s · {snapshot.events} events"
+    )
     if colors:
         head = BOLD + head + RESET
-    line2 = (f"collector {state} · received {received} · refused "
-             f"{stats['refused_requests']} batches")
+    line2 = f"collector {state} · received {received} · refused {stats['refused_requests']} batches"
     return [head, line2]
 
 
-async def _monitor(log: Logger, display: Display, observed: Observed, collector: Collector,
-                   colors: bool) -> None:
+async def _monitor(
+    log: Logger, display: Display, observed: Observed, collector: Collector, colors: bool
+) -> None:
     """Poll metrics ten times a second; redraw the table (live) or print it now and then."""
     draw_every = 0.25 if display.live else max(1.0, min(2.0, observed.seconds / 5))
     last_draw = -1e9
@@ -284,8 +347,12 @@ async def _monitor(log: Logger, display: Display, observed: Observed, collector:
             previous, previous_at = snapshot, now
         table = None
         if now - last_draw >= draw_every:
-            table = metrics_table(snapshot, rates, colors=colors,
-                                  title=_title(observed, snapshot, events_rate, collector, colors))
+            table = metrics_table(
+                snapshot,
+                rates,
+                colors=colors,
+                title=_title(observed, snapshot, events_rate, collector, colors),
+            )
             last_draw = now
         await trio.to_thread.run_sync(display.draw, table)
         await trio.sleep(0.1)
@@ -309,15 +376,18 @@ async def _drain(log: Logger, observed: Observed, limit: float) -> None:
         await log.flush()
         while True:
             snapshot = log.metrics()
-            busy = any(m.queue_depth or m.spool_depth or m.circuit == "open"
-                       for m in snapshot.sinks.values())
+            busy = any(
+                m.queue_depth or m.spool_depth or m.circuit == "open"
+                for m in snapshot.sinks.values()
+            )
             if not busy:
                 return
             await trio.sleep(0.05)
 
 
-async def _on_interrupt(cancel: trio.CancelScope, observed: Observed,
-                        stop: threading.Event) -> None:
+async def _on_interrupt(
+    cancel: trio.CancelScope, observed: Observed, stop: threading.Event
+) -> None:
     """First Ctrl-C: stop producing and go to the report; a second one interrupts for real."""
     with trio.open_signal_receiver(signal.SIGINT) as signals:
         async for _ in signals:
@@ -347,12 +417,24 @@ def _route_library(log: Logger) -> Iterator[None]:
         httpx_logger.setLevel(saved)
 
 
-async def _main(args: argparse.Namespace, paths: Paths, display: Display,
-                collector: Collector, colors: bool, builtin_http: bool
-                ) -> tuple[ShutdownReport | None, Observed]:
+async def _main(
+    args: argparse.Namespace,
+    paths: Paths,
+    display: Display,
+    collector: Collector,
+    colors: bool,
+    builtin_http: bool,
+) -> tuple[ShutdownReport | None, Observed]:
     observed = Observed(started=time.monotonic(), seconds=args.seconds)
-    config = build_config(paths, display, collector.url, seconds=args.seconds,
-                          sample=args.sample, colors=colors, builtin_http=builtin_http)
+    config = build_config(
+        paths,
+        display,
+        collector.url,
+        seconds=args.seconds,
+        sample=args.sample,
+        colors=colors,
+        builtin_http=builtin_http,
+    )
     stop = threading.Event()
     display.start()
     try:
@@ -374,13 +456,17 @@ async def _main(args: argparse.Namespace, paths: Paths, display: Display,
         report = log.report
         if report is not None:
             observed.phase = "done"
-            final = MetricsSnapshot(sinks=report.sinks, events=report.events,
-                                    rejected=report.rejected)
+            final = MetricsSnapshot(
+                sinks=report.sinks, events=report.events, rejected=report.rejected
+            )
             elapsed = max(1e-9, time.monotonic() - observed.started)
             rates = {name: m.written / elapsed for name, m in report.sinks.items()}
-            table = metrics_table(final, rates, colors=colors,
-                                  title=_title(observed, final, report.events / elapsed,
-                                               collector, colors))
+            table = metrics_table(
+                final,
+                rates,
+                colors=colors,
+                title=_title(observed, final, report.events / elapsed, collector, colors),
+            )
             display.draw(table)
         return report, observed
     finally:
@@ -405,8 +491,9 @@ def _clef_records(path: str) -> Iterator[dict[str, Any]]:
 
 def log_files(paths: Paths) -> list[str]:
     """The rolling CLEF file and its rolled siblings (``demo.YYYYMMDDHH[.N].clef``), sorted."""
-    names = [n for n in os.listdir(paths.directory)
-             if n.startswith("demo.") and n.endswith(".clef")]
+    names = [
+        n for n in os.listdir(paths.directory) if n.startswith("demo.") and n.endswith(".clef")
+    ]
     return [os.path.join(paths.directory, n) for n in sorted(names)]
 
 
@@ -428,21 +515,28 @@ def delivery_check(paths: Paths, collector: Collector, events: int) -> dict[str,
                     info_up.add(number)
     fallback: set[int] = set()
     if os.path.exists(paths.fallback):
-        fallback = {n for obj in _clef_records(paths.fallback)
-                    if isinstance(n := obj.get("sequence"), int)}
+        fallback = {
+            n for obj in _clef_records(paths.fallback) if isinstance(n := obj.get("sequence"), int)
+        }
     stats = collector.stats()
     seq = collector.sequences.get("seq", set())
     via_json = collector.sequences.get("json", set())
     expected = set(range(1, events + 1))
     checks: dict[str, Any] = {
-        "file": {"expected": events, "found": len(in_files),
-                 "missing": len(expected - in_files)},
-        "seq": {"expected": len(info_up), "received": len(seq & info_up),
-                "missing": len(info_up - seq), "duplicates": stats["duplicates"].get("seq", 0)},
-        "json": {"expected": len(info_up), "received": len(via_json & info_up),
-                 "fallback": len(fallback & info_up),
-                 "missing": len(info_up - via_json - fallback),
-                 "duplicates": stats["duplicates"].get("json", 0)},
+        "file": {"expected": events, "found": len(in_files), "missing": len(expected - in_files)},
+        "seq": {
+            "expected": len(info_up),
+            "received": len(seq & info_up),
+            "missing": len(info_up - seq),
+            "duplicates": stats["duplicates"].get("seq", 0),
+        },
+        "json": {
+            "expected": len(info_up),
+            "received": len(via_json & info_up),
+            "fallback": len(fallback & info_up),
+            "missing": len(info_up - via_json - fallback),
+            "duplicates": stats["duplicates"].get("json", 0),
+        },
     }
     checks["ok"] = all(c["missing"] == 0 for c in checks.values() if isinstance(c, dict))
     return checks
@@ -461,8 +555,15 @@ def _files(paths: Paths) -> list[dict[str, Any]]:
     return sorted(out, key=lambda f: f["path"])
 
 
-def _summary(report: ShutdownReport, observed: Observed, checks: dict[str, Any],
-             paths: Paths, files: list[dict[str, Any]], colors: bool, ok: bool) -> str:
+def _summary(
+    report: ShutdownReport,
+    observed: Observed,
+    checks: dict[str, Any],
+    paths: Paths,
+    files: list[dict[str, Any]],
+    colors: bool,
+    ok: bool,
+) -> str:
     def mark(good: bool) -> str:
         text = "ok" if good else "NOT OK"
         return (GREEN if good else RED) + text + RESET if colors else text
@@ -496,7 +597,7 @@ def _summary(report: ShutdownReport, observed: Observed, checks: dict[str, Any],
         f"      python -m logactors view {paths.fallback} --where worker=1 --json",
         "",
     ]
-    verdict = ("nothing was lost" if ok else "SOME EVENTS WERE NOT DELIVERED (see above)")
+    verdict = "nothing was lost" if ok else "SOME EVENTS WERE NOT DELIVERED (see above)"
     if colors:
         verdict = (GREEN if ok else RED) + BOLD + verdict + RESET
     lines.append(f"demo result: {verdict}" + (" (interrupted)" if observed.interrupted else ""))
@@ -525,29 +626,34 @@ def run(args: argparse.Namespace) -> int:
         tty = False
     live = tty and not args.no_live and os.environ.get("TERM") != "dumb"
     if args.http == "builtin" and not builtin_http_available():
-        print("logactors demo: the built-in HTTP sink is not available "
-              "(logactors.sinks.http / httpx)", file=sys.stderr)
+        print(
+            "logactors demo: the built-in HTTP sink is not available "
+            "(logactors.sinks.http / httpx)",
+            file=sys.stderr,
+        )
         return 2
     builtin_http = args.http == "builtin" or (args.http == "auto" and builtin_http_available())
     directory = args.dir or tempfile.mkdtemp(prefix="logactors-demo-")
     os.makedirs(directory, exist_ok=True)
     paths = Paths(os.path.abspath(directory))
-    leftovers = log_files(paths) + [p for p in (paths.fallback, paths.spool)
-                                    if os.path.exists(p)]
+    leftovers = log_files(paths) + [p for p in (paths.fallback, paths.spool) if os.path.exists(p)]
     if leftovers:
         # The delivery check compares this run's files with what the collector received.
-        print(f"logactors demo: {paths.directory} already holds files of an earlier run "
-              f"({os.path.basename(leftovers[0])}); give an empty or new --dir",
-              file=sys.stderr)
+        print(
+            f"logactors demo: {paths.directory} already holds files of an earlier run "
+            f"({os.path.basename(leftovers[0])}); give an empty or new --dir",
+            file=sys.stderr,
+        )
         return 2
     display = Display(out, live=live, colors=colors)
     sink_kind = "HttpSink (built-in)" if builtin_http else "urllib custom sink"
-    intro = (f"logactors demo: {args.seconds:g}s, {args.rate} events/s, {args.workers} worker "
-             f"tasks + 1 thread; HTTP via {sink_kind}; files in {paths.directory}")
+    intro = (
+        f"logactors demo: {args.seconds:g}s, {args.rate} events/s, {args.workers} worker "
+        f"tasks + 1 thread; HTTP via {sink_kind}; files in {paths.directory}"
+    )
     print(DIM + intro + RESET if colors else intro, flush=True)
     with Collector() as collector:
-        report, observed = trio.run(_main, args, paths, display, collector, colors,
-                                    builtin_http)
+        report, observed = trio.run(_main, args, paths, display, collector, colors, builtin_http)
         if report is None:  # pragma: no cover - the logger always builds a report
             print("logactors demo: no shutdown report", file=sys.stderr)
             return 1

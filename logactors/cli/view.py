@@ -68,8 +68,17 @@ class ViewEvent:
         exception: the exception text, or ``None``.
     """
 
-    __slots__ = ("exception", "level", "level_label", "message", "properties", "renderings",
-                 "template", "time_text", "timestamp")
+    __slots__ = (
+        "exception",
+        "level",
+        "level_label",
+        "message",
+        "properties",
+        "renderings",
+        "template",
+        "time_text",
+        "timestamp",
+    )
 
     def __init__(self) -> None:
         self.timestamp: datetime | None = None
@@ -206,8 +215,7 @@ def _normalize_generic(obj: Mapping[str, Any]) -> ViewEvent:
     key, value = _first(obj, _EXCEPTION_KEYS)
     if key is not None and value:
         used.add(key)
-        event.exception = value if isinstance(value, str) else json.dumps(value,
-                                                                          ensure_ascii=False)
+        event.exception = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     props: dict[str, Any] = {}
     nested = obj.get("properties")
     if isinstance(nested, dict):
@@ -238,8 +246,6 @@ def _json_text(value: object) -> str:
         return str(value)
 
 
-
-
 def _align(text: str, alignment: int | None) -> str:
     if alignment is None:
         return text
@@ -258,8 +264,10 @@ def render_message(event: ViewEvent, *, colors: bool) -> tuple[str, set[str]]:
     template = parse(event.template)
     props = event.properties
     used = {name for name in template.property_names if name in props}
-    if not colors and event.renderings is None and not any(
-        isinstance(props[name], dict | list) for name in used
+    if (
+        not colors
+        and event.renderings is None
+        and not any(isinstance(props[name], dict | list) for name in used)
     ):
         return escape_control(template.render(props)), used
     renderings = list(event.renderings or ())
@@ -278,9 +286,11 @@ def render_message(event: ViewEvent, *, colors: bool) -> tuple[str, set[str]]:
         value = props[token.name]
         if rendered is None:
             # Structures read from JSON show as JSON, not as Python reprs.
-            rendered = (_align(_json_text(value), token.alignment)
-                        if isinstance(value, dict | list) and token.format is None
-                        else render_value(value, token))
+            rendered = (
+                _align(_json_text(value), token.alignment)
+                if isinstance(value, dict | list) and token.format is None
+                else render_value(value, token)
+            )
         text = escape_control(rendered)
         out.append(value_color(value) + text + RESET if colors else text)
     return "".join(out), used
@@ -336,8 +346,10 @@ class Renderer:
             prefix = escape_control(source).ljust(self.prefix_width) + " "
         if colors:
             level_color = LEVEL_COLORS.get(round_level(event.level), "")
-            line = (f"{_FILE_COLOR + prefix + RESET if prefix else ''}{DIM}{stamp}{RESET} "
-                    f"{level_color}{label}{RESET} {message}")
+            line = (
+                f"{_FILE_COLOR + prefix + RESET if prefix else ''}{DIM}{stamp}{RESET} "
+                f"{level_color}{label}{RESET} {message}"
+            )
         else:
             line = f"{prefix}{stamp} {label} {message}"
         if extra:
@@ -401,8 +413,9 @@ class Where:
 class Viewer:
     """Decodes, filters and prints lines; counts what it printed and what was malformed."""
 
-    def __init__(self, args: argparse.Namespace, out: IO[str], err: IO[str],
-                 renderer: Renderer) -> None:
+    def __init__(
+        self, args: argparse.Namespace, out: IO[str], err: IO[str], renderer: Renderer
+    ) -> None:
         self.out = out
         self.err = err
         self.renderer = renderer
@@ -422,8 +435,9 @@ class Viewer:
     def _malformed(self, tail: Tail, lineno: int, reason: str, raw: bytes) -> None:
         self.malformed += 1
         excerpt = raw[:80].decode("utf-8", "backslashreplace")
-        self.err.write(f"logactors view: {tail.path}:{lineno}: malformed line ({reason}): "
-                       f"{excerpt!r}\n")
+        self.err.write(
+            f"logactors view: {tail.path}:{lineno}: malformed line ({reason}): {excerpt!r}\n"
+        )
 
     def feed(self, tail: Tail, lines: Iterator[tuple[int, bytes]]) -> None:
         """Handle the lines of one file."""
@@ -444,8 +458,7 @@ class Viewer:
                     self._malformed(tail, lineno, f"not JSON: {exc.args[0]}", raw)
                     continue
             if not isinstance(obj, dict):
-                self._malformed(tail, lineno, f"a JSON {type(obj).__name__}, not an object",
-                                raw)
+                self._malformed(tail, lineno, f"a JSON {type(obj).__name__}, not an object", raw)
                 continue
             event = normalize(obj)
             if self.min_level is not None and event.level < self.min_level:
@@ -475,36 +488,72 @@ def _where_arg(text: str) -> Where:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``view`` command's options."""
-    parser.add_argument("files", nargs="+", metavar="FILE",
-                        help="CLEF or JSON-lines log files")
-    parser.add_argument("--level", "-l", type=_level_arg, default=None, metavar="LEVEL",
-                        help="minimum level to show (verbose/trace, debug, info, warning, "
-                             "error, fatal; VRB DBG INF WRN ERR FTL; or a number)")
-    parser.add_argument("--where", "-w", type=_where_arg, action="append", default=[],
-                        metavar="KEY=VALUE",
-                        help="show only events whose property KEY equals VALUE (compared as "
-                             "text and as JSON, so worker=3 matches 3 and \"3\"; dotted keys "
-                             "reach into nested objects); repeat to require several")
-    parser.add_argument("--follow", "-f", action="store_true",
-                        help="keep reading as the files grow, across rotation (Ctrl-C stops)")
-    parser.add_argument("--json", action="store_true",
-                        help="print matching events as JSON lines (as read) instead of text")
-    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                        help="colour output: auto (when stdout is a terminal; honours "
-                             "NO_COLOR/FORCE_COLOR), always or never")
-    parser.add_argument("--utc", action="store_true",
-                        help="show timestamps in UTC instead of local time")
-    parser.add_argument("--poll-interval", type=float, default=0.2, metavar="SECONDS",
-                        help="with --follow: how often to look for new lines (default 0.2)")
-    parser.add_argument("--idle-exit", type=float, default=None, metavar="SECONDS",
-                        help="with --follow: exit after SECONDS without a new line "
-                             "(for scripts and tests)")
-    parser.add_argument("--max-events", type=int, default=None, metavar="N",
-                        help="exit after printing N events (for scripts and tests)")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="CLEF or JSON-lines log files")
+    parser.add_argument(
+        "--level",
+        "-l",
+        type=_level_arg,
+        default=None,
+        metavar="LEVEL",
+        help="minimum level to show (verbose/trace, debug, info, warning, "
+        "error, fatal; VRB DBG INF WRN ERR FTL; or a number)",
+    )
+    parser.add_argument(
+        "--where",
+        "-w",
+        type=_where_arg,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="show only events whose property KEY equals VALUE (compared as "
+        'text and as JSON, so worker=3 matches 3 and "3"; dotted keys '
+        "reach into nested objects); repeat to require several",
+    )
+    parser.add_argument(
+        "--follow",
+        "-f",
+        action="store_true",
+        help="keep reading as the files grow, across rotation (Ctrl-C stops)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print matching events as JSON lines (as read) instead of text",
+    )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour output: auto (when stdout is a terminal; honours "
+        "NO_COLOR/FORCE_COLOR), always or never",
+    )
+    parser.add_argument(
+        "--utc", action="store_true", help="show timestamps in UTC instead of local time"
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.2,
+        metavar="SECONDS",
+        help="with --follow: how often to look for new lines (default 0.2)",
+    )
+    parser.add_argument(
+        "--idle-exit",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --follow: exit after SECONDS without a new line (for scripts and tests)",
+    )
+    parser.add_argument(
+        "--max-events",
+        type=int,
+        default=None,
+        metavar="N",
+        help="exit after printing N events (for scripts and tests)",
+    )
 
 
-def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | None = None
-        ) -> int:
+def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
     """Run ``view`` with parsed arguments; returns the exit status (1: a file failed to open)."""
     if out is None:
         out = sys.stdout

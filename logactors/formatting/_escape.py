@@ -22,4 +22,3 @@ def escape_control(text: str) -> str:
     if _CONTROL.search(text) is None:
         return text
     return text.translate(_TABLE)
-

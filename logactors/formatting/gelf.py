@@ -108,9 +108,7 @@ def chunk(payload: bytes, message_id: bytes, datagram_size: int) -> list[bytes]:
     if count > MAX_CHUNKS:
         raise ValueError(f"{len(payload)} bytes need {count} chunks (GELF allows {MAX_CHUNKS})")
     head = CHUNK_MAGIC + message_id
-    return [
-        head + bytes((i, count)) + payload[i * room : (i + 1) * room] for i in range(count)
-    ]
+    return [head + bytes((i, count)) + payload[i * room : (i + 1) * room] for i in range(count)]
 
 
 class GelfEncoder:

@@ -195,8 +195,7 @@ class ClefFormatter:
                 start = timestamp - fraction
                 stamp = self._iso(timestamp)[:-9] + ".%07dZ"
             # "@tr"/"@sp", or names clashing with the fields, take the exact path (below)
-            if not ("trace_id" in props or "span_id" in props or "@t" in props
-                    or "@mt" in props):
+            if not ("trace_id" in props or "span_id" in props or "@t" in props or "@mt" in props):
                 if level == 20 and not (exception or logger) and formats.get(template) is False:
                     append({"@t": stamp % (fraction // 100), "@mt": template, **props})
                     continue

@@ -78,8 +78,11 @@ def any_value(value: object, depth: int = 0) -> dict[str, Any]:
     if isinstance(value, float):
         if math.isfinite(value):
             return {"doubleValue": value}
-        return {"doubleValue": "NaN" if math.isnan(value) else
-                ("Infinity" if value > 0 else "-Infinity")}
+        return {
+            "doubleValue": "NaN"
+            if math.isnan(value)
+            else ("Infinity" if value > 0 else "-Infinity")
+        }
     if value is None:
         return {}
     if isinstance(value, bytes | bytearray | memoryview):
@@ -91,10 +94,17 @@ def any_value(value: object, depth: int = 0) -> dict[str, Any]:
             items = list(value.items())
         except Exception:
             return {"stringValue": safe_repr(value)}
-        return {"kvlistValue": {"values": [
-            {"key": k if isinstance(k, str) else safe_str(k), "value": any_value(v, depth + 1)}
-            for k, v in items
-        ]}}
+        return {
+            "kvlistValue": {
+                "values": [
+                    {
+                        "key": k if isinstance(k, str) else safe_str(k),
+                        "value": any_value(v, depth + 1),
+                    }
+                    for k, v in items
+                ]
+            }
+        }
     if isinstance(value, list | tuple | set | frozenset):
         return {"arrayValue": {"values": [any_value(v, depth + 1) for v in value]}}
     return {"stringValue": safe_str(value)}
@@ -139,8 +149,7 @@ def _exception_attributes(text: str) -> list[dict[str, Any]]:
         if match:
             out.append({"key": "exception.type", "value": {"stringValue": match.group(1)}})
             if match.group(2):
-                out.append({"key": "exception.message",
-                            "value": {"stringValue": match.group(2)}})
+                out.append({"key": "exception.message", "value": {"stringValue": match.group(2)}})
     return out
 
 
@@ -150,8 +159,7 @@ def log_record(event: LogEvent, observed_ns: int | None = None) -> dict[str, Any
     props = event.properties
     record: dict[str, Any] = {
         "timeUnixNano": str(event.timestamp_ns),
-        "observedTimeUnixNano": str(observed_ns if observed_ns is not None
-                                    else event.timestamp_ns),
+        "observedTimeUnixNano": str(observed_ns if observed_ns is not None else event.timestamp_ns),
         "severityNumber": number,
         "severityText": text,
         "body": {"stringValue": event.rendered},

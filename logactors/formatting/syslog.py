@@ -75,8 +75,20 @@ FACILITIES: Final[dict[str, int]] = {
     **{f"local{i}": 16 + i for i in range(8)},
 }
 
-_MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                  "Dec")
+_MONTHS: Final = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
 _NAME_CACHE_LIMIT: Final = 4096
 _name_cache: dict[str, str] = {}
 
@@ -127,9 +139,7 @@ def sd_name(name: str) -> str:
     cached = _name_cache.get(name)
     if cached is not None:
         return cached
-    out = "".join(
-        c if "!" <= c <= "~" and c not in '=]"' else "_" for c in name[:32]
-    ) or "_"
+    out = "".join(c if "!" <= c <= "~" and c not in '=]"' else "_" for c in name[:32]) or "_"
     if len(_name_cache) >= _NAME_CACHE_LIMIT:
         _name_cache.clear()
     _name_cache[name] = out
@@ -170,8 +180,9 @@ def sd_value(value: object) -> str:
     return safe_str(value)
 
 
-def sd_element(properties: Mapping[str, object], sd_id: str = SD_ID,
-               budget: int | None = None) -> str:
+def sd_element(
+    properties: Mapping[str, object], sd_id: str = SD_ID, budget: int | None = None
+) -> str:
     """The SD-ELEMENT holding ``properties`` (``-`` when there are none).
 
     Args:
@@ -266,8 +277,9 @@ class SyslogFormatter:
         pid = str(os.getpid() if procid is None else procid)
         self._host = _printable(host, 255)
         if rfc3164:
-            tag = "".join(c if c.isascii() and (c.isalnum() or c in "-_./") else "_"
-                          for c in app[:32])
+            tag = "".join(
+                c if c.isascii() and (c.isalnum() or c in "-_./") else "_" for c in app[:32]
+            )
             self._tag = f"{tag or 'logactors'}[{_printable(pid, 128)}]:"
         else:
             self._app = _printable(app, 48)
@@ -289,8 +301,10 @@ class SyslogFormatter:
         text = _message_text(event)
         if self._rfc3164:
             return self._format_3164(event, pri, text)
-        head = (f"<{pri}>1 {self._iso(event.timestamp_ns)} {self._host} {self._app} "
-                f"{self._procid} {self._msgid(event.logger)}")
+        head = (
+            f"<{pri}>1 {self._iso(event.timestamp_ns)} {self._host} {self._app} "
+            f"{self._procid} {self._msgid(event.logger)}"
+        )
         sd = sd_element(event.properties)
         body = text.encode("utf-8", "backslashreplace") if text else b""
         bom = b"" if text.isascii() else BOM
@@ -314,11 +328,10 @@ class SyslogFormatter:
 
     def _format_3164(self, event: LogEvent, pri: int, text: str) -> bytes:
         t = time.localtime(event.timestamp_ns // 1_000_000_000)
-        stamp = (f"{_MONTHS[t.tm_mon - 1]} {t.tm_mday:2d} "
-                 f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}")
-        data = f"<{pri}>{stamp} {self._host} {self._tag} {text}".encode(
-            "utf-8", "backslashreplace"
+        stamp = (
+            f"{_MONTHS[t.tm_mon - 1]} {t.tm_mday:2d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
         )
+        data = f"<{pri}>{stamp} {self._host} {self._tag} {text}".encode("utf-8", "backslashreplace")
         if self._max_bytes is not None:
             data = truncate_utf8(data, self._max_bytes)
         return data

@@ -52,8 +52,9 @@ class DatagramLink:
         default_port: the port when the address names none.
     """
 
-    def __init__(self, address: str | tuple[str, int], *, unix: bool = False,
-                 default_port: int | None = None) -> None:
+    def __init__(
+        self, address: str | tuple[str, int], *, unix: bool = False, default_port: int | None = None
+    ) -> None:
         self._address = address
         self._unix = unix
         self._default_port = default_port
@@ -212,8 +213,9 @@ class LinkedSink:
     _stream: StreamLink | None
     _datagrams: DatagramLink | None
 
-    def _links(self, address: str | tuple[str, int], *, tcp: bool, unix: bool = False,
-               default_port: int) -> None:
+    def _links(
+        self, address: str | tuple[str, int], *, tcp: bool, unix: bool = False, default_port: int
+    ) -> None:
         """Create the link for the configured transport."""
         self._stream = StreamLink(address, default_port=default_port) if tcp else None
         self._datagrams = (

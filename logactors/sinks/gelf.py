@@ -79,6 +79,9 @@ class GelfWriter(LinkedSink):
         if self._encoder.truncated > truncated:
             _log.warning(
                 "GELF sink %r: %d messages exceeded %d chunks of %d bytes and were truncated",
-                self._config.name, self._encoder.truncated - truncated, MAX_CHUNKS, self._size,
+                self._config.name,
+                self._encoder.truncated - truncated,
+                MAX_CHUNKS,
+                self._size,
             )
         return sent

@@ -137,8 +137,10 @@ class HttpWriter:
         protocol = config.protocol
         self.url = endpoint_url(config.url, protocol)
         self._max_bytes = config.batch.max_bytes
-        headers = {"Content-Type": _CONTENT_TYPES[protocol],
-                   "User-Agent": f"logactors/{__version__}"}
+        headers = {
+            "Content-Type": _CONTENT_TYPES[protocol],
+            "User-Agent": f"logactors/{__version__}",
+        }
         if protocol in ("clef", "seq"):
             api_key = config.api_key or os.environ.get("SEQ_API_KEY")
             if api_key:
@@ -162,8 +164,9 @@ class HttpWriter:
         elif protocol == "elasticsearch":
             self._pieces = BulkEncoder(config.index).encode
         elif protocol == "loki":
-            encode_line = _line_encoder(config.format if config.format in
-                                        ("json", "clef", "clef-rendered") else "json")
+            encode_line = _line_encoder(
+                config.format if config.format in ("json", "clef", "clef-rendered") else "json"
+            )
             labels = config.labels
             self._document = lambda events: loki_push(
                 events, labels, lambda e: encode_line(e)[:-1].decode("utf-8")
@@ -325,6 +328,8 @@ def _check_bulk_response(response: httpx.Response) -> None:
         return
     retryable = any(s == 429 or s >= 500 for s, _ in failures)
     first = dumps(failures[0][1]).decode("utf-8", "replace")[:ERROR_BODY_CHARS]
-    message = (f"bulk: {len(failures)} of {len(items) if isinstance(items, list) else '?'} "
-               f"documents rejected (first: HTTP {failures[0][0]} {first})")
+    message = (
+        f"bulk: {len(failures)} of {len(items) if isinstance(items, list) else '?'} "
+        f"documents rejected (first: HTTP {failures[0][0]} {first})"
+    )
     raise SinkError(message, permanent=not retryable)

@@ -41,8 +41,12 @@ class SyslogWriter(LinkedSink):
             rfc3164=config.rfc3164,
             max_bytes=config.max_message_bytes if datagrams else None,
         )
-        self._links(config.address, tcp=config.transport == "tcp",
-                    unix=config.transport == "unix", default_port=DEFAULT_PORT)
+        self._links(
+            config.address,
+            tcp=config.transport == "tcp",
+            unix=config.transport == "unix",
+            default_port=DEFAULT_PORT,
+        )
         self._progress = Progress()
 
     async def write_batch(self, events: Sequence[LogEvent]) -> int:

@@ -37,8 +37,13 @@ TS = 1_700_000_000_123_456_789
 FIELD = re.compile(r"^[\w.\-]*$")
 
 
-def event(template: str = "hello", level: Level = Level.INFO, exception: str | None = None,
-          logger: str = "", **props: Any) -> LogEvent:
+def event(
+    template: str = "hello",
+    level: Level = Level.INFO,
+    exception: str | None = None,
+    logger: str = "",
+    **props: Any,
+) -> LogEvent:
     return LogEvent(TS, level, template, props, exception, logger, "task")
 
 
@@ -82,8 +87,17 @@ def config(*sinks: Any, **kwargs: Any) -> SupervisorConfig:
 def test_gelf_fields() -> None:
     """version, host, short_message, full_message (exception), timestamp in seconds, level
     (syslog severity), _logger and the properties as additional fields."""
-    obj = gelf_dict(event("Paid {amount}", Level.ERROR, "Traceback...\nKeyError: 'x'",
-                          "shop.pay", amount=9.5, user="bob"), "web-1")
+    obj = gelf_dict(
+        event(
+            "Paid {amount}",
+            Level.ERROR,
+            "Traceback...\nKeyError: 'x'",
+            "shop.pay",
+            amount=9.5,
+            user="bob",
+        ),
+        "web-1",
+    )
     assert obj == {
         "version": "1.1",
         "host": "web-1",
@@ -99,8 +113,14 @@ def test_gelf_fields() -> None:
 
 @pytest.mark.parametrize(
     ("level", "severity"),
-    [(Level.TRACE, 7), (Level.DEBUG, 7), (Level.INFO, 6), (Level.WARNING, 4), (Level.ERROR, 3),
-     (Level.CRITICAL, 2)],
+    [
+        (Level.TRACE, 7),
+        (Level.DEBUG, 7),
+        (Level.INFO, 6),
+        (Level.WARNING, 4),
+        (Level.ERROR, 3),
+        (Level.CRITICAL, 2),
+    ],
 )
 def test_level_is_always_sent(level: Level, severity: int) -> None:
     """``level`` is present for every level (GELF's default would be 1, alert)."""
@@ -116,8 +136,15 @@ def test_no_exception_no_full_message() -> None:
 
 @pytest.mark.parametrize(
     ("name", "field"),
-    [("user", "_user"), ("id", "_id_"), ("logger", "_logger_"), ("a b/c", "_a_b_c"),
-     ("dotted.name-x", "_dotted.name-x"), ("ünï", "__n_"), ("", "_")],
+    [
+        ("user", "_user"),
+        ("id", "_id_"),
+        ("logger", "_logger_"),
+        ("a b/c", "_a_b_c"),
+        ("dotted.name-x", "_dotted.name-x"),
+        ("ünï", "__n_"),
+        ("", "_"),
+    ],
 )
 def test_field_names(name: str, field: str) -> None:
     """Names match ^[\\w.-]*$ after the underscore; _id (reserved) is renamed."""
@@ -135,8 +162,10 @@ def test_id_property_is_never_sent_as_id() -> None:
 
 def test_field_values_are_strings_or_numbers() -> None:
     """GELF values: strings and numbers; other types are converted."""
-    obj = gelf_dict(event(b=True, n=None, i=3, f=1.5, nan=float("nan"), big=2**70,
-                          d={"k": [1]}, l=[1, "x"]), "h")
+    obj = gelf_dict(
+        event(b=True, n=None, i=3, f=1.5, nan=float("nan"), big=2**70, d={"k": [1]}, l=[1, "x"]),
+        "h",
+    )
     assert (obj["_b"], obj["_n"], obj["_i"], obj["_f"]) == ("true", "null", 3, 1.5)
     assert (obj["_nan"], obj["_big"]) == ("nan", str(2**70))
     assert (obj["_d"], obj["_l"]) == ('{"k":[1]}', '[1,"x"]')
@@ -197,8 +226,7 @@ async def test_udp_one_datagram_per_small_event(nursery: trio.Nursery) -> None:
     """Small events: one plain JSON datagram each, in order."""
     collector = UdpCollector()
     address = await collector.start(nursery)
-    sink = GelfSink(name="gelf", address=address, host="gelf-host",
-                    batch=BatchConfig(max_delay=0))
+    sink = GelfSink(name="gelf", address=address, host="gelf-host", batch=BatchConfig(max_delay=0))
     async with logactors.open_logger(config(sink)) as log:
         for i in range(10):
             log.info("event {i}", i=i)
@@ -218,8 +246,13 @@ async def test_udp_chunking_reassembles(nursery: trio.Nursery, compress: bool) -
     back together give the full message (gzip-compressed when asked)."""
     collector = UdpCollector()
     address = await collector.start(nursery)
-    sink = GelfSink(name="gelf", address=address, chunk_size=300, compress=compress,
-                    batch=BatchConfig(max_delay=0))
+    sink = GelfSink(
+        name="gelf",
+        address=address,
+        chunk_size=300,
+        compress=compress,
+        batch=BatchConfig(max_delay=0),
+    )
     long_text = " ".join(f"word{i}" for i in range(2000))
     async with logactors.open_logger(config(sink)) as log:
         log.info("small")
@@ -253,8 +286,7 @@ async def test_udp_more_than_128_chunks_is_truncated_and_reported(
     truncated, and the sink says so (stdlib warning, routed to the self-log when captured)."""
     collector = UdpCollector()
     address = await collector.start(nursery)
-    sink = GelfSink(name="gelf", address=address, chunk_size=64,
-                    batch=BatchConfig(max_delay=0))
+    sink = GelfSink(name="gelf", address=address, chunk_size=64, batch=BatchConfig(max_delay=0))
     text = "".join(f"{i:08x}" for i in range(5000))
     with caplog.at_level(logging.WARNING, logger="logactors.sinks.gelf"):
         async with logactors.open_logger(config(sink)) as log:
@@ -266,14 +298,18 @@ async def test_udp_more_than_128_chunks_is_truncated_and_reported(
     obj = decode(payload)
     assert obj["_truncated"] == "true"
     assert text.startswith(obj["short_message"].removesuffix("…[truncated]"))
-    assert any("truncated" in r.getMessage() and "'gelf'" in r.getMessage()
-               for r in caplog.records)
+    assert any("truncated" in r.getMessage() and "'gelf'" in r.getMessage() for r in caplog.records)
 
 
 async def test_udp_refused_goes_to_fallback() -> None:
     """Nobody listening: the refusal is a failed write; events reach the fallback."""
-    sink = GelfSink(name="gelf", address=f"127.0.0.1:{refused_port()}", fallback="mem",
-                    retry=RetryConfig(attempts=1), batch=BatchConfig(max_delay=0))
+    sink = GelfSink(
+        name="gelf",
+        address=f"127.0.0.1:{refused_port()}",
+        fallback="mem",
+        retry=RetryConfig(attempts=1),
+        batch=BatchConfig(max_delay=0),
+    )
     async with logactors.open_logger(
         config(sink, MemorySink(name="mem", min_level="off"), self_log="off")
     ) as log:
@@ -292,8 +328,9 @@ async def test_tcp_nul_framing(nursery: trio.Nursery) -> None:
     """Over TCP each message is JSON followed by one NUL byte, never compressed."""
     collector = TcpCollector()
     address = await collector.start(nursery)
-    sink = GelfSink(name="gelf", address=address, transport="tcp", chunk_size=64,
-                    batch=BatchConfig(max_delay=0))
+    sink = GelfSink(
+        name="gelf", address=address, transport="tcp", chunk_size=64, batch=BatchConfig(max_delay=0)
+    )
     async with logactors.open_logger(config(sink)) as log:
         log.info("one {x}", x="with\0nul")
         log.warning("two\nlines " + "z" * 5000)
@@ -316,8 +353,7 @@ async def test_tcp_reconnects_after_the_peer_closed(nursery: trio.Nursery) -> No
     """When the receiver closes the connection, the next write goes over a new one."""
     collector = TcpCollector()
     address = await collector.start(nursery)
-    sink = GelfSink(name="gelf", address=address, transport="tcp",
-                    batch=BatchConfig(max_delay=0))
+    sink = GelfSink(name="gelf", address=address, transport="tcp", batch=BatchConfig(max_delay=0))
     async with logactors.open_logger(config(sink)) as log:
         log.info("first")
         await log.flush()
@@ -328,15 +364,22 @@ async def test_tcp_reconnects_after_the_peer_closed(nursery: trio.Nursery) -> No
         await log.flush()
         await trio.testing.wait_all_tasks_blocked()
     assert len(collector.connections) == 2
-    assert [json.loads(bytes(c).rstrip(b"\0"))["short_message"]
-            for c in collector.connections] == ["first", "second"]
+    assert [json.loads(bytes(c).rstrip(b"\0"))["short_message"] for c in collector.connections] == [
+        "first",
+        "second",
+    ]
 
 
 async def test_tcp_refused_goes_to_fallback() -> None:
     """Connection refused: OSError, so the events go to the fallback."""
-    sink = GelfSink(name="gelf", address=f"127.0.0.1:{refused_port()}", transport="tcp",
-                    fallback="mem", retry=RetryConfig(attempts=2, initial_backoff=0.001),
-                    batch=BatchConfig(max_delay=0))
+    sink = GelfSink(
+        name="gelf",
+        address=f"127.0.0.1:{refused_port()}",
+        transport="tcp",
+        fallback="mem",
+        retry=RetryConfig(attempts=2, initial_backoff=0.001),
+        batch=BatchConfig(max_delay=0),
+    )
     async with logactors.open_logger(
         config(sink, MemorySink(name="mem", min_level="off"), self_log="off")
     ) as log:

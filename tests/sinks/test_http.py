@@ -76,7 +76,9 @@ async def test_json_ndjson_post(server: HttpRecorder) -> None:
     assert request.headers["x-team"] == "payments"
     lines = request.ndjson()
     assert [(x["level"], x["message"], x["properties"]) for x in lines] == [
-        ("info", "Order 1 placed", {"id": 1}), ("error", "Order 2 failed", {"id": 2})]
+        ("info", "Order 1 placed", {"id": 1}),
+        ("error", "Order 2 failed", {"id": 2}),
+    ]
     assert metrics.written == 2 and metrics.batches == 1
     assert metrics.bytes == len(request.raw)
 
@@ -139,11 +141,13 @@ async def test_loki_push(server: HttpRecorder) -> None:
 
 async def test_otlp_logs(server: HttpRecorder) -> None:
     """``otlp``: /v1/logs with a body that parses as ExportLogsServiceRequest."""
-    sink = http(server.url, protocol="otlp", resource={"service.name": "checkout",
-                                                       "service.version": "1.2"})
+    sink = http(
+        server.url, protocol="otlp", resource={"service.name": "checkout", "service.version": "1.2"}
+    )
     async with logactors.open_logger(config(sink)) as log:
         log.bind(trace_id="5b8efff798038103d269b633813fc60c", span_id="eee19b7ec3c1b174").info(
-            "Charged {amount}", amount=12)
+            "Charged {amount}", amount=12
+        )
         await log.flush()
     [request] = server.requests
     assert request.path == "/v1/logs"
@@ -178,16 +182,19 @@ async def test_elasticsearch_bulk(server: HttpRecorder) -> None:
 
 async def test_elasticsearch_item_errors_are_detected() -> None:
     """A 200 bulk response with ``errors: true``: item 4xx → permanent (fallback)."""
-    rejected = json.dumps({"errors": True, "items": [
-        {"index": {"status": 201}},
-        {"index": {"status": 400, "error": {"type": "mapper_parsing_exception"}}},
-    ]}).encode()
+    rejected = json.dumps(
+        {
+            "errors": True,
+            "items": [
+                {"index": {"status": 201}},
+                {"index": {"status": 400, "error": {"type": "mapper_parsing_exception"}}},
+            ],
+        }
+    ).encode()
     lines: list[str] = []
     with HttpRecorder([Reply(200, {"Content-Type": "application/json"}, rejected)]) as srv:
         sink = http(srv.url, protocol="elasticsearch", fallback="mem")
-        async with logactors.open_logger(
-            config(sink, fallback(), self_log=lines.append)
-        ) as log:
+        async with logactors.open_logger(config(sink, fallback(), self_log=lines.append)) as log:
             log.info("a")
             log.info("b")
             await log.flush()
@@ -343,8 +350,11 @@ async def test_400_is_permanent_goes_to_fallback_and_self_log() -> None:
     """A 400 is not retried; the events go to the fallback sink and the response body is in
     the self-log."""
     lines: list[str] = []
-    reply = Reply(400, {"Content-Type": "application/json"},
-                  b'{"error": "field \\"user\\" has the wrong type"}')
+    reply = Reply(
+        400,
+        {"Content-Type": "application/json"},
+        b'{"error": "field \\"user\\" has the wrong type"}',
+    )
     with HttpRecorder([reply]) as srv:
         sink = http(srv.url, fallback="mem")
         async with logactors.open_logger(config(sink, fallback(), self_log=lines.append)) as log:
@@ -357,8 +367,9 @@ async def test_400_is_permanent_goes_to_fallback_and_self_log() -> None:
     assert [e.properties["n"] for e in mem] == [1, 2]
     assert snap.sinks["http"].rerouted == 2 and snap.sinks["http"].written == 0
     assert snap.sinks["mem"].written == 2
-    assert any("HTTP 400" in line and 'field \\"user\\" has the wrong type' in line
-               for line in lines), lines
+    assert any(
+        "HTTP 400" in line and 'field \\"user\\" has the wrong type' in line for line in lines
+    ), lines
     assert_balanced(snap.sinks["http"], "http")
 
 
@@ -377,10 +388,13 @@ async def test_connection_refused_opens_the_breaker() -> None:
     """Nothing listening: ConnectionError, retried; the breaker opens and the events go to the
     fallback."""
     lines: list[str] = []
-    sink = http(f"http://127.0.0.1:{refused_port()}/logs", fallback="mem",
-                retry=RetryConfig(attempts=2, initial_backoff=0.001, jitter=0),
-                breaker=BreakerConfig(failure_threshold=2, reset_timeout=60),
-                batch=BatchConfig(max_events=1, max_delay=0))
+    sink = http(
+        f"http://127.0.0.1:{refused_port()}/logs",
+        fallback="mem",
+        retry=RetryConfig(attempts=2, initial_backoff=0.001, jitter=0),
+        breaker=BreakerConfig(failure_threshold=2, reset_timeout=60),
+        batch=BatchConfig(max_events=1, max_delay=0),
+    )
     async with logactors.open_logger(config(sink, fallback(), self_log=lines.append)) as log:
         for i in range(4):
             log.info("event {i}", i=i)

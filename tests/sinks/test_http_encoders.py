@@ -29,8 +29,14 @@ TRACE = "5b8efff798038103d269b633813fc60c"
 SPAN = "eee19b7ec3c1b174"
 
 
-def event(template: str = "hello", level: Level = Level.INFO, exception: str | None = None,
-          logger: str = "", ts: int = TS, **props: Any) -> LogEvent:
+def event(
+    template: str = "hello",
+    level: Level = Level.INFO,
+    exception: str | None = None,
+    logger: str = "",
+    ts: int = TS,
+    **props: Any,
+) -> LogEvent:
     return LogEvent(ts, level, template, props, exception, logger, "task")
 
 
@@ -58,14 +64,31 @@ def test_otlp_body_parses_as_export_logs_service_request() -> None:
     """Timestamps, severity, body, typed attributes, trace context, scope and resource all
     land in the right protobuf fields."""
     events = [
-        event("Paid {amount} by {user}", Level.WARNING, logger="shop.pay", amount=9.5,
-              user="bob", count=3, ok=True, tags=["a", 1], meta={"k": "v", "n": None},
-              raw=b"\x00\x01", big=2**70, trace_id=TRACE, span_id=SPAN),
-        event("plain", Level.CRITICAL, exception="Traceback (most recent call last):\n"
-              "  File \"x.py\", line 1\nmod.BadThing: it broke"),
+        event(
+            "Paid {amount} by {user}",
+            Level.WARNING,
+            logger="shop.pay",
+            amount=9.5,
+            user="bob",
+            count=3,
+            ok=True,
+            tags=["a", 1],
+            meta={"k": "v", "n": None},
+            raw=b"\x00\x01",
+            big=2**70,
+            trace_id=TRACE,
+            span_id=SPAN,
+        ),
+        event(
+            "plain",
+            Level.CRITICAL,
+            exception="Traceback (most recent call last):\n"
+            '  File "x.py", line 1\nmod.BadThing: it broke',
+        ),
     ]
-    body = export_request_bytes(events, resource_attributes({"service.name": "shop",
-                                                             "deployment": "prod"}))
+    body = export_request_bytes(
+        events, resource_attributes({"service.name": "shop", "deployment": "prod"})
+    )
     request = parse_otlp(body)
     [resource_logs] = request.resource_logs
     resource = {a.key: a.value.string_value for a in resource_logs.resource.attributes}
@@ -102,13 +125,20 @@ def test_otlp_body_parses_as_export_logs_service_request() -> None:
 
 @pytest.mark.parametrize(
     ("level", "number", "text"),
-    [(Level.TRACE, 1, "TRACE"), (Level.DEBUG, 5, "DEBUG"), (Level.INFO, 9, "INFO"),
-     (Level.WARNING, 13, "WARN"), (Level.ERROR, 17, "ERROR"), (Level.CRITICAL, 21, "FATAL")],
+    [
+        (Level.TRACE, 1, "TRACE"),
+        (Level.DEBUG, 5, "DEBUG"),
+        (Level.INFO, 9, "INFO"),
+        (Level.WARNING, 13, "WARN"),
+        (Level.ERROR, 17, "ERROR"),
+        (Level.CRITICAL, 21, "FATAL"),
+    ],
 )
 def test_otlp_severity_mapping(level: Level, number: int, text: str) -> None:
     """severityNumber/Text per the OpenTelemetry log data model."""
-    record = json.loads(export_request_bytes([event(level=level)], []))[
-        "resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]
+    record = json.loads(export_request_bytes([event(level=level)], []))["resourceLogs"][0][
+        "scopeLogs"
+    ][0]["logRecords"][0]
     assert (record["severityNumber"], record["severityText"]) == (number, text)
     assert record["timeUnixNano"] == str(TS)
 
@@ -121,10 +151,20 @@ def test_otlp_default_service_name() -> None:
 
 @pytest.mark.parametrize(
     ("value", "length", "expected"),
-    [(TRACE, 32, TRACE), (TRACE.upper(), 32, TRACE), ("0x" + SPAN, 16, SPAN), ("abc", 16,
-     "0000000000000abc"), (255, 16, "00000000000000ff"), (bytes.fromhex(SPAN), 16, SPAN),
-     ("0" * 32, 32, None), ("xyz", 16, None), (TRACE, 16, None), (-1, 16, None),
-     (b"\x01", 16, None), (1.5, 16, None)],
+    [
+        (TRACE, 32, TRACE),
+        (TRACE.upper(), 32, TRACE),
+        ("0x" + SPAN, 16, SPAN),
+        ("abc", 16, "0000000000000abc"),
+        (255, 16, "00000000000000ff"),
+        (bytes.fromhex(SPAN), 16, SPAN),
+        ("0" * 32, 32, None),
+        ("xyz", 16, None),
+        (TRACE, 16, None),
+        (-1, 16, None),
+        (b"\x01", 16, None),
+        (1.5, 16, None),
+    ],
 )
 def test_hex_ids(value: object, length: int, expected: str | None) -> None:
     """Trace/span ids from hex strings, ints or bytes; invalid and all-zero ids are refused."""
@@ -145,8 +185,17 @@ def test_any_value_non_finite_floats_and_cycles() -> None:
     assert any_value(float("nan")) == {"doubleValue": "NaN"}
     cyclic: list[Any] = []
     cyclic.append(cyclic)
-    body = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [
-        {"attributes": [{"key": "c", "value": any_value(cyclic)}]}]}]}]})
+    body = json.dumps(
+        {
+            "resourceLogs": [
+                {
+                    "scopeLogs": [
+                        {"logRecords": [{"attributes": [{"key": "c", "value": any_value(cyclic)}]}]}
+                    ]
+                }
+            ]
+        }
+    )
     json_format.Parse(body, ExportLogsServiceRequest())
     request = parse_otlp(export_request_bytes([event(x=float("-inf"))], []))
     attrs = request.resource_logs[0].scope_logs[0].log_records[0].attributes
@@ -167,22 +216,30 @@ def test_loki_streams_by_label_set() -> None:
         event("e", app=42, region=""),
     ]
     body = json.loads(loki_push(events, ("app", "region"), lambda e: e.template))
-    assert body == {"streams": [
-        {"stream": {"app": "shop", "level": "info", "region": "eu"},
-         "values": [[str(TS), "a"], [str(TS + 1), "c"]]},
-        {"stream": {"app": "shop", "level": "error", "region": "eu"},
-         "values": [[str(TS), "b"]]},
-        {"stream": {"app": "shop", "level": "info"}, "values": [[str(TS), "d"]]},
-        {"stream": {"app": "42", "level": "info"}, "values": [[str(TS), "e"]]},
-    ]}
+    assert body == {
+        "streams": [
+            {
+                "stream": {"app": "shop", "level": "info", "region": "eu"},
+                "values": [[str(TS), "a"], [str(TS + 1), "c"]],
+            },
+            {
+                "stream": {"app": "shop", "level": "error", "region": "eu"},
+                "values": [[str(TS), "b"]],
+            },
+            {"stream": {"app": "shop", "level": "info"}, "values": [[str(TS), "d"]]},
+            {"stream": {"app": "42", "level": "info"}, "values": [[str(TS), "e"]]},
+        ]
+    }
     for stream in body["streams"]:
         assert all(isinstance(v, str) for v in stream["stream"].values())
         for ts, line in stream["values"]:
             assert isinstance(ts, str) and ts.isdigit() and isinstance(line, str)
 
 
-@pytest.mark.parametrize(("name", "label"), [("app", "app"), ("service.name", "service_name"),
-                                             ("1st", "_1st"), ("a-b", "a_b"), ("", "_")])
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [("app", "app"), ("service.name", "service_name"), ("1st", "_1st"), ("a-b", "a_b"), ("", "_")],
+)
 def test_loki_label_names(name: str, label: str) -> None:
     """Label names match [a-zA-Z_][a-zA-Z0-9_]*."""
     assert label_name(name) == label
@@ -195,16 +252,23 @@ def test_bulk_body_pairs_actions_and_documents() -> None:
     """Each event is an index action naming the dated index, then its document."""
     encoder = BulkEncoder("Logs-%Y.%m.%d")
     next_day = TS + 86_400 * 10**9
-    body = encoder.encode_batch([
-        event("Paid {amount}", Level.WARNING, logger="shop", amount=5),
-        event("boom", Level.ERROR, exception="Traceback...", ts=next_day),
-    ])
+    body = encoder.encode_batch(
+        [
+            event("Paid {amount}", Level.WARNING, logger="shop", amount=5),
+            event("boom", Level.ERROR, exception="Traceback...", ts=next_day),
+        ]
+    )
     assert body.endswith(b"\n")
     lines = [json.loads(line) for line in body.decode().splitlines()]
     assert lines[0] == {"index": {"_index": "logs-2023.11.14"}}
-    assert lines[1] == {"@timestamp": "2023-11-14T22:13:20.123456Z", "log.level": "warning",
-                        "message": "Paid 5", "message_template": "Paid {amount}",
-                        "log.logger": "shop", "fields": {"amount": 5}}
+    assert lines[1] == {
+        "@timestamp": "2023-11-14T22:13:20.123456Z",
+        "log.level": "warning",
+        "message": "Paid 5",
+        "message_template": "Paid {amount}",
+        "log.logger": "shop",
+        "fields": {"amount": 5},
+    }
     assert lines[2] == {"index": {"_index": "logs-2023.11.15"}}
     assert lines[3]["error.stack_trace"] == "Traceback..."
     assert "fields" not in lines[3]
@@ -215,14 +279,16 @@ def test_bulk_body_pairs_actions_and_documents() -> None:
 
 @pytest.mark.parametrize(
     ("url", "protocol", "expected"),
-    [("http://seq:5341", "seq", "http://seq:5341/ingest/clef"),
-     ("http://seq:5341/", "clef", "http://seq:5341/ingest/clef"),
-     ("http://seq:5341/api/events/raw?clef", "seq", "http://seq:5341/api/events/raw?clef"),
-     ("http://loki:3100", "loki", "http://loki:3100/loki/api/v1/push"),
-     ("https://otel:4318", "otlp", "https://otel:4318/v1/logs"),
-     ("http://es:9200", "elasticsearch", "http://es:9200/_bulk"),
-     ("http://es:9200/custom/_bulk", "elasticsearch", "http://es:9200/custom/_bulk"),
-     ("http://h:1", "json", "http://h:1")],
+    [
+        ("http://seq:5341", "seq", "http://seq:5341/ingest/clef"),
+        ("http://seq:5341/", "clef", "http://seq:5341/ingest/clef"),
+        ("http://seq:5341/api/events/raw?clef", "seq", "http://seq:5341/api/events/raw?clef"),
+        ("http://loki:3100", "loki", "http://loki:3100/loki/api/v1/push"),
+        ("https://otel:4318", "otlp", "https://otel:4318/v1/logs"),
+        ("http://es:9200", "elasticsearch", "http://es:9200/_bulk"),
+        ("http://es:9200/custom/_bulk", "elasticsearch", "http://es:9200/custom/_bulk"),
+        ("http://h:1", "json", "http://h:1"),
+    ],
 )
 def test_endpoint_url(url: str, protocol: str, expected: str) -> None:
     """A URL without a path gets the protocol's path; an explicit path is kept."""
@@ -247,11 +313,14 @@ def test_parse_retry_after() -> None:
 def test_bodies_respect_max_bytes(protocol: str) -> None:
     """With batch.max_bytes, a batch becomes several bodies, each within the cap, covering
     every event once and in order."""
-    config = HttpSink(name="h", url="http://x", protocol=protocol,  # type: ignore[arg-type]
-                      batch=BatchConfig(max_bytes=2000))
+    config = HttpSink(
+        name="h",
+        url="http://x",
+        protocol=protocol,  # type: ignore[arg-type]
+        batch=BatchConfig(max_bytes=2000),
+    )
     writer = HttpWriter(config)
-    events = [event("event {pad}", tag=f"#{i:03d}#", pad="p" * (i % 7) * 20)
-              for i in range(60)]
+    events = [event("event {pad}", tag=f"#{i:03d}#", pad="p" * (i % 7) * 20) for i in range(60)]
     bodies = list(writer.bodies(events))
     assert len(bodies) > 1
     assert all(len(body) <= 2000 for _, body in bodies)
@@ -275,8 +344,9 @@ def test_bodies_resume_after_a_partial_write() -> None:
 
 def test_one_event_larger_than_the_cap_goes_alone() -> None:
     """An event bigger than max_bytes is sent in a body of its own (not dropped)."""
-    writer = HttpWriter(HttpSink(name="h", url="http://x", protocol="otlp",
-                                 batch=BatchConfig(max_bytes=1000)))
+    writer = HttpWriter(
+        HttpSink(name="h", url="http://x", protocol="otlp", batch=BatchConfig(max_bytes=1000))
+    )
     events = [event("small"), event("{big}", big="b" * 5000), event("small again")]
     bodies = list(writer.bodies(events))
     assert [end for end, _ in bodies] == [1, 2, 3]

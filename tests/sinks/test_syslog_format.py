@@ -28,8 +28,13 @@ BOM = "\ufeff"
 NAME_CHARS = {chr(c) for c in range(33, 127)} - set('= ]"')
 
 
-def event(template: str = "hello", level: Level = Level.INFO, logger: str = "",
-          exception: str | None = None, **props: Any) -> LogEvent:
+def event(
+    template: str = "hello",
+    level: Level = Level.INFO,
+    logger: str = "",
+    exception: str | None = None,
+    **props: Any,
+) -> LogEvent:
     return LogEvent(TS, level, template, props, exception, logger, "task")
 
 
@@ -114,8 +119,14 @@ def parse_5424(data: bytes) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("level", "severity"),
-    [(Level.CRITICAL, 2), (Level.ERROR, 3), (Level.WARNING, 4), (Level.INFO, 6),
-     (Level.DEBUG, 7), (Level.TRACE, 7)],
+    [
+        (Level.CRITICAL, 2),
+        (Level.ERROR, 3),
+        (Level.WARNING, 4),
+        (Level.INFO, 6),
+        (Level.DEBUG, 7),
+        (Level.TRACE, 7),
+    ],
 )
 def test_pri_is_facility_times_eight_plus_severity(level: Level, severity: int) -> None:
     """PRI = facility * 8 + severity, with the documented level → severity map."""
@@ -130,7 +141,11 @@ def test_header_fields() -> None:
     parsed = parse_5424(fmt.format_event(event(logger="app.db")))
     assert parsed["ts"] == "2023-11-14T22:13:20.123456Z"
     assert (parsed["host"], parsed["app"], parsed["procid"], parsed["msgid"]) == (
-        "web-1", "shop", "4242", "app.db")
+        "web-1",
+        "shop",
+        "4242",
+        "app.db",
+    )
     assert parse_5424(fmt.format_event(event()))["msgid"] == "-"
 
 
@@ -144,8 +159,8 @@ def test_header_fields_are_sanitized_and_bounded() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "number"), [("kern", 0), ("USER", 1), ("daemon", 3), ("local0", 16),
-                         ("local7", 23), (5, 5), ("12", 12)]
+    ("name", "number"),
+    [("kern", 0), ("USER", 1), ("daemon", 3), ("local0", 16), ("local7", 23), (5, 5), ("12", 12)],
 )
 def test_parse_facility(name: object, number: int) -> None:
     """Facility names (case-insensitive) and numbers."""
@@ -174,8 +189,13 @@ def test_bom_only_for_non_ascii_message() -> None:
 def test_exception_and_newlines_are_kept_in_msg() -> None:
     """The exception follows the message after a newline; newlines are not escaped."""
     fmt = SyslogFormatter(app_name="a", hostname="h")
-    data = fmt.format_event(event("two\nlines", level=Level.ERROR,
-                                  exception="Traceback (most recent call last):\nValueError: x"))
+    data = fmt.format_event(
+        event(
+            "two\nlines",
+            level=Level.ERROR,
+            exception="Traceback (most recent call last):\nValueError: x",
+        )
+    )
     assert parse_5424(data)["msg"] == (
         "two\nlines\nTraceback (most recent call last):\nValueError: x"
     )
@@ -196,14 +216,24 @@ def test_sd_escapes_quote_backslash_and_bracket() -> None:
     element = sd_element({"a": 'say "hi"', "b": "back\\slash", "c": "x]y", "d": "[z"})
     assert element == (f'[{SD_ID} a="say \\"hi\\"" b="back\\\\slash" c="x\\]y" d="[z"]')
     assert parse_sd(element) == (
-        [(SD_ID, [("a", 'say "hi"'), ("b", "back\\slash"), ("c", "x]y"), ("d", "[z")])], "")
+        [(SD_ID, [("a", 'say "hi"'), ("b", "back\\slash"), ("c", "x]y"), ("d", "[z")])],
+        "",
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("user id", "user_id"), ("a=b", "a_b"), ('q"', "q_"), ("x]", "x_"), ("", "_"),
-     ("naïve", "na_ve"), ("n" * 40, "n" * 32), ("tab\there", "tab_here"),
-     ("ok.name-1@x", "ok.name-1@x")],
+    [
+        ("user id", "user_id"),
+        ("a=b", "a_b"),
+        ('q"', "q_"),
+        ("x]", "x_"),
+        ("", "_"),
+        ("naïve", "na_ve"),
+        ("n" * 40, "n" * 32),
+        ("tab\there", "tab_here"),
+        ("ok.name-1@x", "ok.name-1@x"),
+    ],
 )
 def test_sd_names_are_sanitized(name: str, expected: str) -> None:
     """PARAM-NAMEs: 1-32 printable US-ASCII, none of ``=``, space, ``]``, ``"``."""
@@ -218,8 +248,15 @@ def test_colliding_names_get_suffixes() -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [("s", "s"), (3, "3"), (2.5, "2.5"), (True, "true"), (None, "null"),
-     ({"k": [1, "x"]}, '{"k":[1,"x"]}'), ((1, 2), "[1,2]")],
+    [
+        ("s", "s"),
+        (3, "3"),
+        (2.5, "2.5"),
+        (True, "true"),
+        (None, "null"),
+        ({"k": [1, "x"]}, '{"k":[1,"x"]}'),
+        ((1, 2), "[1,2]"),
+    ],
 )
 def test_sd_values(value: object, text: str) -> None:
     """Strings as they are, scalars in their usual spelling, containers as JSON."""
@@ -228,8 +265,14 @@ def test_sd_values(value: object, text: str) -> None:
 
 names = st.text(min_size=0, max_size=40)
 texts = st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
-values = st.one_of(texts, st.integers(), st.booleans(), st.none(),
-                   st.floats(allow_nan=False), st.lists(texts, max_size=3))
+values = st.one_of(
+    texts,
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+    st.lists(texts, max_size=3),
+)
 
 
 @given(st.dictionaries(names, values, max_size=8), texts)
@@ -256,8 +299,9 @@ def test_structured_data_always_parses_back(props: dict[str, Any], message: str)
         assert text == sd_value(value)
 
 
-surrogate_texts = st.text(st.one_of(st.characters(categories=["Cs"]), st.characters()),
-                          min_size=1, max_size=30)
+surrogate_texts = st.text(
+    st.one_of(st.characters(categories=["Cs"]), st.characters()), min_size=1, max_size=30
+)
 
 
 @given(st.dictionaries(surrogate_texts, surrogate_texts, min_size=1, max_size=5))
@@ -265,7 +309,8 @@ def test_lone_surrogates_never_break_the_message(props: dict[str, str]) -> None:
     """Names and values with lone surrogates still give valid UTF-8 and parsable structured
     data with one SD-PARAM per property."""
     data = SyslogFormatter(app_name="a", hostname="h").format_event(
-        LogEvent(TS, Level.INFO, "m", props))
+        LogEvent(TS, Level.INFO, "m", props)
+    )
     [(_, params)] = parse_5424(data)["sd"]  # decodes as UTF-8 and parses
     assert len(params) == len(props)
 
@@ -328,10 +373,11 @@ def test_octet_counting_frame() -> None:
 
 def test_rfc3164_format() -> None:
     """``<PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG`` in local time, English month names."""
-    fmt = SyslogFormatter(facility=3, app_name="my app", hostname="box", procid=77,
-                          rfc3164=True)
+    fmt = SyslogFormatter(facility=3, app_name="my app", hostname="box", procid=77, rfc3164=True)
     data = fmt.format_event(event("hi {n}", level=Level.WARNING, n=1)).decode()
     t = time.localtime(TS // 1_000_000_000)
     months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    assert data == (f"<{3 * 8 + 4}>{months[t.tm_mon - 1]} {t.tm_mday:2d} "
-                    f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} box my_app[77]: hi 1")
+    assert data == (
+        f"<{3 * 8 + 4}>{months[t.tm_mon - 1]} {t.tm_mday:2d} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} box my_app[77]: hi 1"
+    )

@@ -41,8 +41,15 @@ SEVERITY = {"trace": 7, "debug": 7, "info": 6, "warning": 4, "error": 3, "critic
 
 def sink(rsyslog: Rsyslog, app: str, transport: str, **kwargs: Any) -> SyslogSink:
     kwargs.setdefault("batch", BatchConfig(max_events=64, max_delay=0))
-    return SyslogSink(name="syslog", address=rsyslog.address, transport=transport,  # type: ignore[arg-type]
-                      app_name=app, hostname="test-host", facility="local4", **kwargs)
+    return SyslogSink(
+        name="syslog",
+        address=rsyslog.address,
+        transport=transport,  # type: ignore[arg-type]
+        app_name=app,
+        hostname="test-host",
+        facility="local4",
+        **kwargs,
+    )
 
 
 def config(*sinks: Any, **kwargs: Any) -> SupervisorConfig:
@@ -158,9 +165,13 @@ async def test_tcp_restart_of_rsyslog_loses_nothing(private_rsyslog: Rsyslog) ->
     rsyslog = private_rsyslog
     app = "restart"
     lines: list[str] = []
-    s = sink(rsyslog, app, "tcp",
-             retry=RetryConfig(attempts=200, initial_backoff=0.02, max_backoff=0.05),
-             breaker=BreakerConfig(failure_threshold=1000))
+    s = sink(
+        rsyslog,
+        app,
+        "tcp",
+        retry=RetryConfig(attempts=200, initial_backoff=0.02, max_backoff=0.05),
+        breaker=BreakerConfig(failure_threshold=1000),
+    )
     async with logactors.open_logger(config(s, self_log=lines.append)) as log:
         for i in range(20):
             log.info("before {i}", i=i)
@@ -178,8 +189,11 @@ async def test_tcp_restart_of_rsyslog_loses_nothing(private_rsyslog: Rsyslog) ->
             log.info("after {i}", i=i)
         await log.flush()
         metrics = log.metrics().sinks["syslog"]
-    expected = ([f"before {i}" for i in range(20)] + [f"during {i}" for i in range(20)]
-                + [f"after {i}" for i in range(20)])
+    expected = (
+        [f"before {i}" for i in range(20)]
+        + [f"during {i}" for i in range(20)]
+        + [f"after {i}" for i in range(20)]
+    )
     got = await rsyslog.wait_for(app, 60)
     assert [msg(m) for m in got] == expected
     assert metrics.written == 60 and metrics.failed == 0
@@ -189,10 +203,15 @@ async def test_tcp_restart_of_rsyslog_loses_nothing(private_rsyslog: Rsyslog) ->
 async def test_udp_to_a_closed_port_trips_the_breaker() -> None:
     """UDP to a port nobody listens on: the ICMP error surfaces as ConnectionRefusedError,
     the breaker opens and the events reach the fallback."""
-    s = SyslogSink(name="syslog", address=f"127.0.0.1:{refused_port()}", transport="udp",
-                   fallback="mem", batch=BatchConfig(max_events=1, max_delay=0),
-                   retry=RetryConfig(attempts=2, initial_backoff=0.001),
-                   breaker=BreakerConfig(failure_threshold=1, reset_timeout=60))
+    s = SyslogSink(
+        name="syslog",
+        address=f"127.0.0.1:{refused_port()}",
+        transport="udp",
+        fallback="mem",
+        batch=BatchConfig(max_events=1, max_delay=0),
+        retry=RetryConfig(attempts=2, initial_backoff=0.001),
+        breaker=BreakerConfig(failure_threshold=1, reset_timeout=60),
+    )
     fallback = MemorySink(name="mem", min_level="off")
     async with logactors.open_logger(config(s, fallback, self_log="off")) as log:
         for i in range(5):
@@ -216,8 +235,14 @@ async def test_unix_datagram_socket(tmp_path: Path) -> None:
     receiver = trio.socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     await receiver.bind(path)
     with receiver:
-        s = SyslogSink(name="syslog", address=path, transport="unix", app_name="ux",
-                       hostname="h", batch=BatchConfig(max_delay=0))
+        s = SyslogSink(
+            name="syslog",
+            address=path,
+            transport="unix",
+            app_name="ux",
+            hostname="h",
+            batch=BatchConfig(max_delay=0),
+        )
         async with logactors.open_logger(config(s)) as log:
             log.warning("over {kind}", kind="unix")
             log.info("second")
@@ -232,9 +257,14 @@ async def test_unix_datagram_socket(tmp_path: Path) -> None:
 
 async def test_unix_socket_missing_is_a_failed_write(tmp_path: Path) -> None:
     """No socket at the path: the write fails (OSError) and the events go to the fallback."""
-    s = SyslogSink(name="syslog", address=str(tmp_path / "missing.sock"), transport="unix",
-                   fallback="mem", retry=RetryConfig(attempts=1),
-                   batch=BatchConfig(max_delay=0))
+    s = SyslogSink(
+        name="syslog",
+        address=str(tmp_path / "missing.sock"),
+        transport="unix",
+        fallback="mem",
+        retry=RetryConfig(attempts=1),
+        batch=BatchConfig(max_delay=0),
+    )
     async with logactors.open_logger(
         config(s, MemorySink(name="mem", min_level="off"), self_log="off")
     ) as log:
