@@ -1,11 +1,11 @@
 """Benchmarks of logactors against stdlib logging, loguru, structlog, picologging and a bare
-trio pipeline (issue 6).
+trio pipeline.
 
 Run ``python -m benchmarks`` (or ``nox -s bench``); ``--quick`` is a smoke pass of a few seconds
 that asserts nothing about time. Every figure is measured in one process run, in several rounds
 that interleave the libraries, and reported as the median of the rounds; the memory figure runs
 in a fresh child process so that its RSS baseline is clean. A table of figures, ratios and the
-goals of issue 6 is printed and the whole result is saved as JSON in ``benchmarks/results/``.
+goals is printed and the whole result is saved as JSON in ``benchmarks/results/``.
 
 Modules:
 

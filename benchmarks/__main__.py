@@ -1,7 +1,7 @@
 """``python -m benchmarks [--quick] [--rounds N] [--only caller,e2e,...]`` (``nox -s bench``).
 
 Runs every suite in one process (the memory suite in a child process of it), prints the table
-with the ratios against the goals of issue 6 and writes ``benchmarks/results/<timestamp>.json``.
+with the ratios against the goals and writes ``benchmarks/results/<timestamp>.json``.
 ``--quick`` is a smoke pass of a few seconds that asserts nothing about time.
 """
 
@@ -19,11 +19,25 @@ from typing import Any
 
 import trio
 
-from . import suites
+from . import shapes, suites
 from ._util import loop_overhead, machine, source_state
 from .report import goals, render, save
 
-SUITES = ("caller", "e2e", "disabled", "thread", "memory", "metrics", "shutdown", "sinks", "sizes")
+SUITES = (
+    "caller",
+    "e2e",
+    "text",
+    "disabled",
+    "thread",
+    "shapes",
+    "latency",
+    "memory",
+    "metrics",
+    "shutdown",
+    "sinks",
+    "fanout",
+    "sizes",
+)
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
@@ -61,18 +75,26 @@ async def run_all(settings: suites.Settings, only: Sequence[str], quiet: bool) -
         results["caller"] = await suites.caller_suite(settings, loop, progress)
     if "e2e" in only:
         results["e2e"] = await suites.e2e_suite(settings, progress)
+    if "text" in only:
+        results["text"] = await suites.text_suite(settings, progress)
     if "disabled" in only:
         results["disabled"] = await suites.disabled_suite(settings, loop, progress)
     if "thread" in only:
         results["thread"] = await suites.thread_suite(settings, loop, progress)
+    if "shapes" in only:
+        results["shapes"] = await shapes.shapes_suite(settings, loop, progress)
+    if "latency" in only:
+        results["latency"] = await shapes.latency_suite(settings, progress)
     if "memory" in only:
         results["memory"] = await trio.to_thread.run_sync(suites.memory_suite, settings, progress)
     if "metrics" in only:
-        results["metrics"] = await suites.metrics_suite(settings, loop, progress)
+        results["metrics"] = await shapes.metrics_suite(settings, loop, progress)
     if "shutdown" in only:
         results["shutdown"] = await suites.shutdown_suite(settings, progress)
     if "sinks" in only:
         results["sinks"] = await suites.sinks_suite(settings, loop, progress)
+    if "fanout" in only:
+        results["fanout"] = await shapes.fanout_suite(settings, progress)
     if "sizes" in only:
         results["sizes"] = await suites.sizes_suite(settings, progress)
     results["meta"]["duration_s"] = round(time.perf_counter() - started, 1)

@@ -27,9 +27,8 @@ import trio
 import logactors
 from logactors import FileSink, QueueConfig, ShutdownConfig, SupervisorConfig
 
-from ._nometrics import counters_removed
 from ._util import MIB, Blocks, Loop, collect, count_lines, remove, rss_bytes, summary
-from .cases import Case, EmptyCallCase, LogactorsCase, library_cases
+from .cases import Case, EmptyCallCase, LogactorsCase, library_cases, text_cases
 
 Progress = Callable[[str], None]
 
@@ -180,8 +179,9 @@ def _per_call_section(
 
 async def e2e_once(case: Case, path: str, n: int, yield_every: int) -> dict[str, float]:
     """Events per second from the first call until the logger has been left with everything
-    on disk (the file is checked to hold ``n`` lines); also the split between producing and
-    leaving, and the largest backlog seen (sampled every ``10 * yield_every`` events)."""
+    on disk (the file is checked to hold ``n`` lines less what the library counted as dropped:
+    every event is accounted for); also the split between producing and leaving, the events
+    dropped, and the largest backlog seen (sampled every ``10 * yield_every`` events)."""
     remove(path)
     await case.open(path, e2e=True, events=n)
     collect()
@@ -204,10 +204,12 @@ async def e2e_once(case: Case, path: str, n: int, yield_every: int) -> dict[str,
     await _leave(case)
     left = time.perf_counter()
     cpu = time.process_time_ns() - c0
-    _check_lines(case, path, n)
+    dropped = case.dropped()
+    _check_lines(case, path, n - dropped)
     remove(path)
     return {
         "rate": n / (left - t0),
+        "dropped": float(dropped),
         "produce_s": produced - t0,
         "leave_s": left - produced,
         "peak_backlog": float(peak),
@@ -216,8 +218,9 @@ async def e2e_once(case: Case, path: str, n: int, yield_every: int) -> dict[str,
 
 
 async def e2e_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
-    """End-to-end events/s for every library."""
-    cases = library_cases(picologging=settings.picologging)
+    """End-to-end events/s for every library (logactors with its default configuration, and
+    tuned, labelled as such)."""
+    cases = library_cases(picologging=settings.picologging, tuned=True)
     runs: dict[str, list[dict[str, float]]] = {c.key: [] for c in cases}
     events: dict[str, int] = {}
     for r in range(settings.rounds):
@@ -237,6 +240,27 @@ async def e2e_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
         "leave_s": {k: summary([x["leave_s"] for x in v]) for k, v in runs.items()},
         "peak_backlog": {k: summary([x["peak_backlog"] for x in v]) for k, v in runs.items()},
         "cpu_ns_per_event": {k: summary([x["cpu_ns"] for x in v]) for k, v in runs.items()},
+        "dropped": {k: max(x["dropped"] for x in v) for k, v in runs.items()},
+    }
+
+
+async def text_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
+    """End-to-end events/s writing the ``text`` format to a file: logactors and picologging's
+    StreamHandler (same content: timestamp, level, rendered message)."""
+    cases = text_cases(picologging=settings.picologging)
+    runs: dict[str, list[dict[str, float]]] = {c.key: [] for c in cases}
+    for r in range(settings.rounds):
+        for case in _rotate(cases, r):
+            n = settings.n_for(case, settings.e2e_n)
+            runs[case.key].append(
+                await e2e_once(case, _path(settings, f"text-{case.key}"), n, settings.yield_every)
+            )
+        progress(f"text round {r + 1}/{settings.rounds}")
+    return {
+        "unit": "events/s",
+        "labels": {c.key: c.label for c in cases},
+        "results": {k: summary([x["rate"] for x in v]) for k, v in runs.items()},
+        "dropped": {k: max(x["dropped"] for x in v) for k, v in runs.items()},
     }
 
 
@@ -268,6 +292,8 @@ async def disabled_suite(settings: Settings, loop: Loop, progress: Progress) -> 
             progress(f"disabled round {r // 10 + 1}/{settings.rounds}")
     for case in cases:
         await _leave(case)
+        if case.key != "empty-call":
+            _check_lines(case, _path(settings, f"disabled-{case.key}"), 0)
         remove(_path(settings, f"disabled-{case.key}"))
     return _per_call_section(cases, runs)
 
@@ -355,72 +381,6 @@ def memory_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     progress("memory done")
     return result
-
-
-# ---------------------------------------------------------------------------------------------
-# 6. cost of the metrics counters (patched build)
-
-
-async def metrics_suite(settings: Settings, loop: Loop, progress: Progress) -> dict[str, Any]:
-    """Caller cost and end-to-end throughput with and without the counter updates."""
-    e2e: dict[str, list[float]] = {"with": [], "without": []}
-    e2e_cpu: dict[str, list[float]] = {"with": [], "without": []}
-    caller: dict[str, list[float]] = {"with": [], "without": []}
-    removed: dict[str, list[str]] = {}
-    path = _path(settings, "metrics")
-    for r in range(settings.rounds):
-        order = ("with", "without") if r % 2 == 0 else ("without", "with")
-        for variant in order:
-            case = LogactorsCase()
-            if variant == "without":
-                with counters_removed() as removed:
-                    run = await e2e_once(case, path, settings.metrics_n, settings.yield_every)
-                    ns = (await caller_once(case, path, settings.caller_n, settings.block, loop))[
-                        "wall"
-                    ]
-            else:
-                run = await e2e_once(case, path, settings.metrics_n, settings.yield_every)
-                ns = (await caller_once(case, path, settings.caller_n, settings.block, loop))[
-                    "wall"
-                ]
-            e2e[variant].append(run["rate"])
-            e2e_cpu[variant].append(run["cpu_ns"])
-            caller[variant].append(ns)
-        progress(f"metrics round {r + 1}/{settings.rounds}")
-    micro = _counter_micro_ns()
-    return {
-        "method": "patched build: the event-path functions recompiled without counter updates "
-        "(benchmarks/_nometrics.py), interleaved with the normal build",
-        "removed": removed,
-        "e2e_events_per_s": {k: summary(v) for k, v in e2e.items()},
-        "e2e_cpu_ns_per_event": {k: summary(v) for k, v in e2e_cpu.items()},
-        "caller_ns": {k: summary(v) for k, v in caller.items()},
-        "counter_update_ns": micro,
-    }
-
-
-def _counter_micro_ns(n: int = 1_000_000) -> float:
-    """Cost of one ``obj.counters.accepted += 1`` on a slotted counters object."""
-    from logactors._inbox import Counters
-
-    class Holder:
-        __slots__ = ("counters",)
-
-        def __init__(self) -> None:
-            self.counters = Counters()
-
-    holder = Holder()
-    best = []
-    for _ in range(5):
-        t0 = time.perf_counter_ns()
-        for _i in range(n):
-            holder.counters.accepted += 1
-        t1 = time.perf_counter_ns()
-        for _i in range(n):
-            pass
-        t2 = time.perf_counter_ns()
-        best.append(((t1 - t0) - (t2 - t1)) / n)
-    return sorted(best)[len(best) // 2]
 
 
 # ---------------------------------------------------------------------------------------------

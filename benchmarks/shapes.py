@@ -1,0 +1,253 @@
+"""Suites about logactors alone: call shapes, per-call latency, file fan-out, counter updates.
+
+* ``shapes``: caller ns per call for the shapes users write (two scalar properties,
+  positional arguments, one small nested dict, a printf-style call, ``bind()``), each block
+  against the same running logger, the consumer drained between blocks (untimed).
+* ``latency``: every call timed on its own (``perf_counter_ns`` around it): p50/p99/max for
+  logactors and for the bare trio pipeline.
+* ``fanout``: end-to-end ns per event with 1 and 4 CLEF file sinks (same format: the batch
+  can be encoded once), queue sized for the run (labelled tuned: nothing may drop).
+* ``metrics``: how many counter updates the real event path makes per event, counted by
+  running it with the sinks' counter objects switched to a counting subclass, times the cost
+  of one update.
+
+All of them call the library's real code: nothing here copies or recompiles it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import trio
+
+from ._util import Loop, collect, count_lines, remove, summary
+from .cases import BareCase, Case, LogactorsCase
+from .suites import Progress, Settings, _leave, _path, caller_once, e2e_once
+
+perf_counter_ns = time.perf_counter_ns
+Shape = Callable[[Any, int, int], int]
+
+
+def _two_scalars(log: Any, start: int, n: int) -> int:
+    t0 = perf_counter_ns()
+    for i in range(start, start + n):
+        log.info("Processing request {id} for {user}", id=i, user="bob")
+    return perf_counter_ns() - t0
+
+
+def _positional(log: Any, start: int, n: int) -> int:
+    t0 = perf_counter_ns()
+    for i in range(start, start + n):
+        log.info("Processing request {id} for {user}", i, "bob")
+    return perf_counter_ns() - t0
+
+
+def _nested(log: Any, start: int, n: int) -> int:
+    t0 = perf_counter_ns()
+    for i in range(start, start + n):
+        log.info("Processing request {request}", request={"id": i, "user": "bob"})
+    return perf_counter_ns() - t0
+
+
+def _printf(log: Any, start: int, n: int) -> int:
+    t0 = perf_counter_ns()
+    for i in range(start, start + n):
+        log.info("Processing request %s for %s", i, "bob")
+    return perf_counter_ns() - t0
+
+
+def _bind(log: Any, start: int, n: int) -> int:
+    t0 = perf_counter_ns()
+    for i in range(start, start + n):
+        log.bind(request_id=i, user="bob")
+    return perf_counter_ns() - t0
+
+
+SHAPES: dict[str, tuple[Shape, bool]] = {
+    # name: (block, writes one line per call)
+    "two scalars": (_two_scalars, True),
+    "positional": (_positional, True),
+    "nested dict": (_nested, True),
+    "printf style": (_printf, True),
+    "bind()": (_bind, False),
+}
+
+
+async def shapes_suite(settings: Settings, loop: Loop, progress: Progress) -> dict[str, Any]:
+    """Caller ns per call for each shape (median of ``rounds``; shapes interleaved)."""
+    runs: dict[str, list[float]] = {name: [] for name in SHAPES}
+    path = _path(settings, "shapes")
+    n = settings.caller_n
+    for r in range(settings.rounds):
+        remove(path)
+        case = LogactorsCase()
+        await case.open(path, e2e=False)
+        log = case.log
+        expected = 0
+        for name, (shape, writes) in SHAPES.items():
+            shape(log, -settings.block, settings.block)  # warm
+            await case.drain()
+            collect()
+            total = 0
+            done = 0
+            while done < n:
+                k = min(settings.block, n - done)
+                total += shape(log, done, k)
+                done += k
+                await case.drain()
+            runs[name].append(total / n - loop.wall)
+            expected += (n + settings.block) if writes else 0
+        await _leave(case)
+        found = count_lines(path)
+        if found != expected:
+            raise AssertionError(f"shapes: {found} lines written, expected {expected}")
+        remove(path)
+        progress(f"shapes round {r + 1}/{settings.rounds}")
+    return {"unit": "ns/call", "results": {k: summary(v) for k, v in runs.items()}}
+
+
+async def _latencies(case: Case, path: str, n: int, block: int) -> list[int]:
+    remove(path)
+    await case.open(path, e2e=False)
+    info = case.info if isinstance(case, BareCase) else case.log.info  # type: ignore[attr-defined]
+    out: list[int] = []
+    append = out.append
+    for start in range(-block, n, block):
+        for i in range(start, start + block):
+            t0 = perf_counter_ns()
+            info("Processing request {id} for {user}", id=i, user="bob")
+            append(perf_counter_ns() - t0)
+        await case.drain()
+    await _leave(case)
+    remove(path)
+    return out[block:]
+
+
+def _percentiles(values: list[int]) -> dict[str, float]:
+    ordered = sorted(values)
+    last = len(ordered) - 1
+    return {
+        "p50": float(ordered[last // 2]),
+        "p90": float(ordered[last * 9 // 10]),
+        "p99": float(ordered[last * 99 // 100]),
+        "max": float(ordered[last]),
+    }
+
+
+async def latency_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
+    """Per-call latency percentiles (ns, timer included) for logactors and the bare pipeline."""
+    out: dict[str, Any] = {"unit": "ns/call (timer overhead included)", "results": {}}
+    for case in (LogactorsCase(), BareCase()):
+        collect()
+        values = await _latencies(
+            case, _path(settings, f"latency-{case.key}"), settings.caller_n, settings.block
+        )
+        out["results"][case.key] = _percentiles(values)
+    t0 = perf_counter_ns()
+    for _ in range(100_000):
+        perf_counter_ns()
+    out["timer_ns"] = (perf_counter_ns() - t0) / 100_000
+    progress("latency done")
+    return out
+
+
+async def fanout_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
+    """End-to-end ns per event with 1 and 4 CLEF file sinks (tuned queue)."""
+    runs: dict[str, list[float]] = {"1 file sink": [], "4 file sinks": []}
+    n = settings.sinks_n
+    for r in range(settings.rounds):
+        for name, sinks in (("1 file sink", 1), ("4 file sinks", 4)):
+            path = _path(settings, f"fanout-{sinks}")
+            run = await e2e_once(
+                LogactorsCase(sinks=sinks, tuned=True), path, n, settings.yield_every
+            )
+            for i in range(1, sinks):
+                remove(f"{path}.{i}")
+            runs[name].append(1e9 / run["rate"])
+        progress(f"fanout round {r + 1}/{settings.rounds}")
+    return {"unit": "ns/event", "results": {k: summary(v) for k, v in runs.items()}}
+
+
+async def metrics_suite(settings: Settings, loop: Loop, progress: Progress) -> dict[str, Any]:
+    """Counter updates per event on the real event path, the cost of one update, and the
+    share of the end-to-end CPU per event they take."""
+    from logactors._inbox import Counters
+
+    tally = [0]
+
+    class Counting(Counters):
+        __slots__ = ()
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            tally[0] += 1
+            Counters.__setattr__(self, name, value)
+
+    path = _path(settings, "metrics")
+    n = settings.metrics_n
+    case = LogactorsCase()
+    remove(path)
+    await case.open(path, e2e=False)
+    assert case.log is not None
+    actors = list(case.log._rt.actors.values())
+    for actor in actors:
+        actor.counters.__class__ = Counting
+        inbox_counters = getattr(actor.inbox, "counters", None)
+        if inbox_counters is not None and type(inbox_counters) is Counters:
+            inbox_counters.__class__ = Counting
+    tally[0] = 0
+    done = 0
+    while done < n:
+        k = min(settings.block, n - done)
+        case.block(done, k)
+        done += k
+        await case.drain()
+    updates = tally[0] / n
+    for actor in actors:
+        actor.counters.__class__ = Counters
+    await _leave(case)
+    remove(path)
+    cpu = [
+        (await e2e_once(LogactorsCase(), path, n, settings.yield_every))["cpu_ns"]
+        for _ in range(settings.rounds)
+    ]
+    caller = [
+        (await caller_once(LogactorsCase(), path, n, settings.block, loop))["wall"]
+        for _ in range(settings.rounds)
+    ]
+    micro = _counter_micro_ns()
+    progress("metrics done")
+    await trio.lowlevel.checkpoint()
+    return {
+        "method": "counter updates counted on the real event path (counters switched to a "
+        "counting subclass for one run) x the cost of one update",
+        "updates_per_event": updates,
+        "counter_update_ns": micro,
+        "e2e_cpu_ns_per_event": summary(cpu),
+        "caller_ns": summary(caller),
+    }
+
+
+def _counter_micro_ns(n: int = 1_000_000) -> float:
+    """Cost of one ``obj.counters.accepted += 1`` on the real counters class."""
+    from logactors._inbox import Counters
+
+    class Holder:
+        __slots__ = ("counters",)
+
+        def __init__(self) -> None:
+            self.counters = Counters()
+
+    holder = Holder()
+    best = []
+    for _ in range(5):
+        t0 = time.perf_counter_ns()
+        for _i in range(n):
+            holder.counters.accepted += 1
+        t1 = time.perf_counter_ns()
+        for _i in range(n):
+            pass
+        t2 = time.perf_counter_ns()
+        best.append(((t1 - t0) - (t2 - t1)) / n)
+    return sorted(best)[len(best) // 2]
