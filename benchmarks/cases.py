@@ -5,10 +5,10 @@ written as one JSON/CLEF line to a file. Every library writes the same content p
 timestamp, the level, the template or the rendered message, and the two properties (``id``,
 ``user``) as JSON fields; each suite counts every library's output lines. Template libraries
 (logactors, loguru, structlog, the bare pipeline) get the properties as keyword arguments; the
-%-style ones (stdlib logging, picologging) get them as positional arguments. Every call in a timed block is written out
-inline as real code writes it (``log.info(...)``: attribute lookup plus call), so no adapter
-cost is added to any library (the literals are :data:`benchmarks.TEMPLATE` and
-:data:`benchmarks.PERCENT_TEMPLATE`).
+%-style ones (stdlib logging, picologging) get them as positional arguments. Every call in a
+timed block is written out inline as real code writes it (``log.info(...)``: attribute lookup
+plus call), so no adapter cost is added to any library (the literals are
+:data:`benchmarks.TEMPLATE` and :data:`benchmarks.PERCENT_TEMPLATE`).
 
 Each case is opened and closed inside the benchmark's trio run:
 

@@ -13,7 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks.__main__ import SUITES
+
+pytestmark = pytest.mark.slow  # real subprocesses: seconds each
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,6 +15,8 @@ import pytest
 
 from logactors.cli import main
 
+pytestmark = pytest.mark.slow  # real subprocesses: seconds each
+
 
 def run_demo(
     tmp_path: Path, *extra: str

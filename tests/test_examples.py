@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # real subprocesses: seconds each
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 # A characteristic bit of each example's output.
