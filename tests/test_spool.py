@@ -15,7 +15,8 @@ import trio
 
 import logactors
 from logactors import CustomSink, Level, LogEvent, SpoolConfig, SupervisorConfig
-from logactors._spool import MAGIC, Spool
+from logactors._files import UnsafeFileError
+from logactors._spool import LEGACY_MAGIC, MAGIC, Spool
 
 from .helpers import RecordingSink, assert_balanced, recovered
 
@@ -77,31 +78,37 @@ def test_torn_tail_is_detected_and_skipped(tmp_path: Path, cut: int) -> None:
         f.truncate(size - cut)
     again, lines = open_spool(tmp_path / "s")
     assert again.depth == 2
-    assert any("torn or corrupt" in line for line in lines)
+    assert any("torn or damaged" in line for line in lines)
+    assert again.corrupt == 1
     assert [e.properties["n"] for e in again.read(10)] == [0, 1]
     again.release()
     again.append([make_event(9)])  # appends after the valid data
     assert [e.properties["n"] for e in again.read(10)] == [0, 1, 9]
 
 
-def test_corrupt_record_ends_valid_data(tmp_path: Path) -> None:
-    """A record whose checksum does not match ends the valid data (never fatal)."""
+def test_corrupt_record_is_skipped_and_counted(tmp_path: Path) -> None:
+    """A record whose checksum does not match is skipped; the records around it are kept."""
     spool, _ = open_spool(tmp_path / "s")
     spool.append([make_event(n) for n in range(3)])
     spool.close()
     data = bytearray((tmp_path / "s").read_bytes())
-    data[len(MAGIC) + 8 + 5] ^= 0xFF  # flip a byte of the first payload
+    data[len(MAGIC) + 12 + 5] ^= 0xFF  # flip a byte of the first payload
     (tmp_path / "s").write_bytes(bytes(data))
     again, lines = open_spool(tmp_path / "s")
-    assert again.depth == 0
-    assert lines
+    assert again.depth == 2
+    assert again.corrupt == 1
+    assert any("damaged stretch" in line for line in lines)
+    assert [e.properties["n"] for e in again.read(10)] == [1, 2]
+    assert os.path.getsize(tmp_path / "s") == len(data)  # nothing cut
 
 
-def test_garbage_file_and_cursor_are_recovered(tmp_path: Path) -> None:
-    """A file that is not a spool is restarted; a broken cursor replays from the start."""
-    (tmp_path / "s").write_bytes(b"not a spool at all")
+def test_foreign_file_is_refused_and_a_broken_cursor_replays(tmp_path: Path) -> None:
+    """A file that is not a spool is never overwritten; a broken cursor replays from start."""
+    (tmp_path / "f").write_bytes(b"not a spool at all")
+    with pytest.raises(UnsafeFileError, match="not a logactors spool"):
+        open_spool(tmp_path / "f")
+    assert (tmp_path / "f").read_bytes() == b"not a spool at all"
     spool, lines = open_spool(tmp_path / "s")
-    assert spool.depth == 0 and any("not a spool" in line for line in lines)
     spool.append([make_event(1), make_event(2)])
     spool.close()
     (tmp_path / "s.cursor").write_bytes(b"\x00garbage")
