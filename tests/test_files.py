@@ -123,6 +123,7 @@ def test_spool_cursor_tmp_symlink_is_not_written_through(tmp_path: Path) -> None
     again.commit(1)
     assert target.read_bytes() == b"precious"
     assert not os.path.islink(tmp_path / "s.cursor")
+    again.close()
 
 
 def test_spool_files_are_0640_under_umask_000(tmp_path: Path, umask_000: None) -> None:
@@ -139,6 +140,7 @@ def test_spool_files_are_0640_under_umask_000(tmp_path: Path, umask_000: None) -
     other.open()
     assert mode_of(tmp_path / "t") == 0o600
     assert mode_of(tmp_path / "t.cursor") == 0o600
+    other.close()
 
 
 def test_spool_file_mode_is_validated() -> None:
@@ -161,6 +163,7 @@ def test_file_sink_refuses_a_symlink_and_creates_0640(tmp_path: Path, umask_000:
     ok = FileWriter(FileSink(name="g", path=str(tmp_path / "ok.log")))
     trio.run(ok.open)
     assert mode_of(tmp_path / "ok.log") == 0o640
+    trio.run(ok.aclose)
 
 
 def test_logger_with_a_foreign_spool_file_says_so_and_keeps_it(tmp_path: Path) -> None:
