@@ -32,6 +32,7 @@ call them through ``trio.to_thread.run_sync``.
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 import threading
@@ -136,10 +137,11 @@ class Spool:
         self._gaps: dict[int, int] = {}
         #: live records on disk
         self.depth = 0
-        #: records a previous run left (found at open)
+        #: records a previous run left (found at open), damaged ones included
         self.inherited = 0
         #: records found damaged at open and skipped (each damaged stretch counts the sync
-        #: markers in it, at least one)
+        #: markers in it, at least one); the sink counts them in ``spool_dropped``, so the
+        #: spool ledger (spooled + inherited == replayed + dropped + depth) holds
         self.corrupt = 0
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -172,11 +174,11 @@ class Spool:
         elif head != MAGIC:
             if size <= len(MAGIC) and MAGIC.startswith(head):
                 pass  # new, or torn while its magic was written: ours
-            elif self._resync(len(MAGIC), size)[0] < size:
+            elif self._resync(len(MAGIC) - 1, size)[0] < size:  # an intact record from 8 on
                 self._report(f"spool {self.path}: damaged header rewritten; records kept")
             else:
                 raise UnsafeFileError(
-                    17,
+                    errno.EEXIST,
                     f"{self.path} exists and is not a logactors spool; refusing to overwrite it "
                     "(remove it or choose another spool path)",
                     self.path,
@@ -203,7 +205,7 @@ class Spool:
             )
         self._end = end
         self.depth = count
-        self.inherited = count
+        self.inherited = count + lost
         self.corrupt += lost
 
     def close(self) -> None:
