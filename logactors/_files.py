@@ -5,9 +5,9 @@
   path component are followed as usual.
 * A file the library creates gets ``mode`` exactly (``0o640`` by default), whatever the process
   umask (``os.fchmod`` after the open); an existing file keeps its mode.
-* Files replaced as a whole (the spool's cursor, its compacted copy) are written to a temporary
-  file created exclusively (``O_EXCL``; a stale one, or a link planted there, is unlinked, never
-  written through), then renamed over the target.
+* Files replaced as a whole (the spool's cursor, its compacted copy) are written to a new
+  temporary file beside the target, created exclusively (``O_EXCL``, a fresh random name: no
+  file or link already there is ever opened or removed), then renamed over the target.
 
 Whether an existing file is the library's to take over is the caller's check (the spool checks
 its magic); :class:`UnsafeFileError` is what it raises when not.
@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import errno
 import os
+import tempfile
 from typing import Final
 
-__all__ = ["DEFAULT_MODE", "UnsafeFileError", "create_exclusive", "open_file", "replace_file"]
+__all__ = ["DEFAULT_MODE", "UnsafeFileError", "create_temporary", "open_file", "replace_file"]
 
 #: the mode of every file the library creates, unless configured otherwise
 DEFAULT_MODE: Final = 0o640
@@ -78,30 +79,27 @@ def open_file(path: str, flags: int, *, mode: int = DEFAULT_MODE) -> tuple[int, 
     raise FileNotFoundError(errno.ENOENT, f"{path} keeps disappearing while being opened", path)
 
 
-def create_exclusive(path: str, *, mode: int = DEFAULT_MODE) -> int:
-    """Create ``path`` as a new file (``O_EXCL``), read-write, with ``mode`` exactly.
+def create_temporary(path: str, *, mode: int = DEFAULT_MODE) -> tuple[int, str]:
+    """Create a new temporary file beside ``path`` (same directory, so it can be renamed over
+    ``path``), read-write, with ``mode`` exactly.
 
-    Whatever is at ``path`` already (a stale temporary file, or a link planted there) is
-    unlinked first, never opened: unlinking a link removes the link, not its target.
+    Returns:
+        (the file descriptor, the temporary file's path: ``<path>.<random>.tmp``).
     """
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    try:
-        fd = os.open(path, flags, mode)
-    except FileExistsError:
-        os.unlink(path)
-        fd = os.open(path, flags, mode)
+    directory, name = os.path.split(path)
+    fd, tmp = tempfile.mkstemp(prefix=name + ".", suffix=".tmp", dir=directory or ".")
     try:
         os.fchmod(fd, mode)
     except BaseException:
         os.close(fd)
+        os.unlink(tmp)
         raise
-    return fd
+    return fd, tmp
 
 
 def replace_file(path: str, data: bytes, *, mode: int = DEFAULT_MODE, fsync: bool = False) -> None:
     """Replace ``path`` with a file holding ``data``, atomically (temporary file + rename)."""
-    tmp = path + ".tmp"
-    fd = create_exclusive(tmp, mode=mode)
+    fd, tmp = create_temporary(path, mode=mode)
     try:
         view = memoryview(data)
         while view:

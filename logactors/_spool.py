@@ -18,7 +18,8 @@ Layout: the data file at ``path`` and a cursor file at ``path + ".cursor"``.
   ``open`` raises :class:`~logactors._files.UnsafeFileError`; so does a symbolic link at
   ``path``. Files are created with ``SpoolConfig.file_mode`` (0o640), whatever the umask.
 * Cursor file: the byte offset of the first record not yet replayed, and its crc32; replaced
-  atomically (exclusive temporary file + rename), so a crash leaves either the old or the new
+  atomically (exclusive temporary file + rename; a large file at the cursor path is someone
+  else's and is refused like a foreign spool), so a crash leaves either the old or the new
   cursor. A record is replayed at least once: a crash between the sink's write and the cursor
   update replays it again. A spool in the previous format (``LASPOOL1``) is converted at open.
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import struct
 import threading
 import time
@@ -44,7 +46,7 @@ from typing import Any, Final
 import orjson
 
 from ._events import LogEvent
-from ._files import UnsafeFileError, create_exclusive, open_file, replace_file
+from ._files import UnsafeFileError, create_temporary, open_file, replace_file
 from ._json import dumps
 from ._levels import Level, round_level
 from .config import SpoolConfig
@@ -183,6 +185,8 @@ class Spool:
                     "(remove it or choose another spool path)",
                     self.path,
                 )
+            if size <= len(MAGIC):
+                self._read_cursor(len(MAGIC))  # refuses a foreign file at the cursor path
             os.pwrite(self._fd, MAGIC, 0)
             if size <= len(MAGIC):
                 size = len(MAGIC)
@@ -403,8 +407,7 @@ class Spool:
         return ranges
 
     def _compact(self) -> None:
-        tmp = self.path + ".compact"
-        fd = create_exclusive(tmp, mode=self.mode)
+        fd, tmp = create_temporary(self.path, mode=self.mode)
         live = 0
         try:
             os.write(fd, MAGIC)
@@ -446,8 +449,7 @@ class Spool:
         if offset < size:
             self._report(f"spool {self.path}: {size - offset} bytes unreadable in the old format")
         self._report(f"spool {self.path}: converted {len(frames)} records from {LEGACY_MAGIC!r}")
-        tmp = self.path + ".compact"
-        fd = create_exclusive(tmp, mode=self.mode)
+        fd, tmp = create_temporary(self.path, mode=self.mode)
         try:
             os.write(fd, MAGIC + b"".join(frames))
             os.fsync(fd)
@@ -469,10 +471,20 @@ class Spool:
             self._report(f"spool {self.path}: cursor not opened ({exc}); replaying from start")
             return len(MAGIC)
         try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > 64:
+                raise UnsafeFileError(
+                    errno.EEXIST,
+                    f"{self.cursor_path} exists and is not a spool cursor; refusing to overwrite "
+                    "it (remove it or choose another spool path)",
+                    self.cursor_path,
+                )
             raw = os.read(fd, _CURSOR.size + 1)
             offset, crc = _CURSOR.unpack(raw)
             if zlib.crc32(raw[:8]) != crc:
                 raise ValueError("cursor checksum mismatch")
+        except UnsafeFileError:
+            raise
         except (OSError, ValueError, struct.error) as exc:
             self._report(f"spool {self.path}: cursor unreadable ({exc}); replaying from start")
             return len(MAGIC)

@@ -11,7 +11,7 @@ import pytest
 import trio
 
 from logactors import FileSink, Level, LogEvent, SpoolConfig
-from logactors._files import UnsafeFileError, create_exclusive, open_file, replace_file
+from logactors._files import UnsafeFileError, create_temporary, open_file, replace_file
 from logactors._spool import Spool
 from logactors.sinks.file import FileWriter
 
@@ -63,18 +63,25 @@ def test_open_file_refuses_a_symlink(tmp_path: Path) -> None:
     assert not (tmp_path / "nowhere").exists()
 
 
-def test_temporaries_are_exclusive_and_never_written_through(tmp_path: Path) -> None:
-    """A link planted at the temporary path is removed, not followed; the target keeps its data."""
+def test_temporaries_are_exclusive_and_never_written_through(
+    tmp_path: Path, umask_000: None
+) -> None:
+    """Temporaries get fresh names: a link planted at ``<path>.tmp`` is neither followed nor
+    removed; the replaced file is 0640; no temporary is left behind."""
     target = tmp_path / "target"
     target.write_bytes(b"precious")
     (tmp_path / "f.tmp").symlink_to(target)
     replace_file(str(tmp_path / "f"), b"data")
-    assert (tmp_path / "f").read_bytes() == b"data"
+    replace_file(str(tmp_path / "f"), b"data 2")
+    assert (tmp_path / "f").read_bytes() == b"data 2"
+    assert mode_of(tmp_path / "f") == 0o640
     assert target.read_bytes() == b"precious"
-    assert not (tmp_path / "f.tmp").exists()
-    fd = create_exclusive(str(tmp_path / "g"))
+    assert os.path.islink(tmp_path / "f.tmp")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f", "f.tmp", "target"]
+    fd, tmp = create_temporary(str(tmp_path / "g"))
     os.close(fd)
-    assert mode_of(tmp_path / "g") == 0o640
+    assert mode_of(Path(tmp)) == 0o640
+    assert os.path.dirname(tmp) == str(tmp_path)
 
 
 def test_spool_refuses_a_symlink_at_its_path(tmp_path: Path) -> None:
@@ -192,3 +199,12 @@ def test_logger_with_a_foreign_spool_file_says_so_and_keeps_it(tmp_path: Path) -
     assert target.read_bytes() == b"keep me\n" * 1750
     assert [line for line in lines if "not a logactors spool" in line]
     assert [e.properties["n"] for e in sink.events] == [1]
+
+
+def test_spool_refuses_a_foreign_file_at_its_cursor_path(tmp_path: Path) -> None:
+    """A large file at ``<spool>.cursor`` is not a cursor: refused, never replaced."""
+    (tmp_path / "s.cursor").write_bytes(b"a diary\n" * 500)
+    spool = Spool(SpoolConfig(path=str(tmp_path / "s")), lambda line: None)
+    with pytest.raises(UnsafeFileError, match="not a spool cursor"):
+        spool.open()
+    assert (tmp_path / "s.cursor").read_bytes() == b"a diary\n" * 500
