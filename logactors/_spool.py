@@ -464,7 +464,9 @@ class Spool:
 
     def _read_cursor(self, size: int) -> int:
         try:
-            fd = os.open(self.cursor_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(
+                self.cursor_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+            )
         except FileNotFoundError:
             return len(MAGIC)
         except OSError as exc:

@@ -208,3 +208,12 @@ def test_spool_refuses_a_foreign_file_at_its_cursor_path(tmp_path: Path) -> None
     with pytest.raises(UnsafeFileError, match="not a spool cursor"):
         spool.open()
     assert (tmp_path / "s.cursor").read_bytes() == b"a diary\n" * 500
+
+
+def test_spool_refuses_a_fifo_at_its_cursor_path(tmp_path: Path) -> None:
+    """A FIFO at ``<spool>.cursor`` is refused at once (opened without blocking)."""
+    os.mkfifo(tmp_path / "s.cursor")
+    spool = Spool(SpoolConfig(path=str(tmp_path / "s")), lambda line: None)
+    with pytest.raises(UnsafeFileError, match="not a spool cursor"):
+        spool.open()
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "s.cursor").st_mode)
