@@ -141,17 +141,26 @@ class SpoolConfig:
         path: the spool file (its directory is created; a ``.cursor`` file sits beside it).
         max_bytes: bound on the spool's live records; the oldest are dropped (and counted).
         fsync: ``fsync`` after each append (survives power loss, not only process crashes).
+        file_mode: permission bits of the spool and cursor files the spool creates (whatever
+            the umask; existing files keep theirs).
     """
 
     path: str = attrs.field(converter=_to_path)
     max_bytes: int = attrs.field(default=256 * _MIB, converter=_to_size)
     fsync: bool = False
+    file_mode: int = 0o640
 
     def __attrs_post_init__(self) -> None:
         p = _Problems()
         p.string("path", self.path)
         p.size("max_bytes", self.max_bytes)
         p.booleans_of(self)
+        if (
+            isinstance(self.file_mode, bool)
+            or not isinstance(self.file_mode, int)
+            or not 0 <= self.file_mode <= 0o777
+        ):
+            p.add("file_mode", f"must be permission bits from 0 to 0o777 (got {self.file_mode!r})")
         p.raise_if_any()
 
 

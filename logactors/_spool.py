@@ -2,25 +2,40 @@
 
 Layout: the data file at ``path`` and a cursor file at ``path + ".cursor"``.
 
-* Data file: the 8-byte magic ``LASPOOL1``, then records, each
-  ``<u32 length><u32 crc32(payload)>`` followed by the payload (one event as JSON). A record cut
-  short by a crash, or one whose checksum does not match, ends the valid data: it and anything
-  after it are dropped (counted, reported in the self-log), never fatal.
+* Data file: the 8-byte magic ``LASPOOL2``, then records, each
+  ``<sync 4><u32 length><u32 crc32(length + payload)>`` followed by the payload (one event as
+  JSON). The sync bytes ``ff fe 4c 52`` never occur inside a payload (JSON is UTF-8, where
+  ``ff`` and ``fe`` never appear), so after damage the next record is found again by its sync
+  bytes, a length that fits and a matching checksum.
+* Damage loses only what it touches. At open, a damaged stretch between intact records is
+  skipped (the records before and after it are replayed) and counted as lost records (one per
+  sync marker in it, at least one: ``corrupt``, reported as ``spool_dropped``); a torn or
+  damaged tail after the last intact record is cut off. A damaged magic is rewritten when
+  intact records follow it. The file is never truncated while it holds intact records.
+  Damage that appears while the spool is open is found by ``read``: each lost record is
+  replayed as an error event that says so (the sink's counts stay exact).
+* A file at ``path`` that is not a spool (no magic, no intact record) is never overwritten:
+  ``open`` raises :class:`~logactors._files.UnsafeFileError`; so does a symbolic link at
+  ``path``. Files are created with ``SpoolConfig.file_mode`` (0o640), whatever the umask.
 * Cursor file: the byte offset of the first record not yet replayed, and its crc32; replaced
-  atomically (write + rename), so a crash leaves either the old or the new cursor. A record is
-  replayed at least once: a crash between the sink's write and the cursor update replays it again.
+  atomically (exclusive temporary file + rename; a large file at the cursor path is someone
+  else's and is refused like a foreign spool), so a crash leaves either the old or the new
+  cursor. A record is replayed at least once: a crash between the sink's write and the cursor
+  update replays it again. A spool in the previous format (``LASPOOL1``) is converted at open.
 
 The spool keeps at most ``max_bytes`` of live records: appending past it drops the oldest
 records (counted as ``spool_dropped``), except those being replayed at that moment (the bound
 may be exceeded by what arrives during one replay write). Consumed and dropped records are
-reclaimed by compaction (rewriting the live tail) once they exceed half of ``max_bytes``, so
+reclaimed by compaction (rewriting the live records) once they exceed half of ``max_bytes``, so
 the file stays under 1.5 x ``max_bytes``. All methods are blocking and thread-safe; actors
 call them through ``trio.to_thread.run_sync``.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import struct
 import threading
 import time
@@ -31,14 +46,20 @@ from typing import Any, Final
 import orjson
 
 from ._events import LogEvent
+from ._files import UnsafeFileError, create_temporary, open_file, replace_file
 from ._json import dumps
 from ._levels import Level, round_level
 from .config import SpoolConfig
 
-MAGIC: Final = b"LASPOOL1"
-_HEADER: Final = struct.Struct("<II")
+MAGIC: Final = b"LASPOOL2"
+LEGACY_MAGIC: Final = b"LASPOOL1"
+SYNC: Final = b"\xff\xfeLR"
+_HEADER: Final = struct.Struct("<4sII")
+_LENGTH: Final = struct.Struct("<I")
+_LEGACY_HEADER: Final = struct.Struct("<II")
 _CURSOR: Final = struct.Struct("<QI")
 _COMPACT_MIN: Final = 1 << 20
+_CHUNK: Final = 1 << 20
 
 
 def encode_event(event: LogEvent) -> bytes:
@@ -82,8 +103,21 @@ def unreadable_record(path: str, error: Exception) -> LogEvent:
 
 
 def frame(payload: bytes) -> bytes:
-    """A record: header (length, crc32) and payload."""
-    return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+    """A record: header (sync, length, crc32 of length and payload) and payload."""
+    length = _LENGTH.pack(len(payload))
+    return SYNC + length + _LENGTH.pack(zlib.crc32(payload, zlib.crc32(length))) + payload
+
+
+def lost_record(path: str, offset: int) -> LogEvent:
+    """The error event replayed in place of a record damaged while the spool was open."""
+    return LogEvent(
+        timestamp_ns=time.time_ns(),
+        level=Level.ERROR,
+        template="logactors: a spooled event in {spool} was damaged on disk and is lost "
+        "(at offset {offset})",
+        properties={"spool": path, "offset": offset},
+        logger="logactors",
+    )
 
 
 class Spool:
@@ -94,48 +128,89 @@ class Spool:
         self.cursor_path = config.path + ".cursor"
         self.max_bytes = config.max_bytes
         self.fsync = config.fsync
+        self.mode = config.file_mode
         self._report = report
         self._lock = threading.Lock()
         self._fd = -1
         self._cursor = len(MAGIC)
         self._end = len(MAGIC)
-        self._pending: list[int] = []  # end offsets of records handed out by read()
+        self._pending: list[int] = []  # end offsets of the events handed out by read()
+        # damaged stretches found at open: start -> offset of the next intact record
+        self._gaps: dict[int, int] = {}
         #: live records on disk
         self.depth = 0
-        #: records a previous run left (found at open)
+        #: records a previous run left (found at open), damaged ones included
         self.inherited = 0
-        #: records discarded at open because they were torn or corrupt
+        #: records found damaged at open and skipped (each damaged stretch counts the sync
+        #: markers in it, at least one); the sink counts them in ``spool_dropped``, so the
+        #: spool ledger (spooled + inherited == replayed + dropped + depth) holds
         self.corrupt = 0
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def open(self) -> None:
-        """Open (or create) the spool and validate what is on disk."""
+        """Open (or create) the spool and validate what is on disk.
+
+        Raises:
+            UnsafeFileError: ``path`` is a symbolic link, or a file that is not a spool.
+            OSError: the file cannot be opened or read.
+        """
         with self._lock:
             directory = os.path.dirname(self.path)
             if directory:
                 os.makedirs(directory, exist_ok=True)
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+            self._fd, _ = open_file(self.path, os.O_RDWR, mode=self.mode)
+            try:
+                self._open_locked()
+            except BaseException:
+                os.close(self._fd)
+                self._fd = -1
+                raise
+
+    def _open_locked(self) -> None:
+        size = os.fstat(self._fd).st_size
+        head = os.pread(self._fd, len(MAGIC), 0)
+        if head == LEGACY_MAGIC:
+            self._convert_legacy(size)
             size = os.fstat(self._fd).st_size
-            if size < len(MAGIC) or os.pread(self._fd, len(MAGIC), 0) != MAGIC:
-                if size:
-                    self._report(f"spool {self.path}: not a spool file; starting it anew")
-                os.ftruncate(self._fd, 0)
-                os.pwrite(self._fd, MAGIC, 0)
+        elif head != MAGIC:
+            if size <= len(MAGIC) and MAGIC.startswith(head):
+                pass  # new, or torn while its magic was written: ours
+            elif self._resync(len(MAGIC) - 1, size)[0] < size:  # an intact record from 8 on
+                self._report(f"spool {self.path}: damaged header rewritten; records kept")
+            else:
+                raise UnsafeFileError(
+                    errno.EEXIST,
+                    f"{self.path} exists and is not a logactors spool; refusing to overwrite it "
+                    "(remove it or choose another spool path)",
+                    self.path,
+                )
+            if size <= len(MAGIC):
+                self._read_cursor(len(MAGIC))  # refuses a foreign file at the cursor path
+            os.pwrite(self._fd, MAGIC, 0)
+            if size <= len(MAGIC):
                 size = len(MAGIC)
                 self._write_cursor(len(MAGIC))
-            self._cursor = self._read_cursor(size)
-            count, end = self._scan(self._cursor, size)
-            if end < size:
-                self._report(
-                    f"spool {self.path}: {size - end} bytes of torn or corrupt records at the "
-                    "end were skipped"
-                )
-                os.ftruncate(self._fd, end)
-                self.corrupt += 1
-            self._end = end
-            self.depth = count
-            self.inherited = count
+        self._cursor = self._read_cursor(size)
+        count, end, lost = self._scan(self._cursor, size)
+        if end < size:
+            tail_lost = max(1, self._count_syncs(end, size))
+            self._report(
+                f"spool {self.path}: {size - end} bytes of torn or damaged records after the "
+                f"last intact record were cut off ({tail_lost} record(s) lost)"
+            )
+            os.ftruncate(self._fd, end)
+            lost += tail_lost
+        if self._gaps:
+            self._report(
+                f"spool {self.path}: {len(self._gaps)} damaged stretch(es) skipped "
+                f"({sum(b - a for a, b in self._gaps.items())} bytes); the intact records "
+                "around them are kept"
+            )
+        self._end = end
+        self.depth = count
+        self.inherited = count + lost
+        self.corrupt += lost
 
     def close(self) -> None:
         """Close the file (the data stays on disk for the next run)."""
@@ -166,17 +241,23 @@ class Spool:
         while self._end - cursor + incoming > limit and cursor < self._end:
             if self._pending and cursor < floor:
                 break  # never drop records being replayed
-            header = os.pread(self._fd, _HEADER.size, cursor)
-            if len(header) < _HEADER.size:
-                break
-            length, _ = _HEADER.unpack(header)
-            cursor += _HEADER.size + length
+            gap = self._gaps.get(cursor)
+            if gap is not None:
+                cursor = gap  # counted at open
+                continue
+            record = self._record_at(cursor, self._end)
+            if record is None:  # damaged since open: skip it, counting what it held
+                after, syncs = self._resync(cursor, self._end)
+                cursor = after
+                dropped += max(1, syncs)
+                continue
+            cursor = record[0]
             dropped += 1
-        if dropped:
+        if dropped or cursor != self._cursor:
             self._cursor = cursor
-            self.depth -= dropped
+            self.depth = max(0, self.depth - dropped)
             self._write_cursor(cursor)
-            if self.depth == 0:
+            if self._cursor >= self._end:
                 self._reset()
             elif not self._pending and self._cursor - len(MAGIC) > limit // 2:
                 self._compact()
@@ -191,14 +272,24 @@ class Spool:
             self._pending = []
             offset = self._cursor
             while len(events) < limit and offset < self._end:
-                header = os.pread(self._fd, _HEADER.size, offset)
-                length, crc = _HEADER.unpack(header)
-                payload = os.pread(self._fd, length, offset + _HEADER.size)
-                offset += _HEADER.size + length
+                gap = self._gaps.get(offset)
+                if gap is not None:
+                    offset = gap
+                    continue
+                record = self._record_at(offset, self._end)
+                if record is None:  # damaged since open: one error event per lost record
+                    after, syncs = self._resync(offset, self._end)
+                    self._report(
+                        f"spool {self.path}: {after - offset} damaged bytes at offset {offset}"
+                    )
+                    for _ in range(max(1, syncs)):
+                        events.append(lost_record(self.path, offset))
+                        self._pending.append(after)
+                    offset = after
+                    continue
+                offset, payload = record
                 self._pending.append(offset)
                 try:
-                    if zlib.crc32(payload) != crc:
-                        raise ValueError("checksum mismatch")
                     events.append(decode_event(payload))
                 except Exception as exc:  # replay a visible stand-in: one record, one event
                     self._report(f"spool {self.path}: unreadable record at offset {offset}")
@@ -216,8 +307,8 @@ class Spool:
             consumed = sum(1 for end in self._pending[:count] if end > self._cursor)
             self._pending = []
             self._cursor = max(self._cursor, target)
-            self.depth -= consumed
-            if self.depth <= 0:
+            self.depth = max(0, self.depth - consumed)
+            if self._cursor >= self._end:
                 self.depth = 0
                 self._reset()
             else:
@@ -234,24 +325,100 @@ class Spool:
         with self._lock:
             self._pending = []
 
+    # -- records on disk -------------------------------------------------------------------------
+
+    def _record_at(self, offset: int, end: int) -> tuple[int, bytes] | None:
+        """The intact record at ``offset`` as (its end, its payload), or None."""
+        if offset + _HEADER.size > end:
+            return None
+        sync, length, crc = _HEADER.unpack(os.pread(self._fd, _HEADER.size, offset))
+        after = offset + _HEADER.size + length
+        if sync != SYNC or after > end:
+            return None
+        payload = os.pread(self._fd, length, offset + _HEADER.size)
+        if len(payload) != length or zlib.crc32(payload, zlib.crc32(_LENGTH.pack(length))) != crc:
+            return None
+        return after, payload
+
+    def _resync(self, offset: int, end: int) -> tuple[int, int]:
+        """After damage at ``offset``: the start of the next intact record (``end`` if none),
+        and the sync markers passed on the way (the records the damage cost, or one fewer)."""
+        syncs = 0
+        position = offset
+        while position < end:
+            chunk = os.pread(self._fd, min(_CHUNK, end - position), position)
+            if not chunk:
+                break
+            found = chunk.find(SYNC)
+            while found != -1:
+                candidate = position + found
+                if candidate > offset and self._record_at(candidate, end) is not None:
+                    return candidate, syncs
+                syncs += 1
+                found = chunk.find(SYNC, found + 1)
+            if position + len(chunk) >= end:
+                break
+            position += len(chunk) - (len(SYNC) - 1)  # a marker may straddle two chunks
+        return end, syncs
+
+    def _count_syncs(self, start: int, end: int) -> int:
+        return self._resync(start, end)[1]
+
+    def _scan(self, start: int, size: int) -> tuple[int, int, int]:
+        """Walk the records from ``start``: (intact records, end of the last one, records
+        lost in damaged stretches between intact ones); the stretches go to ``_gaps``."""
+        self._gaps = {}
+        count = lost = 0
+        offset = end = start
+        while offset < size:
+            record = self._record_at(offset, size)
+            if record is not None:
+                offset = end = record[0]
+                count += 1
+                continue
+            after, syncs = self._resync(offset, size)
+            if after >= size:
+                break  # no intact record after: a torn or damaged tail
+            self._gaps[offset] = after
+            lost += max(1, syncs)
+            offset = after
+        return count, end, lost
+
     # -- internals -------------------------------------------------------------------------------
 
     def _reset(self) -> None:
         os.ftruncate(self._fd, len(MAGIC))
         self._cursor = self._end = len(MAGIC)
+        self._gaps = {}
         self._write_cursor(len(MAGIC))
 
+    def _live_ranges(self) -> list[tuple[int, int]]:
+        """Byte ranges of the records from the cursor to the end, known damage left out."""
+        ranges: list[tuple[int, int]] = []
+        offset = self._cursor
+        for start, after in sorted(self._gaps.items()):
+            if after <= offset:
+                continue
+            if start > offset:
+                ranges.append((offset, start))
+            offset = max(offset, after)
+        if offset < self._end:
+            ranges.append((offset, self._end))
+        return ranges
+
     def _compact(self) -> None:
-        live = self._end - self._cursor
-        tmp = self.path + ".compact"
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o640)
+        fd, tmp = create_temporary(self.path, mode=self.mode)
+        live = 0
         try:
             os.write(fd, MAGIC)
-            offset = self._cursor
-            while offset < self._end:
-                chunk = os.pread(self._fd, min(1 << 20, self._end - offset), offset)
-                os.write(fd, chunk)
-                offset += len(chunk)
+            for offset, stop in self._live_ranges():
+                while offset < stop:
+                    chunk = os.pread(self._fd, min(_CHUNK, stop - offset), offset)
+                    if not chunk:
+                        break
+                    os.write(fd, chunk)
+                    offset += len(chunk)
+                    live += len(chunk)
             if self.fsync:
                 os.fsync(fd)
         except BaseException:
@@ -262,21 +429,69 @@ class Spool:
         os.replace(tmp, self.path)
         os.close(self._fd)
         self._fd = fd
+        self._gaps = {}
         self._cursor = len(MAGIC)
         self._end = len(MAGIC) + live
 
+    def _convert_legacy(self, size: int) -> None:
+        """Rewrite a ``LASPOOL1`` spool (records without sync bytes) in the current format."""
+        offset = self._read_cursor(size)
+        frames: list[bytes] = []
+        while offset + _LEGACY_HEADER.size <= size:
+            length, crc = _LEGACY_HEADER.unpack(os.pread(self._fd, _LEGACY_HEADER.size, offset))
+            if offset + _LEGACY_HEADER.size + length > size:
+                break
+            payload = os.pread(self._fd, length, offset + _LEGACY_HEADER.size)
+            if zlib.crc32(payload) != crc:
+                break
+            frames.append(frame(payload))
+            offset += _LEGACY_HEADER.size + length
+        if offset < size:
+            self._report(f"spool {self.path}: {size - offset} bytes unreadable in the old format")
+        self._report(f"spool {self.path}: converted {len(frames)} records from {LEGACY_MAGIC!r}")
+        fd, tmp = create_temporary(self.path, mode=self.mode)
+        try:
+            os.write(fd, MAGIC + b"".join(frames))
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            os.unlink(tmp)
+            raise
+        self._write_cursor(len(MAGIC))
+        os.replace(tmp, self.path)
+        os.close(self._fd)
+        self._fd = fd
+
     def _read_cursor(self, size: int) -> int:
         try:
-            with open(self.cursor_path, "rb") as f:
-                raw = f.read()
+            fd = os.open(
+                self.cursor_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+            )
+        except FileNotFoundError:
+            return len(MAGIC)
+        except OSError as exc:
+            self._report(f"spool {self.path}: cursor not opened ({exc}); replaying from start")
+            return len(MAGIC)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > 64:
+                raise UnsafeFileError(
+                    errno.EEXIST,
+                    f"{self.cursor_path} exists and is not a spool cursor; refusing to overwrite "
+                    "it (remove it or choose another spool path)",
+                    self.cursor_path,
+                )
+            raw = os.read(fd, _CURSOR.size + 1)
             offset, crc = _CURSOR.unpack(raw)
             if zlib.crc32(raw[:8]) != crc:
                 raise ValueError("cursor checksum mismatch")
-        except FileNotFoundError:
-            return len(MAGIC)
+        except UnsafeFileError:
+            raise
         except (OSError, ValueError, struct.error) as exc:
             self._report(f"spool {self.path}: cursor unreadable ({exc}); replaying from start")
             return len(MAGIC)
+        finally:
+            os.close(fd)
         if not len(MAGIC) <= offset <= size:
             self._report(f"spool {self.path}: cursor out of range; replaying from start")
             return len(MAGIC)
@@ -285,25 +500,4 @@ class Spool:
     def _write_cursor(self, offset: int) -> None:
         packed = struct.pack("<Q", offset)
         raw = packed + struct.pack("<I", zlib.crc32(packed))
-        tmp = self.cursor_path + ".tmp"
-        with open(tmp, "wb") as f:
-            f.write(raw)
-            if self.fsync:
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, self.cursor_path)
-
-    def _scan(self, start: int, size: int) -> tuple[int, int]:
-        """Count valid records from ``start``; return (count, end of the valid data)."""
-        count = 0
-        offset = start
-        while offset + _HEADER.size <= size:
-            length, crc = _HEADER.unpack(os.pread(self._fd, _HEADER.size, offset))
-            if offset + _HEADER.size + length > size:
-                break
-            payload = os.pread(self._fd, length, offset + _HEADER.size)
-            if zlib.crc32(payload) != crc:
-                break
-            offset += _HEADER.size + length
-            count += 1
-        return count, offset
+        replace_file(self.cursor_path, raw, mode=self.mode, fsync=self.fsync)

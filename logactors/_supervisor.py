@@ -290,6 +290,7 @@ class Runtime:
                         try:
                             await trio.to_thread.run_sync(actor.spool.open)
                             actor.spool_depth = actor.spool.depth
+                            actor.counters.spool_dropped += actor.spool.corrupt  # damaged
                         except OSError as exc:
                             actor.log(f"spool cannot be opened ({exc}); running without it")
                             actor.spool = None

@@ -1,24 +1,35 @@
-"""Message templates (messagetemplates.org), parsed exactly as Serilog 4.2's parser does.
+"""Message templates (messagetemplates.org), parsed as Serilog's current parser does.
 
-Parsing rules (Serilog 4.2's ``MessageTemplateParser``, where dotted names are standard):
+Parsing rules (Serilog's ``MessageTemplateParser`` since 4.2, where dotted names are standard):
 
 * ``{{`` and ``}}`` are escaped braces; a lone ``}`` is text.
 * A hole runs from ``{`` to the *first* ``}``: ``{`` [``@`` | ``$``] name [``,`` alignment]
   [``:`` format] ``}``. A ``{`` with no ``}`` after it starts text that runs to the end of the
   template. A hole that is wrong in any way (empty, bad name, bad alignment, bad format
-  character) is kept whole, ``{`` to ``}``, as one text token. Malformed input never raises.
+  alignment) is kept whole, ``{`` to ``}``, as one text token. Malformed input never raises.
   Adjacent text tokens are not merged (``"a {b c} d"`` is three text tokens, as in Serilog).
 * A name is either all digits (a positional hole such as ``{0}``) or dot-separated identifiers
   (``http.method``), each starting with a letter or ``_`` and going on with letters, digits and
   ``_``; so ``{0a}``, ``{a.}``, ``{a..b}`` and ``{a.1}`` are text.
-* The first ``,`` before any ``:`` starts the alignment: a non-zero integer, negative for left
-  alignment (padding on the right). ``{x:000,5}`` has the format ``000,5`` and no alignment.
-* A format is letters, digits, Unicode punctuation, space and ``+``. Symbols such as ``<``,
-  ``>``, ``=``, ``^``, ``|``, ``~``, ``$`` and control characters make the hole text, so Python
-  specs that need them (``{x:>10}``) are written with an alignment instead (``{x,10}``).
+* The first ``,`` before any ``:`` starts the alignment: an integer, negative for left
+  alignment (padding on the right); ``0`` and ``-0`` are a zero width (no padding).
+  ``{x:000,5}`` has the format ``000,5`` and no alignment.
+* A format is any text up to the ``}`` (which ends the hole), so Python specs such as
+  ``{x:>10}``, ``{x:=^9}`` or ``{x:$}`` are holes.
 * Letters and digits are Unicode categories L* and Nd, as .NET's ``char.IsLetter`` and
   ``char.IsDigit``; where .NET sees the two UTF-16 halves of a character outside the BMP,
   Python sees one code point, so such a letter is a letter here.
+
+Bounds (not in Serilog; they keep one hostile template from costing more than itself):
+
+* A template yields at most :data:`MAX_TOKENS` tokens; the text after the last one is kept
+  verbatim as one text token (no holes, no escapes resolved).
+* At render, an alignment, a format width and a number's precision above :data:`MAX_WIDTH` are
+  clamped to it (a string's precision only cuts, so it is left alone; a date's or time's
+  format is a ``strftime`` pattern, left alone too).
+* :func:`parse` caches templates up to :data:`CACHE_MAX_CHARS` characters, once seen twice,
+  within :data:`CACHE_MAX_ENTRIES` entries and :data:`CACHE_MAX_BYTES` bytes (oldest out first);
+  longer or one-off templates (f-strings) are parsed each time and not kept.
 
 Rendering follows Python's conventions: the format is Python's format mini-language, strings are
 not quoted, ``{@x}`` renders JSON, ``{$x}`` renders ``str(x)``, a missing property renders as its
@@ -27,10 +38,14 @@ raw hole text, and nothing ever raises (see :meth:`MessageTemplate.render`).
 
 from __future__ import annotations
 
+import datetime
 import enum
 import functools
 import re
+import sys
+import threading
 import unicodedata
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
@@ -39,12 +54,31 @@ import attrs
 from ._json import dumps, safe_str
 
 __all__ = [
+    "CACHE_MAX_BYTES",
+    "CACHE_MAX_CHARS",
+    "CACHE_MAX_ENTRIES",
+    "MAX_TOKENS",
+    "MAX_WIDTH",
     "Destructuring",
     "MessageTemplate",
     "PropertyToken",
     "TextToken",
     "parse",
 ]
+
+
+#: the widest alignment, format width or number precision rendered (larger ones are clamped)
+MAX_WIDTH: Final = 1000
+#: tokens one template yields at most; the rest of the text is one verbatim text token
+MAX_TOKENS: Final = 1000
+#: templates longer than this (in characters) are never cached
+CACHE_MAX_CHARS: Final = 4096
+#: the parse cache holds at most this many templates ...
+CACHE_MAX_ENTRIES: Final = 4096
+#: ... and at most this many bytes (an estimate: text, tokens and the template object)
+CACHE_MAX_BYTES: Final = 4 * 1024 * 1024
+# templates up to this many UTF-16 units get Serilog's Jenkins event id; longer ones a crc32
+_JENKINS_MAX_UNITS: Final = 1024
 
 
 class Destructuring(enum.Enum):
@@ -95,10 +129,8 @@ def _is_index(name: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------
 # Character classes, by Unicode category as .NET defines them (``char.IsLetter`` is L*,
-# ``char.IsDigit`` is Nd, ``char.IsPunctuation`` is P*). Python sees code points where .NET sees
-# UTF-16 units, so a letter outside the BMP counts as a letter here (see the module docstring).
-
-_PUNCTUATION: Final = frozenset({"Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po"})
+# ``char.IsDigit`` is Nd). Python sees code points where .NET sees UTF-16 units, so a letter
+# outside the BMP counts as a letter here (see the module docstring).
 
 
 def _is_letter(c: str) -> bool:
@@ -107,18 +139,6 @@ def _is_letter(c: str) -> bool:
 
 def _is_digit(c: str) -> bool:
     return unicodedata.category(c) == "Nd"
-
-
-def _valid_in_format(c: str) -> bool:
-    if c.isascii():
-        return c.isalnum() or c in _ASCII_FORMAT_EXTRA
-    category = unicodedata.category(c)
-    return category[0] == "L" or category == "Nd" or category in _PUNCTUATION
-
-
-# ASCII punctuation (P*) plus space and "+"; not "$", "^", "`", "<", "=", ">", "|", "~"
-# (symbols in Unicode's terms), and never "}" (a hole ends there).
-_ASCII_FORMAT_EXTRA: Final = frozenset(" +!\"#%&'()*,-./:;?@[\\]_{")
 
 
 def _valid_name(name: str) -> bool:
@@ -144,21 +164,22 @@ def _valid_name(name: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Tokenizer.
 
-_BRACE: Final = re.compile("[{}]")
-
 
 def _parse_text(text: str, start: int) -> tuple[TextToken, int]:
     """Literal text from ``start`` up to the next lone ``{`` (escapes resolved)."""
     out: list[str] = []
     i = start
     n = len(text)
-    search = _BRACE.search
+    find = text.find
+    opening = find("{", i)
     while True:
-        match = search(text, i)
-        if match is None:
+        if -1 < opening < i:
+            opening = find("{", i)
+        closing = find("}", i, opening if opening != -1 else n)
+        j = closing if closing != -1 else opening
+        if j == -1:
             out.append(text[i:])
             return TextToken("".join(out)), n
-        j = match.start()
         out.append(text[i:j])
         if text[j] == "{":
             if j + 1 < n and text[j + 1] == "{":
@@ -191,14 +212,15 @@ def _split_tag(content: str) -> tuple[str, str | None, str | None] | None:
 
 
 def _parse_alignment(text: str) -> int | None:
-    """A non-zero 32-bit width, ``-`` first for left alignment (as .NET's ``int.TryParse``)."""
+    """A 32-bit width, ``-`` first for left alignment (as .NET's ``int.TryParse``); ``0`` and
+    ``-0`` are a zero width."""
     if not all(c == "-" or _is_digit(c) for c in text) or text.rfind("-") > 0:
         return None
     digits = text[1:] if text[:1] == "-" else text
     if not digits or not digits.isascii():
         return None
     width = int(digits)
-    if width == 0 or width > 2**31 - 1:
+    if width > 2**31 - 1:
         return None
     return -width if text[:1] == "-" else width
 
@@ -224,8 +246,6 @@ def _parse_property(text: str, start: int) -> tuple[Token, int]:
         destructuring, name = Destructuring.STRINGIFY, name[1:]
     if not name or not _valid_name(name):
         return TextToken(raw), end
-    if fmt is not None and not all(_valid_in_format(c) for c in fmt):
-        return TextToken(raw), end
     alignment = None
     if alignment_text is not None:
         alignment = _parse_alignment(alignment_text)
@@ -241,6 +261,9 @@ def _tokenize(text: str) -> tuple[Token, ...]:
     i = 0
     n = len(text)
     while True:
+        if len(tokens) >= MAX_TOKENS - 1:
+            tokens.append(TextToken(text[i:]))  # the bound: the rest is verbatim text
+            break
         before = i
         text_token, i = _parse_text(text, i)
         if i > before:
@@ -258,19 +281,71 @@ def _tokenize(text: str) -> tuple[Token, ...]:
 # Rendering.
 
 
+# Python's standard format spec: [[fill]align][sign][z][#][0][width][grouping][.precision][type]
+_STANDARD_SPEC: Final = re.compile(
+    r"(?P<head>(?:.?[<>=^])?[-+ ]?z?#?0?)(?P<width>[0-9]*)(?P<grouping>[,_]?)"
+    r"(?:\.(?P<precision>[0-9]*))?(?P<type>[a-zA-Z%]?)",
+    re.DOTALL,
+)
+
+
+# values whose format spec is a strftime pattern, where digits are literal text
+_STRFTIME: Final = (datetime.date, datetime.time)
+
+
+@functools.lru_cache(maxsize=256)
+def _capped_specs(spec: str) -> tuple[str, str] | None:
+    """``spec`` with its width (and precision) clamped to :data:`MAX_WIDTH`, or None when it
+    needs no clamping: (for a ``str`` value, whose precision only cuts; for any other value)."""
+    match = _STANDARD_SPEC.fullmatch(spec)
+    if match is None:
+        return None
+    width, precision = match["width"], match["precision"]
+    wide = bool(width) and int(width) > MAX_WIDTH
+    precise = bool(precision) and int(precision) > MAX_WIDTH
+    if not (wide or precise):
+        return None
+    width = str(MAX_WIDTH) if wide else width
+    tail = match["grouping"]
+    for_str = match["head"] + width + tail
+    for_other = for_str
+    if precision is not None:
+        for_str += "." + precision
+        for_other += "." + (str(MAX_WIDTH) if precise else precision)
+    return for_str + match["type"], for_other + match["type"]
+
+
+def _oversized(spec: str | None) -> bool:
+    """Whether a format spec asks for more than :data:`MAX_WIDTH` (digits in it are the hint)."""
+    return spec is not None and len(spec) > 3 and _capped_specs(spec) is not None
+
+
 def render_value(value: object, token: PropertyToken) -> str:
-    """Render one property value for a hole; never raises."""
+    """Render one property value for a hole; never raises.
+
+    Widths (alignment, format width) and a number's precision above :data:`MAX_WIDTH` are
+    clamped to it.
+    """
     if token.destructuring is Destructuring.DESTRUCTURE:
         text = dumps(value).decode("utf-8")
     elif token.destructuring is Destructuring.STRINGIFY:
         text = safe_str(value)
     else:
+        spec = token.format or ""
+        if len(spec) > 3:
+            capped = _capped_specs(spec)
+            if capped is not None and not isinstance(value, _STRFTIME):
+                spec = capped[0] if isinstance(value, str) else capped[1]
         try:
-            text = format(value, token.format or "")
+            text = format(value, spec)
         except Exception:
             text = safe_str(value)
     alignment = token.alignment
-    if alignment is not None:
+    if alignment:
+        if alignment > MAX_WIDTH:
+            alignment = MAX_WIDTH
+        elif alignment < -MAX_WIDTH:
+            alignment = -MAX_WIDTH
         text = text.rjust(alignment) if alignment > 0 else text.ljust(-alignment)
     return text
 
@@ -283,10 +358,10 @@ def _python_format_string(tokens: Sequence[Token]) -> tuple[str, tuple[str, ...]
         if isinstance(token, TextToken):
             parts.append(token.text.replace("{", "{{").replace("}", "}}"))
             continue
-        if token.destructuring is not Destructuring.DEFAULT or token.alignment is not None:
+        if token.destructuring is not Destructuring.DEFAULT or token.alignment:
             return None
         spec = token.format or ""
-        if "{" in spec or "}" in spec:
+        if "{" in spec or "}" in spec or _oversized(spec):
             return None
         parts.append(f"{{{len(names)}:{spec}}}" if spec else f"{{{len(names)}}}")
         names.append(token.name)
@@ -296,7 +371,17 @@ def _python_format_string(tokens: Sequence[Token]) -> tuple[str, tuple[str, ...]
 class MessageTemplate:
     """A parsed message template; get one with :func:`parse` (cached)."""
 
-    __slots__ = ("_fast", "_names", "event_id", "has_formats", "property_names", "text", "tokens")
+    __slots__ = (
+        "_event_id",
+        "_fast",
+        "_indices",
+        "_names",
+        "has_formats",
+        "positional",
+        "property_names",
+        "text",
+        "tokens",
+    )
 
     def __init__(self, text: str, tokens: tuple[Token, ...]) -> None:
         self.text = text
@@ -311,9 +396,15 @@ class MessageTemplate:
         self.has_formats = any(
             isinstance(t, PropertyToken) and t.format is not None for t in tokens
         )
-        #: Serilog's event type (``@i``): Jenkins one-at-a-time hash of the text, 8 hex digits
-        self.event_id = f"{_jenkins_hash(text):08x}"
-        compiled = _python_format_string(tokens)
+        #: True when every hole is positional (``{0}``, ``{1}`` …): arguments bind by index
+        self.positional = bool(names) and all(_is_index(n) for n in names)
+        # (name, index) of each distinct positional hole, for bind()
+        self._indices: tuple[tuple[str, int], ...] = (
+            tuple((n, int(n)) for n in names) if self.positional else ()
+        )
+        self._event_id: str | None = None
+        # (long templates render token by token: compiling them would copy the text twice)
+        compiled = _python_format_string(tokens) if len(text) <= CACHE_MAX_CHARS else None
         self._fast: Callable[..., str] | None = None
         self._names: tuple[str, ...] = ()
         if compiled is not None:
@@ -321,9 +412,23 @@ class MessageTemplate:
             self._names = compiled[1]
 
     @property
-    def positional(self) -> bool:
-        """True when every hole is positional (``{0}``, ``{1}`` …): arguments bind by index."""
-        return bool(self.property_names) and all(_is_index(n) for n in self.property_names)
+    def event_id(self) -> str:
+        """Serilog's event type (``@i``): 8 hex digits, computed on first use.
+
+        The Jenkins one-at-a-time hash of the text's UTF-16 units, as Serilog's
+        ``EventIdHash``, for templates up to 1,024 units; longer ones (beyond any template
+        written by hand) get their crc32 instead, so the id of a huge template costs no more
+        than a copy of it.
+        """
+        event_id = self._event_id
+        if event_id is None:
+            data = self.text.encode("utf-16-le", "surrogatepass")
+            if len(data) <= 2 * _JENKINS_MAX_UNITS:
+                event_id = f"{_jenkins_hash(data):08x}"
+            else:
+                event_id = f"{zlib.crc32(data):08x}"
+            self._event_id = event_id
+        return event_id
 
     def render(self, properties: Mapping[str, Any]) -> str:
         """Render with ``properties``; never raises.
@@ -376,8 +481,7 @@ class MessageTemplate:
         bound: dict[str, object] = {}
         if self.positional:
             used: set[int] = set()
-            for name in self.property_names:
-                index = int(name)
+            for name, index in self._indices:
                 if index < len(args) and name not in named:
                     bound[name] = args[index]
                     used.add(index)
@@ -397,10 +501,10 @@ class MessageTemplate:
         return self.text
 
 
-def _jenkins_hash(text: str) -> int:
-    """Jenkins one-at-a-time over UTF-16 code units, as Serilog's ``EventIdHash``."""
+def _jenkins_hash(data: bytes) -> int:
+    """Jenkins one-at-a-time over UTF-16 code units (``data`` in UTF-16-LE), as Serilog's
+    ``EventIdHash``."""
     h = 0
-    data = text.encode("utf-16-le", "surrogatepass")
     for i in range(0, len(data), 2):
         h = (h + (data[i] | (data[i + 1] << 8))) & 0xFFFFFFFF
         h = (h + (h << 10)) & 0xFFFFFFFF
@@ -410,7 +514,69 @@ def _jenkins_hash(text: str) -> int:
     return (h + (h << 15)) & 0xFFFFFFFF
 
 
-@functools.lru_cache(maxsize=4096)
+# The parse cache: templates seen twice (``_seen`` holds the builtin hashes of those seen once),
+# oldest out first. Lookups take no lock; changes do (parse runs on any thread).
+_cache: dict[str, MessageTemplate] = {}
+_cache_cost: dict[str, int] = {}
+_cache_bytes = 0
+_seen: set[int] = set()
+_cache_lock = threading.Lock()
+
+
+def _cost(template: MessageTemplate) -> int:
+    """Estimated bytes a cached template holds (its text, tokens and the object)."""
+    return sys.getsizeof(template.text) + 160 * len(template.tokens) + 400
+
+
 def parse(text: str) -> MessageTemplate:
-    """Parse a message template (cached; malformed holes become text, never an error)."""
-    return MessageTemplate(text, _tokenize(text))
+    """Parse a message template (malformed holes become text, never an error).
+
+    Templates of at most :data:`CACHE_MAX_CHARS` characters are cached from their second use,
+    within :data:`CACHE_MAX_ENTRIES` entries and :data:`CACHE_MAX_BYTES` bytes.
+    """
+    template = _cache.get(text)
+    if template is not None:
+        return template
+    template = MessageTemplate(text, _tokenize(text))
+    if len(text) <= CACHE_MAX_CHARS:
+        _remember(text, template)
+    return template
+
+
+def _remember(text: str, template: MessageTemplate) -> None:
+    global _cache_bytes
+    key = hash(text)
+    with _cache_lock:
+        if key not in _seen:
+            if len(_seen) >= CACHE_MAX_ENTRIES:
+                _seen.clear()
+            _seen.add(key)
+            return
+        _seen.discard(key)
+        if text in _cache:
+            return
+        cost = _cost(template)
+        while _cache and (
+            len(_cache) >= CACHE_MAX_ENTRIES or _cache_bytes + cost > CACHE_MAX_BYTES
+        ):
+            oldest = next(iter(_cache))
+            del _cache[oldest]
+            _cache_bytes -= _cache_cost.pop(oldest)
+        _cache[text] = template
+        _cache_cost[text] = cost
+        _cache_bytes += cost
+
+
+def cache_clear() -> None:
+    """Empty the parse cache (tests and benchmarks)."""
+    global _cache_bytes
+    with _cache_lock:
+        _cache.clear()
+        _cache_cost.clear()
+        _seen.clear()
+        _cache_bytes = 0
+
+
+def cache_size() -> tuple[int, int]:
+    """(templates, estimated bytes) in the parse cache."""
+    return len(_cache), _cache_bytes

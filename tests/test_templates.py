@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from logactors import templates
 from logactors.templates import (
+    CACHE_MAX_BYTES,
+    CACHE_MAX_CHARS,
+    CACHE_MAX_ENTRIES,
+    MAX_TOKENS,
+    MAX_WIDTH,
     Destructuring,
     MessageTemplate,
     PropertyToken,
@@ -121,8 +128,9 @@ PARSE_CASES: list[tuple[str, list[TextToken | PropertyToken]]] = [
     ("{Hello,5:000}", [P("Hello", "000", 5)]),
     ("{Hello:000,-5}", [P("Hello", "000,-5")]),  # a "," after ":" belongs to the format
     ("{Hello:000,5}", [P("Hello", "000,5")]),
-    ("{Hello,0}", [T("{Hello,0}")]),
-    ("{Hello,-0}", [T("{Hello,-0}")]),
+    ("{Hello,0}", [P("Hello", align=0)]),  # a zero width is a hole, as in Serilog
+    ("{Hello,-0}", [P("Hello", align=0, raw="{Hello,-0}")]),
+    ("{Hello,00:x}", [P("Hello", "x", 0, raw="{Hello,00:x}")]),
     ("{Hello,-}", [T("{Hello,-}")]),
     ("{Hello,--5}", [T("{Hello,--5}")]),
     ("{Hello,+5}", [T("{Hello,+5}")]),
@@ -150,15 +158,23 @@ PARSE_CASES: list[tuple[str, list[TextToken | PropertyToken]]] = [
     ("{x,5:}", [P("x", None, 5, raw="{x,5:}")]),
     ("{x:{y}}", [P("x", "{y"), T("}")]),  # "{" is punctuation
     ("{x:\u00ab\u00bb}", [P("x", "\u00ab\u00bb")]),  # Pi/Pf punctuation
-    ("{Hello:HH$MM}", [T("{Hello:HH$MM}")]),  # "$" is a currency symbol
-    ("{x:>10}", [T("{x:>10}")]),
-    ("{x:<10}", [T("{x:<10}")]),
-    ("{x:=^9}", [T("{x:=^9}")]),
-    ("{x:^9}", [T("{x:^9}")]),
-    ("{x:a|b}", [T("{x:a|b}")]),
-    ("{x:~}", [T("{x:~}")]),
-    ("{x:a\tb}", [T("{x:a\tb}")]),
-    ("{x:\u00a0}", [T("{x:\u00a0}")]),  # only the ASCII space is allowed
+    # a format may hold any character but "}" (symbols, controls, any space)
+    ("{Hello:HH$MM}", [P("Hello", "HH$MM")]),
+    ("{x:$}", [P("x", "$")]),
+    ("{x:>10}", [P("x", ">10")]),
+    ("{x:<10}", [P("x", "<10")]),
+    ("{x:=^9}", [P("x", "=^9")]),
+    ("{x:^9}", [P("x", "^9")]),
+    ("{x:*>+#012,.3f}", [P("x", "*>+#012,.3f")]),
+    ("{x:a|b}", [P("x", "a|b")]),
+    ("{x:~}", [P("x", "~")]),
+    ("{x:`y`}", [P("x", "`y`")]),
+    ("{x:a\tb}", [P("x", "a\tb")]),
+    ("{x:\n}", [P("x", "\n")]),
+    ("{x:\u00a0}", [P("x", "\u00a0")]),
+    ("{x:\u2028\U0001f600}", [P("x", "\u2028\U0001f600")]),
+    ("{x,-3:<>}", [P("x", "<>", -3)]),
+    ("{x:a}b}", [P("x", "a"), T("b}")]),  # the first "}" ends the hole
     # names: underscores, dots, unicode letters
     ("{_123_Hello}", [P("_123_Hello")]),
     ("{_}", [P("_")]),
@@ -229,7 +245,9 @@ def test_text_without_braces_is_one_token(text: str) -> None:
 
 @given(template_texts())
 def test_cache_returns_the_same_object(text: str) -> None:
-    """``parse`` is cached: the same text gives the same MessageTemplate object."""
+    """``parse`` is cached from the second use: then the same text gives the same object."""
+    parse(text)
+    parse(text)
     assert parse(text) is parse(text)
 
 
@@ -421,3 +439,137 @@ def test_event_id_distinguishes_templates() -> None:
     """Different templates get different ids; the same template the same id."""
     assert parse("Template 1").event_id != parse("Template 2").event_id
     assert parse("\U0001f600").event_id == f"{_reference_hash(chr(0xD83D) + chr(0xDE00)):08x}"
+
+
+def test_event_id_of_long_templates_is_a_crc32() -> None:
+    """Past 1,024 UTF-16 units the id is the crc32 of the UTF-16 text (no pure-Python hash)."""
+    import zlib
+
+    edge = "a" * 1024
+    assert parse(edge).event_id == f"{_reference_hash(edge):08x}"
+    long = "a" * 1025
+    assert parse(long).event_id == f"{zlib.crc32(long.encode('utf-16-le')):08x}"
+    huge = MessageTemplate("x" * 2**20, (TextToken("x" * 2**20),))
+    assert len(huge.event_id) == 8
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounds: widths at render, tokens per template, the parse cache.
+
+CAP_CASES: list[tuple[str, object, str]] = [
+    ("{a,200000000}", "x", " " * (MAX_WIDTH - 1) + "x"),
+    ("{a,-200000000}", "x", "x" + " " * (MAX_WIDTH - 1)),
+    ("{a,2147483647}", 7, " " * (MAX_WIDTH - 1) + "7"),
+    ("{a:200000000}", "x", "x" + " " * (MAX_WIDTH - 1)),
+    ("{a:>200000000}", "x", " " * (MAX_WIDTH - 1) + "x"),
+    ("{a:*^5000}", "x", "*" * 499 + "x" + "*" * 500),
+    ("{a:0200000000d}", 5, "0" * (MAX_WIDTH - 1) + "5"),
+    ("{a:.200000000f}", 1.5, "1.5" + "0" * (MAX_WIDTH - 1)),
+    ("{a:,.5000e}", 2.0, "2." + "0" * MAX_WIDTH + "e+00"),
+    ("{a:.200000000}", "abc", "abc"),  # a string's precision only cuts: left alone
+    ("{a:.2}", "abc", "ab"),
+    ("{a:1000}", 1, " " * 999 + "1"),  # at the bound: unchanged
+    ("{a:%Y%m%d%H%M%S}", datetime(2024, 1, 2, 3, 4, 5), "20240102030405"),  # not standard
+    ("{a:2000}", datetime(2024, 1, 2), "2000"),  # a date's own mini-language: not touched
+]
+
+
+@pytest.mark.parametrize(("template", "value", "expected"), CAP_CASES)
+def test_widths_are_clamped_at_render(template: str, value: object, expected: str) -> None:
+    """Alignment, format width and a number's precision above MAX_WIDTH render at MAX_WIDTH."""
+    parsed = parse(template)
+    assert parsed.render({"a": value}) == expected
+    assert parsed._render_slow({"a": value}) == expected
+
+
+@given(
+    st.integers(min_value=0, max_value=10**12),
+    st.integers(min_value=0, max_value=10**12),
+    st.sampled_from(["", "<", ">", "^", "*>", "0"]),
+    st.sampled_from(["", "f", "e", "g", "%", "d", "s"]),
+    any_values(),
+)
+def test_no_hole_renders_wider_than_the_bound(
+    width: int, precision: int, align: str, kind: str, value: object
+) -> None:
+    """Whatever the widths asked, one hole renders at most MAX_WIDTH plus the value's own text."""
+    spec = f"{align}{width}" + (f".{precision}" if kind != "d" else "") + kind
+    for text in (f"{{a:{spec}}}", f"{{a,{width}:{spec}}}", f"{{a,-{width}}}"):
+        rendered = parse(text).render({"a": value})
+        plain = parse("{a}").render({"a": value})
+        assert len(rendered) <= 2 * MAX_WIDTH + 10 + len(plain)
+
+
+def test_token_count_is_bounded() -> None:
+    """A template yields at most MAX_TOKENS tokens; the rest is one verbatim text token."""
+    text = "{a} {{" * (MAX_TOKENS * 3)
+    tokens = parse(text).tokens
+    assert len(tokens) == MAX_TOKENS
+    rendered = "".join(t.text if isinstance(t, TextToken) else t.raw for t in tokens)
+    assert len(rendered) <= len(text)
+    assert tokens[-1] == TextToken(text[-len(tokens[-1].text) :])  # type: ignore[union-attr]
+    assert parse("{a} " * (MAX_TOKENS // 2 - 1)).tokens[-1] == TextToken(" ")  # under: whole
+
+
+def test_positional_is_precomputed() -> None:
+    """``positional`` is an attribute set at parse, and binding by index uses it."""
+    template = parse("{1} {0} {1}")
+    assert template.positional is True
+    assert template._indices == (("1", 1), ("0", 0))
+    assert template.bind(("a", "b"), {}) == {"1": "b", "0": "a"}
+
+
+def test_cache_admits_on_second_use_and_skips_long_templates() -> None:
+    """A template is cached on its second use; one longer than CACHE_MAX_CHARS never is."""
+    templates.cache_clear()
+    parse("once {a}")
+    assert templates.cache_size()[0] == 0  # a one-off (an f-string) is not kept
+    parse("once {a}")
+    assert "once {a}" in templates._cache
+    long = "{a}" + "x" * CACHE_MAX_CHARS
+    for _ in range(3):
+        parse(long)
+    assert long not in templates._cache
+    assert templates.cache_size()[0] == 1
+    templates.cache_clear()
+    assert templates.cache_size() == (0, 0)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=CACHE_MAX_CHARS - 10), max_size=60))
+def test_cache_is_bounded_in_entries_and_bytes(sizes: list[int]) -> None:
+    """Whatever is parsed, the cache stays within its entry and byte bounds, oldest out first."""
+    templates.cache_clear()
+    for i, size in enumerate(sizes):
+        text = f"{i} {{a}}" + "y" * size
+        parse(text)
+        parse(text)
+        entries, size_bytes = templates.cache_size()
+        assert entries <= CACHE_MAX_ENTRIES
+        assert size_bytes <= CACHE_MAX_BYTES
+        assert size_bytes == sum(templates._cache_cost.values())
+        assert text in templates._cache  # the newest always fits
+    templates.cache_clear()
+
+
+def test_cache_byte_bound_evicts_oldest_first() -> None:
+    """Filling the cache with large templates keeps it under CACHE_MAX_BYTES, newest kept."""
+    templates.cache_clear()
+    texts = [f"{i:06d} {{a}}" + "z" * (CACHE_MAX_CHARS - 20) for i in range(2000)]
+    for text in texts:
+        parse(text)
+        parse(text)
+    entries, size_bytes = templates.cache_size()
+    assert size_bytes <= CACHE_MAX_BYTES
+    assert 0 < entries < len(texts)
+    assert list(templates._cache) == texts[-entries:]
+    templates.cache_clear()
+
+
+def test_parse_of_a_large_new_template_is_linear() -> None:
+    """A 1 MiB template is parsed into few tokens and not kept (its cost is bounded by size)."""
+    templates.cache_clear()
+    big = "x" * 2**20 + "{a}" + "}" * 1000 + "{" * 1000
+    template = parse(big)
+    assert template.render({"a": 1}).startswith("x" * 100)
+    assert len(template.tokens) <= 4
+    assert templates.cache_size() == (0, 0)

@@ -25,6 +25,7 @@ from typing import Final
 import trio
 
 from .._events import LogEvent
+from .._files import open_file
 from ..config import FileSink
 from ..formatting import make_formatter
 from .base import SinkBase
@@ -134,7 +135,7 @@ class FileWriter(SinkBase):
 
     def _open_sync(self) -> None:
         os.makedirs(self.directory, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        fd, _ = open_file(self.path, os.O_WRONLY | os.O_APPEND)  # no symlinks; 0o640
         st = os.fstat(fd)
         if self._fd >= 0:
             os.close(self._fd)
