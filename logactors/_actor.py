@@ -1,7 +1,8 @@
 """One sink actor: a trio task that owns an inbox, batches events and writes them.
 
-The actor classifies what its sink raises (DESIGN §2, §7) and does the supervision work for its
-sink: retry with capped exponential backoff, the circuit breaker, rerouting to the fallback,
+The actor classifies what its sink raises (``OSError``/``SinkError``: write failures; anything
+else, any ``BaseException`` included: a crash of that sink, never raised further) and does the
+supervision work for its sink: retry with capped exponential backoff, the circuit breaker, rerouting to the fallback,
 spooling, replay of the spool, restart after a crash, and the shutdown abandonment. Every event
 that leaves the queue is counted exactly once, so the conservation law holds whenever the actor
 is idle (and after shutdown):

@@ -2,20 +2,24 @@
 
 Lifecycle. :func:`start_logger` builds every sink (configuration problems raise here, before
 anything runs) and starts the supervisor task in the caller's nursery. The supervisor task opens
-an inner nursery for the actors, each running in its own *shielded* cancel scope, so that an
-outer cancellation cannot interrupt a drain. It then waits until :meth:`Runtime.aclose` is
-called or its nursery is cancelled, and in either case runs :meth:`Runtime.shutdown` under a
-shield:
+an inner nursery for the actors and starts them one by one; start-up is cancellable (a caller
+cancelled while sinks open gets a closed logger with its report, promptly). Once started, each
+actor runs in its own *shielded* cancel scope, so that an outer cancellation cannot interrupt a
+drain. The supervisor then waits until :meth:`Runtime.aclose` is called or its nursery is
+cancelled, and in either case runs :meth:`Runtime.shutdown` under a shield:
 
 1. close intake (plain calls now count as rejected), pump the thread hand-off one last time;
 2. close the inboxes of sinks nobody falls back to; each fallback closes once every sink that
    routes to it has finished, so it can still take their last failures;
 3. wait for the actors until the deadline (``graceful``: ``timeout``; ``flush``: none;
-   ``immediate``: now), then cancel the rest: what they still hold is spooled (within
+   ``immediate``: now), then stop the rest: a write under way gets ``spool_timeout`` to finish
+   (so ``written`` is what reached the sink), what they still hold is spooled (within
    ``spool_timeout``) or counted as lost;
 4. build the :class:`~logactors.ShutdownReport`.
 
-A second ``KeyboardInterrupt`` during the drain switches to ``immediate``.
+A second ``KeyboardInterrupt`` during the drain switches to ``immediate``. :func:`open_logger`
+re-raises the body's exception (or that second interrupt) as the same object, never wrapped in
+the group of its own nursery.
 """
 
 from __future__ import annotations
@@ -185,6 +189,8 @@ class Runtime:
         self._shutdown_started = False
         self._shutdown_done = trio.Event()
         self._interrupted = False
+        #: the supervisor task has given out ``root`` (``task_status.started``)
+        self.handed_over = False
         from ._logger import Logger
 
         self.root = Logger(self, "", {})
@@ -298,6 +304,7 @@ class Runtime:
                     await self.shutdown()
                 # Not moved into the caller's nursery (it is being cancelled): start() waits
                 # for this task to return, then raises the caller's Cancelled.
+                self.handed_over = True
                 task_status.started(self.root)
                 return
             try:
@@ -305,6 +312,7 @@ class Runtime:
 
                 unregister = register(self)
                 try:
+                    self.handed_over = True
                     task_status.started(self.root)
                     # Not moved when the caller is being cancelled (start() then waits for
                     # this task): shut down at once rather than wait for aclose.
@@ -531,11 +539,15 @@ async def _supervised(runtime: Runtime) -> AsyncIterator[Logger]:
             try:
                 logger: Logger = await nursery.start(_run_runtime, runtime)
             except trio.Cancelled:
-                if runtime.report is None:
+                if not runtime.handed_over:
                     raise
-                # Cancelled while starting: the runtime has shut down already; the block
-                # runs with the closed logger (until its first checkpoint) and its report.
+                # Cancelled while starting: the block still runs (until its first checkpoint)
+                # with the logger, closed already if its start-up was cut short, so that
+                # ``log.report`` exists whatever happened.
                 logger = runtime.root
+            except BaseException as exc:  # Ctrl-C while starting: raised as it is
+                raised.append(exc)
+                raise
             try:
                 yield logger
             except BaseException as exc:
