@@ -1,7 +1,8 @@
 """One sink actor: a trio task that owns an inbox, batches events and writes them.
 
-The actor classifies what its sink raises (DESIGN §2, §7) and does the supervision work for its
-sink: retry with capped exponential backoff, the circuit breaker, rerouting to the fallback,
+The actor classifies what its sink raises (``OSError``/``SinkError``: write failures; anything
+else, any ``BaseException`` included: a crash of that sink, never raised further) and does the
+supervision work for its sink: retry with capped exponential backoff, the circuit breaker, rerouting to the fallback,
 spooling, replay of the spool, restart after a crash, and the shutdown abandonment. Every event
 that leaves the queue is counted exactly once, so the conservation law holds whenever the actor
 is idle (and after shutdown):
@@ -112,7 +113,10 @@ class SinkActor:
         self.latencies: collections.deque[float] = collections.deque(maxlen=latency_window)
         self.dead = False
         self.finished = trio.Event()
+        #: set once the task runs: the shutdown waits only for actors that started
+        self.started = False
         self.scope = trio.CancelScope(shield=True)
+        self._write_scope: trio.CancelScope | None = None
         self.strategy = "graceful"
         self.spool_timeout = 1.0
         self._opened = False
@@ -167,20 +171,56 @@ class SinkActor:
 
     @trio.lowlevel.enable_ki_protection
     async def run(self, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
-        """The actor task: shielded from outside cancellation; the supervisor cancels
-        ``self.scope`` at the shutdown deadline."""
+        """The actor task.
+
+        Start-up (opening the sink) is not shielded: a caller cancelled while the logger
+        starts stops it promptly. Once started (moved into the supervisor's nursery) the actor
+        runs in its shielded ``self.scope``, which only :meth:`stop` cancels.
+        """
         IN_SINK.set(True)  # this task's context only: marks everything it does as sink work
-        with self.scope:
-            try:
-                with trio.move_on_after(self.config.write_timeout):
-                    await self._open_sink()
-                task_status.started()
-                await self._supervise()
-            finally:
-                with trio.CancelScope(shield=True) as cleanup:
-                    cleanup.deadline = trio.current_time() + self.spool_timeout
-                    await self._abandon()
-                self.finished.set()
+        self.started = True
+        try:
+            with trio.move_on_after(self.config.write_timeout):
+                await self._open_sink()
+            task_status.started()
+            # started() leaves the task where it was when the caller is being cancelled
+            # (nursery.start would then wait for it forever): leave now, unshielded.
+            await trio.lowlevel.checkpoint_if_cancelled()
+            with self.scope:
+                try:
+                    await self._supervise()
+                except BaseException as exc:
+                    self._last_resort(exc)
+        finally:
+            with trio.CancelScope(shield=True) as cleanup:
+                cleanup.deadline = trio.current_time() + self.spool_timeout
+                await self._abandon()
+            self.finished.set()
+
+    def _last_resort(self, exc: BaseException) -> None:
+        """Something escaped the supervision loop: re-raise the actor's own cancellation,
+        report anything else once and stop this sink (never raised into the supervisor)."""
+        if isinstance(exc, trio.Cancelled):
+            raise exc
+        if isinstance(exc, BaseExceptionGroup):
+            cancelled, rest = exc.split(trio.Cancelled)
+            if rest is not None:
+                self._last_resort(rest)
+            if cancelled is not None:
+                raise cancelled
+            return
+        self.dead = True
+        details = "".join(traceback.format_exception(exc)).rstrip()
+        self.log(f"stopped by an unexpected error: marked dead.\n{details}")
+
+    def stop(self, grace: float) -> None:
+        """Cancel the actor (shutdown deadline, ``immediate``, interrupt); its queue is then
+        spooled or counted as lost. A write already in progress gets up to ``grace`` seconds
+        to finish, so that what it wrote is counted as written."""
+        self.scope.cancel()
+        write = self._write_scope
+        if write is not None:
+            write.deadline = min(write.deadline, trio.current_time() + grace)
 
     async def _supervise(self) -> None:
         while True:
@@ -282,28 +322,21 @@ class SinkActor:
         """Write with retries; returns the outcome and bytes written. Raises Crashed."""
         retry = self.config.retry
         failure: BaseException | None = None
+        kind: Outcome | None = Outcome.FAILED
         for attempt in range(1, retry.attempts + 1):
+            await trio.lowlevel.checkpoint_if_cancelled()  # stopped: no new write starts
             started = time.perf_counter()
-            try:
-                if not self._opened:
-                    await self._open_sink(raise_failure=True)
-                with trio.fail_after(self.config.write_timeout):
-                    written = await self.sink.write_batch(batch)
-            except trio.TooSlowError:
-                failure = TimeoutError(
-                    f"write_batch took longer than write_timeout={self.config.write_timeout:g}s"
-                )
-                kind: Outcome | None = Outcome.FAILED
-            except Exception as exc:
-                failure = exc
-                kind = _classify(exc)
+            written = await self._write_once(batch)
+            if isinstance(written, BaseException):
+                failure = written
+                kind = _classify(written)
                 if kind is None:
-                    raise Crashed(exc) from exc
+                    raise Crashed(written) from written
             else:
                 self.latencies.append((time.perf_counter() - started) * 1000.0)
                 self.breaker.success()
                 self._replay_after = -math.inf
-                return Outcome.OK, written if isinstance(written, int) else 0
+                return Outcome.OK, written
             self.log(
                 f"write of {len(batch)} events failed (attempt {attempt}/{retry.attempts}): "
                 f"{type(failure).__name__}: {failure}",
@@ -318,6 +351,43 @@ class SinkActor:
         # newer events queue behind in the spool.
         self._replay_after = trio.current_time() + retry.max_backoff
         return (Outcome.PERMANENT if kind is Outcome.PERMANENT else Outcome.FAILED), 0
+
+    async def _write_once(self, batch: Sequence[LogEvent]) -> int | BaseException:
+        """One write (opening the sink first if needed): bytes written, or what it raised.
+
+        The write runs shielded, bounded by ``write_timeout``: stopping the actor shortens
+        that deadline (:meth:`stop`) rather than cancelling a write that may already have
+        reached the sink, so what the sink wrote is counted as written. Anything the sink
+        raises, any ``BaseException`` (``KeyboardInterrupt``, ``SystemExit``, asyncio's
+        ``CancelledError``, a stray ``trio.Cancelled``), is returned as this sink's failure:
+        none of the actor's own cancellations can reach into the shielded write.
+        """
+        write = trio.CancelScope(
+            shield=True, deadline=trio.current_time() + self.config.write_timeout
+        )
+        outcome: int | BaseException = 0
+        with write:
+            self._write_scope = write
+            try:
+                if not self._opened:
+                    await self._open_sink(raise_failure=True)
+                written = await self.sink.write_batch(batch)
+                outcome = written if isinstance(written, int) else 0
+            except Crashed as crash:
+                outcome = crash.error
+            except BaseException as exc:
+                if isinstance(exc, trio.Cancelled) and write.cancel_called:
+                    raise  # our deadline: caught by ``write`` just below
+                outcome = exc
+            finally:
+                self._write_scope = None
+        if write.cancelled_caught:
+            if self.scope.cancel_called:
+                await trio.lowlevel.checkpoint()  # stopped during the write: abandon it
+            return TimeoutError(
+                f"write_batch took longer than write_timeout={self.config.write_timeout:g}s"
+            )
+        return outcome
 
     def _backoff(self, attempt: int, failure: BaseException | None) -> float:
         """Capped exponential backoff with jitter; a peer's ``retry_after`` is honoured up to
@@ -473,7 +543,8 @@ class SinkActor:
             self.log(f"could not rebuild the sink: {exc!r}")
         self._opened = False
         self.counters.restarts += 1
-        await self._open_sink()
+        with trio.move_on_after(self.config.write_timeout):
+            await self._open_sink()
         in_flight, self._in_flight = self._in_flight, None
         if in_flight is None:
             return
@@ -494,7 +565,9 @@ class SinkActor:
             return
         try:
             await self.sink.open()
-        except Exception as exc:
+        except trio.Cancelled:
+            raise
+        except BaseException as exc:  # any BaseException of the sink is its own failure
             if _classify(exc) is None:
                 if raise_failure:
                     raise Crashed(exc) from exc
@@ -514,7 +587,9 @@ class SinkActor:
         try:
             with trio.move_on_after(self.config.write_timeout):
                 await function()
-        except Exception as exc:
+        except trio.Cancelled:
+            raise
+        except BaseException as exc:  # any BaseException of the sink is its own failure
             self.log(f"{method}() raised {type(exc).__name__}: {exc}", key=method)
         if method == "aclose":
             self._opened = False

@@ -2,20 +2,24 @@
 
 Lifecycle. :func:`start_logger` builds every sink (configuration problems raise here, before
 anything runs) and starts the supervisor task in the caller's nursery. The supervisor task opens
-an inner nursery for the actors, each running in its own *shielded* cancel scope, so that an
-outer cancellation cannot interrupt a drain. It then waits until :meth:`Runtime.aclose` is
-called or its nursery is cancelled, and in either case runs :meth:`Runtime.shutdown` under a
-shield:
+an inner nursery for the actors and starts them one by one; start-up is cancellable (a caller
+cancelled while sinks open gets a closed logger with its report, promptly). Once started, each
+actor runs in its own *shielded* cancel scope, so that an outer cancellation cannot interrupt a
+drain. The supervisor then waits until :meth:`Runtime.aclose` is called or its nursery is
+cancelled, and in either case runs :meth:`Runtime.shutdown` under a shield:
 
 1. close intake (plain calls now count as rejected), pump the thread hand-off one last time;
 2. close the inboxes of sinks nobody falls back to; each fallback closes once every sink that
    routes to it has finished, so it can still take their last failures;
 3. wait for the actors until the deadline (``graceful``: ``timeout``; ``flush``: none;
-   ``immediate``: now), then cancel the rest: what they still hold is spooled (within
+   ``immediate``: now), then stop the rest: a write under way gets ``spool_timeout`` to finish
+   (so ``written`` is what reached the sink), what they still hold is spooled (within
    ``spool_timeout``) or counted as lost;
 4. build the :class:`~logactors.ShutdownReport`.
 
-A second ``KeyboardInterrupt`` during the drain switches to ``immediate``.
+A second ``KeyboardInterrupt`` during the drain switches to ``immediate``. :func:`open_logger`
+re-raises the body's exception (or that second interrupt) as the same object, never wrapped in
+the group of its own nursery.
 """
 
 from __future__ import annotations
@@ -185,6 +189,8 @@ class Runtime:
         self._shutdown_started = False
         self._shutdown_done = trio.Event()
         self._interrupted = False
+        #: the supervisor task has given out ``root`` (``task_status.started``)
+        self.handed_over = False
         from ._logger import Logger
 
         self.root = Logger(self, "", {})
@@ -266,8 +272,14 @@ class Runtime:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
+    @trio.lowlevel.enable_ki_protection
     async def run(self, *, task_status: trio.TaskStatus[Logger] = trio.TASK_STATUS_IGNORED) -> None:
-        """The supervisor task (started with ``nursery.start``)."""
+        """The supervisor task (started with ``nursery.start``).
+
+        Protected from ``KeyboardInterrupt``, which trio then delivers to the main task (the
+        body of ``open_logger``). Cancelled during start-up, it shuts down what it started
+        (promptly, nothing is queued yet) and hands over a closed logger with its report.
+        """
         self.thread_id = threading.get_ident()
         token = trio.lowlevel.current_trio_token()
         self.handoff = Handoff(
@@ -285,29 +297,46 @@ class Runtime:
         self.set_level(self.min_level)  # rebuild the loggers' methods around the hand-off
         async with trio.open_nursery() as actors:
             try:
-                for actor in self.actors.values():
-                    if actor.spool is not None:
-                        try:
-                            await trio.to_thread.run_sync(actor.spool.open)
-                            actor.spool_depth = actor.spool.depth
-                            actor.counters.spool_dropped += actor.spool.corrupt  # damaged
-                        except OSError as exc:
-                            actor.log(f"spool cannot be opened ({exc}); running without it")
-                            actor.spool = None
-                    actor.strategy = self.config.shutdown.strategy
-                    actor.spool_timeout = self.config.shutdown.spool_timeout
-                    await actors.start(actor.run)
+                await self._start_actors(actors)
+            except trio.Cancelled:
+                self.self_log("cancelled while starting: shut down at once")
+                with trio.CancelScope(shield=True):
+                    await self.shutdown()
+                # Not moved into the caller's nursery (it is being cancelled): start() waits
+                # for this task to return, then raises the caller's Cancelled.
+                self.handed_over = True
+                task_status.started(self.root)
+                return
+            try:
                 from ._proxy import register
 
                 unregister = register(self)
                 try:
+                    self.handed_over = True
                     task_status.started(self.root)
+                    # Not moved when the caller is being cancelled (start() then waits for
+                    # this task): shut down at once rather than wait for aclose.
+                    await trio.lowlevel.checkpoint_if_cancelled()
                     await self._stop.wait()
                 finally:
                     unregister()
             finally:
                 with trio.CancelScope(shield=True):
                     await self.shutdown()
+
+    async def _start_actors(self, actors: trio.Nursery) -> None:
+        for actor in self.actors.values():
+            if actor.spool is not None:
+                try:
+                    await trio.to_thread.run_sync(actor.spool.open)
+                    actor.spool_depth = actor.spool.depth
+                    actor.counters.spool_dropped += actor.spool.corrupt  # damaged records
+                except OSError as exc:
+                    actor.log(f"spool cannot be opened ({exc}); running without it")
+                    actor.spool = None
+            actor.strategy = self.config.shutdown.strategy
+            actor.spool_timeout = self.config.shutdown.spool_timeout
+            await actors.start(actor.run)
 
     async def aclose(self) -> None:
         """Shut down and wait until the report is ready (shielded).
@@ -370,10 +399,10 @@ class Runtime:
             with trio.move_on_at(deadline) as scope:
                 for actor in self.order:
                     for source in actor.sources:
-                        await source.finished.wait()
+                        await _finished(source)
                     actor.inbox.close()
                 for actor in self.order:
-                    await actor.finished.wait()
+                    await _finished(actor)
             deadline_hit = scope.cancelled_caught and strategy != "immediate"
         except KeyboardInterrupt as exc:
             interrupted = exc
@@ -384,7 +413,7 @@ class Runtime:
             actor.inbox.close()
         try:
             for actor in self.order:
-                await actor.finished.wait()
+                await _finished(actor)
         except KeyboardInterrupt as exc:  # pragma: no cover - a third interrupt
             interrupted = interrupted or exc
         for actor in self.actors.values():
@@ -415,8 +444,11 @@ class Runtime:
             raise interrupted
 
     def _cancel_actors(self) -> None:
+        """Stop every actor: no new writes; a write in progress gets ``spool_timeout`` to
+        finish (so that what reached the sink is counted as written), then its batch and
+        the queue are spooled or counted as lost."""
         for actor in self.order:
-            actor.scope.cancel()
+            actor.stop(self.config.shutdown.spool_timeout)
 
     # -- metrics ---------------------------------------------------------------------------------
 
@@ -432,6 +464,14 @@ class Runtime:
             handoff_depth=len(handoff) if handoff is not None else 0,
             uptime_s=round(time.monotonic() - self._started_at, 3),
         )
+
+
+async def _finished(actor: SinkActor) -> None:
+    """Wait for an actor's task to end (at once for one that never started)."""
+    if actor.started:
+        await actor.finished.wait()
+    else:
+        await trio.lowlevel.checkpoint()
 
 
 def _topological(actors: list[SinkActor]) -> list[SinkActor]:
@@ -493,21 +533,36 @@ async def open_logger(config: ConfigSource = None) -> AsyncIterator[Logger]:
 
 @asynccontextmanager
 async def _supervised(runtime: Runtime) -> AsyncIterator[Logger]:
-    body_error: BaseException | None = None
+    raised: list[BaseException] = []  # by the body, then by the shutdown (a second Ctrl-C)
     to_raise: BaseException | None = None
     try:
         async with trio.open_nursery() as nursery:
-            logger: Logger = await nursery.start(_run_runtime, runtime)
+            try:
+                logger: Logger = await nursery.start(_run_runtime, runtime)
+            except trio.Cancelled:
+                if not runtime.handed_over:
+                    raise
+                # Cancelled while starting: the block still runs (until its first checkpoint)
+                # with the logger, closed already if its start-up was cut short, so that
+                # ``log.report`` exists whatever happened.
+                logger = runtime.root
+            except BaseException as exc:  # Ctrl-C while starting: raised as it is
+                raised.append(exc)
+                raise
             try:
                 yield logger
             except BaseException as exc:
-                body_error = exc
+                raised.append(exc)
                 raise
             finally:
                 with trio.CancelScope(shield=True):
-                    await runtime.aclose()
+                    try:
+                        await runtime.aclose()
+                    except BaseException as exc:
+                        raised.append(exc)
+                        raise
     except BaseExceptionGroup as group:
-        to_raise = _unwrap(group, body_error)
+        to_raise = _unwrap(group, raised)
         if to_raise is None:
             raise
     if to_raise is not None:
@@ -517,23 +572,47 @@ async def _supervised(runtime: Runtime) -> AsyncIterator[Logger]:
             to_raise = None
 
 
+def _only_cancelled(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_only_cancelled(e) for e in exc.exceptions)
+    return isinstance(exc, trio.Cancelled)
+
+
 def _unwrap(
-    group: BaseExceptionGroup[BaseException], body: BaseException | None
+    group: BaseExceptionGroup[BaseException], raised: list[BaseException]
 ) -> BaseException | None:
-    """The exception to raise instead of ``group``, when it holds only the body's exception
-    and cancellations; None when logactors must not hide what is in it."""
-    leaves: list[BaseException] = []
+    """The exception to raise instead of the nursery's ``group``: the one the block raised
+    (or the shutdown re-raised: a second Ctrl-C), as the same object, when nothing but
+    cancellations is beside it; None when logactors must not hide what is in the group.
 
-    def collect(exc: BaseException) -> None:
-        if isinstance(exc, BaseExceptionGroup):
-            for inner in exc.exceptions:
-                collect(inner)
-        else:
-            leaves.append(exc)
-
-    collect(group)
-    if body is not None and all(e is body or isinstance(e, trio.Cancelled) for e in leaves):
-        return body
-    if body is None and leaves and all(isinstance(e, trio.Cancelled) for e in leaves):
-        return leaves[0]
+    The supervisor task never raises (its sinks' errors are theirs), so the group normally
+    holds the block's exception alone.
+    """
+    rest = [e for e in group.exceptions if not _only_cancelled(e)]
+    if not rest:
+        if raised:
+            return raised[-1]
+        cancelled: BaseException = group
+        while isinstance(cancelled, BaseExceptionGroup) and cancelled.exceptions:
+            cancelled = cancelled.exceptions[0]
+        return cancelled
+    if len(rest) == 1:
+        for exc in raised:
+            if _same(rest[0], exc):
+                return exc
     return None
+
+
+def _same(seen: BaseException, raised: BaseException) -> bool:
+    """Whether ``seen`` (in a nursery's group) is ``raised``: trio strips cancellations from
+    the groups passing its cancel scopes by rebuilding them (``split``), so a group the body
+    raised may come back as an equal copy holding the same leaves."""
+    if seen is raised:
+        return True
+    if not (isinstance(seen, BaseExceptionGroup) and isinstance(raised, BaseExceptionGroup)):
+        return False
+    if type(seen) is not type(raised) or seen.message != raised.message:
+        return False
+    if len(seen.exceptions) != len(raised.exceptions):
+        return False
+    return all(_same(a, b) for a, b in zip(seen.exceptions, raised.exceptions, strict=True))

@@ -1,6 +1,6 @@
 """Metrics: per-sink counters, snapshots and the shutdown report.
 
-Every sink keeps the conservation law (DESIGN §5) at every quiescent point and after shutdown::
+Every sink keeps the conservation law at every quiescent point and after shutdown::
 
     accepted + received + replayed
         == written + dropped + failed + rerouted + spooled + lost + queue_depth

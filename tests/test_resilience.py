@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 from collections.abc import Sequence
@@ -638,3 +639,109 @@ async def test_flush_is_not_fooled_by_rerouted_batches_served_first(
             own_before = [f"before {i}" for i in range(5)]
             assert [w for w in written if w.startswith("before")].count("before 0") == 2
             assert all(written.count(m) == 2 for m in own_before), written
+
+
+# -- a sink never reaches the caller ----------------------------------------------------------
+
+
+class CustomInterrupt(BaseException):
+    """A BaseException subclass of the sink's own (not an Exception)."""
+
+
+HOSTILE = [
+    pytest.param(lambda: asyncio.CancelledError(), id="asyncio.CancelledError"),
+    pytest.param(lambda: KeyboardInterrupt(), id="KeyboardInterrupt"),
+    pytest.param(lambda: SystemExit(3), id="SystemExit"),
+    pytest.param(lambda: CustomInterrupt("custom"), id="custom-BaseException"),
+    pytest.param(lambda: GeneratorExit(), id="GeneratorExit"),
+    pytest.param(
+        lambda: BaseExceptionGroup("sink's group", [KeyboardInterrupt(), OSError()]),
+        id="BaseExceptionGroup",
+    ),
+]
+
+
+class HostileSink(RecordingSink):
+    """Raises ``make()`` from ``method`` ``times`` times (then behaves)."""
+
+    def __init__(self, make: Any, method: str, times: int | float = 1) -> None:
+        super().__init__()
+        self.make = make
+        self.method = method
+        self.left = times
+
+    def _maybe_raise(self, method: str) -> None:
+        if method == self.method and self.left > 0:
+            self.left -= 1
+            raise self.make()
+
+    async def open(self) -> None:
+        self._maybe_raise("open")
+        await super().open()
+
+    async def write_batch(self, events: Sequence[LogEvent]) -> int:
+        await trio.lowlevel.checkpoint()
+        self._maybe_raise("write_batch")
+        return await super().write_batch(events)
+
+    async def flush(self) -> None:
+        self._maybe_raise("flush")
+        await super().flush()
+
+    async def aclose(self) -> None:
+        self._maybe_raise("aclose")
+        await super().aclose()
+
+
+async def _log_1000(hostile: HostileSink, **kwargs: Any) -> logactors.ShutdownReport:
+    batch = BatchConfig(max_events=20, max_delay=0)
+    async with logactors.open_logger(config(sink("h", hostile, batch=batch, **kwargs))) as log:
+        for i in range(1000):
+            log.info("event {i}", i=i)
+            if i % 10 == 0:
+                await trio.lowlevel.checkpoint()
+        await log.flush()
+    assert log.report is not None
+    return log.report
+
+
+@pytest.mark.parametrize("make", HOSTILE)
+async def test_any_base_exception_from_write_is_the_sinks_crash(
+    make: Any, autojump_clock: trio.testing.MockClock
+) -> None:
+    """A write raising any BaseException once (not the actor's own cancellation) is a crash of
+    that sink: restart, the batch retried once; the body finishes and all 1000 are written."""
+    hostile = HostileSink(make, "write_batch")
+    report = await _log_1000(hostile)
+    h = report.sinks["h"]
+    assert_balanced(h)
+    assert (h.accepted, h.written, h.restarts, h.failed) == (1000, 1000, 1, 0)
+    assert [e.properties["i"] for e in hostile.events] == list(range(1000))
+
+
+@pytest.mark.parametrize("make", HOSTILE)
+async def test_sink_raising_base_exceptions_forever_ends_dead_not_in_the_body(
+    make: Any, autojump_clock: trio.testing.MockClock
+) -> None:
+    """Always raising: restarts up to the intensity limit, then dead; every event is
+    accounted for (failed), nothing reaches the body."""
+    hostile = HostileSink(make, "write_batch", times=math.inf)
+    report = await _log_1000(hostile)
+    h = report.sinks["h"]
+    assert_balanced(h)
+    assert h.accepted == 1000 and h.written == 0 and h.failed == 1000
+    assert h.dead
+
+
+@pytest.mark.parametrize("method", ["open", "flush", "aclose"])
+@pytest.mark.parametrize("make", HOSTILE)
+async def test_base_exceptions_from_open_flush_aclose_stay_in_the_sink(
+    make: Any, method: str, autojump_clock: trio.testing.MockClock
+) -> None:
+    """open/flush/aclose raising any BaseException: reported, never raised into the body;
+    every event still written (an open that failed is retried at the first write)."""
+    hostile = HostileSink(make, method)
+    report = await _log_1000(hostile)
+    h = report.sinks["h"]
+    assert_balanced(h)
+    assert (h.accepted, h.written) == (1000, 1000)
