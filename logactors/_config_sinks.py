@@ -36,7 +36,9 @@ from ._validate import (
 DEFAULT_OUTPUT_TEMPLATE: Final = (
     "{Timestamp:%Y-%m-%d %H:%M:%S.%f} [{Level:u3}] {Message}{NewLine}{Exception}"
 )
-FILE_FORMATS: Final = frozenset({"text", "json", "clef", "clef-rendered", "logfmt", "csv"})
+FILE_FORMATS: Final = frozenset(
+    {"text", "json", "clef", "clef-rendered", "logfmt", "csv", "csv-raw"}
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -49,7 +51,8 @@ class SinkConfig:
         min_level: lowest level this sink writes (``"off"`` writes nothing of its own; it can
             still serve as a fallback). Default: everything that passed the logger's gate.
         format: output format (``text``, ``json``, ``clef``, ``clef-rendered``, ``logfmt``,
-            ``csv``; network sinks have their own).
+            ``csv``, ``csv-raw``: csv without formula neutralising; network sinks have their
+            own).
         output_template: the ``text`` format's line template.
         queue / batch / breaker / retry: inbox bound, batching, circuit breaker, retries.
         fallback: name of the sink that takes events this one could not write.

@@ -604,20 +604,29 @@ def test_csv_exact() -> None:
     )
 
 
-@given(st.lists(log_events(values=st.one_of(json_values(), nasty_text())), max_size=3))
-def test_csv_parses_back(events: list[LogEvent]) -> None:
-    """Each event is one physical line; the csv module reads back every field."""
-    data = make_formatter("csv").format_batch(events).decode("utf-8")
+@given(
+    st.lists(log_events(values=st.one_of(json_values(), nasty_text())), max_size=3),
+    st.sampled_from(["csv", "csv-raw"]),
+)
+def test_csv_parses_back(events: list[LogEvent], fmt: str) -> None:
+    """Each event is one physical line; the csv module reads back every field (``csv``: with
+    a ``'`` before each formula-like text cell)."""
+    data = make_formatter(fmt).format_batch(events).decode("utf-8")
     assert len(data.splitlines()) == len(events)
     rows = list(csv.reader(io.StringIO(data)))
     assert len(rows) == len(events)
+
+    def cell(text: str) -> str:
+        mark = "'" if fmt == "csv" and text.startswith(("=", "+", "-", "@", "\t", "\r")) else ""
+        return mark + _clean(escape_control(text))
+
     for row, e in zip(rows, events, strict=True):
         assert row[1:6] == [
             level_name(e.level),
-            _clean(escape_control(e.logger)),
-            _clean(escape_control(e.rendered)),
-            _clean(escape_control(e.template)),
-            _clean(escape_control(e.exception or "")),
+            cell(e.logger),
+            cell(e.rendered),
+            cell(e.template),
+            cell(e.exception or ""),
         ]
         assert json.loads(row[6]) == {_clean(k): _cleaned(v) for k, v in e.properties.items()}
 
