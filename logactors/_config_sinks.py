@@ -85,13 +85,7 @@ class SinkConfig:
         p.level("min_level", self.min_level, allow_off=True)
         p.choice("format", self.format, tuple(sorted(self.formats)))
         p.string("output_template", self.output_template, empty=True)
-        for field, cls in (("queue", QueueConfig), ("batch", BatchConfig), ("retry", RetryConfig)):
-            if not isinstance(getattr(self, field), cls):
-                p.add(field, f"must be a {cls.__name__}")
-        if self.breaker is not None and not isinstance(self.breaker, BreakerConfig):
-            p.add("breaker", "must be a BreakerConfig or None")
-        if self.spool is not None and not isinstance(self.spool, SpoolConfig):
-            p.add("spool", "must be a SpoolConfig or None")
+        p.blocks(self)  # queue, batch, breaker, retry, spool … given as tables
         if self.fallback is not None:
             p.string("fallback", self.fallback)
             if self.fallback == self.name:
