@@ -54,9 +54,13 @@ def _trace_value(value: object, digits: int) -> str | None:
 
 
 # orjson writes DEL, the C1 controls (NEL among them) and U+2028/U+2029 as raw characters: valid
-# JSON, but line breaks to many readers and editors and escapes to some terminals. In UTF-8 these
-# byte sequences can only be those characters, so they are replaced by their \\u escapes.
-_RAW_BREAKS: Final = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]")
+# JSON, but line breaks to many readers and editors and escapes to some terminals; likewise the
+# bidi controls (U+202A-202E, U+2066-2069) and zero-width characters (U+200B-200F, U+2060,
+# U+FEFF), which reorder or hide text on screen. In UTF-8 these byte sequences can only be
+# those characters, so they are replaced by their \\u escapes (the same JSON string).
+_RAW_BREAKS: Final = re.compile(
+    rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\x8b-\x8f\xa8-\xae]|\xe2\x81[\xa0\xa6-\xa9]|\xef\xbb\xbf"
+)
 
 
 def _escape_breaks(match: re.Match[bytes]) -> bytes:
