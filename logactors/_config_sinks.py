@@ -36,7 +36,9 @@ from ._validate import (
 DEFAULT_OUTPUT_TEMPLATE: Final = (
     "{Timestamp:%Y-%m-%d %H:%M:%S.%f} [{Level:u3}] {Message}{NewLine}{Exception}"
 )
-FILE_FORMATS: Final = frozenset({"text", "json", "clef", "clef-rendered", "logfmt", "csv"})
+FILE_FORMATS: Final = frozenset(
+    {"text", "json", "clef", "clef-rendered", "logfmt", "csv", "csv-raw"}
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -49,7 +51,8 @@ class SinkConfig:
         min_level: lowest level this sink writes (``"off"`` writes nothing of its own; it can
             still serve as a fallback). Default: everything that passed the logger's gate.
         format: output format (``text``, ``json``, ``clef``, ``clef-rendered``, ``logfmt``,
-            ``csv``; network sinks have their own).
+            ``csv``, ``csv-raw``: csv without formula neutralising; network sinks have their
+            own).
         output_template: the ``text`` format's line template.
         queue / batch / breaker / retry: inbox bound, batching, circuit breaker, retries.
         fallback: name of the sink that takes events this one could not write.
@@ -82,13 +85,7 @@ class SinkConfig:
         p.level("min_level", self.min_level, allow_off=True)
         p.choice("format", self.format, tuple(sorted(self.formats)))
         p.string("output_template", self.output_template, empty=True)
-        for field, cls in (("queue", QueueConfig), ("batch", BatchConfig), ("retry", RetryConfig)):
-            if not isinstance(getattr(self, field), cls):
-                p.add(field, f"must be a {cls.__name__}")
-        if self.breaker is not None and not isinstance(self.breaker, BreakerConfig):
-            p.add("breaker", "must be a BreakerConfig or None")
-        if self.spool is not None and not isinstance(self.spool, SpoolConfig):
-            p.add("spool", "must be a SpoolConfig or None")
+        p.blocks(self)  # queue, batch, breaker, retry, spool … given as tables
         if self.fallback is not None:
             p.string("fallback", self.fallback)
             if self.fallback == self.name:

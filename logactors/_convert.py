@@ -38,7 +38,7 @@ from .config import (
 )
 from .exceptions import ConfigError
 
-__all__ = ["load_config", "unstructure_config"]
+__all__ = ["convert_blocks", "load_config", "unstructure_config"]
 
 #: Where the configuration classes are defined (re-exported by :mod:`logactors.config`).
 CONFIG_MODULES = frozenset(
@@ -287,6 +287,58 @@ def _plugin(kind: object) -> str | None:
 
     ep = entry_point_sinks().get(kind)
     return ep.value if ep is not None else None
+
+
+def convert_blocks(obj: attrs.AttrsInstance) -> list[str]:
+    """Convert the nested blocks of a config object that were given as tables, in place.
+
+    A config object built in Python (``SupervisorConfig(shutdown={"timeout": 2})``) gets its
+    blocks converted exactly as :func:`load_config` converts them: each field whose type is a
+    configuration class (``shutdown``, ``restart``, ``queue`` …, found from the attrs fields'
+    types, so a new block needs no edit here), and each sink table (with its ``type``) in a
+    ``sinks`` list. Called by the classes' validation.
+
+    Returns:
+        The problems, as ``"field.path: message"`` lines; a block that could not be converted,
+        or that is neither a table nor an object of its class, is reported here (and left as
+        it is: the object is not used, the caller raises).
+    """
+    problems: list[Problem] = []
+    for name, (_field, shape) in _shapes(type(obj)).items():
+        value = getattr(obj, name)
+        if isinstance(shape, _Nested):
+            if isinstance(value, shape.cls) or (value is None and shape.optional):
+                continue
+            if not isinstance(value, Mapping):
+                what = f"a {shape.cls.__name__}{' or None' if shape.optional else ''}"
+                problems.append(
+                    (name, f"must be {what}, or a table of its fields (got {_show(value)})")
+                )
+                continue
+            try:
+                converted = _structure_class(value, shape.cls)
+            except _Invalid as exc:
+                problems.extend((_join(name, path), message) for path, message in exc.problems)
+                continue
+            object.__setattr__(obj, name, converted)
+        elif isinstance(shape, _Sinks) and isinstance(value, tuple):
+            if not any(isinstance(item, Mapping) for item in value):
+                continue
+            sinks: list[Any] = []
+            for i, item in enumerate(value):
+                if isinstance(item, Mapping):
+                    try:
+                        item = _structure_sink(item)
+                    except _Invalid as exc:
+                        problems.extend(
+                            (_join(f"{name}[{i}]", path), message) for path, message in exc.problems
+                        )
+                        item = _placeholder(item)
+                        if item is None:
+                            continue
+                sinks.append(item)
+            object.__setattr__(obj, name, tuple(sinks))
+    return _render(problems)
 
 
 def _make_converter() -> cattrs.Converter:

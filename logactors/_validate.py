@@ -128,6 +128,13 @@ class _Problems:
     def add(self, field: str, message: str) -> None:
         self.items.append(f"{field}: {message}")
 
+    def blocks(self, obj: attrs.AttrsInstance) -> None:
+        """Convert the nested blocks of ``obj`` given as tables (as ``load_config`` does) and
+        report those that cannot be converted, with their paths."""
+        from ._convert import convert_blocks
+
+        self.items.extend(convert_blocks(obj))
+
     def nested(self, field: str, error: ConfigError) -> None:
         self.items.extend(f"{field}.{p}" for p in error.problems)
 

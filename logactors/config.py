@@ -236,6 +236,7 @@ class SupervisorConfig:
             _set(self, "sinks", tuple(self.sinks))
         p = _Problems()
         p.level("min_level", self.min_level)
+        p.blocks(self)  # redact, restart, shutdown, metrics … and sink tables given as tables
         if not isinstance(self.sinks, tuple):
             p.add("sinks", f"must be a list of sinks (got {self.sinks!r})")
         else:

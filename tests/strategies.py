@@ -3,7 +3,8 @@
 * property names and values: :func:`property_names`, :func:`json_values`, :func:`nasty_text`,
   :func:`awkward_values` (values orjson and ``str`` choke on);
 * message templates: :func:`template_pieces` (text and holes with the text each renders to);
-* log events: :func:`log_events`;
+* log events: :func:`log_events`; events that attack the formatters: :func:`hostile_events`
+  (:func:`hostile_values`, :func:`hostile_names`);
 * configurations: :func:`supervisor_configs` (valid :class:`SupervisorConfig` objects that
   survive ``unstructure_config``/``load_config``).
 """
@@ -181,6 +182,122 @@ def awkward_values() -> st.SearchStrategy[Any]:
 def any_values() -> st.SearchStrategy[Any]:
     """JSON-able, nasty-text and awkward values mixed."""
     return st.one_of(json_values(), nasty_text(), awkward_values())
+
+
+class HostileStr(str):
+    """A ``str`` subclass whose own methods all raise: ``format``, ``str``, comparisons,
+    ``len``, ``encode``, ``replace`` … (its hash still works, so it can be a dict key; its
+    ``repr`` too, so that hypothesis can show a failing example)."""
+
+    def _raise(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("hostile str")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str.__repr__(self)})"
+
+    __format__ = __str__ = __eq__ = __ne__ = __lt__ = __le__ = _raise
+    __gt__ = __ge__ = __len__ = __bool__ = __iter__ = __getitem__ = __contains__ = _raise
+    encode = replace = translate = split = startswith = endswith = isascii = _raise
+    join = strip = rstrip = upper = lower = isprintable = _raise
+    __hash__ = str.__hash__
+
+
+class UnhashableStr(HostileStr):
+    """A hostile ``str`` whose hash raises too (a value, never a key)."""
+
+    __hash__ = HostileStr._raise  # type: ignore[assignment]
+
+
+class BadEq:
+    """``__eq__`` and ``__hash__`` raise; ``str`` works."""
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("no eq")
+
+    def __hash__(self) -> int:
+        raise RuntimeError("no hash")
+
+    def __str__(self) -> str:
+        return "bad-eq"
+
+
+class BadKey:
+    """A property name that is not a string and cannot be shown (``str``/``repr`` raise)."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+@functools.cache
+def hostile_values() -> st.SearchStrategy[Any]:
+    """Values that attack the formatter itself: ``str`` subclasses whose methods raise,
+    ``__eq__``/``__hash__`` that raise, plus :func:`awkward_values` (those hypothesis can
+    show)."""
+    return st.one_of(
+        st.text(max_size=5).map(HostileStr),
+        st.text(max_size=5).map(UnhashableStr),
+        st.builds(BadEq),
+        st.lists(st.text(max_size=3).map(HostileStr), max_size=2),
+        st.dictionaries(st.sampled_from(["k", "trace_id"]), st.builds(BadEq), max_size=2),
+        st.builds(BadFormat),
+        st.builds(BadMapping),
+        st.builds(_cycle),
+        st.integers(min_value=2**64, max_value=2**200),
+        st.binary(max_size=5),
+    )
+
+
+@functools.cache
+def hostile_names() -> st.SearchStrategy[Any]:
+    """Property names that are not plain strings: hostile ``str`` subclasses, numbers,
+    ``None``, tuples and objects that cannot be shown."""
+    return st.one_of(
+        st.text(min_size=1, max_size=5).map(HostileStr),  # ("" would share 0's hash)
+        st.integers(),
+        st.none(),
+        st.tuples(st.integers()),
+        st.builds(BadKey),
+        st.sampled_from(["@t", "@mt", "trace_id", "ts", "msg", "level"]),
+    )
+
+
+def _name_identity(pair: tuple[Any, Any]) -> Any:
+    """What makes two names one dict key, worked out without calling a hostile method."""
+    name = pair[0]
+    if isinstance(name, str):
+        return ("str", str.__str__(name))
+    if isinstance(name, BadKey):
+        return ("id", id(name))
+    return (type(name).__name__, name)
+
+
+@st.composite
+def hostile_events(draw: st.DrawFn, marker: str) -> LogEvent:
+    """An event that attacks the formatters: hostile values and names, and a template,
+    logger, task or exception that is a hostile ``str`` subclass. ``marker`` is in its
+    template (as text), so the event can be found in the output."""
+    pairs = draw(
+        st.lists(
+            st.tuples(st.one_of(property_names(), hostile_names()), hostile_values()),
+            max_size=4,
+            unique_by=_name_identity,
+        )
+    )
+    props = dict(pairs)
+    hostile = draw(st.sets(st.sampled_from(["template", "logger", "task", "exception"])))
+    template = f"{marker} {{a}}"
+    return LogEvent(
+        timestamp_ns=draw(st.integers(0, 4_102_444_800 * 10**9)),
+        level=draw(st.sampled_from(list(Level))),
+        template=HostileStr(template) if "template" in hostile else template,
+        properties=props,
+        exception=HostileStr("boom") if "exception" in hostile else None,
+        logger=HostileStr("lg") if "logger" in hostile else "app",
+        task=HostileStr("tk") if "task" in hostile else "",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

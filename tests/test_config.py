@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from logactors import (
     SupervisorConfig,
     load_config,
 )
-from logactors._convert import unstructure_config
+from logactors._convert import CONFIG_MODULES, unstructure_config
 from logactors.config import DEFAULT_OUTPUT_TEMPLATE, sink_kinds
 
 from .strategies import supervisor_configs
@@ -432,8 +434,8 @@ SINGLE_PROBLEMS: list[tuple[Any, str]] = [
     ),
     (
         {"sinks": [{"type": "file", "path": "x", "format": "xml"}]},
-        "sinks[0].format: must be one of 'clef', 'clef-rendered', 'csv', 'json', 'logfmt', "
-        "'text' (got 'xml')",
+        "sinks[0].format: must be one of 'clef', 'clef-rendered', 'csv', 'csv-raw', 'json', "
+        "'logfmt', 'text' (got 'xml')",
     ),
     ({"sinks": [{"type": "file"}]}, "sinks[0].path: missing (required: the file to write)"),
     (
@@ -538,7 +540,7 @@ def test_python_construction_validates() -> None:
         "block_timeout: must be a number of seconds or a duration like '200ms' (got 'never')",
     ]
     with pytest.raises(ConfigError, match="must be a QueueConfig"):
-        MemorySink(queue={"max_events": 1})  # type: ignore[arg-type]
+        MemorySink(queue=7)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"filters\[0\]: unknown key 'lvl'"):
         SupervisorConfig(filters=[{"lvl": 1}])  # type: ignore[list-item]
     assert SupervisorConfig(filters=[{"min_level": "warn"}]).filters == (
@@ -603,9 +605,12 @@ def test_entry_point_sink_types(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @given(supervisor_configs())
 def test_unstructure_round_trip(config: SupervisorConfig) -> None:
-    """``load_config(unstructure_config(c)) == c`` for any config without callables."""
+    """``load_config(unstructure_config(c)) == c`` for any config without callables; the
+    classes given the same data (every block and sink as a table) build the same config."""
     data = unstructure_config(config)
     assert load_config(data) == config
+    assert all(isinstance(sink, dict) for sink in data["sinks"])
+    assert SupervisorConfig(**data) == config
     assert load_config(json.loads(json.dumps(data))) == config  # plain JSON data, too
 
 
@@ -686,3 +691,113 @@ def test_frozen() -> None:
     config = SupervisorConfig()
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         config.min_level = 10  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocks given as tables to the classes themselves.
+
+
+def _block_fields(cls: type) -> list[tuple[str, type]]:
+    """The fields of ``cls`` whose type is a configuration class (``X`` or ``X | None``)."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for field in attrs.fields(cls):
+        hint = hints[field.name]
+        union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        for member in typing.get_args(hint) if union else (hint,):
+            if (
+                isinstance(member, type)
+                and attrs.has(member)
+                and member.__module__ in CONFIG_MODULES
+            ):
+                out.append((field.name, member))
+    return out
+
+
+SUPERVISOR_BLOCKS = _block_fields(SupervisorConfig)
+SINK_BLOCKS = _block_fields(MemorySink)
+
+
+def test_every_block_is_found() -> None:
+    """The blocks are read from the fields' types (a new block is covered without edits)."""
+    assert {"redact", "restart", "shutdown", "metrics"} <= dict(SUPERVISOR_BLOCKS).keys()
+    assert {"queue", "batch", "breaker", "retry", "spool"} <= dict(SINK_BLOCKS).keys()
+
+
+@pytest.mark.parametrize(("name", "cls"), SUPERVISOR_BLOCKS)
+def test_each_supervisor_block_as_a_table(name: str, cls: type) -> None:
+    """Each block: a table converts to what load_config builds; a bad table or a value of
+    the wrong kind is a ConfigError naming the block."""
+    table = unstructure_config(SupervisorConfig(**{name: cls(**_required(cls))}))[name]
+    built = SupervisorConfig(**{name: table})
+    assert isinstance(getattr(built, name), cls)
+    assert built == load_config({name: table})
+    with pytest.raises(ConfigError) as info:
+        SupervisorConfig(**{name: {**table, "zzz": 1}})
+    assert info.value.problems == [f"{name}: unknown key 'zzz'"]
+    with pytest.raises(ConfigError, match=rf"^invalid configuration: {name}: must be a "):
+        SupervisorConfig(**{name: 42})
+
+
+@pytest.mark.parametrize(("name", "cls"), SINK_BLOCKS)
+def test_each_sink_block_as_a_table(name: str, cls: type) -> None:
+    """Each sink block likewise, directly and inside a sink table in ``sinks``."""
+    table = unstructure_config(
+        SupervisorConfig(sinks=[MemorySink(**{name: cls(**_required(cls))})])
+    )["sinks"][0][name]
+    assert MemorySink(**{name: table}) == MemorySink(**{name: cls(**_required(cls))})
+    with pytest.raises(ConfigError) as info:
+        MemorySink(**{name: {**table, "zzz": 1}})
+    assert info.value.problems == [f"{name}: unknown key 'zzz'"]
+    with pytest.raises(ConfigError) as info:
+        SupervisorConfig(sinks=[{"type": "memory", name: {**table, "zzz": 1}}])
+    assert info.value.problems == [f"sinks[0].{name}: unknown key 'zzz'"]
+
+
+def _required(cls: type) -> dict[str, Any]:
+    """Values for the required fields of a block (the spool's path)."""
+    return {"path": "spool/x.spool"} if cls is SpoolConfig else {}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [
+        ({"shutdown": {"timeout": -1}}, "shutdown.timeout: must be >= 0 (got -1)"),
+        ({"shutdown": {"strategy": "never"}}, "shutdown.strategy: must be one of"),
+        ({"restart": {"max_restarts": -1}}, "restart.max_restarts: must be >= 0 (got -1)"),
+        ({"metrics": {"latency_window": 0}}, "metrics.latency_window: must be > 0 (got 0)"),
+        ({"redact": {"patterns": ["("]}}, "redact.patterns[0]: invalid regular expression"),
+        ({"redact": "on"}, "redact: must be a RedactConfig or None, or a table of its fields"),
+        (
+            {"sinks": [{"type": "memory", "queue": {"max_events": 0}}]},
+            "sinks[0].queue.max_events: must be > 0 (got 0)",
+        ),
+        ({"sinks": [{"type": "kafka"}]}, "sinks[0].type: unknown sink type 'kafka'"),
+    ],
+)
+def test_bad_tables_name_their_path(kwargs: dict[str, Any], problem: str) -> None:
+    """A table that cannot be converted is a ConfigError with its field path, the same
+    problem load_config reports."""
+    with pytest.raises(ConfigError) as info:
+        SupervisorConfig(**kwargs)
+    assert any(p.startswith(problem) for p in info.value.problems), info.value.problems
+    if not isinstance(kwargs.get("redact", {}), str):
+        with pytest.raises(ConfigError) as loaded:
+            load_config(kwargs)
+        assert loaded.value.problems == info.value.problems
+
+
+async def test_a_shutdown_table_shuts_down() -> None:
+    """``SupervisorConfig(shutdown={...})`` runs and shuts down with those settings (it used
+    to crash at shutdown with an AttributeError)."""
+    config = SupervisorConfig(
+        sinks=[{"type": "memory", "name": "m", "batch": {"max_delay": 0}}],  # type: ignore[list-item]
+        shutdown={"timeout": "2s", "strategy": "flush"},  # type: ignore[arg-type]
+        restart={"max_restarts": 1},  # type: ignore[arg-type]
+        metrics={"latency_window": 8},  # type: ignore[arg-type]
+    )
+    assert config.shutdown.strategy == "flush"
+    async with logactors.open_logger(config) as log:
+        log.info("one")
+        await log.flush()
+    assert log.metrics().sinks["m"].written == 1

@@ -7,11 +7,12 @@ import datetime
 import io
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logactors import Level, LogEvent
@@ -19,16 +20,22 @@ from logactors._levels import level_name
 from logactors.formatting import make_formatter
 from logactors.formatting._escape import escape_control
 from logactors.formatting._time import IsoUtc, Strftime
+from logactors.formatting.elasticsearch import BulkEncoder
+from logactors.formatting.gelf import GelfEncoder
 from logactors.formatting.json import ClefFormatter, JsonFormatter, json_text
 from logactors.formatting.logfmt import LogfmtFormatter, logfmt_key, logfmt_value
+from logactors.formatting.loki import loki_push
+from logactors.formatting.syslog import SyslogFormatter
 from logactors.formatting.text import LEVEL_COLORS, RESET, TextFormatter, level_text
 from logactors.templates import parse
 
 from .strategies import (
     LINE_BREAKERS,
     BadStr,
+    HostileStr,
     any_values,
     awkward_values,
+    hostile_events,
     json_values,
     log_events,
     nasty_text,
@@ -36,7 +43,7 @@ from .strategies import (
 )
 
 TS = 1_700_000_000_123_456_789  # 2023-11-14T22:13:20.123456789Z
-ALL_FORMATS = ("text", "json", "clef", "clef-rendered", "logfmt", "csv")
+ALL_FORMATS = ("text", "json", "clef", "clef-rendered", "logfmt", "csv", "csv-raw")
 
 
 def event(
@@ -604,20 +611,29 @@ def test_csv_exact() -> None:
     )
 
 
-@given(st.lists(log_events(values=st.one_of(json_values(), nasty_text())), max_size=3))
-def test_csv_parses_back(events: list[LogEvent]) -> None:
-    """Each event is one physical line; the csv module reads back every field."""
-    data = make_formatter("csv").format_batch(events).decode("utf-8")
+@given(
+    st.lists(log_events(values=st.one_of(json_values(), nasty_text())), max_size=3),
+    st.sampled_from(["csv", "csv-raw"]),
+)
+def test_csv_parses_back(events: list[LogEvent], fmt: str) -> None:
+    """Each event is one physical line; the csv module reads back every field (``csv``: with
+    a ``'`` before each formula-like text cell)."""
+    data = make_formatter(fmt).format_batch(events).decode("utf-8")
     assert len(data.splitlines()) == len(events)
     rows = list(csv.reader(io.StringIO(data)))
     assert len(rows) == len(events)
+
+    def cell(text: str) -> str:
+        mark = "'" if fmt == "csv" and text.startswith(("=", "+", "-", "@", "\t", "\r")) else ""
+        return mark + _clean(escape_control(text))
+
     for row, e in zip(rows, events, strict=True):
         assert row[1:6] == [
             level_name(e.level),
-            _clean(escape_control(e.logger)),
-            _clean(escape_control(e.rendered)),
-            _clean(escape_control(e.template)),
-            _clean(escape_control(e.exception or "")),
+            cell(e.logger),
+            cell(e.rendered),
+            cell(e.template),
+            cell(e.exception or ""),
         ]
         assert json.loads(row[6]) == {_clean(k): _cleaned(v) for k, v in e.properties.items()}
 
@@ -666,3 +682,201 @@ def test_unknown_format() -> None:
     """make_formatter rejects names it does not know."""
     with pytest.raises(ValueError, match="unknown format 'xml'"):
         make_formatter("xml")
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-event isolation: a hostile event costs only itself, in every format.
+
+
+def _line_records(data: bytes) -> list[str]:
+    return data.decode("utf-8").splitlines()
+
+
+def _text_records(data: bytes) -> list[str]:
+    return [line for line in _line_records(data) if not line.startswith("    ")]
+
+
+def _batch(name: str) -> Callable[[list[LogEvent]], list[str]]:
+    """The records a format writes for a batch, as texts (one per event expected)."""
+    if name in ALL_FORMATS:
+        fmt = make_formatter(name)
+        split = _text_records if name == "text" else _line_records
+        return lambda events: split(fmt.format_batch(events))
+    if name == "syslog":
+        syslog = SyslogFormatter(hostname="h", app_name="app", procid=1)
+        return lambda events: [syslog.format_event(e).decode("utf-8") for e in events]
+    if name == "syslog-udp":
+        udp = SyslogFormatter(hostname="h", app_name="app", procid=1, max_bytes=2048)
+        return lambda events: [udp.format_event(e).decode("utf-8") for e in events]
+    if name == "gelf":
+        gelf = GelfEncoder("h", max_bytes=4096)
+        return lambda events: [gelf.encode(e).decode("utf-8") for e in events]
+    if name == "gelf-tcp":
+        gelf_tcp = GelfEncoder("h")
+        return lambda events: [gelf_tcp.json(e).decode("utf-8") for e in events]
+    if name == "loki":
+        clef_line = ClefFormatter().format_event
+
+        def loki(events: list[LogEvent]) -> list[str]:
+            body = json.loads(loki_push(events, ["a", "app"], lambda e: clef_line(e).decode()))
+            return [line for stream in body["streams"] for _ts, line in stream["values"]]
+
+        return loki
+    assert name == "elasticsearch"
+    bulk = BulkEncoder("logs-%Y.%m")  # NDJSON: lines end at "\n" only
+    return lambda events: bulk.encode_batch(events).decode("utf-8").split("\n")[1:-1:2]
+
+
+ISOLATED_FORMATS = (*ALL_FORMATS, "syslog", "syslog-udp", "gelf", "gelf-tcp", "loki")
+ISOLATED_FORMATS += ("elasticsearch",)
+
+
+@st.composite
+def _mixed_batches(draw: st.DrawFn) -> tuple[list[LogEvent], set[int]]:
+    """Good events (marker ``good<i>z``) with hostile ones (``bad<i>z``) at random places."""
+    goods = draw(st.integers(1, 8))
+    bads = draw(st.integers(1, 3))
+    places = draw(st.permutations(range(goods + bads)))
+    hostile = set(places[:bads])
+    events = []
+    for i in range(goods + bads):
+        if i in hostile:
+            events.append(draw(hostile_events(f"bad{i}z")))
+        else:
+            value = draw(st.one_of(json_values(), nasty_text(10)))
+            events.append(event(f"good{i}z {{a}}", logger="app", a=value, n=i))
+    return events, hostile
+
+
+WRITERS = {name: _batch(name) for name in ISOLATED_FORMATS}
+
+
+@pytest.mark.slow
+@settings(max_examples=60)
+@given(batch=_mixed_batches())
+def test_hostile_events_cost_only_themselves(batch: tuple[list[LogEvent], set[int]]) -> None:
+    """For every format, a batch with hostile events at random places writes one record per
+    event: each good event exactly once and exactly as it would be written alone, each
+    hostile one once (formatted, or as its stand-in)."""
+    events, hostile = batch
+    for name, write in WRITERS.items():
+        records = write(events)
+        assert len(records) == len(events), name
+        for i, e in enumerate(events):
+            marker = f"{'bad' if i in hostile else 'good'}{i}z"
+            [record] = [r for r in records if marker in r]
+            if name != "loki":  # (Loki groups the events by stream)
+                assert record == records[i], name
+            if i not in hostile:
+                assert "format_error" not in record, name
+                assert write([e]) == [record], name
+
+
+def test_a_hostile_str_is_written_as_its_text() -> None:
+    """A ``str`` subclass whose methods raise is written as its text (never through its own
+    ``__format__``/``__str__``) in every format that writes values as text."""
+    e = event("v {a}", logger="app", a="ok", b=HostileStr("sneaky value"))
+    for name in ("logfmt", "json", "clef", "csv"):
+        assert "sneaky value" in _batch(name)([e])[0]
+    assert 'b="sneaky value"' in _batch("syslog")([e])[0]
+    assert json.loads(_batch("gelf")([e])[0])["_b"] == "sneaky value"
+
+
+def test_stand_in_record_carries_template_level_time_and_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What cannot be formatted at all becomes a stand-in record: template, level,
+    timestamp, logger and the error, in the format's own syntax; the events around it are
+    written as they are."""
+
+    class Exploding(dict[str, Any]):
+        def items(self) -> Any:
+            raise RuntimeError("cannot list")
+
+    e = LogEvent(TS, Level.WARNING, "user {id} failed", Exploding(id=1), None, "app", "")
+    good = event("fine", logger="app")
+    first, line, last = _batch("logfmt")([good, e, good])
+    assert first == last == _batch("logfmt")([good])[0]
+    pairs = dict(parse_logfmt(line + "\n"))
+    assert pairs["format_error"] == "RuntimeError: cannot list"
+    assert (pairs["ts"], pairs["level"], pairs["logger"]) == (
+        "2023-11-14T22:13:20.123456Z",
+        "warning",
+        "app",
+    )
+    assert pairs["msg"] == "user {id} failed"
+    [message] = _batch("syslog")([e])
+    assert message.startswith("<12>1 2023-11-14T22:13:20.123456Z h app 1 app ")
+    assert 'format_error="RuntimeError: cannot list"] user {id} failed' in message
+    assert json.loads(_batch("gelf")([e])[0])["_format_error"] == "RuntimeError: cannot list"
+
+    real = JsonFormatter.to_dict
+
+    def flaky(self: JsonFormatter, event: LogEvent) -> dict[str, Any]:
+        if "id" in event.properties:
+            raise MemoryError("no room")
+        return real(self, event)
+
+    monkeypatch.setattr(JsonFormatter, "to_dict", flaky)
+    lines = JsonFormatter().format_batch([good, e, good]).decode().splitlines()
+    assert [json.loads(x)["template"] for x in lines] == ["fine", "user {id} failed", "fine"]
+    obj = json.loads(lines[1])
+    assert obj["properties"] == {"format_error": "MemoryError: no room"}
+    assert (obj["level"], obj["timestamp"]) == ("warning", "2023-11-14T22:13:20.123456Z")
+
+
+# ---------------------------------------------------------------------------------------------
+# Output safe for its reader: formula cells, bidi and zero-width characters.
+
+
+@pytest.mark.parametrize("first", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_neutralises_formula_cells(first: str) -> None:
+    """A text cell starting like a formula gets a ``'`` in front (``csv``), not in
+    ``csv-raw``; the other cells are untouched."""
+    e = event(first + "HYPERLINK({url})", logger=first + "x", url="http://e.test")
+    [row] = csv.reader(io.StringIO(make_formatter("csv").format_batch([e]).decode()))
+    shown = escape_control(first)
+    assert row[2] == "'" + shown + "x"
+    assert row[3] == "'" + shown + "HYPERLINK(http://e.test)"
+    assert row[4] == "'" + shown + "HYPERLINK({url})"
+    assert row[0][0].isdigit() and row[1] == "info"
+    [raw] = csv.reader(io.StringIO(make_formatter("csv-raw").format_batch([e]).decode()))
+    assert raw[3] == shown + "HYPERLINK(http://e.test)"
+
+
+def test_csv_keeps_ordinary_cells() -> None:
+    """Cells that do not start like a formula are written as they are."""
+    e = event("a=b -c", logger="app.db")
+    [row] = csv.reader(io.StringIO(make_formatter("csv").format_batch([e]).decode()))
+    assert row[2:5] == ["app.db", "a=b -c", "a=b -c"]
+
+
+INVISIBLE = [*map(chr, range(0x200B, 0x2010)), *map(chr, range(0x202A, 0x202F)), "\u2060"]
+INVISIBLE += [*map(chr, range(0x2066, 0x206A)), "\ufeff"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
+def test_bidi_and_zero_width_characters_are_escaped(char: str) -> None:
+    """Every line format writes bidi controls and zero-width characters as ``\\uXXXX``
+    (text, logfmt, csv: as text; the JSON formats: as JSON escapes), wherever they come from
+    (message, values, names, logger, exception)."""
+    escaped = f"\\u{ord(char):04x}"
+    e = event(
+        f"pay {{amount}} to{char}",
+        exception=f"Error{char}",
+        logger=f"app{char}",
+        amount=f"10{char}0",
+        **{f"k{char}": 1},
+    )
+    for name in ALL_FORMATS:
+        fmt = make_formatter(name, output_template="{Logger} {Message} {Properties}{NewLine}")
+        text = fmt.format_batch([e]).decode("utf-8")
+        assert char not in text, name
+        assert escaped in text, name
+    assert escape_control(f"a{char}b") == f"a{escaped}b"
+
+
+def test_escape_control_returns_an_exact_str() -> None:
+    """escape_control never hands a str subclass on."""
+    assert type(escape_control(HostileStr("x"))) is str
+    assert escape_control(HostileStr("a\nb")) == "a\\nb"

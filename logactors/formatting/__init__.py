@@ -1,8 +1,10 @@
 """Formatters: turn a batch of events into bytes for a file, stream or socket.
 
-Line formats (``text``, ``json``, ``clef``, ``clef-rendered``, ``logfmt``, ``csv``) are here;
-the network formats (``syslog``, ``gelf``, ``otlp``, Loki, Elasticsearch) live beside their
-sinks. Every formatter is precompiled once per sink and never raises for a value it meets.
+Line formats (``text``, ``json``, ``clef``, ``clef-rendered``, ``logfmt``, ``csv``,
+``csv-raw``) are here; the network formats (``syslog``, ``gelf``, ``otlp``, Loki,
+Elasticsearch) live beside their sinks. Every formatter is precompiled once per sink and never
+raises for a value it meets: an event it cannot format is written as a stand-in record
+(:mod:`._isolate`), alone.
 """
 
 from __future__ import annotations
@@ -55,4 +57,6 @@ def make_formatter(fmt: str, *, output_template: str = "", colors: bool = False)
         return LogfmtFormatter()
     if fmt == "csv":
         return CsvFormatter()
+    if fmt == "csv-raw":
+        return CsvFormatter(neutralize_formulas=False)
     raise ValueError(f"unknown format {fmt!r}")

@@ -22,6 +22,7 @@ import orjson
 from .._events import LogEvent
 from .._json import dumps
 from .._levels import level_name
+from ._isolate import format_all, isolated, plain
 from ._time import IsoUtc, Strftime
 
 __all__ = ["BulkEncoder", "bulk_document"]
@@ -34,13 +35,13 @@ def bulk_document(event: LogEvent, iso: IsoUtc) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "@timestamp": iso(event.timestamp_ns),
         "log.level": level_name(event.level),
-        "message": event.rendered,
-        "message_template": event.template,
+        "message": plain(event.rendered),
+        "message_template": plain(event.template),
     }
     if event.logger:
-        doc["log.logger"] = event.logger
+        doc["log.logger"] = plain(event.logger)
     if event.exception:
-        doc["error.stack_trace"] = event.exception
+        doc["error.stack_trace"] = plain(event.exception)
     if event.properties:
         doc["fields"] = event.properties
     return doc
@@ -59,7 +60,11 @@ class BulkEncoder:
         self._actions: dict[str, bytes] = {}
 
     def encode(self, event: LogEvent) -> bytes:
-        """The two lines (with newlines) for one event."""
+        """The two lines (with newlines) for one event; an event that cannot be formatted is
+        sent as its stand-in (see :mod:`logactors.formatting._isolate`)."""
+        return isolated(self._lines, event, "elasticsearch")
+
+    def _lines(self, event: LogEvent) -> bytes:
         name = self._index(event.timestamp_ns).lower()  # index names must be lower-case
         action = self._actions.get(name)
         if action is None:
@@ -70,5 +75,4 @@ class BulkEncoder:
 
     def encode_batch(self, events: Sequence[LogEvent]) -> bytes:
         """The whole ``_bulk`` body for ``events``."""
-        encode = self.encode
-        return b"".join([encode(e) for e in events])
+        return b"".join(format_all(self._lines, events, "elasticsearch"))

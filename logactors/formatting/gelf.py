@@ -28,6 +28,7 @@ from typing import Any, Final
 
 from .._events import LogEvent
 from .._json import dumps, safe_str
+from ._isolate import isolated, name_text, plain
 from .syslog import syslog_severity
 
 __all__ = [
@@ -59,7 +60,7 @@ def field_name(name: str) -> str:
 
 def _field_value(value: object) -> str | int | float:
     if isinstance(value, str):
-        return value
+        return plain(value)
     if isinstance(value, bool) or value is None:
         return "true" if value is True else "false" if value is False else "null"
     if isinstance(value, int):
@@ -68,12 +69,12 @@ def _field_value(value: object) -> str | int | float:
         return value if math.isfinite(value) else repr(value)
     if isinstance(value, Mapping | list | tuple | set | frozenset):
         return dumps(value).decode("utf-8", "replace")
-    return safe_str(value)
+    return plain(safe_str(value))
 
 
 def gelf_dict(event: LogEvent, host: str, *, properties: bool = True) -> dict[str, Any]:
     """The GELF object for one event (``properties=False`` leaves out the additional fields)."""
-    message = event.rendered or event.template or "-"
+    message = plain(event.rendered) or plain(event.template) or "-"
     out: dict[str, Any] = {
         "version": "1.1",
         "host": host,
@@ -82,12 +83,12 @@ def gelf_dict(event: LogEvent, host: str, *, properties: bool = True) -> dict[st
         "level": syslog_severity(event.level),
     }
     if event.exception:
-        out["full_message"] = event.exception
+        out["full_message"] = plain(event.exception)
     if event.logger:
-        out["_logger"] = event.logger
+        out["_logger"] = plain(event.logger)
     if properties:
         for key, value in event.properties.items():
-            name = field_name(key if isinstance(key, str) else safe_str(key))
+            name = field_name(name_text(key))
             if name in out:
                 base, n = name, 2
                 while name in out:
@@ -133,7 +134,18 @@ class GelfEncoder:
         return gzip.compress(data, compresslevel=6, mtime=0) if self.compress else data
 
     def encode(self, event: LogEvent) -> bytes:
-        """One event's payload (no framing)."""
+        """One event's payload (no framing); an event that cannot be formatted is sent as its
+        stand-in (see :mod:`logactors.formatting._isolate`)."""
+        return isolated(self._payload, event, "gelf")
+
+    def json(self, event: LogEvent) -> bytes:
+        """One event's GELF JSON, never compressed nor reduced (TCP); stand-in as ``encode``."""
+        return isolated(self._json, event, "gelf")
+
+    def _json(self, event: LogEvent) -> bytes:
+        return dumps(gelf_dict(event, self.host))
+
+    def _payload(self, event: LogEvent) -> bytes:
         payload = self._encode(gelf_dict(event, self.host))
         if self.max_bytes is None or len(payload) <= self.max_bytes:
             return payload

@@ -29,9 +29,10 @@ from typing import Any, Final
 import orjson
 
 from .._events import EventTuple, LogEvent, as_event
-from .._json import dumps, safe_str
+from .._json import dumps
 from .._levels import SERILOG_NAMES, level_name, round_level
 from ..templates import parse
+from ._isolate import format_all, isolated, name_text, plain
 from ._time import IsoUtc
 
 __all__ = ["ClefFormatter", "JsonFormatter", "clef_dict", "json_line", "json_text"]
@@ -53,9 +54,13 @@ def _trace_value(value: object, digits: int) -> str | None:
 
 
 # orjson writes DEL, the C1 controls (NEL among them) and U+2028/U+2029 as raw characters: valid
-# JSON, but line breaks to many readers and editors and escapes to some terminals. In UTF-8 these
-# byte sequences can only be those characters, so they are replaced by their \\u escapes.
-_RAW_BREAKS: Final = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]")
+# JSON, but line breaks to many readers and editors and escapes to some terminals; likewise the
+# bidi controls (U+202A-202E, U+2066-2069) and zero-width characters (U+200B-200F, U+2060,
+# U+FEFF), which reorder or hide text on screen. In UTF-8 these byte sequences can only be
+# those characters, so they are replaced by their \\u escapes (the same JSON string).
+_RAW_BREAKS: Final = re.compile(
+    rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\x8b-\x8f\xa8-\xae]|\xe2\x81[\xa0\xa6-\xa9]|\xef\xbb\xbf"
+)
 
 
 def _escape_breaks(match: re.Match[bytes]) -> bytes:
@@ -87,23 +92,24 @@ def _serilog_level(level: int) -> str | None:
 def clef_dict(event: LogEvent, iso: IsoUtc, *, rendered: bool = False) -> dict[str, Any]:
     """The CLEF object for one event (``rendered``: the RenderedCompactJsonFormatter shape)."""
     props: Mapping[str, Any] = event.properties
+    text = plain(event.template)
     if rendered:
-        template = parse(event.template)
+        template = parse(text)
         out: dict[str, Any] = {
             "@t": iso(event.timestamp_ns),
             "@m": template.render(props),
             "@i": template.event_id,
         }
     else:
-        out = {"@t": iso(event.timestamp_ns), "@mt": event.template}
-        template = parse(event.template)
+        out = {"@t": iso(event.timestamp_ns), "@mt": text}
+        template = parse(text)
         if template.has_formats:
             out["@r"] = template.formatted_values(props)
     level = _serilog_level(event.level)
     if level is not None:
         out["@l"] = level
     if event.exception:
-        out["@x"] = event.exception
+        out["@x"] = plain(event.exception)
     moved: tuple[str, ...] = ()
     for key, field, digits in _TRACE_KEYS:
         if key in props:
@@ -112,11 +118,11 @@ def clef_dict(event: LogEvent, iso: IsoUtc, *, rendered: bool = False) -> dict[s
                 out[field] = value
                 moved += (key,)
     if event.logger and "SourceContext" not in props:
-        out["SourceContext"] = event.logger
+        out["SourceContext"] = plain(event.logger)
     for key, value in props.items():
         if key in moved:
             continue
-        name = key if isinstance(key, str) else safe_str(key)
+        name = name_text(key)
         out["@" + name if name[:1] == "@" else name] = value
     return out
 
@@ -147,6 +153,7 @@ class ClefFormatter:
 
     def __init__(self, *, rendered: bool = False) -> None:
         self._rendered = rendered
+        self._name = "clef-rendered" if rendered else "clef"
         #: format_batch only unpacks its events: queued plain tuples need no LogEvent
         self.takes_plain_tuples = not rendered
         self._iso = IsoUtc(7)
@@ -155,17 +162,23 @@ class ClefFormatter:
         self._formats: dict[str, bool] = {}
 
     def format_event(self, event: LogEvent) -> bytes:
-        """One event as a CLEF line."""
-        return json_line(clef_dict(event, self._iso, rendered=self._rendered))
+        """One event as a CLEF line; an event that cannot be formatted is written as its
+        stand-in (see :mod:`logactors.formatting._isolate`)."""
+        return isolated(self._line, event, self._name)
+
+    def _line(self, event: EventTuple) -> bytes:
+        return json_line(clef_dict(as_event(event), self._iso, rendered=self._rendered))
 
     def format_batch(self, events: Sequence[LogEvent]) -> bytes:
         """A batch as CLEF lines."""
         if self._rendered:
-            iso = self._iso
-            rendered = bytearray()
-            for e in events:
-                rendered += json_line(clef_dict(e, iso, rendered=True))
-            return bytes(rendered)
+            return b"".join(format_all(self._line, events, self._name))
+        try:
+            return self._batch(events)
+        except Exception:  # an event the batch path cannot take: each event on its own
+            return b"".join([isolated(self._line, e, self._name) for e in events])
+
+    def _batch(self, events: Sequence[LogEvent]) -> bytes:
         # Each event becomes a dict; one orjson call encodes the whole batch as a JSON array,
         # which is cut into lines where one object ends and the next begins (``},{"@t":``).
         # Checks on the result replace per-event checks:
@@ -241,7 +254,7 @@ class ClefFormatter:
     def _exact(self, event: EventTuple) -> tuple[orjson.Fragment, int, int]:
         """The exact path's line as an array element, with its ``,"@`` names beyond "@mt" and
         its other "@" characters (for the batch path's counts)."""
-        line = self.format_event(as_event(event))[:-1]
+        line = self.format_event(event)[:-1]  # type: ignore[arg-type]
         names = line.count(b',"@')
         return orjson.Fragment(line), names - 1, line.count(b"@") - names - 1
 
@@ -255,7 +268,7 @@ class ClefFormatter:
         except Exception:
             pass
         # (min: a key needing '@@', or an unusual one)
-        return self.format_event(as_event(event))
+        return self.format_event(event)  # type: ignore[arg-type]
 
     def _learn(self, template: str) -> bool:
         """Cache whether ``template`` has holes with formats (``@r``)."""
@@ -277,26 +290,26 @@ class JsonFormatter:
             "timestamp": self._iso(event.timestamp_ns),
             "level": level_name(event.level),
             "message": event.rendered,
-            "template": event.template,
+            "template": plain(event.template),
         }
         if event.logger:
-            out["logger"] = event.logger
+            out["logger"] = plain(event.logger)
         if event.task:
-            out["task"] = event.task
+            out["task"] = plain(event.task)
         if event.exception:
-            out["exception"] = event.exception
+            out["exception"] = plain(event.exception)
         if event.properties:
             out["properties"] = event.properties
         return out
 
     def format_event(self, event: LogEvent) -> bytes:
-        """One event as a JSON line."""
-        return json_line(self.to_dict(event))
+        """One event as a JSON line; an event that cannot be formatted is written as its
+        stand-in (see :mod:`logactors.formatting._isolate`)."""
+        return escape_raw_breaks(isolated(self._line, event, "json"))
+
+    def _line(self, event: LogEvent) -> bytes:
+        return dumps(self.to_dict(event), _NEWLINE)
 
     def format_batch(self, events: Sequence[LogEvent]) -> bytes:
         """A batch as JSON lines."""
-        to_dict = self.to_dict
-        buffer = bytearray()
-        for e in events:
-            buffer += dumps(to_dict(e), _NEWLINE)
-        return escape_raw_breaks(bytes(buffer))
+        return escape_raw_breaks(b"".join(format_all(self._line, events, "json")))

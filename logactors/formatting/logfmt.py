@@ -1,10 +1,10 @@
 """The ``logfmt`` format: ``ts=… level=info logger=app msg="…" key=value …``, one event a line.
 
 Values that need it are double-quoted with ``\\"`` and ``\\\\`` escaped, control characters
-escaped (``\\n``, ``\\xNN``, ``\\u2028``) and lone surrogates written ``\\udNNN``, so no value
-can start a new line or inject a key, and a logfmt parser reads every value back exactly. Keys
-are reduced to ``[A-Za-z0-9_.-/]``; property names that collide with the fixed keys get a ``_``
-prefix.
+escaped (``\\n``, ``\\xNN``, ``\\u2028``; bidi controls and zero-width characters as
+``\\uXXXX``) and lone surrogates written ``\\udNNN``, so no value can start a new line or
+inject a key, and a logfmt parser reads every value back exactly. Keys are reduced to
+``[A-Za-z0-9_.-/]``; property names that collide with the fixed keys get a ``_`` prefix.
 """
 
 from __future__ import annotations
@@ -17,12 +17,16 @@ from .._events import LogEvent
 from .._json import dumps, safe_str
 from .._levels import level_name
 from ._escape import escape_control
+from ._isolate import format_all, isolated, name_text, plain
 from ._time import IsoUtc
 
 __all__ = ["LogfmtFormatter", "logfmt_value"]
 
 _BAD_KEY: Final = re.compile(r"[^A-Za-z0-9_.\-/]")
-_NEEDS_QUOTES: Final = re.compile(r'[\s="\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]')
+_NEEDS_QUOTES: Final = re.compile(
+    r'[\s="\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff'
+    r"\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
 _SURROGATE: Final = re.compile(r"[\ud800-\udfff]")
 _RESERVED: Final = frozenset({"ts", "level", "logger", "task", "msg", "exception"})
 
@@ -48,11 +52,11 @@ def logfmt_value(value: object) -> str:
         except ValueError:  # an int too long to print (sys.get_int_max_str_digits)
             text = f"<unrenderable {kind.__name__}>"
     elif isinstance(value, str):
-        text = value
+        text = plain(value)  # a subclass's __format__/__str__ never runs
     elif isinstance(value, dict | list | tuple):
         text = dumps(value).decode()
     else:
-        text = safe_str(value)
+        text = plain(safe_str(value))
     if text and _NEEDS_QUOTES.search(text) is None:
         return text
     quoted = escape_control(text.replace("\\", "\\\\").replace('"', '\\"'))
@@ -68,13 +72,17 @@ class LogfmtFormatter:
         self._iso = IsoUtc(6)
 
     def format_event(self, event: LogEvent) -> str:
-        """One event as a logfmt line (with newline)."""
+        """One event as a logfmt line (with newline); an event that cannot be formatted is
+        written as its stand-in (see :mod:`logactors.formatting._isolate`)."""
+        return isolated(self._line, event, "logfmt")
+
+    def _line(self, event: LogEvent) -> str:
         parts = [f"ts={self._iso(event.timestamp_ns)}", f"level={level_name(event.level)}"]
         if event.logger:
             parts.append(f"logger={logfmt_value(event.logger)}")
         parts.append(f"msg={logfmt_value(event.rendered)}")
         parts.extend(
-            f"{logfmt_key(safe_str(k))}={logfmt_value(v)}" for k, v in event.properties.items()
+            f"{logfmt_key(name_text(k))}={logfmt_value(v)}" for k, v in event.properties.items()
         )
         if event.exception:
             parts.append(f"exception={logfmt_value(event.exception)}")
@@ -82,5 +90,5 @@ class LogfmtFormatter:
 
     def format_batch(self, events: Sequence[LogEvent]) -> bytes:
         """A batch as logfmt lines."""
-        fmt = self.format_event
-        return "".join([fmt(e) for e in events]).encode("utf-8", "backslashreplace")
+        lines = format_all(self._line, events, "logfmt")
+        return "".join(lines).encode("utf-8", "backslashreplace")

@@ -21,6 +21,7 @@ from typing import Any, Final
 from .._events import LogEvent
 from .._json import dumps, safe_str
 from .._levels import level_name
+from ._isolate import format_all, plain
 
 __all__ = ["label_name", "loki_push", "loki_streams"]
 
@@ -44,18 +45,22 @@ def loki_streams(
         line: renders one event as its log line.
     """
     names = [(key, label_name(key)) for key in labels]
-    streams: dict[tuple[tuple[str, str], ...], list[list[str]]] = {}
-    for event in events:
+    Entry = tuple[tuple[tuple[str, str], ...], list[str]]
+
+    def entry(event: LogEvent) -> Entry:
         props = event.properties
         stream = [("level", level_name(event.level))]
         for key, label in names:
             if key in props:
                 value = props[key]
-                text = value if isinstance(value, str) else safe_str(value)
+                text = plain(value) if isinstance(value, str) else plain(safe_str(value))
                 if text and label != "level":
                     stream.append((label, text))
-        values = streams.setdefault(tuple(sorted(stream)), [])
-        values.append([str(event.timestamp_ns), line(event)])
+        return tuple(sorted(stream)), [str(int(event.timestamp_ns)), plain(line(event))]
+
+    streams: dict[tuple[tuple[str, str], ...], list[list[str]]] = {}
+    for key, value in format_all(entry, events, "loki"):
+        streams.setdefault(key, []).append(value)
     return [{"stream": dict(key), "values": values} for key, values in streams.items()]
 
 

@@ -35,6 +35,7 @@ from typing import Final
 
 from .._events import LogEvent
 from .._json import dumps, safe_str
+from ._isolate import isolated, name_text, plain
 from ._time import IsoUtc
 
 __all__ = [
@@ -174,10 +175,10 @@ def sd_value(value: object) -> str:
     """The text of a property value: strings as they are, numbers as Python writes them,
     ``true``/``false``/``null``, containers as JSON, anything else as ``str``."""
     if isinstance(value, str):
-        return value
+        return plain(value)  # a subclass's __format__/__str__ never runs
     if value is None or isinstance(value, bool | Mapping | list | tuple):
         return dumps(value).decode("utf-8", "replace")
-    return safe_str(value)
+    return plain(safe_str(value))
 
 
 def sd_element(
@@ -196,7 +197,7 @@ def sd_element(
     size = len(sd_id) + 2
     seen: set[str] = set()
     for key, value in properties.items():
-        name = sd_name(key if isinstance(key, str) else safe_str(key))
+        name = sd_name(name_text(key))
         if name in seen:
             base = name
             n = 2
@@ -234,9 +235,10 @@ def octet_frame(message: bytes) -> bytes:
 
 
 def _message_text(event: LogEvent) -> str:
-    text = event.rendered
+    text = plain(event.rendered)
     if event.exception:
-        text = f"{text}\n{event.exception}" if text else event.exception
+        exception = plain(event.exception)
+        text = f"{text}\n{exception}" if text else exception
     return text
 
 
@@ -296,14 +298,19 @@ class SyslogFormatter:
         return msgid
 
     def format_event(self, event: LogEvent) -> bytes:
-        """One event as a syslog message (no framing, no trailing newline)."""
+        """One event as a syslog message (no framing, no trailing newline); an event that
+        cannot be formatted is sent as its stand-in (see :mod:`logactors.formatting._isolate`).
+        """
+        return isolated(self._message, event, "syslog")
+
+    def _message(self, event: LogEvent) -> bytes:
         pri = self._facility * 8 + syslog_severity(event.level)
         text = _message_text(event)
         if self._rfc3164:
             return self._format_3164(event, pri, text)
         head = (
             f"<{pri}>1 {self._iso(event.timestamp_ns)} {self._host} {self._app} "
-            f"{self._procid} {self._msgid(event.logger)}"
+            f"{self._procid} {self._msgid(plain(event.logger))}"
         )
         sd = sd_element(event.properties)
         body = text.encode("utf-8", "backslashreplace") if text else b""

@@ -22,6 +22,7 @@ from .._events import LogEvent
 from .._levels import SERILOG_NAMES, Level, round_level
 from ..templates import PropertyToken, TextToken, parse, render_value
 from ._escape import escape_control
+from ._isolate import format_all, isolated
 from ._time import Strftime
 from .json import json_text
 
@@ -183,14 +184,18 @@ class TextFormatter:
         return prop
 
     def format_event(self, event: LogEvent) -> str:
-        """One event as text, ending with a newline."""
+        """One event as text, ending with a newline; an event that cannot be formatted is
+        written as its stand-in (see :mod:`logactors.formatting._isolate`)."""
+        return isolated(self._line, event, "text")
+
+    def _line(self, event: LogEvent) -> str:
         line = "".join([part(event) for part in self._parts])
         return line if line.endswith("\n") else line + "\n"
 
     def format_batch(self, events: Sequence[LogEvent]) -> bytes:
         """A batch as UTF-8 (unencodable characters backslash-escaped)."""
-        fmt = self.format_event
-        return "".join([fmt(e) for e in events]).encode("utf-8", "backslashreplace")
+        lines = format_all(self._line, events, "text")
+        return "".join(lines).encode("utf-8", "backslashreplace")
 
 
 def _extra_properties(event: LogEvent) -> str:

@@ -18,9 +18,8 @@ import socket
 from collections.abc import Sequence
 
 from .._events import LogEvent
-from .._json import dumps
 from ..config import GelfSink
-from ..formatting.gelf import CHUNK_HEADER_BYTES, MAX_CHUNKS, GelfEncoder, chunk, gelf_dict
+from ..formatting.gelf import CHUNK_HEADER_BYTES, MAX_CHUNKS, GelfEncoder, chunk
 from ._net import LinkedSink, Progress
 
 __all__ = ["GelfWriter"]
@@ -60,8 +59,8 @@ class GelfWriter(LinkedSink):
             OSError: the receiver is unreachable or the connection broke.
         """
         if self._stream is not None:
-            host = self._host
-            data = b"".join([dumps(gelf_dict(e, host)) + b"\0" for e in events])
+            encode = self._encoder.json
+            data = b"".join([encode(e) + b"\0" for e in events])
             await self._stream.send_all(data)
             return len(data)
         link = self._datagrams
