@@ -76,7 +76,13 @@ _METHOD_NAMES: Final = {
 #: stdlib level numbers (and logactors' TRACE) straight to a method name
 _BY_LEVELNO: Final = {int(level): name for level, name in _METHOD_NAMES.items()}
 _NAMED_CACHE_LIMIT: Final = 4096
-_guard = threading.local()
+
+
+class _Guard(threading.local):
+    depth = 0  # a class default: reading it in a new thread raises nothing (fast path)
+
+
+_guard = _Guard()
 
 
 def in_sink_context() -> bool:
@@ -85,14 +91,13 @@ def in_sink_context() -> bool:
     True inside every sink actor's task and the worker threads it starts, and inside
     :func:`sink_context` (for sinks that run their own threads).
     """
-    depth: int = getattr(_guard, "depth", 0)
-    return IN_SINK.get() or depth > 0
+    return IN_SINK.get() or _guard.depth > 0
 
 
 @contextlib.contextmanager
 def sink_context() -> Iterator[None]:
     """Mark the current thread as working for a sink (for threads a sink starts itself)."""
-    _guard.depth = getattr(_guard, "depth", 0) + 1
+    _guard.depth += 1
     try:
         yield
     finally:
