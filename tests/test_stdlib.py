@@ -263,6 +263,7 @@ async def test_records_from_inside_a_sink_are_counted_and_said_once() -> None:
     assert not any("/ingest" in line for line in lines)
 
 
+@pytest.mark.network
 async def test_http_sink_with_debug_capture_does_not_feed_itself() -> None:
     """HttpSink + capture_stdlib(level="debug") against a real server: httpx/httpcore records
     of the sink's requests never reach a sink, the self-log has at most one line about them,
@@ -327,6 +328,7 @@ async def hello_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"hello"})
 
 
+@pytest.mark.network
 async def test_hypercorn_access_log_carries_no_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
