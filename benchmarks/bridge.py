@@ -73,9 +73,13 @@ async def run(calls: int, rounds: int) -> dict[str, Any]:
             "none": _Nothing(),
         }
         loggers = {key: _logger(f"bench.bridge.{key}", h) for key, h in handlers.items()}
-        record = logging.getLogger("bench").makeRecord(
-            "bench", logging.INFO, __file__, 1, "GET %s -> %d", ("/api", 200), None
-        )
+        # One record per handler: QueueHandler.prepare sets ``message`` on the record it gets.
+        records = {
+            key: logging.getLogger("bench").makeRecord(
+                "bench", logging.INFO, __file__, 1, "GET %s -> %d", ("/api", 200), None
+            )
+            for key in handlers
+        }
         per_call: dict[str, list[float]] = {key: [] for key in handlers}
         per_handle: dict[str, list[float]] = {key: [] for key in handlers}
         for _ in range(rounds):
@@ -84,7 +88,7 @@ async def run(calls: int, rounds: int) -> dict[str, Any]:
                 await log.flush()
                 while not simple.empty():
                     simple.get_nowait()
-                per_handle[key].append(_handles(handlers[key], record, calls) / calls)
+                per_handle[key].append(_handles(handlers[key], records[key], calls) / calls)
                 await log.flush()
                 while not simple.empty():
                     simple.get_nowait()

@@ -76,6 +76,7 @@ _METHOD_NAMES: Final = {
 #: stdlib level numbers (and logactors' TRACE) straight to a method name
 _BY_LEVELNO: Final = {int(level): name for level, name in _METHOD_NAMES.items()}
 _NAMED_CACHE_LIMIT: Final = 4096
+_NO_PROPERTIES: Final[dict[str, Any]] = {}
 
 
 class _Guard(threading.local):
@@ -163,6 +164,7 @@ class LogactorsHandler(logging.Handler):
             None if isinstance(mapping_args, bool) else frozenset(mapping_args)
         )
         self._mapping_args = mapping_args is True or self._mapping_keys is not None
+        self._detailed = bool(self._attributes) or self._mapping_args
         self._named: dict[str, Any] = {}
         self._said: set[str] = set()
         self._lock = threading.Lock()
@@ -188,31 +190,25 @@ class LogactorsHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         """Forward one record as one logging call; never raises."""
         try:
-            if in_sink_context():
+            if IN_SINK.get() or _guard.depth:
                 self._from_sink(record)
                 return
+            props: dict[str, Any]
             try:
                 message = record.getMessage()
             except Exception as exc:
                 message = self._unformattable(record, exc)
-                props: dict[str, Any] = {"format_error": f"{type(exc).__name__}: {safe_str(exc)}"}
+                props = {"format_error": f"{type(exc).__name__}: {safe_str(exc)}"}
             else:
-                props = {}
+                props = _NO_PROPERTIES
             if "{" in message or "}" in message:
                 message = message.replace("{", "{{").replace("}", "}}")
-            fields = record.__dict__
-            if len(fields) > _PLAIN_SIZE:
-                for key, value in fields.items():
-                    if key not in _STANDARD:
-                        name = key if key.__class__ is str else safe_str(key)
-                        props[f"{name}_" if name in _RESERVED else name] = value
-            for attribute in self._attributes:
-                props[attribute] = getattr(record, attribute, None)
-            if self._mapping_args:
-                self._add_mapping_args(record.args, props)
-            if record.stack_info:
-                props["stack"] = record.stack_info
-            props["logger"] = name = record.name
+            name = record.name
+            if len(record.__dict__) > _PLAIN_SIZE or self._detailed or props or record.stack_info:
+                props = self._properties(record, dict(props))
+                props["logger"] = name
+            else:
+                props = {"logger": name}
             named = self._named.get(name)
             if named is None:
                 named = self._named_logger(name)
@@ -229,6 +225,20 @@ class LogactorsHandler(logging.Handler):
                 f"a stdlib record could not be forwarded ({type(exc).__name__}: {safe_str(exc)}); "
                 "such records are counted in LogactorsHandler.statistics().failed",
             )
+
+    def _properties(self, record: logging.LogRecord, props: dict[str, Any]) -> dict[str, Any]:
+        """Extra fields, chosen record attributes, mapping args and the stack, into ``props``."""
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD:
+                name = key if key.__class__ is str else safe_str(key)
+                props[f"{name}_" if name in _RESERVED else name] = value
+        for attribute in self._attributes:
+            props[attribute] = getattr(record, attribute, None)
+        if self._mapping_args:
+            self._add_mapping_args(record.args, props)
+        if record.stack_info:
+            props["stack"] = record.stack_info
+        return props
 
     # -- the uncommon paths ----------------------------------------------------------------------
 
