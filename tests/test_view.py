@@ -647,3 +647,32 @@ def test_file_names_are_printed_escaped(tmp_path: Path, capsys: pytest.CaptureFi
     assert "missing\\u2066a\\u202e" in err
     for char in "\u202e\u2066\x1b\x07":
         assert char not in out + err
+
+
+def test_logrotate_numbering_and_files_that_are_not_rolled_logs(tmp_path: Path) -> None:
+    """logrotate's scheme (app.clef.1 newest, shifted on each rotation) twice between polls:
+    every event once, in order; a spool or cursor file beside the log is never read."""
+    path = tmp_path / "app.clef"
+    path.write_text(numbered(0), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    view = View(view_args("--follow", "--json", path), out, err)
+    view.read()
+
+    def logrotate(content: str) -> None:
+        for n in (3, 2, 1):
+            if (tmp_path / f"app.clef.{n}").exists():
+                os.rename(tmp_path / f"app.clef.{n}", tmp_path / f"app.clef.{n + 1}")
+        os.rename(path, tmp_path / "app.clef.1")
+        path.write_text(content, encoding="utf-8")
+
+    with open(path, "a", encoding="utf-8") as file:
+        file.write(numbered(1))
+    logrotate(numbered(2))
+    logrotate(numbered(3) + numbered(4))
+    (tmp_path / "app.clef.cursor").write_bytes(b"\x00\x01binary\n")
+    (tmp_path / "app.clef.spool").write_bytes(b"LASP\x00\n")
+    logrotate(numbered(5))
+    view.step()
+    view.close()
+    assert printed_numbers(out) == [0, 1, 2, 3, 4, 5]
+    assert err.getvalue() == ""

@@ -8,14 +8,14 @@ everything (``final=True``).
 
 :class:`Follower` is one step of ``--follow`` over several tails (:meth:`Follower.poll`). When a
 tail's file was replaced it drains the old file, then reads every file rolled since it last
-looked (the siblings of the path: ``app.20261123.clef``, ``app.20261123.1.clef``,
-``app.clef.1``, ``app.clef-20261123``) that it has not read yet, oldest first, then the new
-file: however many rolls happened between two polls, every rolled file is read exactly once,
-in order. What was read is remembered per file identity as the number of bytes consumed, so a
-rolled file that still grows (a writer holding it open) is read on from where it was left, and
-a file that reuses the inode of a deleted one (smaller than what was read) is read from its
-start. Files already rolled when following starts count as read. Compressed rolled files
-(``.gz`` …) are skipped.
+looked that it has not read yet, oldest first, then the new file: however many rolls happened
+between two polls, every rolled file is read exactly once, in order. Rolled files are the
+path's siblings named as logactors' FileSink (``app.20261123.clef``, ``app.20261123.1.clef``)
+or logrotate (``app.clef.1``, ``app.clef-20261123``) name them, not compressed ones. What was
+read is remembered per file identity as the number of bytes consumed, so a rolled file that
+still grows (a writer holding it open) is read on from where it was left, and a file that
+reuses the inode of a deleted one (smaller than what was read) is read from its start. Files
+already rolled when following starts count as read.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ __all__ = ["Follower", "Line", "Tail"]
 Line = tuple[str, int, bytes]
 Identity = tuple[int, int]
 
-_COMPRESSED: Final = (".gz", ".bz2", ".xz", ".zst", ".z", ".zip", ".lz4")
 _CHUNK: Final = 1 << 20
 
 
@@ -132,14 +131,14 @@ class _Siblings:
         self._rolled = re.compile(
             rf"^{re.escape(stem)}\.(\d{{8}}(?:\d{{2}})?)(?:\.(\d+))?{re.escape(suffix)}$"
         )
-        # logrotate: base.N (newest is 1) or base-DATE / base.DATE
+        # logrotate: base.N (newest is 1), or base-DATE / base.DATE (``dateext``); nothing
+        # else that starts with the name (a spool, its cursor, temporary files)
         self._numbered = re.compile(rf"^{re.escape(self.base)}\.(\d+)$")
-        self._prefix = (f"{self.base}.", f"{self.base}-")
+        self._dated = re.compile(rf"^{re.escape(self.base)}[-.]\d[\d_.:T+-]*$")
 
     def matches(self, name: str) -> bool:
-        if name == self.base or name.lower().endswith(_COMPRESSED):
-            return False
-        return bool(self._rolled.match(name)) or name.startswith(self._prefix)
+        """Whether ``name`` is one of the path's rolled files."""
+        return bool(self._rolled.match(name) or self._dated.match(name))
 
     def order(self, name: str) -> tuple[int, str, int]:
         """Oldest first among names whose modification times are equal (coarse clocks)."""
