@@ -676,3 +676,26 @@ def test_logrotate_numbering_and_files_that_are_not_rolled_logs(tmp_path: Path) 
     view.close()
     assert printed_numbers(out) == [0, 1, 2, 3, 4, 5]
     assert err.getvalue() == ""
+
+
+def test_partial_line_in_a_rolled_file_is_not_cut(tmp_path: Path) -> None:
+    """A writer that still holds the rolled file finishes its half-written line there after
+    the roll: the line is printed once, whole, and nothing is reported malformed."""
+    path = tmp_path / "app.clef"
+    out, err = io.StringIO(), io.StringIO()
+    line = numbered(1)
+    with open(path, "w", encoding="utf-8") as writer:
+        writer.write(numbered(0) + line[:15])
+        writer.flush()
+        view = View(view_args("--follow", "--json", path), out, err)
+        view.read()
+        os.rename(path, tmp_path / "app.20240301.clef")
+        path.write_text(numbered(2), encoding="utf-8")
+        view.step()
+        assert printed_numbers(out) == [0, 2]
+        writer.write(line[15:])
+    view.step()
+    view.finish()
+    view.close()
+    assert printed_numbers(out) == [0, 2, 1]
+    assert err.getvalue() == ""

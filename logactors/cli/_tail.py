@@ -14,8 +14,10 @@ path's siblings named as logactors' FileSink (``app.20261123.clef``, ``app.20261
 or logrotate (``app.clef.1``, ``app.clef-20261123``) name them, not compressed ones. What was
 read is remembered per file identity as the number of bytes consumed, so a rolled file that
 still grows (a writer holding it open) is read on from where it was left, and a file that
-reuses the inode of a deleted one (smaller than what was read) is read from its start. Files
-already rolled when following starts count as read.
+reuses the inode of a deleted one (smaller than what was read) is read from its start. The
+file replaced last stays open until the next replacement: a writer that still holds it can
+finish its last line there (a partial line is never cut in two). Files already rolled when
+following starts count as read.
 """
 
 from __future__ import annotations
@@ -68,6 +70,20 @@ class Tail:
         if self.file is not None:
             self.file.close()
             self.file = None
+
+    def take(self, fresh: Tail) -> Tail:
+        """Continue with ``fresh``'s open file (the path's new file); returns a tail that
+        holds the file read so far, where it was left (a held-back partial line included)."""
+        old = Tail(self.path)
+        old.file, old.identity, old.lineno, old._partial = (
+            self.file,
+            self.identity,
+            self.lineno,
+            self._partial,
+        )
+        self.file, self.identity, self.lineno, self._partial = fresh.file, fresh.identity, 0, b""
+        fresh.file = None
+        return old
 
     @property
     def consumed(self) -> int:
@@ -181,6 +197,9 @@ class Follower:
             path: {_identity(st): st.st_size for _, st in siblings.scan()}
             for path, siblings in self._siblings.items()
         }
+        #: per followed path: the file replaced last, kept open while its writer may still
+        #: finish a line in it (until the next replacement, or the end)
+        self._previous: dict[str, Tail] = {}
 
     def poll(self) -> list[Iterator[Line]]:
         """The new lines of each tail, one iterator per tail, each in file order.
@@ -192,39 +211,66 @@ class Follower:
 
     def finish(self) -> list[Iterator[Line]]:
         """What is left, unterminated last lines included (at exit)."""
-        return [tail.lines(final=True) for tail in self.tails]
+        return [self._finish(tail) for tail in self.tails]
+
+    def close(self) -> None:
+        """Close the replaced files still open (the tails are closed by their owner)."""
+        for previous in self._previous.values():
+            previous.close()
+        self._previous.clear()
+
+    def _finish(self, tail: Tail) -> Iterator[Line]:
+        previous = self._previous.pop(tail.path, None)
+        if previous is not None:
+            yield from previous.lines(final=True)
+            previous.close()
+        yield from tail.lines(final=True)
 
     def _poll(self, tail: Tail) -> Iterator[Line]:
+        known = self._consumed[tail.path]
+        previous = self._previous.get(tail.path)
+        if previous is not None and (tail.file is None or not tail.rotated()):
+            yield from previous.lines(final=False)
+            known[previous.identity] = previous.consumed
         if tail.file is None:
-            if not os.path.exists(tail.path):
-                return
-            try:
-                tail.open()
-            except OSError:
-                return
-            yield from tail.lines(final=False)
+            if os.path.exists(tail.path):
+                try:
+                    tail.open()
+                except OSError:
+                    return
+                yield from tail.lines(final=False)
             return
         if not tail.rotated():
             yield from tail.lines(final=False)
             return
-        # Drain what was written to the old file before it was replaced, then reopen.
-        old = tail.identity
-        yield from tail.lines(final=True)
-        siblings = self._siblings[tail.path]
-        known = self._consumed[tail.path]
-        known[old] = tail.consumed
+        fresh = Tail(tail.path)
         try:
-            tail.open()
+            fresh.open()
         except OSError:
-            tail.close()
+            return  # gone again between the two looks: keep reading the old file
+        if fresh.identity == tail.identity:  # truncated in place: read it again from the start
+            fresh.close()
+            yield from tail.lines(final=True)
+            tail.open()
+            yield from tail.lines(final=False)
             return
-        if tail.identity != old:  # replaced, not truncated in place: what rolled meanwhile
-            yield from self._rolled_since(siblings, known)
+        if previous is not None:  # replaced again: the file replaced before is done
+            del self._previous[tail.path]
+            yield from previous.lines(final=True)
+            known[previous.identity] = previous.consumed
+            previous.close()
+        # What was written to the old file before it was replaced; it stays open a while.
+        old = tail.take(fresh)
+        yield from old.lines(final=False)
+        known[old.identity] = old.consumed
+        self._previous[tail.path] = old
+        yield from self._rolled_since(self._siblings[tail.path], known)
         yield from tail.lines(final=False)
 
     def _rolled_since(self, siblings: _Siblings, known: dict[Identity, int]) -> Iterator[Line]:
         """Rolled files not read yet (or grown since), oldest first."""
         following = {tail.identity for tail in self.tails if tail.file is not None}
+        following.update(previous.identity for previous in self._previous.values())
         present: set[Identity] = set()
         unread: list[tuple[int, tuple[int, str, int], str, Identity, int]] = []
         for path, st in siblings.scan():

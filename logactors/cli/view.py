@@ -484,6 +484,8 @@ class View:
 
     def close(self) -> None:
         """Close the files."""
+        if self.follower is not None:
+            self.follower.close()
         for tail in self.tails:
             tail.close()
 
