@@ -8,10 +8,12 @@ Two ways:
 * ``logging.getLogger("name").addHandler(logactors.stdlib.LogactorsHandler(log))`` routes
   one logger only.
 
-A record becomes an event whose message is the record's rendered message; the logger name is
-the event's logger (``SourceContext`` in CLEF), the ``%``-format and its arguments are kept as
-properties (``msg``, ``args``), ``extra={...}`` fields become properties, ``exc_info`` becomes
-the event's exception, and ``log.context(...)`` properties apply as usual.
+A record becomes an event whose message is the record's message, rendered at the call; the
+logger name is the event's logger (``SourceContext`` in CLEF) and the property ``logger``,
+``extra={...}`` fields become properties, ``exc_info`` becomes the event's exception, and
+``log.context(...)`` properties apply as usual. The record's ``args`` are never copied (a
+library may pass anything there); record attributes such as ``threadName`` are added only when
+named in ``record_attributes``.
 
 Run it with ``python examples/stdlib_bridge.py``.
 """
@@ -43,7 +45,7 @@ def charge(order: int, amount: float) -> None:
 async def main() -> list[logactors.LogEvent]:
     config = SupervisorConfig(sinks=[MemorySink(name="memory")])
     async with logactors.open_logger(config) as log:
-        with log.capture_stdlib(level="info"):
+        with log.capture_stdlib(level="info", record_attributes=["threadName"]):
             with log.context(request_id="r-77"):
                 charge(1, 42.0)
                 charge(2, 250.0)
@@ -67,14 +69,14 @@ if __name__ == "__main__":
     events = trio.run(main)
     for e in events:
         extra = {
-            k: e.properties[k] for k in ("request_id", "gateway", "thread") if k in e.properties
+            k: e.properties[k] for k in ("request_id", "gateway", "threadName") if k in e.properties
         }
         print(f"{e.level.name:<8} [{e.logger}] {e.rendered}  {extra}")
         if e.exception:
             print("         exception:", e.exception.strip().splitlines()[-1])
     assert [e.logger for e in events] == ["payments.client"] * 4 + ["audit"]
     assert events[0].properties["request_id"] == "r-77"
-    assert events[0].properties["args"] == (1, 42.0)
+    assert "args" not in events[0].properties
     assert events[2].exception is not None
-    assert events[3].properties["thread"] == "billing-thread"
+    assert events[3].properties["threadName"] == "billing-thread"
     print(f"{len(events)} stdlib records arrived as logactors events")

@@ -256,11 +256,14 @@ class ThreadedLogger(AwaitingMethods):
         """Whether the logger has shut down."""
         return self._host.runtime.closed
 
-    def capture_stdlib(self, level: object = "info") -> contextlib.AbstractContextManager[Any]:
-        """Route the stdlib root logger into this logger while the context is active."""
+    def capture_stdlib(
+        self, level: object = "info", **options: Any
+    ) -> contextlib.AbstractContextManager[Any]:
+        """Route the stdlib root logger into this logger while the context is active
+        (``options``: see :func:`logactors.stdlib.capture_stdlib`)."""
         from .stdlib import capture_stdlib
 
-        return capture_stdlib(self._target(), level)
+        return capture_stdlib(self._target(), level, **options)
 
     def __repr__(self) -> str:
         return f"<ThreadedLogger {self._name!r}>"

@@ -503,11 +503,14 @@ class Logger(AwaitingMethods):
         """
         return self._rt.actors[name].sink
 
-    def capture_stdlib(self, level: object = "info") -> contextlib.AbstractContextManager[Any]:
-        """Route the stdlib root logger into this logger while the context is active."""
+    def capture_stdlib(
+        self, level: object = "info", **options: Any
+    ) -> contextlib.AbstractContextManager[Any]:
+        """Route the stdlib root logger into this logger while the context is active
+        (``options``: see :func:`logactors.stdlib.capture_stdlib`)."""
         from .stdlib import capture_stdlib
 
-        return capture_stdlib(self, level)
+        return capture_stdlib(self, level, **options)
 
     def __repr__(self) -> str:
         return f"<Logger {self._name!r} level={Level(self._rt.min_level).name}>"

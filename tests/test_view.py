@@ -3,21 +3,27 @@
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import IO
 
 import pytest
+import trio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import logactors
 from logactors import FileSink, SupervisorConfig
-from logactors.cli import main
-from logactors.cli.view import Where, normalize
+from logactors.cli import build_parser, main
+from logactors.cli.view import View, Where, normalize
 
 ANSI = "\x1b["
 
@@ -375,3 +381,321 @@ def test_follow_idle_exit(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     assert [line[28:] for line in result.stdout.splitlines()] == ["event x1", "event x2"]
+
+
+# ---------------------------------------------------------------------------------------------
+# --follow driven step by step in-process (View.step / View.follow with an injected sleep):
+# rolls between polls, partial lines, several files merged by time.
+
+
+def view_args(*args: str | Path) -> argparse.Namespace:
+    """Parsed ``logactors view`` arguments."""
+    return build_parser().parse_args(["view", "--color", "never", *map(str, args)])
+
+
+def numbered(n: int, second: int | None = None) -> str:
+    """One CLEF line carrying ``n`` (and a time ``second`` seconds after 10:00)."""
+    at = 0 if second is None else second
+    stamp = f"2024-03-01T10:{at // 60:02d}:{at % 60:02d}Z"
+    return json.dumps({"@t": stamp, "@mt": "event {n}", "n": n}) + "\n"
+
+
+def printed_numbers(out: io.StringIO) -> list[int]:
+    """The ``n`` of every event printed as a JSON line."""
+    return [json.loads(line)["n"] for line in out.getvalue().splitlines()]
+
+
+class RollingWriter:
+    """Writes numbered lines to ``app.clef`` and rolls it as FileSink does (rename to
+    ``app.YYYYMMDD[.N].clef``, start a new file); never deletes a rolled file."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.path = directory / "app.clef"
+        self.next = 0
+        self.rolls = 0
+        self.pending = ""  # the rest of a line written in part
+        self.path.touch()
+
+    def write(self, count: int, split: int = 0) -> None:
+        """Finish a partial line, write ``count`` lines, then the first ``split`` characters
+        of the next one (its rest comes with the next write or roll)."""
+        with open(self.path, "a", encoding="utf-8") as file:
+            file.write(self.pending)
+            self.pending = ""
+            for _ in range(count):
+                file.write(numbered(self.next))
+                self.next += 1
+            if split:
+                line = numbered(self.next)
+                self.next += 1
+                cut = min(split, len(line) - 1)
+                file.write(line[:cut])
+                self.pending = line[cut:]
+
+    def roll(self) -> None:
+        """Complete a partial line, then rename the file away and start a new one."""
+        self.write(0)
+        suffix = f".{self.rolls}" if self.rolls else ""
+        os.rename(self.path, self.directory / f"app.20240301{suffix}.clef")
+        self.rolls += 1
+        self.path.touch()
+
+
+_OPS = st.one_of(
+    st.tuples(st.just("write"), st.integers(0, 5), st.sampled_from([0, 0, 1, 10, 30])),
+    st.tuples(st.just("roll"), st.just(0), st.just(0)),
+    st.tuples(st.just("poll"), st.just(0), st.just(0)),
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=60)
+@given(ops=st.lists(_OPS, max_size=40))
+def test_follow_reads_every_rolled_file_once_in_order(ops: list[tuple[str, int, int]]) -> None:
+    """Whatever the order of writes, rolls (any number between two polls) and polls, every
+    event is printed exactly once and in order; files rolled before following started are
+    not shown; a partial line is printed only once complete."""
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        (directory / "app.20240229.clef").write_text(numbered(-1), encoding="utf-8")  # old
+        writer = RollingWriter(directory)
+        writer.write(2)
+        out = io.StringIO()
+        view = View(view_args("--follow", "--json", writer.path), out, io.StringIO())
+        try:
+            view.read()
+            for op, count, split in ops:
+                if op == "write":
+                    writer.write(count, split)
+                elif op == "roll":
+                    writer.roll()
+                else:
+                    view.step()
+                    shown = printed_numbers(out)
+                    assert shown == list(range(len(shown)))  # never a partial or a duplicate
+            writer.write(0)  # complete the last line
+            view.step()
+            view.finish()
+        finally:
+            view.close()
+        assert printed_numbers(out) == list(range(writer.next))
+
+
+def test_two_rolls_between_polls_with_a_real_file_sink(tmp_path: Path) -> None:
+    """A FileSink rolling by size: every file rolled between two polls (two and more) is read,
+    in order, once."""
+    path = tmp_path / "app.clef"
+    config = SupervisorConfig(
+        sinks=[FileSink(name="f", path=str(path), format="clef", max_bytes=1024, retain=None)]
+    )
+    out = io.StringIO()
+    rolls_per_poll: list[int] = []
+
+    async def main() -> None:
+        async with logactors.open_logger(config) as log:
+            log.info("event {n}", n=0)
+            await log.flush()
+            view = View(view_args("--follow", "--json", path), out, io.StringIO())
+            try:
+                view.read()
+                n = 1
+                for burst in (5, 30, 60, 1, 45, 0, 90):  # ~10 events per file: 0 to 9 rolls
+                    before = len(list(tmp_path.glob("app.*.clef")))
+                    for _ in range(burst):
+                        log.info("event {n}", n=n)
+                        n += 1
+                        await log.flush()  # one batch per event: a roll can fall anywhere
+                    rolls_per_poll.append(len(list(tmp_path.glob("app.*.clef"))) - before)
+                    view.step()
+            finally:
+                await log.flush()
+                view.step()
+                view.finish()
+                view.close()
+
+    trio.run(main)
+    assert max(rolls_per_poll) >= 2
+    assert printed_numbers(out) == list(range(1 + 5 + 30 + 60 + 1 + 45 + 90))
+
+
+def test_rolled_file_appended_after_it_was_drained(tmp_path: Path) -> None:
+    """A writer still holding a rolled file appends to it after the viewer drained it: those
+    lines are read (once) when the viewer next looks at the rolled files."""
+    path = tmp_path / "app.clef"
+    path.write_text(numbered(0), encoding="utf-8")
+    out = io.StringIO()
+    view = View(view_args("--follow", "--json", path), out, io.StringIO())
+    view.read()
+    with open(path, "a", encoding="utf-8") as late_writer:
+        os.rename(path, tmp_path / "app.20240301.clef")
+        path.write_text(numbered(1), encoding="utf-8")
+        view.step()  # drains the rolled file, reads the new one
+        late_writer.write(numbered(2))
+    os.rename(path, tmp_path / "app.20240301.1.clef")
+    path.write_text(numbered(3), encoding="utf-8")
+    view.step()
+    view.step()
+    view.close()
+    assert printed_numbers(out) == [0, 1, 2, 3]
+
+
+def test_follow_loop_with_an_injected_sleep(tmp_path: Path) -> None:
+    """The follow loop polls after each sleep, holds a partial line, and ends after
+    ``--idle-exit`` seconds without data (a fake clock: no real waiting)."""
+    path = tmp_path / "app.clef"
+    path.write_text(numbered(0), encoding="utf-8")
+    out = io.StringIO()
+    view = View(
+        view_args("--follow", "--json", "--idle-exit", "1", "--poll-interval", "0.2", path),
+        out,
+        io.StringIO(),
+    )
+    now = [0.0]
+    seen: list[list[int]] = []
+    line = numbered(1)
+    actions = [
+        lambda: path.write_text(numbered(0) + line[:10], encoding="utf-8"),
+        lambda: None,
+        lambda: path.write_text(numbered(0) + line, encoding="utf-8"),
+    ]
+
+    def sleep(seconds: float) -> None:
+        seen.append(printed_numbers(out))
+        now[0] += seconds
+        if actions:
+            actions.pop(0)()
+
+    view.read()
+    view.follow(sleep=sleep, clock=lambda: now[0])
+    view.close()
+    assert seen[:4] == [[0], [0], [0], [0, 1]]  # the partial line waits for its end
+    assert printed_numbers(out) == [0, 1]
+    assert 1.0 <= now[0] <= 2.0  # idle for --idle-exit after the last line, then stopped
+
+
+def test_several_files_are_merged_by_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A glob of rolled files prints in time order whatever the order of the names; each
+    file keeps its own order; a line without a time stays after the one before it."""
+    newest = tmp_path / "app.clef"
+    older = tmp_path / "app.20240301.clef"
+    oldest = tmp_path / "app.20240301.1.clef"  # sorts first by name, but is not the oldest
+    oldest.write_text(numbered(0, 0) + numbered(1, 10), encoding="utf-8")
+    older.write_text(numbered(2, 20) + numbered(4, 40), encoding="utf-8")
+    untimed = json.dumps({"@mt": "event {n}", "n": 5, "@l": "Warning"}) + "\n"
+    newest.write_text(numbered(3, 30) + untimed + numbered(6, 50), encoding="utf-8")
+    status, out, _ = run_view(capsys, "--json", oldest, newest, older)
+    assert status == 0
+    assert [json.loads(line)["n"] for line in out.splitlines()] == [0, 1, 2, 3, 5, 4, 6]
+
+
+# ---------------------------------------------------------------------------------------------
+# Output that cannot attack its reader.
+
+_HOSTILE = "\u202egnp.exe\u2066x\u2069\u200bzero\u200d\x85nel\x9bcsi\x1b[31mred\u2028sep"
+
+
+def test_view_escapes_bidi_zero_width_and_control_characters(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Text output: messages, property names and values, exceptions and level labels show
+    bidi, zero-width and control characters as escapes."""
+    path = tmp_path / "hostile.clef"
+    record = {
+        "@t": "2024-03-01T10:00:00Z",
+        "@mt": "Hello {user} " + _HOSTILE,
+        "user": _HOSTILE,
+        "@x": "Boom " + _HOSTILE + "\n  at frame " + _HOSTILE,
+        "k" + _HOSTILE: 1,
+    }
+    rendered = {"@t": "2024-03-01T10:00:01Z", "@m": _HOSTILE, "@l": _HOSTILE}
+    path.write_text(json.dumps(record) + "\n" + json.dumps(rendered) + "\n", encoding="utf-8")
+    status, out, err = run_view(capsys, path)
+    assert status == 0 and err == ""
+    for char in "\u202e\u2066\u2069\u200b\u200d\x85\x9b\x1b\u2028":
+        assert char not in out, repr(char)
+    assert "\\u202egnp.exe\\u2066x\\u2069\\u200bzero\\u200d\\x85nel\\x9bcsi\\x1b[31mred" in out
+    assert len(out.splitlines()) == 4  # two events, one with a two-line exception
+
+
+def test_view_json_escapes_and_keeps_the_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--json writes the same characters as JSON escapes: the same JSON value, nothing raw."""
+    path = tmp_path / "hostile.clef"
+    record = {"@t": "2024-03-01T10:00:00Z", "@m": _HOSTILE, "p" + _HOSTILE: _HOSTILE}
+    line = json.dumps(record, ensure_ascii=False)
+    path.write_text(line.replace(", ", ",\t") + "\r\n", encoding="utf-8")  # tab, CR: whitespace
+    status, out, _ = run_view(capsys, "--json", path)
+    assert status == 0
+    for char in "\u202e\u2066\u2069\u200b\u200d\x85\x9b\x1b\u2028\t\r":
+        assert char not in out, repr(char)
+    assert json.loads(out) == record
+
+
+def test_file_names_are_printed_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file name with bidi or control characters is escaped in the source column and in
+    error messages."""
+    name = "a\u202eflc.\x1b]0;x\x07.clef"
+    good = write_serilog(tmp_path / name)
+    missing = tmp_path / ("missing\u2066" + name)
+    status, out, err = run_view(capsys, good, missing)
+    assert status == 1
+    assert "a\\u202eflc.\\x1b]0;x\\x07.clef" in out.splitlines()[0]
+    assert "missing\\u2066a\\u202e" in err
+    for char in "\u202e\u2066\x1b\x07":
+        assert char not in out + err
+
+
+def test_logrotate_numbering_and_files_that_are_not_rolled_logs(tmp_path: Path) -> None:
+    """logrotate's scheme (app.clef.1 newest, shifted on each rotation) twice between polls:
+    every event once, in order; a spool or cursor file beside the log is never read."""
+    path = tmp_path / "app.clef"
+    path.write_text(numbered(0), encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    view = View(view_args("--follow", "--json", path), out, err)
+    view.read()
+
+    def logrotate(content: str) -> None:
+        for n in (3, 2, 1):
+            if (tmp_path / f"app.clef.{n}").exists():
+                os.rename(tmp_path / f"app.clef.{n}", tmp_path / f"app.clef.{n + 1}")
+        os.rename(path, tmp_path / "app.clef.1")
+        path.write_text(content, encoding="utf-8")
+
+    with open(path, "a", encoding="utf-8") as file:
+        file.write(numbered(1))
+    logrotate(numbered(2))
+    logrotate(numbered(3) + numbered(4))
+    (tmp_path / "app.clef.cursor").write_bytes(b"\x00\x01binary\n")
+    (tmp_path / "app.clef.spool").write_bytes(b"LASP\x00\n")
+    logrotate(numbered(5))
+    view.step()
+    view.close()
+    assert printed_numbers(out) == [0, 1, 2, 3, 4, 5]
+    assert err.getvalue() == ""
+
+
+def test_partial_line_in_a_rolled_file_is_not_cut(tmp_path: Path) -> None:
+    """A writer that still holds the rolled file finishes its half-written line there after
+    the roll: the line is printed once, whole, and nothing is reported malformed."""
+    path = tmp_path / "app.clef"
+    out, err = io.StringIO(), io.StringIO()
+    line = numbered(1)
+    with open(path, "w", encoding="utf-8") as writer:
+        writer.write(numbered(0) + line[:15])
+        writer.flush()
+        view = View(view_args("--follow", "--json", path), out, err)
+        view.read()
+        os.rename(path, tmp_path / "app.20240301.clef")
+        path.write_text(numbered(2), encoding="utf-8")
+        view.step()
+        assert printed_numbers(out) == [0, 2]
+        writer.write(line[15:])
+    view.step()
+    view.finish()
+    view.close()
+    assert printed_numbers(out) == [0, 2, 1]
+    assert err.getvalue() == ""

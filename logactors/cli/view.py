@@ -9,33 +9,41 @@ and common shapes (``timestamp``/``time``/``ts``, ``level``/``severity``, ``mess
         Traceback (most recent call last): ...
 
 Lines that are not JSON objects are reported on standard error with ``file:line`` and skipped.
-``--follow`` keeps reading growing files and follows them across rotation: a file replaced
-(another inode at the path) is drained and reopened; a file truncated in place is read again
-from its start.
+Several files (a glob) are merged by event time. ``--follow`` keeps reading growing files and
+follows them across rotation (:mod:`._tail`): a file replaced (another inode at the path) is
+drained, every file rolled meanwhile is read once, oldest first, then the new file; a file
+truncated in place is read again from its start; a partial last line waits for its end.
+
+Everything shown is escaped (:mod:`._safe`): control, bidi and zero-width characters in values,
+names, messages, exceptions and file names appear as ``\\x1b``/``\\u202e`` escapes, and
+``--json`` writes them as JSON escapes (the same JSON value).
 """
 
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import os
 import re
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC
+from operator import itemgetter
 from typing import IO, Any, Final
 
 import orjson
 
-from .._levels import SHORT_NAMES, Level, parse_level, round_level
-from ..formatting._escape import escape_control
-from ..formatting.text import DIM, LEVEL_COLORS, RESET, format_exception_block, value_color
+from .._levels import round_level
+from ..formatting.text import DIM, LEVEL_COLORS, RESET, value_color
 from ..sinks.console import should_color
 from ..templates import PropertyToken, TextToken, parse, render_value
-from ._tail import Tail
+from ._normalize import ViewEvent, level_number, normalize
+from ._safe import escape_json, escape_text
+from ._tail import Follower, Line, Tail
 
-__all__ = ["ViewEvent", "add_arguments", "normalize", "run"]
+__all__ = ["View", "ViewEvent", "add_arguments", "escape_json", "escape_text", "normalize", "run"]
 
 _BOLD: Final = "\x1b[1m"
 _KEY_COLOR: Final = "\x1b[2;37m"
@@ -44,199 +52,16 @@ _FILE_COLOR: Final = "\x1b[2;34m"
 _BARE: Final = re.compile(r"^[\w.\-/:@+]+$")
 _NOT_JSON: Final = object()
 
-# Keys of generic JSON lines (first match wins), beyond CLEF and logactors' ``json`` layout.
-_TIME_KEYS: Final = ("timestamp", "@timestamp", "time", "ts", "t", "datetime", "date")
-_LEVEL_KEYS: Final = ("level", "lvl", "severity", "levelname", "loglevel", "log.level")
-_MESSAGE_KEYS: Final = ("message", "msg", "event", "@message", "text")
-_TEMPLATE_KEYS: Final = ("template", "message_template", "messageTemplate")
-_EXCEPTION_KEYS: Final = ("exception", "exc_info", "stack_trace", "stacktrace", "error.stack")
-
-
-class ViewEvent:
-    """One event read from a file, normalised whatever layout it came in.
-
-    Attributes:
-        timestamp: the event time (aware when the file said which zone), or ``None``.
-        time_text: the timestamp as written, when it could not be parsed.
-        level: the level number (Information when the line has none).
-        level_label: three letters to show (``INF``; the raw text's first letters when the
-            file used a level name logactors does not know).
-        template: the message template, when the line has one.
-        message: the rendered message, when the line has one and no template.
-        renderings: CLEF ``@r``: renderings of the template's holes that carry a format.
-        properties: every property (CLEF ``@@`` escapes undone).
-        exception: the exception text, or ``None``.
-    """
-
-    __slots__ = (
-        "exception",
-        "level",
-        "level_label",
-        "message",
-        "properties",
-        "renderings",
-        "template",
-        "time_text",
-        "timestamp",
-    )
-
-    def __init__(self) -> None:
-        self.timestamp: datetime | None = None
-        self.time_text = ""
-        self.level: int = Level.INFO
-        self.level_label = "INF"
-        self.template: str | None = None
-        self.message: str | None = None
-        self.renderings: list[Any] | None = None
-        self.properties: dict[str, Any] = {}
-        self.exception: str | None = None
-
-
-# ---------------------------------------------------------------------------------------------
-# Normalising one JSON object.
-
-
-def _parse_time(value: object) -> tuple[datetime | None, str]:
-    if isinstance(value, bool):
-        return None, str(value)
-    if isinstance(value, int | float):
-        seconds = float(value)
-        # Epoch seconds, milliseconds, microseconds or nanoseconds, by magnitude.
-        for divisor in (1.0, 1e3, 1e6, 1e9):
-            if abs(seconds / divisor) < 1e11:
-                try:
-                    return datetime.fromtimestamp(seconds / divisor, UTC), ""
-                except (OverflowError, OSError, ValueError):
-                    break
-        return None, str(value)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return datetime.fromisoformat(text), ""
-        except ValueError:
-            pass
-        # More than 6 fractional digits (CLEF has 7) on older Pythons, or a comma.
-        match = re.match(r"^(.*?[T ]\d\d:\d\d:\d\d)[.,](\d+)(.*)$", text)
-        if match:
-            head, fraction, tail = match.groups()
-            try:
-                return datetime.fromisoformat(f"{head}.{fraction[:6]:0<6}{tail}"), ""
-            except ValueError:
-                pass
-        return None, text
-    return None, "" if value is None else str(value)
-
-
-_SHORT: Final = {text.lower(): level for level, text in SHORT_NAMES.items()}
-
-
-def level_number(value: object) -> int:
-    """A level from a name (``warning``, Serilog's ``Warning``), an abbreviation (``WRN``) or
-    a number.
-
-    Raises:
-        ValueError: no such level.
-    """
-    if isinstance(value, str) and value.strip().lower() in _SHORT:
-        return _SHORT[value.strip().lower()]
-    return parse_level(value)
-
-
-def _set_level(event: ViewEvent, value: object) -> None:
-    if value is None:
-        return
-    try:
-        number = level_number(value)
-    except ValueError:
-        text = str(value).strip()
-        event.level = Level.INFO
-        event.level_label = (text[:3] or "???").upper()
-        return
-    event.level = number
-    event.level_label = SHORT_NAMES.get(round_level(number), "???")
-
-
-def _normalize_clef(obj: Mapping[str, Any]) -> ViewEvent:
-    event = ViewEvent()
-    props: dict[str, Any] = {}
-    for key, value in obj.items():
-        if key.startswith("@@"):
-            props[key[1:]] = value
-        elif not key.startswith("@"):
-            props[key] = value
-    for field, name in (("@tr", "trace_id"), ("@sp", "span_id")):
-        if field in obj:
-            props.setdefault(name, obj[field])
-    event.properties = props
-    event.timestamp, event.time_text = _parse_time(obj.get("@t"))
-    _set_level(event, obj.get("@l", "Information"))
-    mt, m = obj.get("@mt"), obj.get("@m")
-    if isinstance(mt, str):
-        event.template = mt
-    elif isinstance(m, str):
-        event.message = m
-    renderings = obj.get("@r")
-    if isinstance(renderings, list):
-        event.renderings = renderings
-    x = obj.get("@x")
-    if x is not None:
-        event.exception = x if isinstance(x, str) else json.dumps(x, ensure_ascii=False)
-    return event
-
-
-def _first(obj: Mapping[str, Any], keys: Sequence[str]) -> tuple[str | None, Any]:
-    for key in keys:
-        if key in obj:
-            return key, obj[key]
-    return None, None
-
-
-def _normalize_generic(obj: Mapping[str, Any]) -> ViewEvent:
-    """logactors' ``json`` layout, and JSON lines of other tools, by their usual key names."""
-    event = ViewEvent()
-    used: set[str] = set()
-    key, value = _first(obj, _TIME_KEYS)
-    if key is not None:
-        used.add(key)
-        event.timestamp, event.time_text = _parse_time(value)
-    key, value = _first(obj, _LEVEL_KEYS)
-    if key is not None:
-        used.add(key)
-        _set_level(event, value)
-    key, value = _first(obj, _TEMPLATE_KEYS)
-    if key is not None and isinstance(value, str):
-        used.add(key)
-        event.template = value
-    key, value = _first(obj, _MESSAGE_KEYS)
-    if key is not None and isinstance(value, str):
-        used.add(key)
-        if event.template is None:
-            event.message = value
-    key, value = _first(obj, _EXCEPTION_KEYS)
-    if key is not None and value:
-        used.add(key)
-        event.exception = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    props: dict[str, Any] = {}
-    nested = obj.get("properties")
-    if isinstance(nested, dict):
-        used.add("properties")
-        props.update(nested)
-    for k, v in obj.items():
-        if k not in used:
-            props.setdefault(k, v)
-    event.properties = props
-    return event
-
-
-def normalize(obj: Mapping[str, Any]) -> ViewEvent:
-    """Turn one decoded JSON object (CLEF, logactors ``json`` or similar) into a ViewEvent."""
-    if "@t" in obj or "@mt" in obj or "@m" in obj:
-        return _normalize_clef(obj)
-    return _normalize_generic(obj)
-
 
 # ---------------------------------------------------------------------------------------------
 # Rendering.
+
+
+def _exception_block(exception: str, color: str) -> str:
+    lines = exception.replace("\r\n", "\n").rstrip("\n").split("\n")
+    if color:
+        return "".join(f"    {color}{escape_text(line)}{RESET}\n" for line in lines)
+    return "".join(f"    {escape_text(line)}\n" for line in lines)
 
 
 def _json_text(value: object) -> str:
@@ -260,7 +85,7 @@ def render_message(event: ViewEvent, *, colors: bool) -> tuple[str, set[str]]:
     Python), property values are coloured when ``colors`` is on.
     """
     if event.template is None:
-        return escape_control(event.message or ""), set()
+        return escape_text(event.message or ""), set()
     template = parse(event.template)
     props = event.properties
     used = {name for name in template.property_names if name in props}
@@ -269,19 +94,19 @@ def render_message(event: ViewEvent, *, colors: bool) -> tuple[str, set[str]]:
         and event.renderings is None
         and not any(isinstance(props[name], dict | list) for name in used)
     ):
-        return escape_control(template.render(props)), used
+        return escape_text(template.render(props)), used
     renderings = list(event.renderings or ())
     out: list[str] = []
     for token in template.tokens:
         if isinstance(token, TextToken):
-            out.append(escape_control(token.text))
+            out.append(escape_text(token.text))
             continue
         assert isinstance(token, PropertyToken)
         rendered: str | None = None
         if token.format is not None and renderings:
             rendered = _align(str(renderings.pop(0)), token.alignment)
         if token.name not in props:
-            out.append(escape_control(rendered if rendered is not None else token.raw))
+            out.append(escape_text(rendered if rendered is not None else token.raw))
             continue
         value = props[token.name]
         if rendered is None:
@@ -291,7 +116,7 @@ def render_message(event: ViewEvent, *, colors: bool) -> tuple[str, set[str]]:
                 if isinstance(value, dict | list) and token.format is None
                 else render_value(value, token)
             )
-        text = escape_control(rendered)
+        text = escape_text(rendered)
         out.append(value_color(value) + text + RESET if colors else text)
     return "".join(out), used
 
@@ -308,8 +133,8 @@ def render_properties(props: Mapping[str, Any], skip: set[str], *, colors: bool)
     for key, value in props.items():
         if key in skip:
             continue
-        text = escape_control(_format_value(value))
-        name = escape_control(key)
+        text = escape_text(_format_value(value))
+        name = escape_text(key)
         if colors:
             parts.append(f"{_KEY_COLOR}{name}={RESET}{value_color(value)}{text}{RESET}")
         else:
@@ -329,7 +154,7 @@ class Renderer:
         """``YYYY-MM-DD HH:MM:SS.mmm`` in local time (or UTC), 23 columns."""
         ts = event.timestamp
         if ts is None:
-            return escape_control(event.time_text)[:23].ljust(23)
+            return escape_text(event.time_text)[:23].ljust(23)
         if ts.tzinfo is not None:
             ts = ts.astimezone(UTC) if self.utc else ts.astimezone()
         return ts.strftime("%Y-%m-%d %H:%M:%S.%f")[:23]
@@ -340,10 +165,10 @@ class Renderer:
         message, used = render_message(event, colors=colors)
         extra = render_properties(event.properties, used, colors=colors)
         stamp = self.timestamp(event)
-        label = escape_control(event.level_label)
+        label = escape_text(event.level_label)
         prefix = ""
         if self.prefix_width:
-            prefix = escape_control(source).ljust(self.prefix_width) + " "
+            prefix = escape_text(source).ljust(self.prefix_width) + " "
         if colors:
             level_color = LEVEL_COLORS.get(round_level(event.level), "")
             line = (
@@ -356,8 +181,7 @@ class Renderer:
             line += "  " + extra
         line += "\n"
         if event.exception:
-            block = format_exception_block(event.exception.replace("\r\n", "\n"))
-            line += _EXCEPTION_COLOR + block + RESET if colors else block
+            line += _exception_block(event.exception, _EXCEPTION_COLOR if colors else "")
         return line
 
 
@@ -407,11 +231,30 @@ class Where:
 
 
 # ---------------------------------------------------------------------------------------------
-# Printing what the files hold, following them across rotation (reading: :mod:`._tail`).
+# Printing what the files hold, merged by time, following them across rotation (reading and
+# rotation: :mod:`._tail`).
+
+#: (sort key: the event's time as epoch seconds, the file's path, the event, the JSON line)
+_Item = tuple[float, str, ViewEvent, bytes]
+
+
+def _epoch(event: ViewEvent) -> float | None:
+    """The event's time as a number to merge on (naive times are local, as shown)."""
+    ts = event.timestamp
+    if ts is None:
+        return None
+    try:
+        return ts.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 class Viewer:
-    """Decodes, filters and prints lines; counts what it printed and what was malformed."""
+    """Decodes, filters and prints lines; counts what it printed and what was malformed.
+
+    Several files are merged by event time (each file keeps its own order; an event without a
+    time sorts with the one before it in its file).
+    """
 
     def __init__(
         self, args: argparse.Namespace, out: IO[str], err: IO[str], renderer: Renderer
@@ -425,25 +268,27 @@ class Viewer:
         self.max_events: int | None = args.max_events
         self.printed = 0
         self.malformed = 0
-        self.show_source = renderer.prefix_width > 0
+        #: lines read from every file so far (a follow step that read none was idle)
+        self.lines_read = 0
 
     @property
     def done(self) -> bool:
         """Whether ``--max-events`` has been reached."""
         return self.max_events is not None and self.printed >= self.max_events
 
-    def _malformed(self, tail: Tail, lineno: int, reason: str, raw: bytes) -> None:
+    def _malformed(self, path: str, lineno: int, reason: str, raw: bytes) -> None:
         self.malformed += 1
         excerpt = raw[:80].decode("utf-8", "backslashreplace")
         self.err.write(
-            f"logactors view: {tail.path}:{lineno}: malformed line ({reason}): {excerpt!r}\n"
+            f"logactors view: {escape_text(path)}:{lineno}: malformed line "
+            f"({escape_text(reason)}): {escape_text(repr(excerpt))}\n"
         )
 
-    def feed(self, tail: Tail, lines: Iterator[tuple[int, bytes]]) -> None:
-        """Handle the lines of one file."""
-        for lineno, raw in lines:
-            if self.done:
-                return
+    def decode(self, lines: Iterator[Line]) -> Iterator[_Item]:
+        """The events of one file's lines that pass the filters, with their sort keys."""
+        key = float("-inf")
+        for path, lineno, raw in lines:
+            self.lines_read += 1
             data = raw.strip()
             if lineno == 1 and data.startswith(b"\xef\xbb\xbf"):
                 data = data[3:]
@@ -455,20 +300,35 @@ class Viewer:
                 try:  # what orjson rejects but JSON writers emit (NaN, Infinity)
                     obj = json.loads(data.decode("utf-8", "replace"))
                 except ValueError as exc:
-                    self._malformed(tail, lineno, f"not JSON: {exc.args[0]}", raw)
+                    self._malformed(path, lineno, f"not JSON: {exc.args[0]}", raw)
                     continue
             if not isinstance(obj, dict):
-                self._malformed(tail, lineno, f"a JSON {type(obj).__name__}, not an object", raw)
+                self._malformed(path, lineno, f"a JSON {type(obj).__name__}, not an object", raw)
                 continue
             event = normalize(obj)
             if self.min_level is not None and event.level < self.min_level:
                 continue
             if not all(w.matches(event) for w in self.where):
                 continue
+            epoch = _epoch(event)
+            if epoch is not None:
+                key = epoch
+            yield key, path, event, data
+
+    def show(self, streams: Sequence[Iterator[Line]]) -> None:
+        """Print the events of several files' lines, merged by time."""
+        decoded = [self.decode(lines) for lines in streams]
+        items: Iterator[_Item] = (
+            decoded[0] if len(decoded) == 1 else heapq.merge(*decoded, key=itemgetter(0))
+        )
+        out = self.out
+        for _, path, event, data in items:
+            if self.done:
+                return
             if self.as_json:
-                self.out.write(data.decode("utf-8", "backslashreplace") + "\n")
+                out.write(escape_json(data.decode("utf-8", "replace")) + "\n")
             else:
-                self.out.write(self.renderer.render(event, tail.name))
+                out.write(self.renderer.render(event, os.path.basename(path) or path))
             self.printed += 1
 
 
@@ -553,6 +413,83 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class View:
+    """One ``logactors view`` run: the files, the viewer and (with ``--follow``) the follower.
+
+    Raises nothing for a file that cannot be opened: it is reported and ``status`` becomes 1.
+    """
+
+    def __init__(self, args: argparse.Namespace, out: IO[str], err: IO[str]) -> None:
+        self.args = args
+        self.out = out
+        forced = {"always": True, "never": False}.get(args.color)
+        colors = should_color(out, forced) and not args.json
+        self.tails = [Tail(path) for path in args.files]
+        width = max(len(t.name) for t in self.tails) if len(self.tails) > 1 else 0
+        renderer = Renderer(colors=colors, utc=args.utc, prefix_width=width)
+        self.viewer = Viewer(args, out, err, renderer)
+        # Before the files are opened: what is rolled from now on is new.
+        self.follower = Follower(self.tails) if args.follow else None
+        self.status = 0
+        for tail in self.tails:
+            try:
+                tail.open()
+            except OSError as exc:
+                err.write(
+                    f"logactors view: cannot open {escape_text(tail.path)}: "
+                    f"{escape_text(exc.strerror or str(exc))}\n"
+                )
+                self.status = 1
+
+    def read(self) -> None:
+        """Print what the files hold now (an unterminated last line too, unless following)."""
+        self.viewer.show([tail.lines(final=self.follower is None) for tail in self.tails])
+        self.out.flush()
+
+    def step(self) -> bool:
+        """One ``--follow`` poll: print what is new in every file; whether anything was read."""
+        assert self.follower is not None
+        before = self.viewer.lines_read
+        self.viewer.show(self.follower.poll())
+        if self.viewer.lines_read == before:
+            return False
+        self.out.flush()
+        return True
+
+    def finish(self) -> None:
+        """Print what is left, unterminated last lines included."""
+        assert self.follower is not None
+        self.viewer.show(self.follower.finish())
+        self.out.flush()
+
+    def follow(
+        self,
+        sleep: Callable[[float], object] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Poll until ``--max-events`` or ``--idle-exit`` (or Ctrl-C).
+
+        ``sleep`` and ``clock`` are the waits between polls and the idle timer (tests pass
+        their own to drive the loop step by step).
+        """
+        args = self.args
+        last_data = clock()
+        while not self.viewer.done:
+            if self.step():
+                last_data = clock()
+            elif args.idle_exit is not None and clock() - last_data >= args.idle_exit:
+                self.finish()
+                return
+            sleep(args.poll_interval)
+
+    def close(self) -> None:
+        """Close the files."""
+        if self.follower is not None:
+            self.follower.close()
+        for tail in self.tails:
+            tail.close()
+
+
 def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | None = None) -> int:
     """Run ``view`` with parsed arguments; returns the exit status (1: a file failed to open)."""
     if out is None:
@@ -561,57 +498,18 @@ def run(args: argparse.Namespace, out: IO[str] | None = None, err: IO[str] | Non
         if reconfigure is not None:  # never die on a character the terminal cannot show
             reconfigure(errors="backslashreplace")
     err = err if err is not None else sys.stderr
-    forced = {"always": True, "never": False}.get(args.color)
-    colors = should_color(out, forced) and not args.json
-    tails = [Tail(path) for path in args.files]
-    width = max(len(t.name) for t in tails) if len(tails) > 1 else 0
-    viewer = Viewer(args, out, err, Renderer(colors=colors, utc=args.utc, prefix_width=width))
-    status = 0
-    for tail in tails:
-        try:
-            tail.open()
-        except OSError as exc:
-            err.write(f"logactors view: cannot open {tail.path}: {exc.strerror or exc}\n")
-            status = 1
+    view = View(args, out, err)
     try:
-        for tail in tails:
-            viewer.feed(tail, tail.read_lines(final=not args.follow))
-        out.flush()
-        if args.follow and not viewer.done and any(t.file is not None for t in tails):
-            _follow(args, tails, viewer)
+        view.read()
+        if args.follow and not view.viewer.done and any(t.file is not None for t in view.tails):
+            view.follow()
     except KeyboardInterrupt:
         pass
     except BrokenPipeError:
         # The reader went away (``| head``): stop quietly, without a traceback at exit.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return status
+        return view.status
     finally:
-        for tail in tails:
-            tail.close()
-    return status
-
-
-def _follow(args: argparse.Namespace, tails: list[Tail], viewer: Viewer) -> None:
-    last_data = time.monotonic()
-    while not viewer.done:
-        before = sum(t.seen for t in tails)
-        for tail in tails:
-            if tail.rotated():
-                # Drain what was written to the old file before it was replaced, then reopen.
-                viewer.feed(tail, tail.read_lines(final=True))
-                try:
-                    tail.open()
-                except OSError:
-                    tail.close()
-                    continue
-            viewer.feed(tail, tail.read_lines(final=False))
-        if sum(t.seen for t in tails) != before:
-            viewer.out.flush()
-            last_data = time.monotonic()
-        elif args.idle_exit is not None and time.monotonic() - last_data >= args.idle_exit:
-            for tail in tails:
-                viewer.feed(tail, tail.read_lines(final=True))
-            viewer.out.flush()
-            return
-        time.sleep(args.poll_interval)
+        view.close()
+    return view.status
