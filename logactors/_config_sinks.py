@@ -112,6 +112,12 @@ class ConsoleSink(SinkConfig):
         colors: ``True``/``False`` to force, ``None`` to colour only a terminal (and honour
             ``NO_COLOR`` / ``FORCE_COLOR``).
         stderr_level: events at or above this level go to standard error instead.
+        on_broken_pipe: what a closed pipe (``EPIPE``, as in ``python app.py | head``) does.
+            Always: the sink fails permanently (no retries; its events are counted failed or
+            go to its fallback), reported once. ``"exit"`` (default): then the process ends
+            as a command-line tool does on ``EPIPE``, killed by ``SIGPIPE`` (status 141 in a
+            shell; what is still queued for other sinks is not written). ``"fail"``: the
+            process goes on (a service whose log reader went away).
     """
 
     kind: ClassVar[str] = "console"
@@ -119,9 +125,11 @@ class ConsoleSink(SinkConfig):
     stream: Literal["stdout", "stderr"] = "stdout"
     colors: bool | None = None
     stderr_level: int | None = attrs.field(default=None, converter=_to_optional_level)
+    on_broken_pipe: Literal["exit", "fail"] = "exit"
 
     def _validate(self, problems: _Problems) -> None:
         problems.choice("stream", self.stream, ("stdout", "stderr"))
+        problems.choice("on_broken_pipe", self.on_broken_pipe, ("exit", "fail"))
         if self.stderr_level is not None:
             problems.level("stderr_level", self.stderr_level)
 
