@@ -68,10 +68,13 @@ class SinkBase:
 #: A worker-thread write is first waited for by blocking the trio thread this long (a
 #: page-cache write takes tens of microseconds): the GIL goes to the worker at once.
 FIRST_WAIT: Final = 0.002
-#: After that the wait is asynchronous, with a short blocking wait (the GIL hand-off) every
-#: tick; ticks double from ``MIN_TICK`` up to ``MAX_TICK``.
+#: After that the wait is asynchronous, with a short blocking wait (the GIL hand-off, and the
+#: CPU to the worker on a busy machine) every tick: ticks of ``MIN_TICK`` for ``SHORT_WAIT``
+#: seconds, then doubling up to ``MAX_TICK`` (a write blocked for long costs the trio thread
+#: ``HANDOFF_WAIT`` per tick: 2.5% at most).
 HANDOFF_WAIT: Final = 0.0005
 MIN_TICK: Final = 0.001
+SHORT_WAIT: Final = 0.05
 MAX_TICK: Final = 0.02
 
 
@@ -145,6 +148,7 @@ async def wait_job(job: ThreadJob) -> None:
         await trio.lowlevel.cancel_shielded_checkpoint()
         return
     tick = MIN_TICK
+    slow_after = trio.current_time() + SHORT_WAIT
     while not job.done.is_set():
         job._woken = trio.Event()
         if job.done.is_set():
@@ -153,5 +157,6 @@ async def wait_job(job: ThreadJob) -> None:
             await job._woken.wait()
         if job.done.wait(HANDOFF_WAIT):
             break
-        tick = min(MAX_TICK, tick * 2)
+        if trio.current_time() > slow_after:
+            tick = min(MAX_TICK, tick * 2)
     job._woken = None
