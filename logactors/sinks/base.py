@@ -65,9 +65,12 @@ class SinkBase:
 
 # -- blocking writes in a worker thread ------------------------------------------------------------
 
-#: A worker-thread write is first waited for by blocking the trio thread this long (a
-#: page-cache write takes tens of microseconds): the GIL goes to the worker at once.
-FIRST_WAIT: Final = 0.002
+#: A worker-thread write is first waited for by blocking the trio thread up to this long, as
+#: an inline write would (a page-cache write takes tens of microseconds): the GIL goes to the
+#: worker at once, and on a busy machine the worker gets the CPU, while the producer (which
+#: runs on the trio thread) waits instead of outrunning the queue. Only a write that takes
+#: longer than this lets the trio thread go on, so a hung disk cannot hold the loop.
+FIRST_WAIT: Final = 0.01
 #: After that the wait is asynchronous, with a short blocking wait (the GIL hand-off, and the
 #: CPU to the worker on a busy machine) every tick: ticks of ``MIN_TICK`` for ``SHORT_WAIT``
 #: seconds, then doubling up to ``MAX_TICK`` (a write blocked for long costs the trio thread
@@ -141,10 +144,11 @@ def start_job(function: Callable[[], Any]) -> ThreadJob:
     return job
 
 
-async def wait_job(job: ThreadJob) -> None:
-    """Wait until ``job`` is done (see :class:`ThreadJob`). Cancellable: the job runs on."""
+async def wait_job(job: ThreadJob, *, first_wait: float = FIRST_WAIT) -> None:
+    """Wait until ``job`` is done (see :class:`ThreadJob`), blocking up to ``first_wait``
+    first (``0`` for a job already waited for once). Cancellable: the job runs on."""
     await trio.lowlevel.checkpoint_if_cancelled()
-    if job.done.wait(FIRST_WAIT):
+    if job.done.wait(first_wait):
         await trio.lowlevel.cancel_shielded_checkpoint()
         return
     tick = MIN_TICK

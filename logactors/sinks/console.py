@@ -91,7 +91,7 @@ class ConsoleWriter(SinkBase):
         if pending is not None:
             job, batch, size = pending
             if not job.done.is_set():
-                await wait_job(job)  # never two writes at once (cancellable)
+                await wait_job(job, first_wait=0)  # never two writes at once (cancellable)
             self._pending = None
             if batch is events and job.error is None:
                 return size  # the actor's retry of a write that completed: not written twice

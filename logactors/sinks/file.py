@@ -123,7 +123,7 @@ class FileWriter(SinkBase):
         pending = self._write
         if pending is not None:
             if pending.job is not None and not pending.job.done.is_set():
-                await wait_job(pending.job)  # never two writes at once (cancellable)
+                await wait_job(pending.job, first_wait=0)  # never two at once (cancellable)
             self._write = None
             if pending.events is events:  # the actor's retry of that batch
                 if pending.job is not None and not pending.job.failed:
@@ -168,7 +168,7 @@ class FileWriter(SinkBase):
         """Close the file (after a write still running in a worker thread, if any)."""
         pending = self._write
         if pending is not None and pending.job is not None and not pending.job.done.is_set():
-            await wait_job(pending.job)
+            await wait_job(pending.job, first_wait=0)
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
             await trio.to_thread.run_sync(os.close, fd)
