@@ -147,10 +147,12 @@ class FileSink(SinkConfig):
         write_mode: where the blocking write runs. ``"thread"``: always in a worker thread.
             ``"inline"``: on the trio thread (a page-cache write of a batch takes tens of
             microseconds, less than a thread hop). ``"auto"`` (default): inline while writes
-            are fast, in a worker thread for 30 s after a write slower than 2 ms, and always
-            in a thread with ``fsync``. Why: while trio tasks keep the trio thread busy, a
-            worker thread waiting to re-acquire the GIL is starved (each trio checkpoint
-            releases and retakes it), so thread hops stall a file sink for tens of ms.
+            to a regular file are fast, in a worker thread for 30 s after a write slower than
+            2 ms, and always in a thread with ``fsync`` or for a pipe or device. A worker-thread
+            write is waited for by blocking the trio thread up to 10 ms, then asynchronously
+            with regular GIL hand-offs, so a busy trio thread cannot starve it; two writes
+            never overlap, and a write that outlived ``write_timeout`` is waited for, never
+            written twice (see the architecture page).
     """
 
     kind: ClassVar[str] = "file"
