@@ -153,6 +153,12 @@ class FileSink(SinkConfig):
             with regular GIL hand-offs, so a busy trio thread cannot starve it; two writes
             never overlap, and a write that outlived ``write_timeout`` is waited for, never
             written twice (see the architecture page).
+        shared: several processes append to the same file (workers of one service): each
+            batch is one ``O_APPEND`` write of whole lines, and rolling is done by one process
+            under an exclusive ``flock`` on ``<path>.lock`` while the others hold it shared to
+            write, then reopen the new file; ``retain`` is applied by the process that rolled.
+            Local filesystems only (not NFS: ``O_APPEND`` and ``flock`` are not reliable
+            there). Time rolling follows the active file's modification time.
     """
 
     kind: ClassVar[str] = "file"
@@ -163,6 +169,7 @@ class FileSink(SinkConfig):
     retain: int | None = 7
     fsync: bool = False
     write_mode: Literal["auto", "thread", "inline"] = "auto"
+    shared: bool = False
 
     def _validate(self, problems: _Problems) -> None:
         problems.choice("write_mode", self.write_mode, ("auto", "thread", "inline"))

@@ -549,3 +549,69 @@ def test_a_closed_stdout_pipe_fails_the_console_sink_once(on_broken_pipe: str) -
         counts = json.loads(err[-1])
         assert counts["written"] + counts["failed"] + counts["dropped"] == 200_000
         assert counts["failed"] > 0
+
+
+# -- one rolling file, many processes --------------------------------------------------------------
+
+_SHARED_CHILD = """
+import json, sys, trio, logactors
+from logactors import FileSink, SupervisorConfig
+
+path, proc, n, retain = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+
+async def main():
+    sink = FileSink(name="f", path=path, format="clef", shared=True, max_bytes="1MiB",
+                    retain=retain)
+    sys.stdin.readline()  # start together
+    async with logactors.open_logger(SupervisorConfig(sinks=[sink])) as log:
+        for start in range(0, n, 100):
+            for i in range(start, start + 100):
+                log.info("Worker {proc} event {i}", proc=proc, i=i)
+            await trio.lowlevel.checkpoint()
+    m = log.report.sinks["f"]
+    print(json.dumps({"written": m.written, "dropped": m.dropped, "failed": m.failed}))
+
+trio.run(main)
+"""
+
+
+@pytest.mark.slow
+def test_four_processes_share_one_rolling_file(tmp_path: Path) -> None:
+    """4 processes x 100,000 events into one file rolled every 1 MiB: every event exactly
+    once, every line parses, and the rolled files are within ``retain``."""
+    path = str(tmp_path / "app.clef")
+    n, retain = 100_000, 60
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SHARED_CHILD, path, str(p), str(n), str(retain)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=os.getcwd(),
+        )
+        for p in range(4)
+    ]
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+    reports = []
+    for proc in procs:
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        proc.stdout.close()
+        assert proc.wait(300) == 0
+        reports.append(json.loads(out))
+    assert all(r == {"written": n, "dropped": 0, "failed": 0} for r in reports)
+    files = sorted(f for f in os.listdir(tmp_path) if f.startswith("app.") and f != "app.clef.lock")
+    rolled = [f for f in files if f != "app.clef"]
+    assert 30 <= len(rolled) <= retain  # ~40 MB in 1 MiB files
+    seen: dict[tuple[int, int], int] = {}
+    for name in files:
+        data = (tmp_path / name).read_bytes()
+        assert len(data) <= 1024 * 1024 or name == "app.clef"
+        for line in data.splitlines():
+            record = json.loads(line)
+            key = (record["proc"], record["i"])
+            seen[key] = seen.get(key, 0) + 1
+    assert len(seen) == 4 * n
+    assert set(seen.values()) == {1}

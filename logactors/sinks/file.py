@@ -15,6 +15,13 @@ that call is the actor's retry of the same batch, the batch is counted by what h
 that was not written). A write that completes after the actor gave up on its batch is counted
 in :attr:`FileWriter.late_events`.
 
+With ``shared=True`` several processes append to one file: a batch is one ``O_APPEND`` write
+of whole lines (the kernel appends it in one piece on a local filesystem), every write holds a
+shared ``flock`` on ``<path>.lock``, and a process that finds the file due for rolling takes
+the lock exclusively, checks again (another may have rolled it), renames the file, applies
+``retain`` and creates the new one; the others see the new inode under their shared lock and
+reopen it before writing. Not for NFS (neither ``O_APPEND`` nor ``flock`` is reliable there).
+
 Rolled files are named ``stem.YYYYMMDD[HH][.N]suffix`` after the UTC period of their content
 (``app.20261123.clef``, ``app.2026112302.clef`` hourly, ``app.20261123.1.clef`` for a second
 size roll in one period); ``retain`` keeps that many rolled files, the newest.
@@ -22,6 +29,7 @@ size roll in one period); ``retain`` keeps that many rolled files, the newest.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import stat
@@ -103,6 +111,7 @@ class FileWriter(SinkBase):
         #: events of batches whose write completed after the actor had given up on them
         #: (counted failed, spooled or rerouted there): they are in the file all the same
         self.late_events = 0
+        self._lock_fd = -1  # shared=True: the lock file
         self._fd = -1
         self._inode = -1
         self._size = 0
@@ -169,6 +178,9 @@ class FileWriter(SinkBase):
         pending = self._write
         if pending is not None and pending.job is not None and not pending.job.done.is_set():
             await wait_job(pending.job, first_wait=0)
+        if self._lock_fd >= 0:
+            lock_fd, self._lock_fd = self._lock_fd, -1
+            os.close(lock_fd)
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
             await trio.to_thread.run_sync(os.close, fd)
@@ -227,6 +239,8 @@ class FileWriter(SinkBase):
 
     def _write_job(self, write: _Write) -> int:
         """Write ``write`` from where it stands (in a worker thread, or inline)."""
+        if self.config.shared:
+            return self._write_shared(write)
         if self._fd < 0:
             self._open_sync()
         elif not write.rest:
@@ -269,6 +283,49 @@ class FileWriter(SinkBase):
         if self.config.fsync:
             os.fsync(self._fd)
         return write.bytes
+
+    def _write_shared(self, write: _Write) -> int:
+        """``shared=True``: one ``O_APPEND`` write per run, under a shared lock; rolling under
+        the exclusive lock, checked again once it is held (see the module docstring)."""
+        if self._lock_fd < 0:
+            os.makedirs(self.directory, exist_ok=True)
+            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+            self._lock_fd = os.open(self.path + ".lock", flags, 0o640)
+        lock = self._lock_fd
+        runs = write.runs
+        for i in range(write.at[0], len(runs)):
+            key, chunks = runs[i]
+            data = write.rest or b"".join(chunks)
+            write.rest = b""
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            try:
+                self._reopen_if_moved() if self._fd >= 0 else self._open_sync()
+                if self._roll_due(key, len(data)):
+                    fcntl.flock(lock, fcntl.LOCK_EX)  # (not atomic: check again once held)
+                    self._reopen_if_moved()
+                    if self._roll_due(key, len(data)):
+                        self._roll()
+                    fcntl.flock(lock, fcntl.LOCK_SH)
+                    self._reopen_if_moved()
+                self._emit(write, data, (i + 1, 0))
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        if self.config.fsync:
+            os.fsync(self._fd)
+        return write.bytes
+
+    def _roll_due(self, key: int | None, size: int) -> bool:
+        """``shared=True``: whether the active file must roll before ``size`` more bytes of
+        period ``key``; its period is that of its last write (``st_mtime``)."""
+        st = os.fstat(self._fd)
+        if not st.st_size:
+            return False
+        if key is not None and self._period_ns is not None:
+            self._period = st.st_mtime_ns // self._period_ns
+            if key != self._period:
+                return True
+        max_bytes = self.config.max_bytes
+        return max_bytes is not None and st.st_size + size > max_bytes
 
     def _reopen_if_moved(self) -> None:
         try:
