@@ -7,6 +7,7 @@ events written and dropped (goal: 0 dropped), the longest gap between two comple
 while the producer ran, peak RSS, and the wall time.
 
     python -m benchmarks.writers --events 10000000
+    python -m benchmarks.writers --shared-cost --events 200000   # FileSink(shared=True) cost
 """
 
 from __future__ import annotations
@@ -130,13 +131,46 @@ def run(kind: str, mode: str, events: int, yield_every: int) -> dict[str, Any]:
     return dict(result)
 
 
+async def shared_cost(events: int, rounds: int) -> dict[str, float]:
+    """CPU ns per event (whole process) of a file rolled every 1 MiB, default vs shared=True,
+    alternated in one process; the median of ``rounds``."""
+    results: dict[str, list[float]] = {"default": [], "shared": []}
+    for _ in range(rounds):
+        for shared in (False, True):
+            with tempfile.TemporaryDirectory() as directory:
+                sink = FileSink(
+                    name="f",
+                    path=os.path.join(directory, "s.clef"),
+                    format="clef",
+                    max_bytes="1MiB",
+                    retain=None,
+                    shared=shared,
+                )
+                c0 = time.process_time_ns()
+                async with logactors.open_logger(SupervisorConfig(sinks=[sink])) as log:
+                    for start in range(0, events, 100):
+                        for i in range(start, start + 100):
+                            log.info("Processing request {id} for {user}", id=i, user="bob")
+                        await trio.lowlevel.checkpoint()
+                cpu = time.process_time_ns() - c0
+                assert log.report is not None
+                assert log.report.sinks["f"].written == events
+            results["shared" if shared else "default"].append(cpu / events)
+    median = {k: sorted(v)[len(v) // 2] for k, v in results.items()}
+    return {**median, "ratio": median["shared"] / median["default"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--yield-every", type=int, default=100)
     parser.add_argument("--child", nargs=2)
     parser.add_argument("--runs", default="file:auto,file:thread,file:inline,console:thread")
+    parser.add_argument("--shared-cost", action="store_true", help="default vs shared=True")
     args = parser.parse_args()
+    if args.shared_cost:
+        print(json.dumps(trio.run(shared_cost, args.events, 5)))
+        return
     if args.child:
         kind, mode = args.child
         child(kind, mode, args.events, args.yield_every)
