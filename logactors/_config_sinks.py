@@ -109,6 +109,12 @@ class ConsoleSink(SinkConfig):
         colors: ``True``/``False`` to force, ``None`` to colour only a terminal (and honour
             ``NO_COLOR`` / ``FORCE_COLOR``).
         stderr_level: events at or above this level go to standard error instead.
+        on_broken_pipe: what a closed pipe (``EPIPE``, as in ``python app.py | head``) does.
+            Always: the sink fails permanently (no retries; its events are counted failed or
+            go to its fallback), reported once. ``"exit"`` (default): then the process ends
+            as a command-line tool does on ``EPIPE``, killed by ``SIGPIPE`` (status 141 in a
+            shell; what is still queued for other sinks is not written). ``"fail"``: the
+            process goes on (a service whose log reader went away).
     """
 
     kind: ClassVar[str] = "console"
@@ -116,9 +122,11 @@ class ConsoleSink(SinkConfig):
     stream: Literal["stdout", "stderr"] = "stdout"
     colors: bool | None = None
     stderr_level: int | None = attrs.field(default=None, converter=_to_optional_level)
+    on_broken_pipe: Literal["exit", "fail"] = "exit"
 
     def _validate(self, problems: _Problems) -> None:
         problems.choice("stream", self.stream, ("stdout", "stderr"))
+        problems.choice("on_broken_pipe", self.on_broken_pipe, ("exit", "fail"))
         if self.stderr_level is not None:
             problems.level("stderr_level", self.stderr_level)
 
@@ -136,10 +144,18 @@ class FileSink(SinkConfig):
         write_mode: where the blocking write runs. ``"thread"``: always in a worker thread.
             ``"inline"``: on the trio thread (a page-cache write of a batch takes tens of
             microseconds, less than a thread hop). ``"auto"`` (default): inline while writes
-            are fast, in a worker thread for 30 s after a write slower than 2 ms, and always
-            in a thread with ``fsync``. Why: while trio tasks keep the trio thread busy, a
-            worker thread waiting to re-acquire the GIL is starved (each trio checkpoint
-            releases and retakes it), so thread hops stall a file sink for tens of ms.
+            to a regular file are fast, in a worker thread for 30 s after a write slower than
+            2 ms, and always in a thread with ``fsync`` or for a pipe or device. A worker-thread
+            write is waited for by blocking the trio thread up to 10 ms, then asynchronously
+            with regular GIL hand-offs, so a busy trio thread cannot starve it; two writes
+            never overlap, and a write that outlived ``write_timeout`` is waited for, never
+            written twice (see the architecture page).
+        shared: several processes append to the same file (workers of one service): each
+            batch is one ``O_APPEND`` write of whole lines, and rolling is done by one process
+            under an exclusive ``flock`` on ``<path>.lock`` while the others hold it shared to
+            write, then reopen the new file; ``retain`` is applied by the process that rolled.
+            Local filesystems only (not NFS: ``O_APPEND`` and ``flock`` are not reliable
+            there). Time rolling follows the active file's modification time.
     """
 
     kind: ClassVar[str] = "file"
@@ -150,6 +166,7 @@ class FileSink(SinkConfig):
     retain: int | None = 7
     fsync: bool = False
     write_mode: Literal["auto", "thread", "inline"] = "auto"
+    shared: bool = False
 
     def _validate(self, problems: _Problems) -> None:
         problems.choice("write_mode", self.write_mode, ("auto", "thread", "inline"))

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import trio
 
 import logactors
 from logactors import BatchConfig, ConsoleSink, FileSink, Level, LogEvent, SupervisorConfig
@@ -314,3 +319,299 @@ async def test_auto_mode_moves_to_the_worker_thread_after_a_slow_write(
     assert writers[0] == trio_thread
     assert all(w != trio_thread for w in writers[1:])
     assert (tmp_path / "a.log").read_text().count("\n") == 3
+
+
+# -- keeping up, writing once, closed pipes --------------------------------------------------------
+
+
+def _produce_at_full_speed(log: Any, n: int) -> Any:
+    """A producer that checkpoints every 100 events (far below the default queue's 10,000)."""
+
+    async def run() -> None:
+        for start in range(0, n, 100):
+            for i in range(start, start + 100):
+                log.info("Processing request {id} for {user}", id=i, user="bob")
+            await trio.lowlevel.checkpoint()
+
+    return run()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["auto", "thread", "inline"])
+async def test_a_file_sink_keeps_up_with_a_producer_at_full_speed(
+    tmp_path: Path, mode: str
+) -> None:
+    """Default configuration, every write_mode: 60,000 events, none dropped, all on disk, in
+    order. ``thread`` is the mode that starved before (its worker got no GIL)."""
+    n = 60_000
+    path = tmp_path / "app.log"
+    sink = FileSink(name="f", path=str(path), format="clef", write_mode=mode)  # type: ignore[arg-type]
+    async with logactors.open_logger(SupervisorConfig(sinks=[sink])) as log:
+        await _produce_at_full_speed(log, n)
+    assert log.report is not None
+    m = log.report.sinks["f"]
+    assert (m.dropped, m.failed, m.written) == (0, 0, n)
+    ids = [json.loads(line)["id"] for line in path.read_text().splitlines()]
+    assert ids == list(range(n))
+
+
+@pytest.mark.slow
+async def test_a_console_sink_keeps_up_with_a_producer_at_full_speed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console sink writes from a worker thread: it keeps up too."""
+    n = 60_000
+    path = tmp_path / "stdout.txt"
+    with open(path, "w", encoding="utf-8") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        config = SupervisorConfig(sinks=[ConsoleSink(name="c", format="clef")])
+        async with logactors.open_logger(config) as log:
+            await _produce_at_full_speed(log, n)
+    assert log.report is not None
+    m = log.report.sinks["c"]
+    assert (m.dropped, m.failed, m.written) == (0, 0, n)
+    ids = [json.loads(line)["id"] for line in path.read_text().splitlines()]
+    assert ids == list(range(n))
+
+
+async def test_a_worker_thread_write_is_not_starved_by_a_busy_trio_thread(tmp_path: Path) -> None:
+    """The hand-off itself: jobs started while the trio thread never sleeps (checkpoints
+    only) all complete, each within a bounded number of the producer's checkpoints."""
+    from logactors.sinks.base import start_job, wait_job
+
+    finished: list[int] = []
+    checkpoints = 0
+
+    async def busy() -> None:
+        nonlocal checkpoints
+        while len(finished) < 50:
+            sum(range(2_000))  # CPU work between checkpoints, as a producer does
+            checkpoints += 1
+            await trio.lowlevel.checkpoint()
+
+    async def writer() -> None:
+        for i in range(50):
+            job = start_job(lambda i=i: finished.append(i))
+            await wait_job(job)
+            job.result()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(busy)
+        nursery.start_soon(writer)
+    assert finished == list(range(50))
+
+
+class _StallingReader:
+    """Reads a FIFO line by line in a thread; after ``stall_after`` lines it waits for
+    ``go`` (an Event the test sets), so the writer blocks on a full pipe meanwhile."""
+
+    def __init__(self, path: str, stall_after: int) -> None:
+        self.path = path
+        self.stall_after = stall_after
+        self.go = threading.Event()
+        self.lines: list[bytes] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        with open(self.path, "rb") as fifo:
+            for line in fifo:
+                self.lines.append(line)
+                if len(self.lines) == self.stall_after:
+                    self.go.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["auto", "thread"])
+async def test_a_write_that_times_out_is_written_once(tmp_path: Path, mode: str) -> None:
+    """A FIFO whose reader stalls: the write outlives write_timeout; its retry waits for it
+    instead of writing the batch again. The reader sees every line once, none corrupt, and
+    ``written`` equals what it read."""
+    fifo = str(tmp_path / "fifo")
+    os.mkfifo(fifo)
+    reader = _StallingReader(fifo, stall_after=100)
+    timed_out = trio.Event()
+
+    def self_log(line: str) -> None:
+        if "write_timeout" in line:
+            timed_out.set()
+
+    n = 3_000
+    sink = FileSink(
+        name="f",
+        path=fifo,
+        format="clef",
+        write_mode=mode,  # type: ignore[arg-type]
+        write_timeout=0.2,
+        retry=logactors.RetryConfig(attempts=10, initial_backoff=0.05, max_backoff=0.2),
+    )
+    config = SupervisorConfig(sinks=[sink], self_log=self_log)
+    async with logactors.open_logger(config) as log:
+        for i in range(n):
+            log.info("Event {i} {pad}", i=i, pad="x" * 100)
+            if i % 100 == 99:
+                await trio.lowlevel.checkpoint()
+        with trio.fail_after(60):
+            await timed_out.wait()
+        reader.go.set()
+        await log.flush()
+    reader.thread.join(60)
+    assert not reader.thread.is_alive()
+    ids = [json.loads(line)["i"] for line in reader.lines]  # every line parses
+    assert ids == list(range(n))  # each once, in order
+    assert log.report is not None
+    m = log.report.sinks["f"]
+    assert (m.written, m.failed, m.dropped) == (len(reader.lines), 0, 0)
+
+
+def test_a_write_that_failed_part_way_continues_where_it_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """os.write fails after writing half a batch: the retry of that batch writes only the
+    rest (no duplicate, no broken line)."""
+    path = tmp_path / "a.log"
+    writer = FileWriter(FileSink(name="f", path=str(path), format="clef", write_mode="inline"))
+    batch = [event(T0 + i, i) for i in range(100)]
+    real_write = os.write
+    calls = [0]
+
+    def half_then_fail(fd: int, data: Any) -> int:
+        calls[0] += 1
+        if calls[0] == 1:
+            return real_write(fd, bytes(data[: len(data) // 2 + 7]))
+        if calls[0] == 2:
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    async def main() -> None:
+        await writer.open()
+        monkeypatch.setattr(os, "write", half_then_fail)
+        with pytest.raises(OSError):
+            await writer.write_batch(batch)
+        total = await writer.write_batch(batch)  # the actor's retry: the same batch object
+        await writer.aclose()
+        assert total == path.stat().st_size
+
+    trio.run(main)
+    ids = [json.loads(line)["n"] for line in path.read_text().splitlines()]
+    assert ids == list(range(100))
+
+
+_PIPE_CHILD = """
+import json, sys, trio, logactors
+from logactors import ConsoleSink, SupervisorConfig
+
+async def main():
+    sink = ConsoleSink(name="c", on_broken_pipe=sys.argv[1])
+    async with logactors.open_logger(SupervisorConfig(sinks=[sink])) as log:
+        for i in range(200_000):
+            log.info("line {i}", i=i)
+            if i % 100 == 99:
+                await trio.lowlevel.checkpoint()
+    m = log.report.sinks["c"]
+    print(json.dumps({"written": m.written, "failed": m.failed, "dropped": m.dropped}),
+          file=sys.stderr)
+
+trio.run(main)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("on_broken_pipe", ["exit", "fail"])
+def test_a_closed_stdout_pipe_fails_the_console_sink_once(on_broken_pipe: str) -> None:
+    """``python app.py | head``: the reader closes after one line. ``exit``: the process ends
+    by SIGPIPE at once, as a command-line tool does; ``fail``: it runs on, the sink's events
+    are counted failed. Either way no retries and a few stderr lines, not one per batch
+    (200,000 events are 390 batches)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _PIPE_CHILD, on_broken_pipe],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=os.getcwd(),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"20")  # a timestamped line: head read it
+    proc.stdout.close()
+    err = proc.stderr.read().decode().splitlines()
+    proc.stderr.close()
+    code = proc.wait(60)
+    notes = [line for line in err if line.startswith("logactors ")]
+    # exit: two lines; fail: the self-log's burst per key and the breaker, never one per batch
+    assert len(notes) <= 2 * 5 + 1
+    assert any("closed pipe" in line for line in notes)
+    assert not any("attempt 2/" in line for line in notes)  # never retried
+    assert not any("Traceback" in line or "Exception ignored" in line for line in err)
+    if on_broken_pipe == "exit":
+        assert code == -signal.SIGPIPE
+        assert len(notes) == 2
+    else:
+        assert code == 0
+        counts = json.loads(err[-1])
+        assert counts["written"] + counts["failed"] + counts["dropped"] == 200_000
+        assert counts["failed"] > 0
+
+
+# -- one rolling file, many processes --------------------------------------------------------------
+
+_SHARED_CHILD = """
+import json, sys, trio, logactors
+from logactors import FileSink, SupervisorConfig
+
+path, proc, n, retain = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+
+async def main():
+    sink = FileSink(name="f", path=path, format="clef", shared=True, max_bytes="1MiB",
+                    retain=retain)
+    sys.stdin.readline()  # start together
+    async with logactors.open_logger(SupervisorConfig(sinks=[sink])) as log:
+        for start in range(0, n, 100):
+            for i in range(start, start + 100):
+                log.info("Worker {proc} event {i}", proc=proc, i=i)
+            await trio.lowlevel.checkpoint()
+    m = log.report.sinks["f"]
+    print(json.dumps({"written": m.written, "dropped": m.dropped, "failed": m.failed}))
+
+trio.run(main)
+"""
+
+
+@pytest.mark.slow
+def test_four_processes_share_one_rolling_file(tmp_path: Path) -> None:
+    """4 processes x 100,000 events into one file rolled every 1 MiB: every event exactly
+    once, every line parses, and the rolled files are within ``retain``."""
+    path = str(tmp_path / "app.clef")
+    n, retain = 100_000, 60
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _SHARED_CHILD, path, str(p), str(n), str(retain)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=os.getcwd(),
+        )
+        for p in range(4)
+    ]
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+    reports = []
+    for proc in procs:
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        proc.stdout.close()
+        assert proc.wait(300) == 0
+        reports.append(json.loads(out))
+    assert all(r == {"written": n, "dropped": 0, "failed": 0} for r in reports)
+    files = sorted(f for f in os.listdir(tmp_path) if f.startswith("app.") and f != "app.clef.lock")
+    rolled = [f for f in files if f != "app.clef"]
+    assert 30 <= len(rolled) <= retain  # ~40 MB in 1 MiB files
+    seen: dict[tuple[int, int], int] = {}
+    for name in files:
+        data = (tmp_path / name).read_bytes()
+        assert len(data) <= 1024 * 1024 or name == "app.clef"
+        for line in data.splitlines():
+            record = json.loads(line)
+            key = (record["proc"], record["i"])
+            seen[key] = seen.get(key, 0) + 1
+    assert len(seen) == 4 * n
+    assert set(seen.values()) == {1}

@@ -21,12 +21,15 @@ or spool as LogEvents.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Protocol, runtime_checkable
+
+import trio
 
 from .._events import LogEvent
 
-__all__ = ["Sink", "SinkBase"]
+__all__ = ["Sink", "SinkBase", "ThreadJob", "start_job", "wait_job"]
 
 
 @runtime_checkable
@@ -58,3 +61,106 @@ class SinkBase:
 
     async def aclose(self) -> None:
         """Nothing to close."""
+
+
+# -- blocking writes in a worker thread ------------------------------------------------------------
+
+#: A worker-thread write is first waited for by blocking the trio thread up to this long, as
+#: an inline write would (a page-cache write takes tens of microseconds): the GIL goes to the
+#: worker at once, and on a busy machine the worker gets the CPU, while the producer (which
+#: runs on the trio thread) waits instead of outrunning the queue. Only a write that takes
+#: longer than this lets the trio thread go on, so a hung disk cannot hold the loop.
+FIRST_WAIT: Final = 0.01
+#: After that the wait is asynchronous, with a short blocking wait (the GIL hand-off, and the
+#: CPU to the worker on a busy machine) every tick: ticks of ``MIN_TICK`` for ``SHORT_WAIT``
+#: seconds, then doubling up to ``MAX_TICK`` (a write blocked for long costs the trio thread
+#: ``HANDOFF_WAIT`` per tick: 2.5% at most).
+HANDOFF_WAIT: Final = 0.0005
+MIN_TICK: Final = 0.001
+SHORT_WAIT: Final = 0.05
+MAX_TICK: Final = 0.02
+
+
+class ThreadJob:
+    """One blocking call running in a worker thread, started by :func:`start_job` and waited
+    for by :func:`wait_job`.
+
+    Why not ``trio.to_thread.run_sync``: a worker thread needs the GIL to start, after every
+    system call and to report back, and while trio tasks keep the trio thread busy it does not
+    get it: each trio checkpoint releases the GIL for an instant and takes it straight back,
+    which restarts the waiter's switch interval (a file sink's worker once wrote nothing for
+    26 s). Blocking the trio thread on a :class:`threading.Event` hands the GIL over for
+    certain; a job that is done within ``FIRST_WAIT`` costs no trio round trip at all.
+
+    A job is never abandoned by its owner: a sink that stops waiting (``write_timeout``) keeps
+    the job and waits for it before its next write, so two writes never overlap.
+    """
+
+    __slots__ = ("_error", "_result", "_token", "_woken", "done")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self._result: Any = None
+        self._error: BaseException | None = None
+        self._woken: trio.Event | None = None
+        self._token = trio.lowlevel.current_trio_token()
+
+    def _deliver(self, outcome: Any) -> None:  # (worker thread)
+        try:
+            self._result = outcome.unwrap()
+        except BaseException as exc:  # handed to the trio side by result()
+            self._error = exc
+        self.done.set()
+        try:
+            self._token.run_sync_soon(self._wake)
+        except trio.RunFinishedError:
+            pass
+
+    def _wake(self) -> None:  # (trio thread)
+        if self._woken is not None:
+            self._woken.set()
+
+    @property
+    def failed(self) -> bool:
+        """Done, with an exception."""
+        return self.done.is_set() and self._error is not None
+
+    @property
+    def error(self) -> BaseException | None:
+        """The exception the call raised (once done)."""
+        return self._error
+
+    def result(self) -> Any:
+        """The call's return value; raises what it raised."""
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+
+def start_job(function: Callable[[], Any]) -> ThreadJob:
+    """Run ``function()`` in a worker thread (trio's thread cache); call from the trio thread."""
+    job = ThreadJob()
+    trio.lowlevel.start_thread_soon(function, job._deliver)
+    return job
+
+
+async def wait_job(job: ThreadJob, *, first_wait: float = FIRST_WAIT) -> None:
+    """Wait until ``job`` is done (see :class:`ThreadJob`), blocking up to ``first_wait``
+    first (``0`` for a job already waited for once). Cancellable: the job runs on."""
+    await trio.lowlevel.checkpoint_if_cancelled()
+    if job.done.wait(first_wait):
+        await trio.lowlevel.cancel_shielded_checkpoint()
+        return
+    tick = MIN_TICK
+    slow_after = trio.current_time() + SHORT_WAIT
+    while not job.done.is_set():
+        job._woken = trio.Event()
+        if job.done.is_set():
+            break
+        with trio.move_on_after(tick):
+            await job._woken.wait()
+        if job.done.wait(HANDOFF_WAIT):
+            break
+        if trio.current_time() > slow_after:
+            tick = min(MAX_TICK, tick * 2)
+    job._woken = None

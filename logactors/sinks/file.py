@@ -2,12 +2,25 @@
 file is moved away (external logrotate).
 
 Where the write runs is ``FileSink.write_mode``: in ``"auto"`` (the default) a batch is written
-on the trio thread while writes are fast (a page-cache write of a batch is tens of
-microseconds), and in a worker thread for a while after a slow one or whenever ``fsync`` is
-on. Always using a worker thread (``"thread"``) looks safer but stalls under load: while trio
-tasks keep the trio thread busy, the worker waiting to re-acquire the GIL is starved (each
-trio checkpoint releases and immediately retakes it), and a batch write measured 93-147 ms
-instead of 2 ms (benchmarks, end-to-end suite).
+on the trio thread while writes to a regular file are fast (a page-cache write of a batch is tens
+of microseconds), and in a worker thread for a while after a slow one, whenever ``fsync`` is on,
+and always for a pipe or device (whose writes can block for good). A worker-thread write is
+waited for as :func:`~logactors.sinks.base.wait_job` describes, so the worker is never starved
+of the GIL by a busy trio thread.
+
+A write is written once. Two writes to the file never run at the same time: a write that
+outlived ``write_timeout`` keeps running, and the next ``write_batch`` waits for it first. When
+that call is the actor's retry of the same batch, the batch is counted by what happened: done
+(returned as written, not written again), or failed part-way (continued from the first byte
+that was not written). A write that completes after the actor gave up on its batch is counted
+in :attr:`FileWriter.late_events`.
+
+With ``shared=True`` several processes append to one file: a batch is one ``O_APPEND`` write
+of whole lines (the kernel appends it in one piece on a local filesystem), every write holds a
+shared ``flock`` on ``<path>.lock``, and a process that finds the file due for rolling takes
+the lock exclusively, checks again (another may have rolled it), renames the file, applies
+``retain`` and creates the new one; the others see the new inode under their shared lock and
+reopen it before writing. Not for NFS (neither ``O_APPEND`` nor ``flock`` is reliable there).
 
 Rolled files are named ``stem.YYYYMMDD[HH][.N]suffix`` after the UTC period of their content
 (``app.20261123.clef``, ``app.2026112302.clef`` hourly, ``app.20261123.1.clef`` for a second
@@ -16,8 +29,10 @@ size roll in one period); ``retain`` keeps that many rolled files, the newest.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
+import stat
 import time
 from collections.abc import Sequence
 from typing import Final
@@ -28,7 +43,7 @@ from .._events import LogEvent
 from .._files import open_file
 from ..config import FileSink
 from ..formatting import make_formatter
-from .base import SinkBase
+from .base import SinkBase, ThreadJob, start_job, wait_job
 
 __all__ = ["FileWriter"]
 
@@ -40,11 +55,39 @@ _PERIOD_NS: Final = {"hourly": 3_600 * 10**9, "daily": 86_400 * 10**9}
 _PERIOD_FORMAT: Final = {"hourly": "%Y%m%d%H", "daily": "%Y%m%d", "never": "%Y%m%d"}
 
 
-def _write_all(fd: int, data: bytes) -> None:
+Runs = list[tuple[int | None, list[bytes]]]
+
+
+def _write_all(fd: int, data: bytes | memoryview) -> int:
+    """Write all of ``data``; on an error, the bytes written so far are ``error.written``."""
     view = memoryview(data)
+    done = 0
     while view:
-        written = os.write(fd, view)
+        try:
+            written = os.write(fd, view)
+        except OSError as exc:
+            exc.written = done  # type: ignore[attr-defined]
+            raise
         view = view[written:]
+        done += written
+    return done
+
+
+class _Write:
+    """One batch's write: the formatted runs and how far it got (``at``: run and chunk index
+    of the first chunk not yet written; ``rest``: the unwritten tail of a write that failed
+    part-way, which ends at ``rest_end``)."""
+
+    __slots__ = ("at", "bytes", "events", "job", "rest", "rest_end", "runs")
+
+    def __init__(self, events: Sequence[LogEvent], runs: Runs) -> None:
+        self.events = events
+        self.runs = runs
+        self.at = (0, 0)
+        self.rest = b""
+        self.rest_end = (0, 0)
+        self.bytes = 0
+        self.job: ThreadJob | None = None
 
 
 class FileWriter(SinkBase):
@@ -64,6 +107,12 @@ class FileWriter(SinkBase):
         self.takes_plain_tuples = getattr(self._formatter, "takes_plain_tuples", False) is True
         self._period_ns = _PERIOD_NS.get(config.rolling)
         self._thread_until = 0.0  # write_mode="auto": use the worker thread until then
+        self._regular = True  # the file is a regular file (not a pipe or device)
+        self._write: _Write | None = None  # a write that timed out or failed, kept until settled
+        #: events of batches whose write completed after the actor had given up on them
+        #: (counted failed, spooled or rerouted there): they are in the file all the same
+        self.late_events = 0
+        self._lock_fd = -1  # shared=True: the lock file
         self._fd = -1
         self._inode = -1
         self._size = 0
@@ -81,21 +130,42 @@ class FileWriter(SinkBase):
     async def write_batch(self, events: Sequence[LogEvent]) -> int:
         """Format on the trio thread; write (and roll) in one call, inline or in a worker
         thread according to ``write_mode`` (see :class:`~logactors.FileSink`)."""
-        runs = self._runs(events)
+        pending = self._write
+        if pending is not None:
+            if pending.job is not None and not pending.job.done.is_set():
+                await wait_job(pending.job, first_wait=0)  # never two at once (cancellable)
+            self._write = None
+            if pending.events is events:  # the actor's retry of that batch
+                if pending.job is not None and not pending.job.failed:
+                    await trio.lowlevel.checkpoint()
+                    return pending.bytes  # it completed: written once, counted once
+                return await self._run(pending)  # continue where it stopped
+            if pending.job is not None and not pending.job.failed:
+                self.late_events += len(pending.events)
+        return await self._run(_Write(events, self._runs(events)))
+
+    async def _run(self, write: _Write) -> int:
+        self._write = write  # until it is settled: a failure or a timeout leaves it here
         if self._inline():
+            write.job = None
             started = time.monotonic()
-            written = self._write_runs(runs)
+            written = self._write_job(write)
             if time.monotonic() - started > SLOW_WRITE:
                 self._thread_until = time.monotonic() + THREAD_AFTER_SLOW
+            self._write = None
             await trio.lowlevel.checkpoint()
             return written
-        return await trio.to_thread.run_sync(self._write_runs, runs, abandon_on_cancel=True)
+        write.job = start_job(lambda: self._write_job(write))
+        await wait_job(write.job)
+        result: int = write.job.result()
+        self._write = None
+        return result
 
     def _inline(self) -> bool:
         mode = self.config.write_mode
         if mode == "inline":
             return True
-        if mode == "thread" or self.config.fsync:
+        if mode == "thread" or self.config.fsync or not self._regular:
             return False
         return time.monotonic() >= self._thread_until
 
@@ -105,12 +175,18 @@ class FileWriter(SinkBase):
             await trio.to_thread.run_sync(os.fsync, self._fd)
 
     async def aclose(self) -> None:
-        """Close the file."""
+        """Close the file (after a write still running in a worker thread, if any)."""
+        pending = self._write
+        if pending is not None and pending.job is not None and not pending.job.done.is_set():
+            await wait_job(pending.job, first_wait=0)
+        if self._lock_fd >= 0:
+            lock_fd, self._lock_fd = self._lock_fd, -1
+            os.close(lock_fd)
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
             await trio.to_thread.run_sync(os.close, fd)
 
-    def _runs(self, events: Sequence[LogEvent]) -> list[tuple[int | None, list[bytes]]]:
+    def _runs(self, events: Sequence[LogEvent]) -> Runs:
         """Split a batch by rolling period; per-event chunks when ``max_bytes`` is set."""
         period_ns = self._period_ns
         per_event = self.config.max_bytes is not None
@@ -141,40 +217,60 @@ class FileWriter(SinkBase):
             os.close(self._fd)
         self._fd = fd
         self._inode = st.st_ino
+        self._regular = stat.S_ISREG(st.st_mode)
         self._size = st.st_size
         self._period = None
         if st.st_size and self._period_ns is not None:
             self._period = int(st.st_mtime * 1e9) // self._period_ns
 
-    def _write_runs(self, runs: list[tuple[int | None, list[bytes]]]) -> int:
+    def _emit(self, write: _Write, data: bytes, end: tuple[int, int]) -> None:
+        """Append ``data`` (the chunks before ``end``); keep the unwritten tail on an error."""
+        try:
+            done = _write_all(self._fd, data)
+        except OSError as exc:
+            done = getattr(exc, "written", 0)
+            self._size += done
+            write.bytes += done
+            if done:
+                write.rest, write.rest_end = data[done:], end
+            raise
+        self._size += done
+        write.bytes += done
+        write.at = end
+
+    def _write_job(self, write: _Write) -> int:
+        """Write ``write`` from where it stands (in a worker thread, or inline)."""
+        if self.config.shared:
+            return self._write_shared(write)
         if self._fd < 0:
             self._open_sync()
-        else:
+        elif not write.rest:
             self._reopen_if_moved()
+        if write.rest:  # a write that failed part-way: its tail first, in the same file
+            rest, write.rest = write.rest, b""
+            self._emit(write, rest, write.rest_end)
         max_bytes = self.config.max_bytes
-        total = 0
-        for key, chunks in runs:
+        runs = write.runs
+        i, j = write.at
+        while i < len(runs):
+            key, chunks = runs[i]
             if key is not None and self._period is not None and key != self._period:
                 self._roll()
             if key is not None and self._period is None:
                 self._period = key
             if max_bytes is None:
-                data = chunks[0]
-                _write_all(self._fd, data)
-                self._size += len(data)
-                total += len(data)
+                self._emit(write, chunks[0], (i + 1, 0))
+                i, j = i + 1, 0
                 continue
             pending: list[bytes] = []
             pending_size = 0
-            for chunk in chunks:
+            for k in range(j, len(chunks)):
+                chunk = chunks[k]
                 if self._size + pending_size + len(chunk) > max_bytes and (
                     self._size + pending_size > 0
                 ):
                     if pending:
-                        data = b"".join(pending)
-                        _write_all(self._fd, data)
-                        self._size += len(data)
-                        total += len(data)
+                        self._emit(write, b"".join(pending), (i, k))
                         pending, pending_size = [], 0
                     self._roll()
                     if key is not None:
@@ -182,13 +278,55 @@ class FileWriter(SinkBase):
                 pending.append(chunk)
                 pending_size += len(chunk)
             if pending:
-                data = b"".join(pending)
-                _write_all(self._fd, data)
-                self._size += len(data)
-                total += len(data)
+                self._emit(write, b"".join(pending), (i + 1, 0))
+            write.at = (i + 1, 0)
+            i, j = i + 1, 0
         if self.config.fsync:
             os.fsync(self._fd)
-        return total
+        return write.bytes
+
+    def _write_shared(self, write: _Write) -> int:
+        """``shared=True``: one ``O_APPEND`` write per run, under a shared lock; rolling under
+        the exclusive lock, checked again once it is held (see the module docstring)."""
+        if self._lock_fd < 0:
+            os.makedirs(self.directory, exist_ok=True)
+            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+            self._lock_fd = os.open(self.path + ".lock", flags, 0o640)
+        lock = self._lock_fd
+        runs = write.runs
+        for i in range(write.at[0], len(runs)):
+            key, chunks = runs[i]
+            data = write.rest or b"".join(chunks)
+            write.rest = b""
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            try:
+                self._reopen_if_moved() if self._fd >= 0 else self._open_sync()
+                if self._roll_due(key, len(data)):
+                    fcntl.flock(lock, fcntl.LOCK_EX)  # (not atomic: check again once held)
+                    self._reopen_if_moved()
+                    if self._roll_due(key, len(data)):
+                        self._roll()
+                    fcntl.flock(lock, fcntl.LOCK_SH)
+                    self._reopen_if_moved()
+                self._emit(write, data, (i + 1, 0))
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        if self.config.fsync:
+            os.fsync(self._fd)
+        return write.bytes
+
+    def _roll_due(self, key: int | None, size: int) -> bool:
+        """``shared=True``: whether the active file must roll before ``size`` more bytes of
+        period ``key``; its period is that of its last write (``st_mtime``)."""
+        st = os.fstat(self._fd)
+        if not st.st_size:
+            return False
+        if key is not None and self._period_ns is not None:
+            self._period = st.st_mtime_ns // self._period_ns
+            if key != self._period:
+                return True
+        max_bytes = self.config.max_bytes
+        return max_bytes is not None and st.st_size + size > max_bytes
 
     def _reopen_if_moved(self) -> None:
         try:
