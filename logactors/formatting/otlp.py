@@ -41,12 +41,12 @@ import sys
 import time
 import urllib.parse
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, cast
 
 import orjson
 
 from .._events import LogEvent
-from .._json import _clean_str, dumps, safe_repr, safe_str, sanitize
+from .._json import _clean_str, dumps, safe_repr, safe_str
 from .._levels import Level, round_level
 
 __all__ = [
@@ -283,11 +283,15 @@ def _json_record(parts: RecordParts, observed_ns: int) -> dict[str, Any]:
     return record
 
 
-def log_record(event: LogEvent, observed_ns: int | None = None) -> dict[str, Any]:
-    """The ``LogRecord`` of one event (JSON mapping); a stand-in if it cannot be built."""
+def log_record(
+    event: LogEvent, observed_ns: int | None = None, *, clean: bool = False
+) -> dict[str, Any]:
+    """The ``LogRecord`` of one event (JSON mapping); a stand-in if it cannot be built.
+    ``clean``: every string made encodable first (see :func:`clean_parts`)."""
     observed = observed_ns if observed_ns is not None else event.timestamp_ns
     try:
-        return _json_record(record_parts(event), observed)
+        parts = record_parts(event)
+        return _json_record(clean_parts(parts) if clean else parts, observed)
     except Exception as exc:
         return _json_record(stand_in_parts(event, exc), observed)
 
@@ -340,6 +344,7 @@ def export_request(
     *,
     scope_version: str = "",
     observed_ns: int | None = None,
+    clean: bool = False,
 ) -> dict[str, Any]:
     """The ``ExportLogsServiceRequest`` (JSON mapping) for ``events``.
 
@@ -348,14 +353,17 @@ def export_request(
         resource: the resource attributes (see :func:`resource_attributes`).
         scope_version: the instrumentation scope version.
         observed_ns: ``observedTimeUnixNano`` (default: now).
+        clean: make every string encodable (lone surrogates backslash-escaped).
     """
     observed = time.time_ns() if observed_ns is None else observed_ns
     scopes: dict[str, list[dict[str, Any]]] = {}
     for event in events:
-        scopes.setdefault(event.logger or "logactors", []).append(log_record(event, observed))
+        scopes.setdefault(event.logger or "logactors", []).append(
+            log_record(event, observed, clean=clean)
+        )
     scope_logs = []
     for name, records in scopes.items():
-        scope: dict[str, Any] = {"name": name}
+        scope: dict[str, Any] = {"name": _clean_str(name) if clean else name}
         if scope_version:
             scope["version"] = scope_version
         scope_logs.append({"scope": scope, "logRecords": records})
@@ -369,20 +377,20 @@ def export_request_bytes(
     scope_version: str = "",
     observed_ns: int | None = None,
 ) -> bytes:
-    """:func:`export_request` encoded as JSON. A record orjson rejects (a string with lone
-    surrogates) is encoded alone from sanitised values; the others are untouched."""
-    document = export_request(
-        events, resource, scope_version=scope_version, observed_ns=observed_ns
-    )
+    """:func:`export_request` encoded as JSON. When orjson rejects it (a string with lone
+    surrogates), the request is built again with every string made encodable: the records
+    keep their structure, only the offending characters are escaped."""
+    observed = time.time_ns() if observed_ns is None else observed_ns
+    document = export_request(events, resource, scope_version=scope_version, observed_ns=observed)
     try:
         return orjson.dumps(document)
     except Exception:
         pass
-    for resource_logs in document["resourceLogs"]:
-        resource_logs["resource"] = sanitize(resource_logs["resource"])
-        for scope_logs in resource_logs["scopeLogs"]:
-            scope_logs["scope"] = sanitize(scope_logs["scope"])
-            scope_logs["logRecords"] = [
-                orjson.Fragment(dumps(record)) for record in scope_logs["logRecords"]
-            ]
+    document = export_request(
+        events,
+        cast("Sequence[dict[str, Any]]", _clean_value(resource)),
+        scope_version=scope_version,
+        observed_ns=observed,
+        clean=True,
+    )
     return dumps(document)
