@@ -17,19 +17,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import Final
+from typing import Any, Final, cast
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
     ExportLogsServiceRequest,
     ExportLogsServiceResponse,
 )
-from opentelemetry.proto.common.v1.common_pb2 import (
-    AnyValue,
-    ArrayValue,
-    InstrumentationScope,
-    KeyValue,
-    KeyValueList,
-)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
@@ -43,61 +37,63 @@ _INT64: Final = 2**63
 _MAX_DEPTH: Final = 16
 
 
-def any_value_pb(value: object, depth: int = 0) -> AnyValue:
-    """The ``AnyValue`` message of a Python value (mirrors ``otlp.any_value``)."""
+def any_value_pb(value: object, depth: int = 0) -> dict[str, Any]:
+    """The ``AnyValue`` of a Python value, as the keyword arguments of the message (mirrors
+    ``otlp.any_value``). Messages are built from such dicts in one call: protobuf's C code
+    converts nested dicts several times faster than Python builds message objects."""
     if isinstance(value, str):
-        return AnyValue(string_value=value)
+        return {"string_value": value}
     if isinstance(value, bool):
-        return AnyValue(bool_value=value)
+        return {"bool_value": value}
     if isinstance(value, int):
         if -_INT64 <= value < _INT64:
-            return AnyValue(int_value=int.__index__(value))
-        return AnyValue(string_value=safe_str(value))
+            return {"int_value": int.__index__(value)}
+        return {"string_value": safe_str(value)}
     if isinstance(value, float):
-        return AnyValue(double_value=float(value))
+        return {"double_value": float(value)}
     if value is None:
-        return AnyValue()
+        return {}
     if isinstance(value, bytes | bytearray | memoryview):
-        return AnyValue(bytes_value=bytes(value))
+        return {"bytes_value": bytes(value)}
     if depth >= _MAX_DEPTH:
-        return AnyValue(string_value=safe_repr(value))
+        return {"string_value": safe_repr(value)}
     if isinstance(value, Mapping):
         try:
             items = list(value.items())
         except Exception:
-            return AnyValue(string_value=safe_repr(value))
-        return AnyValue(
-            kvlist_value=KeyValueList(
-                values=[
-                    KeyValue(
-                        key=k if isinstance(k, str) else safe_str(k),
-                        value=any_value_pb(v, depth + 1),
-                    )
+            return {"string_value": safe_repr(value)}
+        return {
+            "kvlist_value": {
+                "values": [
+                    {
+                        "key": k if isinstance(k, str) else safe_str(k),
+                        "value": any_value_pb(v, depth + 1),
+                    }
                     for k, v in items
                 ]
-            )
-        )
+            }
+        }
     if isinstance(value, list | tuple | set | frozenset):
-        return AnyValue(array_value=ArrayValue(values=[any_value_pb(v, depth + 1) for v in value]))
-    return AnyValue(string_value=safe_str(value))
+        return {"array_value": {"values": [any_value_pb(v, depth + 1) for v in value]}}
+    return {"string_value": safe_str(value)}
 
 
-def _record(parts: RecordParts, observed_ns: int) -> LogRecord:
-    record = LogRecord(
-        time_unix_nano=parts.time_ns,
-        observed_time_unix_nano=observed_ns,
-        severity_number=parts.severity_number,  # type: ignore[arg-type]
-        severity_text=parts.severity_text,
-        body=AnyValue(string_value=parts.body),
-        attributes=[KeyValue(key=k, value=any_value_pb(v)) for k, v in parts.attributes],
-    )
+def _fields(parts: RecordParts, observed_ns: int) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "time_unix_nano": parts.time_ns,
+        "observed_time_unix_nano": observed_ns,
+        "severity_number": parts.severity_number,
+        "severity_text": parts.severity_text,
+        "body": {"string_value": parts.body},
+        "attributes": [{"key": k, "value": any_value_pb(v)} for k, v in parts.attributes],
+    }
     if parts.trace_id is not None:
-        record.trace_id = bytes.fromhex(parts.trace_id)
+        fields["trace_id"] = bytes.fromhex(parts.trace_id)
     if parts.span_id is not None:
-        record.span_id = bytes.fromhex(parts.span_id)
+        fields["span_id"] = bytes.fromhex(parts.span_id)
     if parts.flags is not None:
-        record.flags = parts.flags
-    return record
+        fields["flags"] = parts.flags
+    return fields
 
 
 def log_record_pb(event: LogEvent, observed_ns: int) -> LogRecord:
@@ -107,15 +103,15 @@ def log_record_pb(event: LogEvent, observed_ns: int) -> LogRecord:
     try:
         parts = record_parts(event)
     except Exception as exc:
-        return _record(stand_in_parts(event, exc), observed_ns)
+        return LogRecord(**_fields(stand_in_parts(event, exc), observed_ns))
     try:
-        return _record(parts, observed_ns)
+        return LogRecord(**_fields(parts, observed_ns))
     except Exception:
         pass
     try:
-        return _record(clean_parts(parts), observed_ns)
+        return LogRecord(**_fields(clean_parts(parts), observed_ns))
     except Exception as exc:
-        return _record(stand_in_parts(event, exc), observed_ns)
+        return LogRecord(**_fields(stand_in_parts(event, exc), observed_ns))
 
 
 class ProtoEncoder:
@@ -130,7 +126,7 @@ class ProtoEncoder:
         attributes = []
         for key, value in resource.items():
             try:
-                attributes.append(KeyValue(key=key, value=any_value_pb(value)))
+                attributes.append(KeyValue(key=key, value=AnyValue(**any_value_pb(value))))
             except Exception:  # an unencodable resource value: left out, never fatal
                 continue
         self._resource = Resource(attributes=attributes)
@@ -139,21 +135,30 @@ class ProtoEncoder:
     def request(
         self, events: Sequence[LogEvent], observed_ns: int | None = None
     ) -> ExportLogsServiceRequest:
-        """The request message for ``events``."""
+        """The request message for ``events``.
+
+        The records of a batch are built from their field dicts in one call per scope (the
+        fast path); only if that fails (a value protobuf refuses) is each record built alone,
+        so that one bad event is cleaned or replaced without costing the others.
+        """
         observed = time.time_ns() if observed_ns is None else observed_ns
-        scopes: dict[str, list[LogRecord]] = {}
+        scopes: dict[str, list[LogEvent]] = {}
         for event in events:
-            scopes.setdefault(event.logger or "logactors", []).append(
-                log_record_pb(event, observed)
-            )
+            scopes.setdefault(event.logger or "logactors", []).append(event)
         scope_logs = []
-        for name, records in scopes.items():
+        for name, members in scopes.items():
             try:
                 scope = InstrumentationScope(name=name, version=self._scope_version)
             except Exception:  # a logger name with lone surrogates
                 text = name.encode("utf-8", "backslashreplace").decode("utf-8")
                 scope = InstrumentationScope(name=text, version=self._scope_version)
-            scope_logs.append(ScopeLogs(scope=scope, log_records=records))
+            try:
+                fields = [_fields(record_parts(event), observed) for event in members]
+                # (the generated stubs do not know that dicts are accepted for messages)
+                scope_logs.append(ScopeLogs(scope=scope, log_records=cast("Any", fields)))
+            except Exception:
+                records = [log_record_pb(event, observed) for event in members]
+                scope_logs.append(ScopeLogs(scope=scope, log_records=records))
         return ExportLogsServiceRequest(
             resource_logs=[ResourceLogs(resource=self._resource, scope_logs=scope_logs)]
         )
