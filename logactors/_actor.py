@@ -309,7 +309,9 @@ class SinkActor:
                 self.inbox.restore_drop_notice(notice)
                 raise
             if outcome is Outcome.OK:
-                self.counters.written += len(batch)
+                rejected = self._take_rejected(len(batch))
+                self.counters.written += len(batch) - rejected
+                self.counters.failed += rejected
                 self.counters.batches += 1
                 self.counters.bytes += written_bytes
             else:
@@ -388,6 +390,28 @@ class SinkActor:
                 f"write_batch took longer than write_timeout={self.config.write_timeout:g}s"
             )
         return outcome
+
+    def _take_rejected(self, limit: int) -> int:
+        """Events of the batch just written that the peer accepted but discarded (a sink may
+        report them with ``take_rejected() -> (count, messages)``: OTLP partial success);
+        counted as failed by the caller, the peer's messages go to the self-log."""
+        take = getattr(self.sink, "take_rejected", None)
+        if take is None:
+            return 0
+        try:
+            count, messages = take()
+            rejected = max(0, min(int(count), limit))
+        except Exception as exc:  # a sink's bug must not unbalance the counters
+            self.log(f"take_rejected failed: {type(exc).__name__}: {exc}", key="rejected")
+            return 0
+        for message in messages:
+            self.log(f"peer: {message}", key="peer")
+        if rejected:
+            self.log(
+                f"{rejected} events rejected by the peer (partial success): counted as failed",
+                key="rejected",
+            )
+        return rejected
 
     def _backoff(self, attempt: int, failure: BaseException | None) -> float:
         """Capped exponential backoff with jitter; a peer's ``retry_after`` is honoured up to
@@ -491,7 +515,9 @@ class SinkActor:
         self.spool_depth -= consumed
         self.counters.replayed += consumed
         if outcome is Outcome.OK:
-            self.counters.written += consumed
+            rejected = self._take_rejected(consumed)
+            self.counters.written += consumed - rejected
+            self.counters.failed += rejected
             self.counters.batches += 1
             self.counters.bytes += written_bytes
             return

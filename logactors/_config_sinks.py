@@ -194,10 +194,14 @@ class HttpSink(SinkConfig):
         bearer_token / username / password: authentication.
         labels: property names that become Loki stream labels (with ``level``).
         index: Elasticsearch index name pattern (strftime, UTC event date).
-        resource: OTLP resource attributes (``service.name`` defaults to
-            ``unknown_service:<program>``).
+        resource: OTLP resource attributes, over ``OTEL_RESOURCE_ATTRIBUTES`` /
+            ``OTEL_SERVICE_NAME`` and the defaults ``service.name``
+            (``unknown_service:<program>``), ``host.name`` and ``process.pid``; ``None``
+            removes one.
         format: the line format of the ``json`` and ``loki`` protocols (``json``, ``clef``,
-            ``clef-rendered``); ``clef``/``seq`` send ``clef`` unless it is ``clef-rendered``.
+            ``clef-rendered``); ``clef``/``seq`` send ``clef`` unless it is ``clef-rendered``;
+            ``otlp`` sends the JSON mapping (``json``) or binary ``protobuf`` (needs the
+            ``otlp-proto`` extra).
 
     ``batch.max_bytes`` also caps the size of one request body: a bigger batch is sent as
     several requests.
@@ -205,7 +209,7 @@ class HttpSink(SinkConfig):
 
     kind: ClassVar[str] = "http"
     formats: ClassVar[frozenset[str]] = frozenset(
-        {"json", "clef", "clef-rendered", "loki", "otlp", "elasticsearch"}
+        {"json", "clef", "clef-rendered", "loki", "otlp", "elasticsearch", "protobuf"}
     )
 
     url: str = ""
@@ -260,6 +264,13 @@ class HttpSink(SinkConfig):
                 f"the {self.protocol} protocol sends lines in 'json', "
                 f"'clef' or 'clef-rendered' (got {self.format!r})",
             )
+        if self.protocol == "otlp" and self.format not in ("json", "otlp", "protobuf"):
+            problems.add(
+                "format",
+                f"the otlp protocol sends 'json' or 'protobuf' (got {self.format!r})",
+            )
+        elif self.format == "protobuf" and self.protocol != "otlp":
+            problems.add("format", "'protobuf' is only for the otlp protocol")
         if not isinstance(self.resource, Mapping):
             problems.add("resource", f"must be a table of attributes (got {self.resource!r})")
 

@@ -29,6 +29,7 @@ from ._inbox import Inbox, InboxClosed
 from ._json import safe_str
 from ._levels import Level, parse_level
 from ._sizing import BASE_BYTES, _deep, truncate
+from ._trace import add_trace, context_getter, with_trace
 from .exceptions import LoggerClosedError
 from .templates import parse
 
@@ -249,6 +250,7 @@ class Logger(AwaitingMethods):
         deep = _deep
         handoff = rt.handoff
         pending = handoff.pending_events if handoff is not None else ()
+        otel = context_getter(rt.config.trace_context)  # trace correlation (_trace.py)
 
         def emit(template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any) -> None:
             try:
@@ -270,6 +272,8 @@ class Logger(AwaitingMethods):
                     props = {**static, **ctx, **bound, **props}
                 elif base is not None:
                     props = {**base, **props}
+                if otel is not None and (otel_ctx := otel()):  # trace correlation (_trace.py)
+                    props = add_trace(props, otel_ctx)
                 try:
                     task = current_task().name
                 except RuntimeError:
@@ -399,6 +403,7 @@ class Logger(AwaitingMethods):
         try:
             template, props, exception = _prepare(template, args, exc_info, props)
             props = _merge(rt.static_properties, self._bound, props)
+            props = with_trace(props, rt.config.trace_context)  # trace correlation (_trace.py)
             task = _task_name()
             if rt.enrich is not None:
                 rt.enrich(props, task)
@@ -551,6 +556,7 @@ def _from_thread(
     timestamp = time.time_ns()
     template, props, exception = _prepare(template, args, exc_info, props)
     props = _merge(static, bound, props)
+    props = with_trace(props, rt.config.trace_context)  # trace correlation (_trace.py)
     task = threading.current_thread().name
     if rt.enrich is not None:
         rt.enrich(props, task)

@@ -213,6 +213,9 @@ class SupervisorConfig:
             callable taking one line.
         metrics: metrics settings.
         max_event_bytes: values making an event larger than this are truncated with a marker.
+        trace_context: add the active OpenTelemetry span's ``trace_id``, ``span_id`` and
+            ``trace_flags`` to every event logged inside it (needs ``opentelemetry-api``, the
+            ``otel`` extra; without it this does nothing).
     """
 
     min_level: int = attrs.field(default=Level.INFO, converter=_to_level)
@@ -230,6 +233,7 @@ class SupervisorConfig:
     self_log: Any = attrs.field(default="stderr", converter=_identity)
     metrics: MetricsConfig = attrs.field(factory=MetricsConfig)
     max_event_bytes: int = attrs.field(default=256 * 1024, converter=_to_size)
+    trace_context: bool = True
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.sinks, list):
@@ -272,6 +276,7 @@ class SupervisorConfig:
         ):
             p.add("self_log", f"must be 'stderr', 'off' or a callable (got {_show(self.self_log)})")
         p.size("max_event_bytes", self.max_event_bytes, minimum=1024)
+        p.boolean("trace_context", self.trace_context)
         p.raise_if_any()
 
     def _check_sinks(self, p: _Problems) -> None:

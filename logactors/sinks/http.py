@@ -15,7 +15,9 @@ protocol            default path        body
 ``clef``/``seq``    ``/ingest/clef``    CLEF lines, ``application/vnd.serilog.clef``,
                                         ``X-Seq-ApiKey`` from ``api_key`` or ``SEQ_API_KEY``
 ``loki``            ``/loki/api/v1/push``  JSON streams (:mod:`logactors.formatting.loki`)
-``otlp``            ``/v1/logs``        OTLP/HTTP JSON (:mod:`logactors.formatting.otlp`)
+``otlp``            ``/v1/logs``        OTLP/HTTP JSON (:mod:`logactors.formatting.otlp`), or binary
+                                        protobuf with ``format="protobuf"``
+                                        (:mod:`logactors.formatting.otlp_proto`)
 ``elasticsearch``   ``/_bulk``          bulk NDJSON (:mod:`logactors.formatting.elasticsearch`)
 ==================  ==================  ==========================================================
 
@@ -33,6 +35,14 @@ Outcomes, as the sink actor understands them:
   (seconds or an HTTP date) — retried after at least that long;
 * any other status: ``SinkError(permanent=True)`` with the start of the response body, which
   the actor writes to the self-log; the batch goes to the fallback sink (never to the spool).
+
+OTLP follows the OTLP/HTTP specification instead: only 429, 502, 503 and 504 are retried
+(honouring ``Retry-After``); every other 4xx and 5xx is permanent, with the ``message`` of the
+``google.rpc.Status`` body in the self-log. A 2xx whose ``ExportLogsServiceResponse`` carries a
+``partial_success`` is not retried (the specification forbids it): its
+``rejected_log_records`` are reported through :meth:`HttpWriter.take_rejected`, and the actor
+counts that many events of the batch as failed (which ones the collector does not say) and
+writes ``error_message`` to the self-log.
 
 Delivery is at-least-once: a request that timed out may have been processed, and a batch split
 over several requests that fails permanently part-way goes to the fallback whole.
@@ -57,12 +67,12 @@ from .. import __version__
 from .._events import LogEvent
 from .._json import dumps
 from ..config import HttpSink
-from ..exceptions import SinkError
+from ..exceptions import ConfigError, SinkError
 from ..formatting._time import IsoUtc
 from ..formatting.elasticsearch import BulkEncoder
 from ..formatting.json import JsonFormatter, clef_dict
 from ..formatting.loki import loki_push
-from ..formatting.otlp import export_request_bytes, resource_attributes
+from ..formatting.otlp import attributes, export_request_bytes, resource_values
 from ._net import Progress
 
 __all__ = ["HttpWriter", "endpoint_url", "parse_retry_after"]
@@ -72,6 +82,9 @@ _NEWLINE: Final = orjson.OPT_APPEND_NEWLINE
 THREAD_COMPRESS_BYTES: Final = 64 * 1024
 #: How much of an error response goes into the exception message (and the self-log).
 ERROR_BODY_CHARS: Final = 500
+#: The statuses OTLP/HTTP retries; every other 4xx/5xx is permanent for ``otlp``.
+OTLP_RETRYABLE: Final = frozenset({429, 502, 503, 504})
+PROTOBUF: Final = "application/x-protobuf"
 
 _PATHS: Final = {
     "clef": "/ingest/clef",
@@ -137,8 +150,10 @@ class HttpWriter:
         protocol = config.protocol
         self.url = endpoint_url(config.url, protocol)
         self._max_bytes = config.batch.max_bytes
+        self._otlp = protocol == "otlp"
+        self._protobuf = self._otlp and config.format == "protobuf"
         headers = {
-            "Content-Type": _CONTENT_TYPES[protocol],
+            "Content-Type": PROTOBUF if self._protobuf else _CONTENT_TYPES[protocol],
             "User-Agent": f"logactors/{__version__}",
         }
         if protocol in ("clef", "seq"):
@@ -171,13 +186,26 @@ class HttpWriter:
             self._document = lambda events: loki_push(
                 events, labels, lambda e: encode_line(e)[:-1].decode("utf-8")
             )
-        else:  # otlp
-            resource = resource_attributes(config.resource)
+        elif self._protobuf:
+            try:
+                from ..formatting.otlp_proto import ProtoEncoder
+            except ImportError as exc:
+                raise ConfigError(
+                    f"sink {config.name!r}: format='protobuf' needs opentelemetry-proto: "
+                    f"pip install 'logactors[otlp-proto]' ({exc})"
+                ) from exc
+            self._document = ProtoEncoder(resource_values(config.resource), __version__).encode
+        else:  # otlp, JSON mapping
+            resource = attributes(resource_values(config.resource))
             self._document = lambda events: export_request_bytes(
                 events, resource, scope_version=__version__
             )
         self._client: httpx.AsyncClient | None = None
         self._progress = Progress()
+        #: events the peer accepted but discarded since the last take_rejected (OTLP partial
+        #: success), with the peer's reasons
+        self._rejected = 0
+        self._rejected_reasons: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -255,8 +283,11 @@ class HttpWriter:
         if self._client is None:
             await self.open()
         progress = self._progress
+        start = progress.start(events)
+        if start == 0:
+            self._rejected, self._rejected_reasons = 0, []  # (a new batch)
         sent = 0
-        for end, body in self.bodies(events, progress.start(events)):
+        for end, body in self.bodies(events, start):
             data = await self._compress(body) if self._config.compress else body
             await self._post(data)
             sent += len(data)
@@ -284,14 +315,70 @@ class HttpWriter:
         if 200 <= status < 300:
             if self._config.protocol == "elasticsearch":
                 _check_bulk_response(response)
+            elif self._otlp:
+                self._partial_success(response)
             return
         detail = _snippet(response)
         message = f"POST {self.url}: HTTP {status} {response.reason_phrase}: {detail}"
+        if self._otlp:
+            if status in OTLP_RETRYABLE:
+                raise SinkError(
+                    message, retry_after=parse_retry_after(response.headers.get("Retry-After"))
+                )
+            raise SinkError(message, permanent=True)
         if status in (408, 429) or status >= 500:
             raise SinkError(
                 message, retry_after=parse_retry_after(response.headers.get("Retry-After"))
             )
         raise SinkError(message, permanent=True)
+
+    def _partial_success(self, response: httpx.Response) -> None:
+        """Note an OTLP ``partial_success`` (rejected records, or a warning)."""
+        found = _otlp_partial_success(response)
+        if found is None:
+            return
+        rejected, reason = found
+        self._rejected += rejected
+        text = " ".join(reason.split())[:ERROR_BODY_CHARS]
+        if rejected:
+            text = f"{rejected} log records rejected: {text or '(no error_message)'}"
+        if text:
+            self._rejected_reasons.append(text)
+
+    def take_rejected(self) -> tuple[int, list[str]]:
+        """Events of the batch just written that the peer accepted but discarded (OTLP partial
+        success), and the peer's messages (warnings too); both reset by the call. The actor
+        asks after every successful ``write_batch``."""
+        taken = self._rejected, self._rejected_reasons
+        self._rejected, self._rejected_reasons = 0, []
+        return taken
+
+
+def _otlp_partial_success(response: httpx.Response) -> tuple[int, str] | None:
+    """``(rejected_log_records, error_message)`` of an OTLP success response (binary protobuf
+    or JSON, by its Content-Type), or None when it carries no ``partial_success``."""
+    body = response.content
+    if not body:
+        return None
+    if response.headers.get("content-type", "").startswith(PROTOBUF):
+        try:
+            from ..formatting.otlp_proto import parse_partial_success
+        except ImportError:
+            return None
+        return parse_partial_success(body)
+    try:
+        data: Any = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    partial = data.get("partialSuccess") if isinstance(data, dict) else None
+    if not isinstance(partial, dict):
+        return None
+    try:
+        rejected = max(0, int(partial.get("rejectedLogRecords") or 0))
+    except (TypeError, ValueError):
+        rejected = 0
+    message = partial.get("errorMessage")
+    return rejected, message if isinstance(message, str) else ""
 
 
 def _gzip(body: bytes) -> bytes:
@@ -299,7 +386,18 @@ def _gzip(body: bytes) -> bytes:
 
 
 def _snippet(response: httpx.Response) -> str:
-    text = response.content[: ERROR_BODY_CHARS * 4].decode("utf-8", "replace")
+    content = response.content
+    if response.headers.get("content-type", "").startswith(PROTOBUF):
+        # An OTLP failure: a binary google.rpc.Status; its message is what a person can read.
+        try:
+            from ..formatting.otlp_proto import parse_status_message
+        except ImportError:
+            pass
+        else:
+            status_message = parse_status_message(content)
+            if status_message is not None:
+                content = status_message.encode("utf-8")
+    text = content[: ERROR_BODY_CHARS * 4].decode("utf-8", "replace")
     text = " ".join(text.split())
     if len(text) > ERROR_BODY_CHARS:
         text = text[:ERROR_BODY_CHARS] + "…"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -154,8 +155,11 @@ async def test_otlp_logs(server: HttpRecorder) -> None:
     assert request.headers["content-type"] == "application/json"
     message = parse_otlp(request.body)
     [resource_logs] = message.resource_logs
-    resource = {a.key: a.value.string_value for a in resource_logs.resource.attributes}
-    assert resource == {"service.name": "checkout", "service.version": "1.2"}
+    resource = {a.key: a.value for a in resource_logs.resource.attributes}
+    assert resource["service.name"].string_value == "checkout"
+    assert resource["service.version"].string_value == "1.2"
+    assert resource["process.pid"].int_value == os.getpid()
+    assert set(resource) == {"service.name", "service.version", "host.name", "process.pid"}
     [record] = resource_logs.scope_logs[0].log_records
     assert record.body.string_value == "Charged 12"
     assert record.severity_number == 9

@@ -87,7 +87,10 @@ def test_otlp_body_parses_as_export_logs_service_request() -> None:
         ),
     ]
     body = export_request_bytes(
-        events, resource_attributes({"service.name": "shop", "deployment": "prod"})
+        events,
+        resource_attributes(
+            {"service.name": "shop", "deployment": "prod", "host.name": None, "process.pid": None}
+        ),
     )
     request = parse_otlp(body)
     [resource_logs] = request.resource_logs
