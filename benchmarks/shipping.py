@@ -110,13 +110,14 @@ def measure(count: int, rounds: int) -> dict[str, dict[str, float]]:
     }
 
 
-def caller_cost(count: int, rounds: int) -> float:
+def caller_cost(count: int, rounds: int, *, trace_context: bool = True) -> float:
     """CPU µs of one ``log.info`` call with five properties (null sink; queue drained between
-    rounds): the application's side, the same for every protocol."""
+    rounds; no span active): the application's side, the same for every protocol."""
 
     async def run() -> float:
         sink = NullSink(name="null", queue=QueueConfig(max_events=count * 2))
-        async with logactors.open_logger(SupervisorConfig(sinks=[sink], self_log="off")) as log:
+        config = SupervisorConfig(sinks=[sink], self_log="off", trace_context=trace_context)
+        async with logactors.open_logger(config) as log:
             info = log.info
             best = float("inf")
             for _ in range(rounds):
@@ -143,7 +144,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     results = measure(args.events, args.rounds)
-    print(f"caller: {caller_cost(args.events * 10, args.rounds):.2f} CPU µs per log.info call")
+    calls = args.events * 10
+    with_trace = without = float("inf")
+    for _ in range(3):  # interleaved: the trace-correlation lookup with no span vs switched off
+        without = min(without, caller_cost(calls, args.rounds, trace_context=False))
+        with_trace = min(with_trace, caller_cost(calls, args.rounds))
+    print(
+        f"caller: {with_trace:.2f} CPU µs per log.info call (trace_context off: {without:.2f}, "
+        f"{(with_trace / without - 1) * 100:+.1f}% with no span active)"
+    )
     reference = results["otlp-json"]["encode_us"]
     print(
         f"{'protocol':<15}{'encode µs/ev':>14}{'vs otlp-json':>14}{'gzip µs/ev':>12}"
