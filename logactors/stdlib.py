@@ -10,10 +10,11 @@ level method (so the capture rules, redaction and enrichment of an ordinary call
 * the template is ``record.getMessage()``, rendered now, with braces doubled (it renders as
   itself); a record whose ``%``-format fails keeps its raw ``msg`` and gets the property
   ``format_error`` (counted, said once on the self-log; never stdlib's "--- Logging error ---");
-* properties: ``logger`` (the record's name, also ``LogEvent.logger``), every ``extra=`` field
-  (a record attribute that a plain :class:`logging.LogRecord` does not have), and the record
-  attributes named in ``record_attributes`` (none by default: stdlib's default format shows
-  only the level, the name and the message);
+* the record's name is the event's logger name (``LogEvent.logger``: ``SourceContext`` in CLEF,
+  ``logger`` in the other formats), its level the event's level;
+* properties: every ``extra=`` field (a record attribute that a plain :class:`logging.LogRecord`
+  does not have) and the record attributes named in ``record_attributes`` (none by default:
+  stdlib's default format shows only the level, the name and the message);
 * ``record.args`` is never copied: a library may pass anything there (hypercorn's access log
   passes a mapping holding the whole process environment). A mapping of args is taken only when
   asked, with ``mapping_args=True`` (every key) or a collection of the keys to take;
@@ -206,9 +207,6 @@ class LogactorsHandler(logging.Handler):
             name = record.name
             if len(record.__dict__) > _PLAIN_SIZE or self._detailed or props or record.stack_info:
                 props = self._properties(record, dict(props))
-                props["logger"] = name
-            else:
-                props = {"logger": name}
             named = self._named.get(name)
             if named is None:
                 named = self._named_logger(name)

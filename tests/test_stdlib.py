@@ -25,8 +25,8 @@ from .servers import HttpRecorder
 
 
 async def test_record_becomes_its_message_logger_and_extra() -> None:
-    """Default properties: ``logger`` and the extra fields; the message rendered at the call;
-    levels mapped (between levels round down)."""
+    """The logger name is the event's; the only properties are the extra fields; the message
+    is rendered at the call;    levels mapped (between levels round down)."""
     async with capture() as cap:
         with cap.log.capture_stdlib("debug"):
             lib = logging.getLogger("httpx.client")
@@ -39,10 +39,10 @@ async def test_record_becomes_its_message_logger_and_extra() -> None:
     assert get.level is Level.INFO
     assert get.rendered == "GET /api -> 200"
     assert get.template == "GET /api -> 200"
-    assert dict(get.properties) == {"request_id": "r-9", "logger": "httpx.client"}
+    assert dict(get.properties) == {"request_id": "r-9"}
     assert braces.rendered == "braces {not} a template"
     assert braces.level is Level.DEBUG
-    assert dict(braces.properties) == {"logger": "httpx.client"}
+    assert dict(braces.properties) == {}
     assert between.level is Level.INFO
 
 
@@ -67,9 +67,9 @@ async def test_record_args_are_never_copied() -> None:
             logging.getLogger("lib").info("%s and %s", "a", {"token": "t"})
     access, lib = cap.events
     assert access.rendered == "127.0.0.1"
-    assert dict(access.properties) == {"logger": "access"}
+    assert dict(access.properties) == {}
     assert lib.rendered == "a and {'token': 't'}"
-    assert dict(lib.properties) == {"logger": "lib"}
+    assert dict(lib.properties) == {}
     assert "pw@db" not in repr(cap.events)
 
 
@@ -83,9 +83,9 @@ async def test_mapping_args_only_when_asked() -> None:
         with cap.log.capture_stdlib(mapping_args=("h", "s")):
             logging.getLogger("b").info("%(h)s", atoms)
     every, positional, chosen = cap.events
-    assert dict(every.properties) == {**atoms, "logger": "a"}
-    assert dict(positional.properties) == {"logger": "a"}
-    assert dict(chosen.properties) == {"h": "127.0.0.1", "s": "200", "logger": "b"}
+    assert dict(every.properties) == atoms
+    assert dict(positional.properties) == {}
+    assert dict(chosen.properties) == {"h": "127.0.0.1", "s": "200"}
 
 
 async def test_record_attributes_are_opt_in() -> None:
@@ -96,7 +96,7 @@ async def test_record_attributes_are_opt_in() -> None:
             logging.getLogger("lib").warning("at %d", 3)
     (event,) = cap.events
     props = event.properties
-    assert set(props) == {*chosen, "logger"}
+    assert set(props) == set(chosen)
     assert props["threadName"] == threading.current_thread().name
     assert props["funcName"] == "test_record_attributes_are_opt_in"
     assert props["pathname"].endswith("test_stdlib.py")
@@ -307,7 +307,7 @@ async def test_handler_on_a_named_logger_with_a_proxy() -> None:
     (event,) = cap.events
     assert event.rendered == "hello world"
     assert event.logger == "some.lib"
-    assert event.properties["logger"] == "some.lib"
+    assert dict(event.properties) == {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,9 +374,9 @@ async def test_hypercorn_access_log_carries_no_environment(
     assert len(access) == 3
     for i, event in enumerate(access):
         assert f'"GET /hello/{i} 1.1" 200' in event.rendered
-        assert dict(event.properties) == {"logger": "hypercorn.access"}
+        assert dict(event.properties) == {}
     written = clef.read_text(encoding="utf-8") + as_json.read_text(encoding="utf-8")
-    assert written.count("hypercorn.access") >= 6  # every access line in both files
+    assert written.count("hypercorn.access") == 6  # every access line in both files
     assert secret not in written
     assert "database_url" not in written.lower() and "LOGACTORS_TEST_SECRET" not in written
     assert secret not in repr(cap.events)
