@@ -122,7 +122,7 @@ class BridgeStatistics:
 
 
 def _check_attributes(names: Iterable[str]) -> tuple[str, ...]:
-    chosen = tuple(names)
+    chosen = (names,) if isinstance(names, str) else tuple(names)
     unknown = [n for n in chosen if n not in RECORD_ATTRIBUTES]
     if unknown:
         accepted = ", ".join(sorted(RECORD_ATTRIBUTES))
@@ -162,7 +162,9 @@ class LogactorsHandler(logging.Handler):
         self._log = log
         self._attributes = _check_attributes(record_attributes)
         self._mapping_keys: frozenset[str] | None = (
-            None if isinstance(mapping_args, bool) else frozenset(mapping_args)
+            None
+            if isinstance(mapping_args, bool)
+            else frozenset((mapping_args,) if isinstance(mapping_args, str) else mapping_args)
         )
         self._mapping_args = mapping_args is True or self._mapping_keys is not None
         self._detailed = bool(self._attributes) or self._mapping_args

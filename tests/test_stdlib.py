@@ -82,10 +82,13 @@ async def test_mapping_args_only_when_asked() -> None:
             logging.getLogger("a").info("positional %s", "args")  # a tuple: never taken
         with cap.log.capture_stdlib(mapping_args=("h", "s")):
             logging.getLogger("b").info("%(h)s", atoms)
-    every, positional, chosen = cap.events
+        with cap.log.capture_stdlib(mapping_args="h", record_attributes="lineno"):
+            logging.getLogger("c").info("%(h)s", atoms)  # one name given as a string
+    every, positional, chosen, one = cap.events
     assert dict(every.properties) == atoms
     assert dict(positional.properties) == {}
     assert dict(chosen.properties) == {"h": "127.0.0.1", "s": "200"}
+    assert set(one.properties) == {"h", "lineno"}
 
 
 async def test_record_attributes_are_opt_in() -> None:
