@@ -13,7 +13,15 @@ import pytest
 import trio
 
 import logactors
-from logactors import CustomSink, FileSink, HttpSink, Level, LogEvent, SupervisorConfig
+from logactors import (
+    CustomSink,
+    FileSink,
+    HttpSink,
+    Level,
+    LogEvent,
+    MemorySink,
+    SupervisorConfig,
+)
 from logactors._logger import Logger
 from logactors.config import RedactConfig
 from logactors.exceptions import ConfigError
@@ -274,8 +282,12 @@ async def test_http_sink_with_debug_capture_does_not_feed_itself() -> None:
     lines: list[str] = []
     with HttpRecorder() as server:
         config = SupervisorConfig(
-            sinks=[HttpSink(name="http", url=f"{server.url}/ingest", protocol="json")],
+            sinks=[
+                HttpSink(name="http", url=f"{server.url}/ingest", protocol="json"),
+                MemorySink(name="memory"),
+            ],
             self_log=lines.append,
+            min_level="debug",
         )
         async with logactors.open_logger(config) as log:
             with log.capture_stdlib(level="debug") as handler:
@@ -284,12 +296,14 @@ async def test_http_sink_with_debug_capture_does_not_feed_itself() -> None:
                     await log.flush()
                 stats = handler.statistics()
             report_metrics = log.metrics()
+            in_memory = list(log.sink("memory").events)  # type: ignore[attr-defined]
     received = [record for request in server.requests for record in request.ndjson()]
     assert len(server.requests) == 4
     assert [r["properties"]["i"] for r in received] == [0, 1, 2, 3]
     assert all(r.get("logger", "") == "" for r in received)  # no httpx/httpcore record
+    assert [e.rendered for e in in_memory] == [f"app event {i}" for i in range(4)]
     assert report_metrics.events == 4
-    assert stats.feedback > 0
+    assert stats.feedback >= 4  # httpx logs each request at info, httpcore at debug
     assert len([line for line in lines if "feedback" in line]) <= 1
     assert not any("HTTP Request" in line for line in lines)
 
