@@ -9,9 +9,9 @@ Two ways:
   one logger only.
 
 A record becomes an event whose message is the record's message, rendered at the call; the
-logger name is the event's logger (``SourceContext`` in CLEF) and the property ``logger``,
-``extra={...}`` fields become properties, ``exc_info`` becomes the event's exception, and
-``log.context(...)`` properties apply as usual. The record's ``args`` are never copied (a
+logger name is the event's logger (``SourceContext`` in CLEF), ``extra={...}`` fields become
+properties, ``exc_info`` becomes the event's exception, and ``log.context(...)`` properties
+apply as usual. The record's ``args`` are never copied (a
 library may pass anything there); record attributes such as ``threadName`` are added only when
 named in ``record_attributes``.
 

@@ -10,10 +10,11 @@ level method (so the capture rules, redaction and enrichment of an ordinary call
 * the template is ``record.getMessage()``, rendered now, with braces doubled (it renders as
   itself); a record whose ``%``-format fails keeps its raw ``msg`` and gets the property
   ``format_error`` (counted, said once on the self-log; never stdlib's "--- Logging error ---");
-* properties: ``logger`` (the record's name, also ``LogEvent.logger``), every ``extra=`` field
-  (a record attribute that a plain :class:`logging.LogRecord` does not have), and the record
-  attributes named in ``record_attributes`` (none by default: stdlib's default format shows
-  only the level, the name and the message);
+* the record's name is the event's logger name (``LogEvent.logger``: ``SourceContext`` in CLEF,
+  ``logger`` in the other formats), its level the event's level;
+* properties: every ``extra=`` field (a record attribute that a plain :class:`logging.LogRecord`
+  does not have) and the record attributes named in ``record_attributes`` (none by default:
+  stdlib's default format shows only the level, the name and the message);
 * ``record.args`` is never copied: a library may pass anything there (hypercorn's access log
   passes a mapping holding the whole process environment). A mapping of args is taken only when
   asked, with ``mapping_args=True`` (every key) or a collection of the keys to take;
@@ -121,7 +122,7 @@ class BridgeStatistics:
 
 
 def _check_attributes(names: Iterable[str]) -> tuple[str, ...]:
-    chosen = tuple(names)
+    chosen = (names,) if isinstance(names, str) else tuple(names)
     unknown = [n for n in chosen if n not in RECORD_ATTRIBUTES]
     if unknown:
         accepted = ", ".join(sorted(RECORD_ATTRIBUTES))
@@ -161,7 +162,9 @@ class LogactorsHandler(logging.Handler):
         self._log = log
         self._attributes = _check_attributes(record_attributes)
         self._mapping_keys: frozenset[str] | None = (
-            None if isinstance(mapping_args, bool) else frozenset(mapping_args)
+            None
+            if isinstance(mapping_args, bool)
+            else frozenset((mapping_args,) if isinstance(mapping_args, str) else mapping_args)
         )
         self._mapping_args = mapping_args is True or self._mapping_keys is not None
         self._detailed = bool(self._attributes) or self._mapping_args
@@ -206,9 +209,6 @@ class LogactorsHandler(logging.Handler):
             name = record.name
             if len(record.__dict__) > _PLAIN_SIZE or self._detailed or props or record.stack_info:
                 props = self._properties(record, dict(props))
-                props["logger"] = name
-            else:
-                props = {"logger": name}
             named = self._named.get(name)
             if named is None:
                 named = self._named_logger(name)

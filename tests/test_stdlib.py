@@ -13,7 +13,15 @@ import pytest
 import trio
 
 import logactors
-from logactors import CustomSink, FileSink, HttpSink, Level, LogEvent, SupervisorConfig
+from logactors import (
+    CustomSink,
+    FileSink,
+    HttpSink,
+    Level,
+    LogEvent,
+    MemorySink,
+    SupervisorConfig,
+)
 from logactors._logger import Logger
 from logactors.config import RedactConfig
 from logactors.exceptions import ConfigError
@@ -25,8 +33,8 @@ from .servers import HttpRecorder
 
 
 async def test_record_becomes_its_message_logger_and_extra() -> None:
-    """Default properties: ``logger`` and the extra fields; the message rendered at the call;
-    levels mapped (between levels round down)."""
+    """The logger name is the event's; the only properties are the extra fields; the message
+    is rendered at the call;    levels mapped (between levels round down)."""
     async with capture() as cap:
         with cap.log.capture_stdlib("debug"):
             lib = logging.getLogger("httpx.client")
@@ -39,10 +47,10 @@ async def test_record_becomes_its_message_logger_and_extra() -> None:
     assert get.level is Level.INFO
     assert get.rendered == "GET /api -> 200"
     assert get.template == "GET /api -> 200"
-    assert dict(get.properties) == {"request_id": "r-9", "logger": "httpx.client"}
+    assert dict(get.properties) == {"request_id": "r-9"}
     assert braces.rendered == "braces {not} a template"
     assert braces.level is Level.DEBUG
-    assert dict(braces.properties) == {"logger": "httpx.client"}
+    assert dict(braces.properties) == {}
     assert between.level is Level.INFO
 
 
@@ -67,9 +75,9 @@ async def test_record_args_are_never_copied() -> None:
             logging.getLogger("lib").info("%s and %s", "a", {"token": "t"})
     access, lib = cap.events
     assert access.rendered == "127.0.0.1"
-    assert dict(access.properties) == {"logger": "access"}
+    assert dict(access.properties) == {}
     assert lib.rendered == "a and {'token': 't'}"
-    assert dict(lib.properties) == {"logger": "lib"}
+    assert dict(lib.properties) == {}
     assert "pw@db" not in repr(cap.events)
 
 
@@ -82,10 +90,13 @@ async def test_mapping_args_only_when_asked() -> None:
             logging.getLogger("a").info("positional %s", "args")  # a tuple: never taken
         with cap.log.capture_stdlib(mapping_args=("h", "s")):
             logging.getLogger("b").info("%(h)s", atoms)
-    every, positional, chosen = cap.events
-    assert dict(every.properties) == {**atoms, "logger": "a"}
-    assert dict(positional.properties) == {"logger": "a"}
-    assert dict(chosen.properties) == {"h": "127.0.0.1", "s": "200", "logger": "b"}
+        with cap.log.capture_stdlib(mapping_args="h", record_attributes="lineno"):
+            logging.getLogger("c").info("%(h)s", atoms)  # one name given as a string
+    every, positional, chosen, one = cap.events
+    assert dict(every.properties) == atoms
+    assert dict(positional.properties) == {}
+    assert dict(chosen.properties) == {"h": "127.0.0.1", "s": "200"}
+    assert set(one.properties) == {"h", "lineno"}
 
 
 async def test_record_attributes_are_opt_in() -> None:
@@ -96,7 +107,7 @@ async def test_record_attributes_are_opt_in() -> None:
             logging.getLogger("lib").warning("at %d", 3)
     (event,) = cap.events
     props = event.properties
-    assert set(props) == {*chosen, "logger"}
+    assert set(props) == set(chosen)
     assert props["threadName"] == threading.current_thread().name
     assert props["funcName"] == "test_record_attributes_are_opt_in"
     assert props["pathname"].endswith("test_stdlib.py")
@@ -271,8 +282,12 @@ async def test_http_sink_with_debug_capture_does_not_feed_itself() -> None:
     lines: list[str] = []
     with HttpRecorder() as server:
         config = SupervisorConfig(
-            sinks=[HttpSink(name="http", url=f"{server.url}/ingest", protocol="json")],
+            sinks=[
+                HttpSink(name="http", url=f"{server.url}/ingest", protocol="json"),
+                MemorySink(name="memory"),
+            ],
             self_log=lines.append,
+            min_level="debug",
         )
         async with logactors.open_logger(config) as log:
             with log.capture_stdlib(level="debug") as handler:
@@ -281,12 +296,14 @@ async def test_http_sink_with_debug_capture_does_not_feed_itself() -> None:
                     await log.flush()
                 stats = handler.statistics()
             report_metrics = log.metrics()
+            in_memory = list(log.sink("memory").events)  # type: ignore[attr-defined]
     received = [record for request in server.requests for record in request.ndjson()]
     assert len(server.requests) == 4
     assert [r["properties"]["i"] for r in received] == [0, 1, 2, 3]
     assert all(r.get("logger", "") == "" for r in received)  # no httpx/httpcore record
+    assert [e.rendered for e in in_memory] == [f"app event {i}" for i in range(4)]
     assert report_metrics.events == 4
-    assert stats.feedback > 0
+    assert stats.feedback >= 4  # httpx logs each request at info, httpcore at debug
     assert len([line for line in lines if "feedback" in line]) <= 1
     assert not any("HTTP Request" in line for line in lines)
 
@@ -307,7 +324,7 @@ async def test_handler_on_a_named_logger_with_a_proxy() -> None:
     (event,) = cap.events
     assert event.rendered == "hello world"
     assert event.logger == "some.lib"
-    assert event.properties["logger"] == "some.lib"
+    assert dict(event.properties) == {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,9 +391,9 @@ async def test_hypercorn_access_log_carries_no_environment(
     assert len(access) == 3
     for i, event in enumerate(access):
         assert f'"GET /hello/{i} 1.1" 200' in event.rendered
-        assert dict(event.properties) == {"logger": "hypercorn.access"}
+        assert dict(event.properties) == {}
     written = clef.read_text(encoding="utf-8") + as_json.read_text(encoding="utf-8")
-    assert written.count("hypercorn.access") >= 6  # every access line in both files
+    assert written.count("hypercorn.access") == 6  # every access line in both files
     assert secret not in written
     assert "database_url" not in written.lower() and "LOGACTORS_TEST_SECRET" not in written
     assert secret not in repr(cap.events)

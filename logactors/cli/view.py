@@ -348,7 +348,12 @@ def _where_arg(text: str) -> Where:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``view`` command's options."""
-    parser.add_argument("files", nargs="+", metavar="FILE", help="CLEF or JSON-lines log files")
+    parser.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="CLEF or JSON-lines log files (several are merged by event time)",
+    )
     parser.add_argument(
         "--level",
         "-l",
@@ -373,7 +378,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--follow",
         "-f",
         action="store_true",
-        help="keep reading as the files grow, across rotation (Ctrl-C stops)",
+        help="keep reading as the files grow, across rotation: every file rolled meanwhile is "
+        "read once, in order (Ctrl-C stops)",
     )
     parser.add_argument(
         "--json",
