@@ -337,11 +337,15 @@ class Runtime:
             actor.spool_timeout = self.config.shutdown.spool_timeout
             await actors.start(actor.run)
 
+    @trio.lowlevel.enable_ki_protection
     async def aclose(self) -> None:
         """Shut down and wait until the report is ready (shielded).
 
         A ``KeyboardInterrupt`` while waiting (a second Ctrl-C during a slow drain) switches
-        the shutdown to ``immediate``; it is re-raised once the report is built.
+        the shutdown to ``immediate``; it is re-raised once the report is built. Protected
+        from ``KeyboardInterrupt`` elsewhere: raised in this frame's own code, it would leave
+        the drain running with nobody to switch it to ``immediate``; trio delivers it to the
+        wait below instead.
         """
         self._stop.set()
         interrupted: BaseException | None = None
