@@ -535,7 +535,15 @@ async def open_logger(config: ConfigSource = None) -> AsyncIterator[Logger]:
 
 
 @asynccontextmanager
+@trio.lowlevel.enable_ki_protection
 async def _supervised(runtime: Runtime) -> AsyncIterator[Logger]:
+    """Run ``runtime`` around the block (see :func:`open_logger`).
+
+    Protected from ``KeyboardInterrupt`` while its own code runs (the block is not: it runs in
+    the caller's frame): a Ctrl-C between the block and the shutdown is then delivered to the
+    shutdown's wait, which switches a drain to ``immediate``, instead of escaping with the
+    drain still running.
+    """
     raised: list[BaseException] = []  # by the body, then by the shutdown (a second Ctrl-C)
     to_raise: BaseException | None = None
     try:
