@@ -338,11 +338,15 @@ class Runtime:
             actor.spool_timeout = self.config.shutdown.spool_timeout
             await actors.start(actor.run)
 
+    @trio.lowlevel.enable_ki_protection
     async def aclose(self) -> None:
         """Shut down and wait until the report is ready (shielded).
 
         A ``KeyboardInterrupt`` while waiting (a second Ctrl-C during a slow drain) switches
-        the shutdown to ``immediate``; it is re-raised once the report is built.
+        the shutdown to ``immediate``; it is re-raised once the report is built. Protected
+        from ``KeyboardInterrupt`` elsewhere: raised in this frame's own code, it would leave
+        the drain running with nobody to switch it to ``immediate``; trio delivers it to the
+        wait below instead.
         """
         self._stop.set()
         interrupted: BaseException | None = None
@@ -532,7 +536,15 @@ async def open_logger(config: ConfigSource = None) -> AsyncIterator[Logger]:
 
 
 @asynccontextmanager
+@trio.lowlevel.enable_ki_protection
 async def _supervised(runtime: Runtime) -> AsyncIterator[Logger]:
+    """Run ``runtime`` around the block (see :func:`open_logger`).
+
+    Protected from ``KeyboardInterrupt`` while its own code runs (the block is not: it runs in
+    the caller's frame): a Ctrl-C between the block and the shutdown is then delivered to the
+    shutdown's wait, which switches a drain to ``immediate``, instead of escaping with the
+    drain still running.
+    """
     raised: list[BaseException] = []  # by the body, then by the shutdown (a second Ctrl-C)
     to_raise: BaseException | None = None
     try:

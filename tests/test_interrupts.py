@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +64,7 @@ PROGRAM = textwrap.dedent(
             shutdown=ShutdownConfig(strategy=strategy, timeout=timeout, spool_timeout=0.5),
             sinks=[
                 CustomSink(name="stuck", sink=Stuck(), write_timeout=3600,
-                           batch=BatchConfig(max_delay=3600),
+                           batch=BatchConfig(max_events=10_000, max_delay=3600),
                            spool=SpoolConfig(path=directory + "/stuck.spool")),
                 FileSink(name="file", path=directory + "/app.log", format="json"),
             ],
@@ -92,22 +93,33 @@ PROGRAM = textwrap.dedent(
 )
 
 
-def _child(program: str, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+@contextlib.contextmanager
+def _child(program: str, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """The program in a child process, killed if the test fails before it ends."""
+    child = subprocess.Popen(
         [sys.executable, "-c", program, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
 
 
-def _wait_for(child: subprocess.Popen[str], wanted: str) -> None:
+def _wait_for(child: subprocess.Popen[str], wanted: str) -> list[str]:
+    """Read the child's stdout up to the line ``wanted``; the lines before it."""
     assert child.stdout is not None
+    seen: list[str] = []
     while True:
         line = child.stdout.readline()
         assert line, f"child ended before {wanted!r}: {child.communicate()[1]}"
         if line.strip() == wanted:
-            return
+            return seen
+        seen.append(line.strip())
 
 
 def _lines(path: Path) -> int:
@@ -119,12 +131,12 @@ def test_second_interrupt_switches_a_stuck_flush_to_immediate(tmp_path: Path) ->
     """strategy=flush waits forever for a stuck sink; a second Ctrl-C during that drain
     switches to immediate (the stuck sink's events are spooled), trio.run raises a bare
     KeyboardInterrupt, and the file holds exactly what the report says was written."""
-    child = _child(PROGRAM, str(tmp_path), "flush", "0")
-    _wait_for(child, "ready")
-    child.send_signal(signal.SIGINT)
-    _wait_for(child, "writing")  # the drain has begun: the stuck sink got its batch
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=30)
+    with _child(PROGRAM, str(tmp_path), "flush", "0") as child:
+        assert "writing" not in _wait_for(child, "ready")
+        child.send_signal(signal.SIGINT)
+        _wait_for(child, "writing")  # the drain has begun: the stuck sink got its batch
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
     report = json.loads(out.strip().splitlines()[-1])
     assert child.returncode == 130, err  # a bare KeyboardInterrupt, not a group
     assert err.strip() == ""
@@ -141,10 +153,10 @@ def test_second_interrupt_switches_a_stuck_flush_to_immediate(tmp_path: Path) ->
 def test_single_interrupt_drains_and_propagates(tmp_path: Path) -> None:
     """One Ctrl-C: the configured graceful drain runs (its deadline spools the stuck sink's
     events), then a bare KeyboardInterrupt leaves trio.run."""
-    child = _child(PROGRAM, str(tmp_path), "graceful", "0.5")
-    _wait_for(child, "ready")
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=30)
+    with _child(PROGRAM, str(tmp_path), "graceful", "0.5") as child:
+        _wait_for(child, "ready")
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
     report = json.loads(out.strip().splitlines()[-1])
     assert child.returncode == 130, err
     assert err.strip() == ""
@@ -190,10 +202,10 @@ STARTING = textwrap.dedent(
 def test_interrupt_while_starting_ends_promptly(tmp_path: Path) -> None:
     """Ctrl-C while a sink opens (its open never returns, write_timeout an hour): the start-up
     is cut short, what started shuts down, and trio.run raises a bare KeyboardInterrupt."""
-    child = _child(STARTING)
-    _wait_for(child, "opening")
-    child.send_signal(signal.SIGINT)
-    out, err = child.communicate(timeout=30)
+    with _child(STARTING) as child:
+        _wait_for(child, "opening")
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
     assert child.returncode == 130, err
     assert "body" not in out
     lines = err.strip().splitlines()
