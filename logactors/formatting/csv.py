@@ -22,7 +22,7 @@ from typing import Final
 from .._events import LogEvent
 from .._levels import level_name
 from ._escape import escape_control
-from ._isolate import format_all, plain
+from ._isolate import format_all
 from ._time import IsoUtc
 from .json import json_text
 
@@ -53,7 +53,10 @@ class CsvFormatter:
         self.neutralize_formulas = neutralize_formulas
 
     def _row(self, e: LogEvent) -> _Row:
-        texts = [plain(t) for t in (e.logger, e.rendered, e.template, e.exception or "")]
+        texts = [
+            t if type(t) is str else str.__str__(t)
+            for t in (e.logger, e.rendered, e.template, e.exception or "")
+        ]
         if self.neutralize_formulas:
             # Checked on the raw text: a leading tab or CR is escaped, but still marked.
             cells = [

@@ -174,8 +174,10 @@ def sd_escape(text: str) -> str:
 def sd_value(value: object) -> str:
     """The text of a property value: strings as they are, numbers as Python writes them,
     ``true``/``false``/``null``, containers as JSON, anything else as ``str``."""
+    if type(value) is str:
+        return value
     if isinstance(value, str):
-        return plain(value)  # a subclass's __format__/__str__ never runs
+        return str.__str__(value)  # a subclass's __format__/__str__ never runs
     if value is None or isinstance(value, bool | Mapping | list | tuple):
         return dumps(value).decode("utf-8", "replace")
     return plain(safe_str(value))
