@@ -6,6 +6,7 @@ import csv
 import datetime
 import io
 import json
+import pathlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logactors import Level, LogEvent
+import logactors
+from logactors import BatchConfig, FileSink, Level, LogEvent, SupervisorConfig
 from logactors._levels import level_name
 from logactors.formatting import make_formatter
 from logactors.formatting._escape import escape_control
@@ -880,3 +882,25 @@ def test_escape_control_returns_an_exact_str() -> None:
     """escape_control never hands a str subclass on."""
     assert type(escape_control(HostileStr("x"))) is str
     assert escape_control(HostileStr("a\nb")) == "a\\nb"
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+async def test_file_sink_writes_the_good_events_around_hostile_ones(
+    tmp_path: pathlib.Path, fmt: str
+) -> None:
+    """Through a file sink: hostile values among good events (four of them, which used to
+    mark a logfmt sink dead) cost nothing: every event is one line, ``written`` counts them
+    all, nothing failed, no restart."""
+    path = tmp_path / f"app.{fmt}"
+    sink = FileSink(name="f", path=str(path), format=fmt, batch=BatchConfig(max_events=1000))
+    config = SupervisorConfig(sinks=[sink], self_log="off")
+    async with logactors.open_logger(config) as log:
+        for i in range(300):
+            value: object = HostileStr("x") if i % 75 == 0 else i
+            log.info(f"ev{i}z {{v}}", v=value)
+        await log.flush()
+        metrics = log.metrics().sinks["f"]
+    lines = path.read_text("utf-8").splitlines()
+    assert len(lines) == 300
+    assert [re.findall(r"ev\d+z", line)[0] for line in lines] == [f"ev{i}z" for i in range(300)]
+    assert (metrics.written, metrics.failed, metrics.restarts, metrics.dead) == (300, 0, 0, False)
