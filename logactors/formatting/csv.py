@@ -53,18 +53,14 @@ class CsvFormatter:
         self.neutralize_formulas = neutralize_formulas
 
     def _row(self, e: LogEvent) -> _Row:
-        texts = [
-            t if type(t) is str else str.__str__(t)
-            for t in (e.logger, e.rendered, e.template, e.exception or "")
-        ]
-        if self.neutralize_formulas:
-            # Checked on the raw text: a leading tab or CR is escaped, but still marked.
-            cells = [
-                "'" + escape_control(t) if t.startswith(FORMULA_PREFIXES) else escape_control(t)
-                for t in texts
-            ]
-        else:
-            cells = [escape_control(t) for t in texts]
+        neutralize = self.neutralize_formulas
+        cells = []
+        for text in (e.logger, e.rendered, e.template, e.exception or ""):
+            if type(text) is not str:
+                text = str.__str__(text)
+            cell = escape_control(text)
+            # (checked on the raw text: a leading tab or CR is escaped, but still marked)
+            cells.append("'" + cell if neutralize and text.startswith(FORMULA_PREFIXES) else cell)
         return (
             self._iso(e.timestamp_ns),
             level_name(e.level),

@@ -126,7 +126,7 @@ def clef_dict(event: LogEvent, iso: IsoUtc, *, rendered: bool = False) -> dict[s
     for key, value in props.items():
         if key in moved:
             continue
-        name = name_text(key)
+        name = key if type(key) is str else name_text(key)
         out["@" + name if name[:1] == "@" else name] = value
     return out
 
@@ -168,7 +168,14 @@ class ClefFormatter:
     def format_batch(self, events: Sequence[LogEvent]) -> bytes:
         """A batch as CLEF lines."""
         if self._rendered:
-            return b"".join(format_all(self._line, events, self._name))
+            iso = self._iso
+            rendered = bytearray()
+            try:
+                for e in events:
+                    rendered += json_line(clef_dict(e, iso, rendered=True))
+            except Exception:  # an event that cannot be formatted: each event on its own
+                return b"".join(format_all(self._line, events, self._name))
+            return bytes(rendered)
         try:
             return self._batch(events)
         except Exception:  # an event the batch path cannot take: each event on its own

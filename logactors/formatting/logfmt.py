@@ -84,7 +84,8 @@ class LogfmtFormatter:
             parts.append(f"logger={logfmt_value(event.logger)}")
         parts.append(f"msg={logfmt_value(event.rendered)}")
         parts.extend(
-            f"{logfmt_key(name_text(k))}={logfmt_value(v)}" for k, v in event.properties.items()
+            f"{logfmt_key(k if type(k) is str else name_text(k))}={logfmt_value(v)}"
+            for k, v in event.properties.items()
         )
         if event.exception:
             parts.append(f"exception={logfmt_value(event.exception)}")

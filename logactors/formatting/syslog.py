@@ -199,7 +199,7 @@ def sd_element(
     size = len(sd_id) + 2
     seen: set[str] = set()
     for key, value in properties.items():
-        name = sd_name(name_text(key))
+        name = sd_name(key if type(key) is str else name_text(key))
         if name in seen:
             base = name
             n = 2
@@ -237,7 +237,9 @@ def octet_frame(message: bytes) -> bytes:
 
 
 def _message_text(event: LogEvent) -> str:
-    text = plain(event.rendered)
+    text = event.rendered
+    if type(text) is not str:
+        text = str.__str__(text)
     if event.exception:
         exception = plain(event.exception)
         text = f"{text}\n{exception}" if text else exception
@@ -310,9 +312,10 @@ class SyslogFormatter:
         text = _message_text(event)
         if self._rfc3164:
             return self._format_3164(event, pri, text)
+        logger = event.logger
         head = (
             f"<{pri}>1 {self._iso(event.timestamp_ns)} {self._host} {self._app} "
-            f"{self._procid} {self._msgid(plain(event.logger))}"
+            f"{self._procid} {self._msgid(logger if type(logger) is str else plain(logger))}"
         )
         sd = sd_element(event.properties)
         body = text.encode("utf-8", "backslashreplace") if text else b""
