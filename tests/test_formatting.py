@@ -6,6 +6,7 @@ import csv
 import datetime
 import io
 import json
+import logging
 import pathlib
 import re
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 import logactors
 from logactors import BatchConfig, FileSink, Level, LogEvent, SupervisorConfig
 from logactors._levels import level_name
-from logactors.formatting import make_formatter
+from logactors.formatting import _isolate, make_formatter
 from logactors.formatting._escape import escape_control
 from logactors.formatting._time import IsoUtc, Strftime
 from logactors.formatting.elasticsearch import BulkEncoder
@@ -904,3 +905,25 @@ async def test_file_sink_writes_the_good_events_around_hostile_ones(
     assert len(lines) == 300
     assert [re.findall(r"ev\d+z", line)[0] for line in lines] == [f"ev{i}z" for i in range(300)]
     assert (metrics.written, metrics.failed, metrics.restarts, metrics.dead) == (300, 0, 0, False)
+
+
+def test_formatting_errors_are_reported_once_per_cause(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each kind of formatting error is reported once per format (stdlib logger
+    ``logactors.formatting``, which the self-log receives); every occurrence is a stand-in."""
+    monkeypatch.setattr(_isolate, "_reported", set())
+
+    class Exploding(dict[str, Any]):
+        def items(self) -> Any:
+            raise RuntimeError("cannot list")
+
+    bad = LogEvent(TS, Level.INFO, "bad", Exploding(a=1), None, "", "")
+    with caplog.at_level(logging.WARNING, logger="logactors.formatting"):
+        lines = _batch("logfmt")([bad, event("ok"), bad, bad])
+        _batch("syslog")([bad, bad])
+    assert sum("format_error" in line for line in lines) == 3
+    reports = [r.getMessage() for r in caplog.records if r.name == "logactors.formatting"]
+    assert len(reports) == 2
+    assert reports[0].startswith("logfmt: an event could not be formatted (RuntimeError: cannot")
+    assert reports[1].startswith("syslog: an event could not be formatted")
