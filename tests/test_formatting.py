@@ -736,7 +736,10 @@ ISOLATED_FORMATS += ("elasticsearch",)
 
 @st.composite
 def _mixed_batches(draw: st.DrawFn) -> tuple[list[LogEvent], set[int]]:
-    """Good events (marker ``good<i>z``) with hostile ones (``bad<i>z``) at random places."""
+    """Good events (marker ``good<i>z``) with hostile ones (``bad<i>z``) at random places.
+
+    The hostile events' names include CLEF's own (``@t``, ``@mt``, ``trace_id``), so both the
+    batch path and the exact path of ``clef`` meet them."""
     goods = draw(st.integers(1, 8))
     bads = draw(st.integers(1, 3))
     places = draw(st.permutations(range(goods + bads)))
@@ -747,7 +750,9 @@ def _mixed_batches(draw: st.DrawFn) -> tuple[list[LogEvent], set[int]]:
             events.append(draw(hostile_events(f"bad{i}z")))
         else:
             value = draw(st.one_of(json_values(), nasty_text(10)))
-            events.append(event(f"good{i}z {{a}}", logger="app", a=value, n=i))
+            # (every third with a trace id: CLEF's exact path)
+            extra = {"trace_id": i} if i % 3 == 0 else {}
+            events.append(event(f"good{i}z {{a}}", logger="app", a=value, n=i, **extra))
     return events, hostile
 
 
