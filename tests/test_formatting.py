@@ -6,6 +6,8 @@ import csv
 import datetime
 import io
 import json
+import logging
+import pathlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -15,9 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logactors import Level, LogEvent
+import logactors
+from logactors import BatchConfig, FileSink, Level, LogEvent, SupervisorConfig
 from logactors._levels import level_name
-from logactors.formatting import make_formatter
+from logactors.formatting import _isolate, make_formatter
 from logactors.formatting._escape import escape_control
 from logactors.formatting._time import IsoUtc, Strftime
 from logactors.formatting.elasticsearch import BulkEncoder
@@ -733,7 +736,10 @@ ISOLATED_FORMATS += ("elasticsearch",)
 
 @st.composite
 def _mixed_batches(draw: st.DrawFn) -> tuple[list[LogEvent], set[int]]:
-    """Good events (marker ``good<i>z``) with hostile ones (``bad<i>z``) at random places."""
+    """Good events (marker ``good<i>z``) with hostile ones (``bad<i>z``) at random places.
+
+    The hostile events' names include CLEF's own (``@t``, ``@mt``, ``trace_id``), so both the
+    batch path and the exact path of ``clef`` meet them."""
     goods = draw(st.integers(1, 8))
     bads = draw(st.integers(1, 3))
     places = draw(st.permutations(range(goods + bads)))
@@ -744,7 +750,9 @@ def _mixed_batches(draw: st.DrawFn) -> tuple[list[LogEvent], set[int]]:
             events.append(draw(hostile_events(f"bad{i}z")))
         else:
             value = draw(st.one_of(json_values(), nasty_text(10)))
-            events.append(event(f"good{i}z {{a}}", logger="app", a=value, n=i))
+            # (every third with a trace id: CLEF's exact path)
+            extra = {"trace_id": i} if i % 3 == 0 else {}
+            events.append(event(f"good{i}z {{a}}", logger="app", a=value, n=i, **extra))
     return events, hostile
 
 
@@ -880,3 +888,47 @@ def test_escape_control_returns_an_exact_str() -> None:
     """escape_control never hands a str subclass on."""
     assert type(escape_control(HostileStr("x"))) is str
     assert escape_control(HostileStr("a\nb")) == "a\\nb"
+
+
+@pytest.mark.parametrize("fmt", ALL_FORMATS)
+async def test_file_sink_writes_the_good_events_around_hostile_ones(
+    tmp_path: pathlib.Path, fmt: str
+) -> None:
+    """Through a file sink: hostile values among good events (four of them, which used to
+    mark a logfmt sink dead) cost nothing: every event is one line, ``written`` counts them
+    all, nothing failed, no restart."""
+    path = tmp_path / f"app.{fmt}"
+    sink = FileSink(name="f", path=str(path), format=fmt, batch=BatchConfig(max_events=1000))
+    config = SupervisorConfig(sinks=[sink], self_log="off")
+    async with logactors.open_logger(config) as log:
+        for i in range(300):
+            value: object = HostileStr("x") if i % 75 == 0 else i
+            log.info(f"ev{i}z {{v}}", v=value)
+        await log.flush()
+        metrics = log.metrics().sinks["f"]
+    lines = path.read_text("utf-8").splitlines()
+    assert len(lines) == 300
+    assert [re.findall(r"ev\d+z", line)[0] for line in lines] == [f"ev{i}z" for i in range(300)]
+    assert (metrics.written, metrics.failed, metrics.restarts, metrics.dead) == (300, 0, 0, False)
+
+
+def test_formatting_errors_are_reported_once_per_cause(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each kind of formatting error is reported once per format (stdlib logger
+    ``logactors.formatting``, which the self-log receives); every occurrence is a stand-in."""
+    monkeypatch.setattr(_isolate, "_reported", set())
+
+    class Exploding(dict[str, Any]):
+        def items(self) -> Any:
+            raise RuntimeError("cannot list")
+
+    bad = LogEvent(TS, Level.INFO, "bad", Exploding(a=1), None, "", "")
+    with caplog.at_level(logging.WARNING, logger="logactors.formatting"):
+        lines = _batch("logfmt")([bad, event("ok"), bad, bad])
+        _batch("syslog")([bad, bad])
+    assert sum("format_error" in line for line in lines) == 3
+    reports = [r.getMessage() for r in caplog.records if r.name == "logactors.formatting"]
+    assert len(reports) == 2
+    assert reports[0].startswith("logfmt: an event could not be formatted (RuntimeError: cannot")
+    assert reports[1].startswith("syslog: an event could not be formatted")

@@ -22,7 +22,7 @@ from typing import Final
 from .._events import LogEvent
 from .._levels import level_name
 from ._escape import escape_control
-from ._isolate import format_all, plain
+from ._isolate import format_all
 from ._time import IsoUtc
 from .json import json_text
 
@@ -53,15 +53,14 @@ class CsvFormatter:
         self.neutralize_formulas = neutralize_formulas
 
     def _row(self, e: LogEvent) -> _Row:
-        texts = [plain(t) for t in (e.logger, e.rendered, e.template, e.exception or "")]
-        if self.neutralize_formulas:
-            # Checked on the raw text: a leading tab or CR is escaped, but still marked.
-            cells = [
-                "'" + escape_control(t) if t.startswith(FORMULA_PREFIXES) else escape_control(t)
-                for t in texts
-            ]
-        else:
-            cells = [escape_control(t) for t in texts]
+        neutralize = self.neutralize_formulas
+        cells = []
+        for text in (e.logger, e.rendered, e.template, e.exception or ""):
+            if type(text) is not str:
+                text = str.__str__(text)
+            cell = escape_control(text)
+            # (checked on the raw text: a leading tab or CR is escaped, but still marked)
+            cells.append("'" + cell if neutralize and text.startswith(FORMULA_PREFIXES) else cell)
         return (
             self._iso(e.timestamp_ns),
             level_name(e.level),

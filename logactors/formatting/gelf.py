@@ -88,7 +88,7 @@ def gelf_dict(event: LogEvent, host: str, *, properties: bool = True) -> dict[st
         out["_logger"] = plain(event.logger)
     if properties:
         for key, value in event.properties.items():
-            name = field_name(name_text(key))
+            name = field_name(key if type(key) is str else name_text(key))
             if name in out:
                 base, n = name, 2
                 while name in out:

@@ -67,18 +67,22 @@ def _escape_breaks(match: re.Match[bytes]) -> bytes:
     return b"\\u%04x" % ord(match.group().decode("utf-8"))
 
 
+def escape_raw_breaks(data: bytes) -> bytes:
+    """Escape DEL, C1 and U+2028/U+2029 in JSON output (one check for a whole batch: pure
+    ASCII without DEL, the usual case, needs nothing)."""
+    if data.isascii() and b"\x7f" not in data:
+        return data
+    return _RAW_BREAKS.sub(_escape_breaks, data)
+
+
 def json_line(value: object) -> bytes:
     """``value`` as one JSON line: never raises, and no character in it can break the line."""
-    data = dumps(value, _NEWLINE)
-    return _RAW_BREAKS.sub(_escape_breaks, data) if _RAW_BREAKS.search(data) else data
+    return escape_raw_breaks(dumps(value, _NEWLINE))
 
 
 def json_text(value: object) -> str:
     """``value`` as compact JSON text with every control character escaped; never raises."""
-    data = dumps(value)
-    if _RAW_BREAKS.search(data):
-        data = _RAW_BREAKS.sub(_escape_breaks, data)
-    return data.decode("utf-8")
+    return escape_raw_breaks(dumps(value)).decode("utf-8")
 
 
 def _serilog_level(level: int) -> str | None:
@@ -122,7 +126,7 @@ def clef_dict(event: LogEvent, iso: IsoUtc, *, rendered: bool = False) -> dict[s
     for key, value in props.items():
         if key in moved:
             continue
-        name = name_text(key)
+        name = key if type(key) is str else name_text(key)
         out["@" + name if name[:1] == "@" else name] = value
     return out
 
@@ -133,14 +137,6 @@ _CLEF_LEVEL: Final[dict[int, str | None]] = {
 _FAST_OPTIONS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
 _CUT: Final = b'},{"@t":'
 _CUT_LINE: Final = b'}\n{"@t":'
-
-
-def escape_raw_breaks(data: bytes) -> bytes:
-    """Escape DEL, C1 and U+2028/U+2029 in JSON output (one check for a whole batch: pure
-    ASCII without DEL, the usual case, needs nothing)."""
-    if data.isascii() and b"\x7f" not in data:
-        return data
-    return _RAW_BREAKS.sub(_escape_breaks, data)
 
 
 class ClefFormatter:
@@ -172,7 +168,14 @@ class ClefFormatter:
     def format_batch(self, events: Sequence[LogEvent]) -> bytes:
         """A batch as CLEF lines."""
         if self._rendered:
-            return b"".join(format_all(self._line, events, self._name))
+            iso = self._iso
+            rendered = bytearray()
+            try:
+                for e in events:
+                    rendered += json_line(clef_dict(e, iso, rendered=True))
+            except Exception:  # an event that cannot be formatted: each event on its own
+                return b"".join(format_all(self._line, events, self._name))
+            return bytes(rendered)
         try:
             return self._batch(events)
         except Exception:  # an event the batch path cannot take: each event on its own
@@ -290,14 +293,14 @@ class JsonFormatter:
             "timestamp": self._iso(event.timestamp_ns),
             "level": level_name(event.level),
             "message": event.rendered,
-            "template": plain(event.template),
+            "template": event.template,  # (orjson writes a str subclass as its characters)
         }
         if event.logger:
-            out["logger"] = plain(event.logger)
+            out["logger"] = event.logger
         if event.task:
-            out["task"] = plain(event.task)
+            out["task"] = event.task
         if event.exception:
-            out["exception"] = plain(event.exception)
+            out["exception"] = event.exception
         if event.properties:
             out["properties"] = event.properties
         return out
@@ -312,4 +315,11 @@ class JsonFormatter:
 
     def format_batch(self, events: Sequence[LogEvent]) -> bytes:
         """A batch as JSON lines."""
-        return escape_raw_breaks(b"".join(format_all(self._line, events, "json")))
+        to_dict = self.to_dict
+        buffer = bytearray()
+        try:
+            for e in events:
+                buffer += dumps(to_dict(e), _NEWLINE)
+        except Exception:  # an event that cannot be formatted: each event on its own
+            buffer = bytearray(b"".join(format_all(self._line, events, "json")))
+        return escape_raw_breaks(bytes(buffer))

@@ -39,14 +39,16 @@ def logfmt_key(name: str) -> str:
 
 def logfmt_value(value: object) -> str:
     """A logfmt value: bare when safe, else quoted and escaped."""
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
     kind = type(value)
-    if kind is int or kind is float:  # not subclasses: an IntEnum's repr is "<Level.ERROR: 40>"
+    if kind is str:
+        text: str = value  # type: ignore[assignment]
+    elif value is None:
+        return "null"
+    elif value is True:
+        return "true"
+    elif value is False:
+        return "false"
+    elif kind is int or kind is float:  # not subclasses: an IntEnum's repr is "<Level.ERROR: 40>"
         try:
             return repr(value)
         except ValueError:  # an int too long to print (sys.get_int_max_str_digits)
@@ -82,7 +84,8 @@ class LogfmtFormatter:
             parts.append(f"logger={logfmt_value(event.logger)}")
         parts.append(f"msg={logfmt_value(event.rendered)}")
         parts.extend(
-            f"{logfmt_key(name_text(k))}={logfmt_value(v)}" for k, v in event.properties.items()
+            f"{logfmt_key(k if type(k) is str else name_text(k))}={logfmt_value(v)}"
+            for k, v in event.properties.items()
         )
         if event.exception:
             parts.append(f"exception={logfmt_value(event.exception)}")

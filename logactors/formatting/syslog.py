@@ -174,8 +174,10 @@ def sd_escape(text: str) -> str:
 def sd_value(value: object) -> str:
     """The text of a property value: strings as they are, numbers as Python writes them,
     ``true``/``false``/``null``, containers as JSON, anything else as ``str``."""
+    if type(value) is str:
+        return value
     if isinstance(value, str):
-        return plain(value)  # a subclass's __format__/__str__ never runs
+        return str.__str__(value)  # a subclass's __format__/__str__ never runs
     if value is None or isinstance(value, bool | Mapping | list | tuple):
         return dumps(value).decode("utf-8", "replace")
     return plain(safe_str(value))
@@ -197,7 +199,7 @@ def sd_element(
     size = len(sd_id) + 2
     seen: set[str] = set()
     for key, value in properties.items():
-        name = sd_name(name_text(key))
+        name = sd_name(key if type(key) is str else name_text(key))
         if name in seen:
             base = name
             n = 2
@@ -235,7 +237,9 @@ def octet_frame(message: bytes) -> bytes:
 
 
 def _message_text(event: LogEvent) -> str:
-    text = plain(event.rendered)
+    text = event.rendered
+    if type(text) is not str:
+        text = str.__str__(text)
     if event.exception:
         exception = plain(event.exception)
         text = f"{text}\n{exception}" if text else exception
@@ -308,9 +312,10 @@ class SyslogFormatter:
         text = _message_text(event)
         if self._rfc3164:
             return self._format_3164(event, pri, text)
+        logger = event.logger
         head = (
             f"<{pri}>1 {self._iso(event.timestamp_ns)} {self._host} {self._app} "
-            f"{self._procid} {self._msgid(plain(event.logger))}"
+            f"{self._procid} {self._msgid(logger if type(logger) is str else plain(logger))}"
         )
         sd = sd_element(event.properties)
         body = text.encode("utf-8", "backslashreplace") if text else b""

@@ -8,9 +8,10 @@ lower or title case; ``u``/``w``/``t`` for the full name; no format for Serilog'
 ``Message``, ``NewLine``, ``Exception``, ``Properties`` (those not in the message, as JSON),
 ``Logger`` (or ``SourceContext``), ``Task``, ``Template``; any other name is an event property.
 
-Every event starts at column 0 and ends with a newline; control characters in everything that
-comes from the event (message, values, names) are escaped, and the exception's lines follow
-indented by four spaces, so no value can forge a line that looks like another event.
+Every event starts at column 0 and ends with a newline; control characters, bidi controls and
+zero-width characters in everything that comes from the event (message, values, names) are
+escaped, and the exception's lines follow indented by four spaces, so no value can forge a line
+that looks like another event or hide what it holds.
 """
 
 from __future__ import annotations
