@@ -615,3 +615,38 @@ def test_four_processes_share_one_rolling_file(tmp_path: Path) -> None:
             seen[key] = seen.get(key, 0) + 1
     assert len(seen) == 4 * n
     assert set(seen.values()) == {1}
+
+
+def test_a_line_cut_by_an_abandoned_write_is_ended_before_the_next_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The actor gave up on a batch whose write failed part-way: before the next batch, the
+    cut line is completed (every line parses; that event is counted in ``late_events``)."""
+    path = tmp_path / "a.log"
+    writer = FileWriter(FileSink(name="f", path=str(path), format="clef", write_mode="inline"))
+    first = [event(T0 + i, i) for i in range(10)]
+    second = [event(T0 + i, i) for i in range(10, 20)]
+    real_write = os.write
+    calls = [0]
+
+    def half_then_fail(fd: int, data: Any) -> int:
+        calls[0] += 1
+        if calls[0] == 1:
+            return real_write(fd, bytes(data[: len(data) // 2 + 7]))
+        if calls[0] == 2:
+            raise OSError(5, "Input/output error")
+        return real_write(fd, data)
+
+    async def main() -> None:
+        await writer.open()
+        monkeypatch.setattr(os, "write", half_then_fail)
+        with pytest.raises(OSError):
+            await writer.write_batch(first)
+        await writer.write_batch(second)  # not a retry: the actor counted `first` as failed
+        await writer.aclose()
+
+    trio.run(main)
+    ids = [json.loads(line)["n"] for line in path.read_text().splitlines()]
+    assert ids[-10:] == list(range(10, 20))
+    assert ids[:-10] == list(range(len(ids) - 10))  # a prefix of `first`, its last line whole
+    assert writer.late_events == 1
