@@ -3,6 +3,7 @@ reopen after logrotate, one write per batch); the self-log's rate limit."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -324,13 +325,16 @@ async def test_auto_mode_moves_to_the_worker_thread_after_a_slow_write(
 # -- keeping up, writing once, closed pipes --------------------------------------------------------
 
 
-def _produce_at_full_speed(log: Any, n: int) -> Any:
-    """A producer that checkpoints every 100 events (far below the default queue's 10,000)."""
+def _produce_at_full_speed(log: Any, n: int, produced: list[int] | None = None) -> Any:
+    """A producer that checkpoints every 100 events (far below the default queue's 10,000);
+    ``produced[0]`` follows how many it logged."""
+    produced = produced if produced is not None else [0]
 
     async def run() -> None:
         for start in range(0, n, 100):
             for i in range(start, start + 100):
                 log.info("Processing request {id} for {user}", id=i, user="bob")
+            produced[0] = start + 100
             await trio.lowlevel.checkpoint()
 
     return run()
@@ -339,15 +343,29 @@ def _produce_at_full_speed(log: Any, n: int) -> Any:
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["auto", "thread", "inline"])
 async def test_a_file_sink_keeps_up_with_a_producer_at_full_speed(
-    tmp_path: Path, mode: str
+    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Default configuration, every write_mode: 60,000 events, none dropped, all on disk, in
-    order. ``thread`` is the mode that starved before (its worker got no GIL)."""
+    order; while the producer runs, it never logs more than a few batches between two
+    writes. ``thread`` is the mode that starved before (its worker got no GIL)."""
+    from logactors.sinks import file as file_module
+
     n = 60_000
     path = tmp_path / "app.log"
+    produced = [0]
+    marks: list[int] = []
+    real_write_all = file_module._write_all
+
+    def counted(fd: int, data: Any) -> int:
+        marks.append(produced[0])
+        return real_write_all(fd, data)
+
+    monkeypatch.setattr(file_module, "_write_all", counted)
     sink = FileSink(name="f", path=str(path), format="clef", write_mode=mode)  # type: ignore[arg-type]
     async with logactors.open_logger(SupervisorConfig(sinks=[sink])) as log:
-        await _produce_at_full_speed(log, n)
+        await _produce_at_full_speed(log, n, produced)
+    during = [m for m in marks if m < n]
+    assert max(b - a for a, b in itertools.pairwise([0, *during])) <= 5_000
     assert log.report is not None
     m = log.report.sinks["f"]
     assert (m.dropped, m.failed, m.written) == (0, 0, n)
