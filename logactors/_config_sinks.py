@@ -114,10 +114,10 @@ class ConsoleSink(SinkConfig):
         stderr_level: events at or above this level go to standard error instead.
         on_broken_pipe: what a closed pipe (``EPIPE``, as in ``python app.py | head``) does.
             Always: the sink fails permanently (no retries; its events are counted failed or
-            go to its fallback), reported by the self-log. ``"exit"`` (default): then the process ends
-            as a command-line tool does on ``EPIPE``, killed by ``SIGPIPE`` (status 141 in a
-            shell; what is still queued for other sinks is not written). ``"fail"``: the
-            process goes on (a service whose log reader went away).
+            go to its fallback), reported by the self-log. ``"exit"`` (default): then the
+            process ends as a command-line tool does on ``EPIPE``, killed by ``SIGPIPE``
+            (status 141 in a shell; what is still queued for other sinks is not written).
+            ``"fail"``: the process goes on (a service whose log reader went away).
     """
 
     kind: ClassVar[str] = "console"
