@@ -668,3 +668,13 @@ def test_a_line_cut_by_an_abandoned_write_is_ended_before_the_next_batch(
     assert ids[-10:] == list(range(10, 20))
     assert ids[:-10] == list(range(len(ids) - 10))  # a prefix of `first`, its last line whole
     assert writer.late_events == 1
+
+
+def test_on_broken_pipe_and_shared_are_validated() -> None:
+    """``on_broken_pipe`` takes ``exit``/``fail``; ``shared`` is a boolean."""
+    assert ConsoleSink().on_broken_pipe == "exit"
+    assert FileSink(path="a.log").shared is False
+    with pytest.raises(logactors.ConfigError, match="on_broken_pipe"):
+        ConsoleSink(on_broken_pipe="ignore")  # type: ignore[arg-type]
+    with pytest.raises(logactors.ConfigError, match="shared"):
+        FileSink(path="a.log", shared="yes")  # type: ignore[arg-type]
