@@ -149,7 +149,7 @@ class FileSink(SinkConfig):
             microseconds, less than a thread hop). ``"auto"`` (default): inline while writes
             to a regular file are fast, in a worker thread for 30 s after a write slower than
             2 ms, and always in a thread with ``fsync`` or for a pipe or device. A worker-thread
-            write is waited for by blocking the trio thread up to 10 ms, then asynchronously
+            write is waited for by blocking the trio thread up to 50 ms, then asynchronously
             with regular GIL hand-offs, so a busy trio thread cannot starve it; two writes
             never overlap, and a write that outlived ``write_timeout`` is waited for, never
             written twice (see the architecture page).

@@ -70,7 +70,7 @@ class SinkBase:
 #: worker at once, and on a busy machine the worker gets the CPU, while the producer (which
 #: runs on the trio thread) waits instead of outrunning the queue. Only a write that takes
 #: longer than this lets the trio thread go on, so a hung disk cannot hold the loop.
-FIRST_WAIT: Final = 0.01
+FIRST_WAIT: Final = 0.05
 #: After that the wait is asynchronous, with a short blocking wait (the GIL hand-off, and the
 #: CPU to the worker on a busy machine) every tick: ticks of ``MIN_TICK`` for ``SHORT_WAIT``
 #: seconds, then doubling up to ``MAX_TICK`` (a write blocked for long costs the trio thread
