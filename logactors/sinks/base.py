@@ -148,7 +148,8 @@ async def wait_job(job: ThreadJob, *, first_wait: float = FIRST_WAIT) -> None:
     """Wait until ``job`` is done (see :class:`ThreadJob`), blocking up to ``first_wait``
     first (``0`` for a job already waited for once). Cancellable: the job runs on."""
     await trio.lowlevel.checkpoint_if_cancelled()
-    if job.done.wait(first_wait):
+    left = trio.current_effective_deadline() - trio.current_time()  # (write_timeout)
+    if job.done.wait(max(0.0, min(first_wait, left))):
         await trio.lowlevel.cancel_shielded_checkpoint()
         return
     tick = MIN_TICK
