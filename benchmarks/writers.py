@@ -4,7 +4,9 @@ One child process per run: ``N`` events logged by one trio task that checkpoints
 ``--yield-every`` events, to a ``FileSink`` (``write_mode`` auto/thread/inline) or a
 ``ConsoleSink`` whose standard output is a pipe drained by a reader thread. Reported per run:
 events written and dropped (goal: 0 dropped), the longest gap between two completed writes
-while the producer ran, peak RSS, and the wall time.
+while the producer ran (in seconds, and in events the producer logged meanwhile: the queue
+holds 10,000, and a writer starved for long would show that many), peak RSS, and the wall
+time.
 
     python -m benchmarks.writers --events 10000000
     python -m benchmarks.writers --shared-cost --events 200000   # FileSink(shared=True) cost
@@ -34,6 +36,8 @@ async def produce(kind: str, mode: str, events: int, yield_every: int, path: str
     from logactors.sinks import console, file
 
     stamps: list[float] = []
+    produced = [0]  # events logged so far (updated per block)
+    marks: list[int] = [0]  # ``produced`` at each completed write
     producing = True
     if kind == "file":
         original = file._write_all
@@ -42,6 +46,7 @@ async def produce(kind: str, mode: str, events: int, yield_every: int, path: str
             done = original(fd, data)
             if producing:
                 stamps.append(time.perf_counter())
+                marks.append(produced[0])
             return done
 
         file._write_all = timed  # type: ignore[assignment]
@@ -53,6 +58,7 @@ async def produce(kind: str, mode: str, events: int, yield_every: int, path: str
             write(stream, data)
             if producing:
                 stamps.append(time.perf_counter())
+                marks.append(produced[0])
 
         console._write = timed_console  # type: ignore[assignment]
         sink = ConsoleSink(name="out")
@@ -62,12 +68,21 @@ async def produce(kind: str, mode: str, events: int, yield_every: int, path: str
         for start in range(0, events, yield_every):
             for i in range(start, min(start + yield_every, events)):
                 log.info("Processing request {id} for {user}", id=i, user="bob")
+            produced[0] = i + 1
             await trio.lowlevel.checkpoint()
         stamps.append(time.perf_counter())
         producing = False
     assert log.report is not None
     m = log.report.sinks["out"]
-    return {"stamps": stamps, "t0": t0, "written": m.written, "dropped": m.dropped}
+    marks.append(produced[0])
+    most = max(b - a for a, b in itertools.pairwise(marks))
+    return {
+        "stamps": stamps,
+        "t0": t0,
+        "written": m.written,
+        "dropped": m.dropped,
+        "max_events_between_writes": most,
+    }
 
 
 def child(kind: str, mode: str, events: int, yield_every: int) -> None:
@@ -96,6 +111,7 @@ def child(kind: str, mode: str, events: int, yield_every: int) -> None:
             "written": holder["written"],
             "dropped": holder["dropped"],
             "writes": len(stamps) - 2,
+            "max_events_between_writes": holder["max_events_between_writes"],
             "max_gap_ms": round(max(gaps) * 1000, 2) if gaps else None,
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "wall_s": round(wall, 2),

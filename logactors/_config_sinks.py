@@ -111,10 +111,10 @@ class ConsoleSink(SinkConfig):
         stderr_level: events at or above this level go to standard error instead.
         on_broken_pipe: what a closed pipe (``EPIPE``, as in ``python app.py | head``) does.
             Always: the sink fails permanently (no retries; its events are counted failed or
-            go to its fallback), reported once. ``"exit"`` (default): then the process ends
-            as a command-line tool does on ``EPIPE``, killed by ``SIGPIPE`` (status 141 in a
-            shell; what is still queued for other sinks is not written). ``"fail"``: the
-            process goes on (a service whose log reader went away).
+            go to its fallback), reported by the self-log. ``"exit"`` (default): then the
+            process ends as a command-line tool does on ``EPIPE``, killed by ``SIGPIPE``
+            (status 141 in a shell; what is still queued for other sinks is not written).
+            ``"fail"``: the process goes on (a service whose log reader went away).
     """
 
     kind: ClassVar[str] = "console"
@@ -146,7 +146,7 @@ class FileSink(SinkConfig):
             microseconds, less than a thread hop). ``"auto"`` (default): inline while writes
             to a regular file are fast, in a worker thread for 30 s after a write slower than
             2 ms, and always in a thread with ``fsync`` or for a pipe or device. A worker-thread
-            write is waited for by blocking the trio thread up to 10 ms, then asynchronously
+            write is waited for by blocking the trio thread up to 50 ms, then asynchronously
             with regular GIL hand-offs, so a busy trio thread cannot starve it; two writes
             never overlap, and a write that outlived ``write_timeout`` is waited for, never
             written twice (see the architecture page).

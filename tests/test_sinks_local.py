@@ -3,6 +3,7 @@ reopen after logrotate, one write per batch); the self-log's rate limit."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -324,13 +325,16 @@ async def test_auto_mode_moves_to_the_worker_thread_after_a_slow_write(
 # -- keeping up, writing once, closed pipes --------------------------------------------------------
 
 
-def _produce_at_full_speed(log: Any, n: int) -> Any:
-    """A producer that checkpoints every 100 events (far below the default queue's 10,000)."""
+def _produce_at_full_speed(log: Any, n: int, produced: list[int] | None = None) -> Any:
+    """A producer that checkpoints every 100 events (far below the default queue's 10,000);
+    ``produced[0]`` follows how many it logged."""
+    produced = produced if produced is not None else [0]
 
     async def run() -> None:
         for start in range(0, n, 100):
             for i in range(start, start + 100):
                 log.info("Processing request {id} for {user}", id=i, user="bob")
+            produced[0] = start + 100
             await trio.lowlevel.checkpoint()
 
     return run()
@@ -339,15 +343,29 @@ def _produce_at_full_speed(log: Any, n: int) -> Any:
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["auto", "thread", "inline"])
 async def test_a_file_sink_keeps_up_with_a_producer_at_full_speed(
-    tmp_path: Path, mode: str
+    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Default configuration, every write_mode: 60,000 events, none dropped, all on disk, in
-    order. ``thread`` is the mode that starved before (its worker got no GIL)."""
+    order; while the producer runs, it never logs more than a few batches between two
+    writes. ``thread`` is the mode that starved before (its worker got no GIL)."""
+    from logactors.sinks import file as file_module
+
     n = 60_000
     path = tmp_path / "app.log"
+    produced = [0]
+    marks: list[int] = []
+    real_write_all = file_module._write_all
+
+    def counted(fd: int, data: Any) -> int:
+        marks.append(produced[0])
+        return real_write_all(fd, data)
+
+    monkeypatch.setattr(file_module, "_write_all", counted)
     sink = FileSink(name="f", path=str(path), format="clef", write_mode=mode)  # type: ignore[arg-type]
     async with logactors.open_logger(SupervisorConfig(sinks=[sink])) as log:
-        await _produce_at_full_speed(log, n)
+        await _produce_at_full_speed(log, n, produced)
+    during = [m for m in marks if m < n]
+    assert max(b - a for a, b in itertools.pairwise([0, *during])) <= 5_000
     assert log.report is not None
     m = log.report.sinks["f"]
     assert (m.dropped, m.failed, m.written) == (0, 0, n)
@@ -615,3 +633,48 @@ def test_four_processes_share_one_rolling_file(tmp_path: Path) -> None:
             seen[key] = seen.get(key, 0) + 1
     assert len(seen) == 4 * n
     assert set(seen.values()) == {1}
+
+
+def test_a_line_cut_by_an_abandoned_write_is_ended_before_the_next_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The actor gave up on a batch whose write failed part-way: before the next batch, the
+    cut line is completed (every line parses; that event is counted in ``late_events``)."""
+    path = tmp_path / "a.log"
+    writer = FileWriter(FileSink(name="f", path=str(path), format="clef", write_mode="inline"))
+    first = [event(T0 + i, i) for i in range(10)]
+    second = [event(T0 + i, i) for i in range(10, 20)]
+    real_write = os.write
+    calls = [0]
+
+    def half_then_fail(fd: int, data: Any) -> int:
+        calls[0] += 1
+        if calls[0] == 1:
+            return real_write(fd, bytes(data[: len(data) // 2 + 7]))
+        if calls[0] == 2:
+            raise OSError(5, "Input/output error")
+        return real_write(fd, data)
+
+    async def main() -> None:
+        await writer.open()
+        monkeypatch.setattr(os, "write", half_then_fail)
+        with pytest.raises(OSError):
+            await writer.write_batch(first)
+        await writer.write_batch(second)  # not a retry: the actor counted `first` as failed
+        await writer.aclose()
+
+    trio.run(main)
+    ids = [json.loads(line)["n"] for line in path.read_text().splitlines()]
+    assert ids[-10:] == list(range(10, 20))
+    assert ids[:-10] == list(range(len(ids) - 10))  # a prefix of `first`, its last line whole
+    assert writer.late_events == 1
+
+
+def test_on_broken_pipe_and_shared_are_validated() -> None:
+    """``on_broken_pipe`` takes ``exit``/``fail``; ``shared`` is a boolean."""
+    assert ConsoleSink().on_broken_pipe == "exit"
+    assert FileSink(path="a.log").shared is False
+    with pytest.raises(logactors.ConfigError, match="on_broken_pipe"):
+        ConsoleSink(on_broken_pipe="ignore")  # type: ignore[arg-type]
+    with pytest.raises(logactors.ConfigError, match="shared"):
+        FileSink(path="a.log", shared="yes")  # type: ignore[arg-type]

@@ -70,7 +70,7 @@ class SinkBase:
 #: worker at once, and on a busy machine the worker gets the CPU, while the producer (which
 #: runs on the trio thread) waits instead of outrunning the queue. Only a write that takes
 #: longer than this lets the trio thread go on, so a hung disk cannot hold the loop.
-FIRST_WAIT: Final = 0.01
+FIRST_WAIT: Final = 0.05
 #: After that the wait is asynchronous, with a short blocking wait (the GIL hand-off, and the
 #: CPU to the worker on a busy machine) every tick: ticks of ``MIN_TICK`` for ``SHORT_WAIT``
 #: seconds, then doubling up to ``MAX_TICK`` (a write blocked for long costs the trio thread
@@ -148,7 +148,8 @@ async def wait_job(job: ThreadJob, *, first_wait: float = FIRST_WAIT) -> None:
     """Wait until ``job`` is done (see :class:`ThreadJob`), blocking up to ``first_wait``
     first (``0`` for a job already waited for once). Cancellable: the job runs on."""
     await trio.lowlevel.checkpoint_if_cancelled()
-    if job.done.wait(first_wait):
+    left = trio.current_effective_deadline() - trio.current_time()  # (write_timeout)
+    if job.done.wait(max(0.0, min(first_wait, left))):
         await trio.lowlevel.cancel_shielded_checkpoint()
         return
     tick = MIN_TICK

@@ -78,11 +78,12 @@ class _Write:
     of the first chunk not yet written; ``rest``: the unwritten tail of a write that failed
     part-way, which ends at ``rest_end``)."""
 
-    __slots__ = ("at", "bytes", "events", "job", "rest", "rest_end", "runs")
+    __slots__ = ("at", "bytes", "events", "job", "prefix", "rest", "rest_end", "runs")
 
-    def __init__(self, events: Sequence[LogEvent], runs: Runs) -> None:
+    def __init__(self, events: Sequence[LogEvent], runs: Runs, prefix: bytes = b"") -> None:
         self.events = events
         self.runs = runs
+        self.prefix = prefix  # the end of a line an abandoned write cut: written first
         self.at = (0, 0)
         self.rest = b""
         self.rest_end = (0, 0)
@@ -142,6 +143,10 @@ class FileWriter(SinkBase):
                 return await self._run(pending)  # continue where it stopped
             if pending.job is not None and not pending.job.failed:
                 self.late_events += len(pending.events)
+            elif pending.rest:  # the actor gave up on a write that cut a line: end that line
+                self.late_events += 1
+                cut = pending.rest[: pending.rest.find(b"\n") + 1] or pending.rest
+                return await self._run(_Write(events, self._runs(events), cut))
         return await self._run(_Write(events, self._runs(events)))
 
     async def _run(self, write: _Write) -> int:
@@ -246,6 +251,9 @@ class FileWriter(SinkBase):
             self._open_sync()
         elif not write.rest:
             self._reopen_if_moved()
+        if write.prefix:
+            prefix, write.prefix = write.prefix, b""
+            self._emit(write, prefix, write.at)
         if write.rest:  # a write that failed part-way: its tail first, in the same file
             rest, write.rest = write.rest, b""
             self._emit(write, rest, write.rest_end)
@@ -298,6 +306,8 @@ class FileWriter(SinkBase):
             key, chunks = runs[i]
             data = write.rest or b"".join(chunks)
             write.rest = b""
+            if write.prefix:
+                data, write.prefix = write.prefix + data, b""
             fcntl.flock(lock, fcntl.LOCK_SH)
             try:
                 self._reopen_if_moved() if self._fd >= 0 else self._open_sync()
