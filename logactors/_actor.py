@@ -4,14 +4,8 @@ The actor classifies what its sink raises (``OSError``/``SinkError``: write fail
 else, any ``BaseException`` included: a crash of that sink, never raised further) and does the
 supervision work for its sink: retry with capped exponential backoff, the circuit breaker,
 rerouting to the fallback, spooling, replay of the spool, restart after a crash, and the
-<<<<<<< ours
-shutdown abandonment. Every event
-that leaves the queue is counted exactly once, so the conservation law holds whenever the actor
-is idle (and after shutdown):
-=======
 shutdown abandonment. Every event that leaves the queue is counted exactly once, so the
 conservation law holds whenever the actor is idle (and after shutdown):
->>>>>>> theirs
 
     accepted + received + replayed == written + dropped + failed + rerouted + spooled + lost
                                       + queue_depth
