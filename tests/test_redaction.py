@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 import logactors
 from logactors import CustomSink, FileSink, RedactConfig, SpoolConfig, SupervisorConfig
+from logactors._capture import Capture
 from logactors._redact import Redactor, words
+from logactors.config import CaptureConfig
 from logactors.testing import capture
 
 from .helpers import ScriptedSink, recovered
@@ -143,8 +145,10 @@ def _secrets_left(value: Any, redactor: Redactor) -> list[Any]:
 def test_no_secret_key_survives_at_any_depth(props: dict[str, Any]) -> None:
     """Property: after redaction no secret key at any depth holds anything but the mask,
     and the input is not modified."""
-    redactor = Redactor(RedactConfig())
+    capture = Capture(CaptureConfig(max_depth=64), RedactConfig(), 256 * 1024)
+    redactor = capture.redactor
+    assert redactor is not None
     before = repr(props)
-    out = redactor.properties(props)
+    out = capture.properties(props)
     assert _secrets_left(out, redactor) == []
     assert repr(props) == before
