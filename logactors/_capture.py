@@ -35,7 +35,6 @@ import datetime
 import decimal
 import enum
 import sys
-import threading
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
@@ -70,6 +69,8 @@ SCALARS: Final = frozenset(
         bytes,
     }
 )
+#: the scalars the logger's fast path takes (32 bytes each in the estimate)
+_PLAIN: Final = frozenset({int, float, bool, type(None)})
 MAX_DEPTH_MARK: Final = "<max depth>"
 MORE_KEY: Final = "…"
 #: call keywords taken from stdlib logging, never properties
@@ -129,17 +130,20 @@ class Capture:
         #: hint); 2: every string (user patterns)
         self.scan = 0 if self.redactor is None else (2 if redact and redact.patterns else 1)
         self.templates: dict[str, str] = {}
-        self._lock = threading.Lock()
+        self._names: dict[str, tuple[str, bool]] = {}
 
     # -- names, texts ----------------------------------------------------------------------------
 
     def name(self, key: str) -> tuple[str, bool]:
-        """(the name as written, whether its value is masked); learns safe names."""
+        """(the name as written, whether its value is masked), cached; learns safe names."""
+        known = self._names.get(key)
+        if known is not None:
+            return known
         redactor = self.redactor
         if redactor is None:
             masked, secret = key, False
         else:
-            masked, secret = redactor.cached_text(key), redactor.is_secret_key(key)
+            masked, secret = redactor.text(key), redactor.is_secret_key(key)
         if (
             not secret
             and masked == key
@@ -148,7 +152,12 @@ class Capture:
             and len(self.safe_names) < _SAFE_NAMES_MAX
         ):
             self.safe_names.add(key)
-        return masked, secret
+        known = (masked, secret)
+        if len(key) <= 256:
+            if len(self._names) >= _SAFE_NAMES_MAX:
+                self._names.clear()
+            self._names[key] = known
+        return known
 
     def text(self, value: str) -> str:
         """A string value: masked by the value rules (property strings are cut by size)."""
@@ -184,12 +193,26 @@ class Capture:
 
     def _value(self, value: Any, depth: int, destructure: bool) -> Any:
         cls = type(value)
+        if cls is str:
+            redactor = self.redactor
+            if redactor is None or (self.scan == 1 and "@" not in value and " " not in value):
+                return value
+            return redactor.text(value)
         if cls in SCALARS:
-            if cls is str:
-                return self.text(value)
             if cls is bytes and self.redactor is not None:
                 return self.redactor.data(value)
             return value
+        if cls is dict and not destructure:
+            if depth >= self.max_depth:
+                return MAX_DEPTH_MARK
+            return self._mapping(value, depth, False)
+        if cls is list or cls is tuple:
+            if depth >= self.max_depth:
+                return MAX_DEPTH_MARK
+            return self._items(value, depth, destructure)
+        return self._other(value, depth, destructure)
+
+    def _other(self, value: Any, depth: int, destructure: bool) -> Any:
         if isinstance(value, enum.Enum):
             return value
         if destructure:
@@ -199,7 +222,7 @@ class Capture:
                     return MAX_DEPTH_MARK
                 return self._mapping(fields, depth, True)
         if isinstance(value, str):
-            return self.text(str.__str__(value))
+            return self._value(str.__str__(value), depth, False)
         if isinstance(value, bool | int):
             return int.__int__(value)
         if isinstance(value, float):
@@ -216,17 +239,72 @@ class Capture:
             return self._items(value, depth, destructure)
         return self.stringify(value)
 
+    def plain(self, value: Any, depth: int) -> tuple[Any, int] | None:
+        """A copy of a ``dict``/``list`` holding only plain scalars (``str``, ``int``,
+        ``float``, ``bool``, ``None``) under names known to need nothing, within the bounds,
+        with its estimated size (as :func:`~logactors._sizing.estimate` counts it); None when
+        the value needs the full rules. For such a value the result equals :meth:`value`'s:
+        the logger's fast path uses it (tests/test_capture.py proves the two agree)."""
+        if depth >= self.max_depth or len(value) > self.max_items:
+            return None
+        scan = self.scan
+        plain = _PLAIN
+        size = 64
+        if type(value) is dict:
+            safe = self.safe_names
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                if key not in safe:
+                    return None
+                cls = type(item)
+                if cls is str:
+                    if scan and (scan == 2 or "@" in item or " " in item):
+                        return None
+                    size += 112 + len(key) + len(item)
+                elif cls in plain:
+                    size += 88 + len(key)
+                elif cls is dict or cls is list:
+                    inner = self.plain(item, depth + 1)
+                    if inner is None:
+                        return None
+                    item = inner[0]
+                    size += 56 + len(key) + inner[1]
+                else:
+                    return None
+                out[key] = item
+            return out, size
+        items: list[Any] = []
+        for item in value:
+            cls = type(item)
+            if cls is str:
+                if scan and (scan == 2 or "@" in item or " " in item):
+                    return None
+                size += 64 + len(item)
+            elif cls in plain:
+                size += 40
+            elif cls is dict or cls is list:
+                inner = self.plain(item, depth + 1)
+                if inner is None:
+                    return None
+                item = inner[0]
+                size += 8 + inner[1]
+            else:
+                return None
+            items.append(item)
+        return items, size
+
     def _mapping(self, value: Mapping[Any, Any], depth: int, destructure: bool) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         limit = self.max_items
         total = len(value)
+        names = self._names
         for count, (key, item) in enumerate(value.items()):
             if count >= limit:
                 out[MORE_KEY] = _more(total - count)
                 break
             if type(key) is str:
-                name, secret = self.name(key)
-                out[name] = self.mask if secret else self._value(item, depth + 1, destructure)
+                known = names.get(key) or self.name(key)
+                out[known[0]] = self.mask if known[1] else self._value(item, depth + 1, destructure)
             else:
                 captured = self._value(key, depth + 1, False)
                 try:

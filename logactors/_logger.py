@@ -183,7 +183,8 @@ class Logger(AwaitingMethods):
         builder = rt.builder
         prepare = builder.prepare
         capture = builder.capture
-        templates = capture.templates
+        known_template = capture.templates.get
+        plain = capture.plain
         safe = capture.safe_names
         scan = capture.scan
         simple = builder.simple
@@ -207,6 +208,9 @@ class Logger(AwaitingMethods):
             for v in (base or {}).values()
             if type(v) is str or type(v) in _SCALARS
         )
+        fixed_size = BASE_BYTES + base_size
+        str_bytes = _STR_OVERHEAD
+        scalar_bytes = _SCALAR_BYTES
         fast = simple and all(type(v) is str or type(v) in _SCALARS for v in (base or {}).values())
         get_ctx = _CONTEXT.get
         get_ident = threading.get_ident
@@ -235,9 +239,9 @@ class Logger(AwaitingMethods):
                     task = ""
                 fields: Any = None
                 if fast and not args and exc_info is None and template.__class__ is str:
-                    text = templates.get(template)
+                    text = known_template(template)
                     if text is not None and not get_ctx():
-                        size = BASE_BYTES + base_size + len(text)
+                        size = fixed_size + len(text)
                         for key, value in props.items():
                             if key not in safe:
                                 break
@@ -245,9 +249,15 @@ class Logger(AwaitingMethods):
                             if cls is str:
                                 if scan and (scan == 2 or "@" in value or " " in value):
                                     break
-                                size += _STR_OVERHEAD + len(value)
+                                size += str_bytes + len(value)
                             elif cls in scalars:
-                                size += _SCALAR_BYTES
+                                size += scalar_bytes
+                            elif cls is dict or cls is list:
+                                copied = plain(value, 0)
+                                if copied is None:
+                                    break
+                                props[key] = copied[0]  # (a value replaced, not a key added)
+                                size += copied[1]
                             else:
                                 break
                         else:

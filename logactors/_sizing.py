@@ -29,6 +29,20 @@ def _deep(value: object, budget: int, depth: int = 0) -> int:
         return _STR_OVERHEAD + len(value)  # type: ignore[arg-type]
     if cls in _SCALARS:
         return _SCALAR_BYTES
+    if cls is dict:  # captured values: exact types first, no ABC checks
+        total = 64
+        for k, v in value.items():  # type: ignore[attr-defined]
+            total += _deep(k, budget, depth + 1) + _deep(v, budget, depth + 1)
+            if total > budget:
+                break
+        return total
+    if cls is list or cls is tuple:
+        total = 64
+        for item in value:  # type: ignore[attr-defined]
+            total += 8 + _deep(item, budget, depth + 1)
+            if total > budget:
+                break
+        return total
     if isinstance(value, bytes | bytearray):
         return 40 + len(value)
     if depth > 32:
