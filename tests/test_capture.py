@@ -9,7 +9,11 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -482,3 +486,24 @@ async def test_the_fast_path_is_taken_once_names_are_known() -> None:
         cap.log.info("hello {user}", user="x@y z")
         assert len(calls) == 2
     assert [e.properties["user"] for e in cap.events] == ["ada"] * 3 + ["x@y z"]
+
+
+@pytest.mark.slow
+def test_memory_stays_within_the_queue_cap_for_large_templates_exceptions_objects() -> None:
+    """In a child process, with the sink stalled: 4,000 events of 20 KB templates, exception
+    texts, object strings and strings grow peak RSS by at most the queue's ``max_bytes``
+    plus 20% (the estimate counts template and exception text, objects as their strings)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests._memory_child", "4000"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    growth, cap, dropped, depth = map(int, done.stdout.split())
+    assert dropped > 3000 and depth > 0  # the queue really filled
+    assert growth <= cap * 1.2, (growth, cap)
