@@ -45,7 +45,7 @@ import attrs
 from ._events import LogEvent
 from ._json import safe_str
 from ._levels import Level
-from ._redact import Redactor
+from ._redact import SHORTEST_MATCH, Redactor
 from ._sizing import estimate, truncate
 from .config import CaptureConfig, RedactConfig
 from .templates import Destructuring, PropertyToken, parse
@@ -195,7 +195,7 @@ class Capture:
         cls = type(value)
         if cls is str:
             redactor = self.redactor
-            if redactor is None or (self.scan == 1 and "@" not in value and " " not in value):
+            if redactor is None or not redactor.needs_scan(value):
                 return value
             return redactor.text(value)
         if cls in SCALARS:
@@ -248,6 +248,7 @@ class Capture:
         if depth >= self.max_depth or len(value) > self.max_items:
             return None
         scan = self.scan
+        short = SHORTEST_MATCH
         plain = _PLAIN
         size = 64
         if type(value) is dict:
@@ -258,7 +259,9 @@ class Capture:
                     return None
                 cls = type(item)
                 if cls is str:
-                    if scan and (scan == 2 or "@" in item or " " in item):
+                    if scan and (
+                        scan == 2 or (len(item) >= short and ("@" in item or " " in item))
+                    ):
                         return None
                     size += 112 + len(key) + len(item)
                 elif cls in plain:
@@ -277,7 +280,7 @@ class Capture:
         for item in value:
             cls = type(item)
             if cls is str:
-                if scan and (scan == 2 or "@" in item or " " in item):
+                if scan and (scan == 2 or (len(item) >= short and ("@" in item or " " in item))):
                     return None
                 size += 64 + len(item)
             elif cls in plain:

@@ -25,6 +25,7 @@ from ._capture import CONTEXT, default_capture, format_exc_info
 from ._events import LogEvent
 from ._inbox import Inbox, InboxClosed
 from ._levels import Level, parse_level
+from ._redact import SHORTEST_MATCH
 from ._sizing import _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD, BASE_BYTES
 from .exceptions import LoggerClosedError
 
@@ -186,7 +187,9 @@ class Logger(AwaitingMethods):
         known_template = capture.templates.get
         plain = capture.plain
         safe = capture.safe_names
-        scan = capture.scan
+        every = capture.scan == 2  # user patterns: every string needs the capture
+        hint = capture.scan == 1  # the value rules: only strings that may hold a credential
+        short = SHORTEST_MATCH - 1
         simple = builder.simple
         routes = rt.routes[level]
         # The common case, one route to a sink's inbox: Inbox.put_nowait's first branch is
@@ -247,9 +250,10 @@ class Logger(AwaitingMethods):
                                 break
                             cls = type(value)
                             if cls is str:
-                                if scan and (scan == 2 or "@" in value or " " in value):
+                                n = len(value)
+                                if every or (hint and n > short and ("@" in value or " " in value)):
                                     break
-                                size += str_bytes + len(value)
+                                size += str_bytes + n
                             elif cls in scalars:
                                 size += scalar_bytes
                             elif cls is dict or cls is list:

@@ -40,10 +40,13 @@ URL_CREDENTIALS: Final = r"(?P<u>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@]*:)[^\s@
 #: (a credential: 8+ characters with a digit, capital or symbol after its first, so prose such
 #: as "basic configuration" is left alone)
 AUTH_VALUE: Final = (
-    r"(?P<a>\b(?i:bearer|basic)\s+)"
+    r"(?P<a>\b(?i:bearer|basic) +)"
     r"(?=[\w\-.~+/][\w\-.~+/]{0,400}?[0-9A-Z+/=\-._~])[\w\-.~+/]{8,}=*"
 )
 _CACHE_MAX: Final = 8192
+#: the value rules match no string shorter than this (``a://:p@`` is the shortest URL match,
+#: an authorization value needs 14 characters), so shorter strings are never scanned
+SHORTEST_MATCH: Final = 7
 #: whole words that contain a key but name no secret
 NOT_SECRET: Final = frozenset(
     {
@@ -88,8 +91,8 @@ class Redactor:
 
     @staticmethod
     def _scan_hint(text: str) -> bool:
-        # URL credentials need ':' and '@'; an authorization value needs whitespace.
-        return "@" in text or " " in text or "\t" in text
+        # URL credentials need '@'; an authorization value needs a space.
+        return len(text) >= SHORTEST_MATCH and ("@" in text or " " in text)
 
     @staticmethod
     def _scan_all(text: str) -> bool:

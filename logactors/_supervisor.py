@@ -129,10 +129,6 @@ class Runtime:
         self.events = 0
         self.rejected = 0
         self.loggers: weakref.WeakSet[Logger] = weakref.WeakSet()
-        self.static_properties: dict[str, object] = {
-            **static_properties(config.enrichers),
-            **config.properties,
-        }
         #: the one event builder (capture, redaction, enrichers, size; filters and sequence
         #: in ``admit``), shared by every way into the logger
         self.builder = Builder(
@@ -144,6 +140,10 @@ class Runtime:
             report=self.self_log,
         )
         self.redactor = self.builder.capture.redactor
+        #: configuration and constant enricher properties, captured once
+        self.static_properties: dict[str, object] = self.builder.bound(
+            {**static_properties(config.enrichers), **config.properties}
+        )
         self.captures = captures
         self.actors: dict[str, SinkActor] = {}
         for sink in config.sinks:

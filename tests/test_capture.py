@@ -483,9 +483,9 @@ async def test_the_fast_path_is_taken_once_names_are_known() -> None:
         for _ in range(3):
             cap.log.info("hello {user}", user="ada", n=1, items={"k": [1, None]})
         assert len(calls) == 1
-        cap.log.info("hello {user}", user="x@y z")
+        cap.log.info("hello {user}", user="mail ada@example.org")
         assert len(calls) == 2
-    assert [e.properties["user"] for e in cap.events] == ["ada"] * 3 + ["x@y z"]
+    assert [e.properties["user"] for e in cap.events] == ["ada"] * 3 + ["mail ada@example.org"]
 
 
 @pytest.mark.slow
@@ -507,3 +507,25 @@ def test_memory_stays_within_the_queue_cap_for_large_templates_exceptions_object
     growth, cap, dropped, depth = map(int, done.stdout.split())
     assert dropped > 3000 and depth > 0  # the queue really filled
     assert growth <= cap * 1.2, (growth, cap)
+
+
+async def test_proxies_and_config_properties_follow_the_same_rules() -> None:
+    """``get_logger`` proxies (``bind``, ``warn``, ``fatal``) and configuration properties
+    are captured like everything else."""
+    tags = ["a"]
+    settings_ = {"db": {"password": "pw"}}
+    config = SupervisorConfig(sinks=(), properties=settings_)
+    proxy = logactors.get_logger("mod").bind(tags=tags)
+    tags.append("b")
+    async with capture(config=config) as cap:
+        settings_["db"]["password"] = "changed"
+        proxy.warn("w", url="postgres://u:pw@h/db")
+        proxy.fatal("f")
+    warn, fatal = cap.events
+    assert (warn.level, fatal.level) == (logactors.Level.WARNING, logactors.Level.CRITICAL)
+    assert warn.properties == {
+        "db": {"password": "***"},
+        "tags": ["a"],
+        "url": "postgres://u:***@h/db",
+    }
+    assert warn.logger == "mod"
