@@ -129,7 +129,9 @@ class Capture:
         #: 0: strings never need a scan; 1: only those with "@" or " " (the value rules'
         #: hint); 2: every string (user patterns)
         self.scan = 0 if self.redactor is None else (2 if redact and redact.patterns else 1)
-        self.templates: dict[str, str] = {}
+        #: template -> (as written, its length): the logger's fast path takes a call only
+        #: when its template is in here
+        self.templates: dict[str, tuple[str, int]] = {}
         self._names: dict[str, tuple[str, bool]] = {}
 
     # -- names, texts ----------------------------------------------------------------------------
@@ -168,14 +170,14 @@ class Capture:
         """The template, cut and masked (cached for short ones)."""
         known = self.templates.get(template)
         if known is not None:
-            return known
+            return known[0]
         out = cut(template, self.max_text)
         if self.redactor is not None:
             out = self.redactor.text(out)
         if len(template) <= 512 and "{$" not in template:  # ({$x} needs the capture)
             if len(self.templates) >= 4096:
                 self.templates.clear()
-            self.templates[template] = out
+            self.templates[template] = (out, len(out))
         return out
 
     def stringify(self, value: object) -> str:

@@ -184,7 +184,7 @@ class Logger(AwaitingMethods):
         builder = rt.builder
         prepare = builder.prepare
         capture = builder.capture
-        known_template = capture.templates.get
+        templates = capture.templates
         plain = capture.plain
         safe = capture.safe_names
         every = capture.scan == 2  # user patterns: every string needs the capture
@@ -242,9 +242,12 @@ class Logger(AwaitingMethods):
                     task = ""
                 fields: Any = None
                 if fast and not args and exc_info is None and template.__class__ is str:
-                    text = known_template(template)
+                    try:
+                        text, size = templates[template]
+                    except KeyError:
+                        text = None
                     if text is not None and not get_ctx():
-                        size = fixed_size + len(text)
+                        size += fixed_size
                         for key, value in props.items():
                             if key not in safe:
                                 break
