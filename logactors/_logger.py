@@ -5,10 +5,11 @@ below the gate holds a shared no-op (a disabled call costs one function call); a
 holds a closure with everything it needs bound in. ``set_level`` rebuilds the slots of every
 logger of the runtime (``bind`` children included).
 
-A logging call never raises and never waits: on the trio thread it builds the event and puts
-it in each matching inbox; from any other thread it goes through the hand-off. The awaiting
-twins (``ainfo`` …) wait for queue room instead (back-pressure) and raise only
-:class:`LoggerClosedError`, after close.
+A logging call never raises and never waits: the event is built by the runtime's one builder
+(:class:`logactors._capture.Builder`: values captured and redacted on the caller's thread),
+then on the trio thread put in each matching inbox; from any other thread it goes through the
+hand-off. The awaiting twins (``ainfo`` …) wait for queue room instead (back-pressure) and raise
+only :class:`LoggerClosedError`, after close.
 """
 
 from __future__ import annotations

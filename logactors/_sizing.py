@@ -2,7 +2,9 @@
 
 The estimate is what an inbox counts against its ``max_bytes`` cap. It is cheap for the common
 case (a few strings and numbers) and bounded for nested values: the walk stops once the budget
-is exceeded, so a huge list costs at most ``limit`` worth of walking, never its full size.
+is exceeded, so a huge list costs at most ``limit`` worth of walking, never its full size. The
+builder (:mod:`logactors._capture`) adds the template and exception text to it; captured values
+are plain containers, so the walk checks exact types first.
 """
 
 from __future__ import annotations
