@@ -529,3 +529,13 @@ async def test_proxies_and_config_properties_follow_the_same_rules() -> None:
         "url": "postgres://u:***@h/db",
     }
     assert warn.logger == "mod"
+
+
+def test_capture_and_redact_blocks_load_and_validate() -> None:
+    """``[capture]`` and ``[redact]`` load from a mapping; bad bounds name their path."""
+    config = logactors.load_config({"capture": {"max_depth": 3}, "redact": {"enabled": False}})
+    assert config.capture == CaptureConfig(max_depth=3)
+    assert config.redact is not None and not config.redact.enabled
+    assert SupervisorConfig().redact == RedactConfig()  # on by default
+    with pytest.raises(logactors.ConfigError, match=r"capture\.max_items: must be > 0"):
+        logactors.load_config({"capture": {"max_items": 0}})
