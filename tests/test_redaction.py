@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 from hypothesis import given
 from hypothesis import strategies as st
@@ -142,6 +143,7 @@ def _secrets_left(value: Any, redactor: Redactor) -> list[Any]:
     return found
 
 
+@pytest.mark.slow
 @given(st.dictionaries(st.one_of(secret_keys, plain_keys), values, max_size=4))
 def test_no_secret_key_survives_at_any_depth(props: dict[str, Any]) -> None:
     """Property: after redaction no secret key at any depth holds anything but the mask,
