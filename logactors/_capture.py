@@ -90,6 +90,10 @@ def cut(text: str, limit: int) -> str:
     return f"{text[:limit]}…[truncated {len(text) - limit} chars]"
 
 
+def _sort_key(item: object) -> tuple[str, str]:
+    return type(item).__name__, safe_str(item)
+
+
 def _more(count: int) -> str:
     return f"…(+{count} more)"
 
@@ -332,6 +336,13 @@ class Capture:
             return items
         if isinstance(value, tuple):
             return tuple(items)
+        if total <= limit:
+            # Inserted in a sorted order, so equal sets are written in one order whatever
+            # their history (a set's iteration order depends on its insertions).
+            try:
+                items.sort()
+            except TypeError:
+                items.sort(key=_sort_key)
         try:
             return set(items) if isinstance(value, set) else frozenset(items)
         except TypeError:  # an unhashable captured item: keep the items in a list
