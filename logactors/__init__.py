@@ -21,6 +21,7 @@ from ._supervisor import open_logger as open_logger
 from ._supervisor import start_logger as start_logger
 from .config import BatchConfig as BatchConfig
 from .config import BreakerConfig as BreakerConfig
+from .config import CaptureConfig as CaptureConfig
 from .config import ConsoleSink as ConsoleSink
 from .config import CustomSink as CustomSink
 from .config import FileSink as FileSink
@@ -54,6 +55,7 @@ __all__ = [
     "OFF",
     "BatchConfig",
     "BreakerConfig",
+    "CaptureConfig",
     "ConfigError",
     "ConsoleSink",
     "CustomSink",

@@ -18,7 +18,9 @@ class LogEvent(NamedTuple):
         timestamp_ns: UTC time of the call, nanoseconds since the epoch.
         level: the event's :class:`Level`.
         template: the message template, e.g. ``"Processing request {id}"``.
-        properties: bound, ambient and call-site properties merged (call site wins).
+        properties: bound, ambient and call-site properties merged (call site wins), as
+            captured at the call: plain data (see the templates guide), never the caller's
+            objects, so treat it as read-only.
         exception: the formatted exception (traceback text), or ``None``.
         logger: the logger name (``get_logger(name)``), ``""`` for the root logger.
         task: the trio task name, or the thread name for calls from other threads.

@@ -11,7 +11,6 @@ import enum
 from collections.abc import Mapping
 from typing import Any, Final
 
-import attrs
 import orjson
 
 _OPTIONS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
@@ -35,20 +34,17 @@ def safe_repr(value: object) -> str:
 
 
 def default(value: Any) -> Any:
-    """orjson ``default`` hook: structures for known shapes, ``str`` for everything else."""
+    """orjson ``default`` hook: sets as lists, bytes as text, enums as their value, and every
+    other object as its ``str()`` (never its attributes: the logger captures objects as
+    strings unless they are destructured, and an event built by hand gets the same rule)."""
     if isinstance(value, set | frozenset):
         return list(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).decode("utf-8", "backslashreplace")
     if isinstance(value, enum.Enum):
         return value.value
-    if attrs.has(type(value)):
-        return attrs.asdict(value, recurse=False)
     if isinstance(value, BaseException):
         return f"{type(value).__name__}: {safe_str(value)}"
-    fields = getattr(value, "__dict__", None)
-    if isinstance(fields, dict) and not isinstance(value, type) and fields:
-        return {k: v for k, v in fields.items() if not k.startswith("_")}
     return safe_str(value)
 
 

@@ -5,33 +5,31 @@ below the gate holds a shared no-op (a disabled call costs one function call); a
 holds a closure with everything it needs bound in. ``set_level`` rebuilds the slots of every
 logger of the runtime (``bind`` children included).
 
-A logging call never raises and never waits: on the trio thread it builds the event and puts
-it in each matching inbox; from any other thread it goes through the hand-off. The awaiting
-twins (``ainfo`` …) wait for queue room instead (back-pressure) and raise only
-:class:`LoggerClosedError`, after close.
+A logging call never raises and never waits: the event is built by the runtime's one builder
+(:class:`logactors._capture.Builder`: values captured and redacted on the caller's thread),
+then on the trio thread put in each matching inbox; from any other thread it goes through the
+hand-off. The awaiting twins (``ainfo`` …) wait for queue room instead (back-pressure) and raise
+only :class:`LoggerClosedError`, after close.
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
-import sys
 import threading
 import time
-import traceback
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import trio
 
+from ._capture import CONTEXT, default_capture, format_exc_info
 from ._events import LogEvent
 from ._inbox import Inbox, InboxClosed
-from ._json import safe_str
 from ._levels import Level, parse_level
-from ._sizing import BASE_BYTES, _deep, truncate
-from ._trace import add_trace, context_getter, with_trace
+from ._redact import SHORTEST_MATCH
+from ._sizing import _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD, BASE_BYTES
+from ._trace import context_getter
 from .exceptions import LoggerClosedError
-from .templates import parse
 
 if TYPE_CHECKING:
     from ._supervisor import Runtime
@@ -42,11 +40,7 @@ __all__ = ["Logger", "LogMethod", "ambient", "format_exc_info"]
 
 ExcInfo = Any  # True, an exception, an exc_info tuple, or None/False
 
-_EMPTY: Final[dict[str, Any]] = {}
-_CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
-    "logactors_context", default=_EMPTY
-)
-_SCALARS: Final = frozenset({int, float, bool, type(None)})
+_CONTEXT = CONTEXT
 _METHODS: Final = (
     (Level.TRACE, "trace"),
     (Level.DEBUG, "debug"),
@@ -68,50 +62,6 @@ class LogMethod(Protocol):
 
 def _noop(*args: object, **kwargs: object) -> None:
     """A disabled level."""
-
-
-def format_exc_info(exc_info: ExcInfo) -> str | None:
-    """Format ``exc_info`` (True, an exception, or a tuple) as traceback text; never raises."""
-    try:
-        if exc_info is True:
-            info = sys.exc_info()
-            if info[1] is None:
-                return None
-            error: BaseException = info[1]
-        elif isinstance(exc_info, BaseException):
-            error = exc_info
-        elif isinstance(exc_info, tuple) and len(exc_info) == 3 and exc_info[1] is not None:
-            error = exc_info[1]
-        else:
-            return None
-        return "".join(traceback.format_exception(error)).rstrip("\n")
-    except Exception as exc:  # pragma: no cover - traceback formatting itself failed
-        return f"<exception could not be formatted: {safe_str(exc)}>"
-
-
-def _prepare(
-    template: object, args: tuple[object, ...], exc_info: ExcInfo, props: dict[str, Any]
-) -> tuple[str, dict[str, Any], str | None]:
-    """The slow part of a call: non-str template, positional arguments, exception."""
-    if template.__class__ is not str:
-        template = safe_str(template).replace("{", "{{").replace("}", "}}")
-    assert isinstance(template, str)
-    if args:
-        props = {**parse(template).bind(args, props), **props}
-    exception = format_exc_info(exc_info) if exc_info is not None else None
-    return template, props, exception
-
-
-def _merge(
-    static: Mapping[str, Any], bound: Mapping[str, Any], props: dict[str, Any]
-) -> dict[str, Any]:
-    """config/enricher properties < ambient context < bound < call site."""
-    ctx = _CONTEXT.get()
-    if ctx:
-        return {**static, **ctx, **bound, **props}
-    if static or bound:
-        return {**static, **bound, **props}
-    return props
 
 
 def _task_name() -> str:
@@ -206,11 +156,14 @@ class Logger(AwaitingMethods):
     error: LogMethod
     critical: LogMethod
 
-    def __init__(self, runtime: Runtime, name: str, bound: Mapping[str, Any]) -> None:
+    def __init__(
+        self, runtime: Runtime, name: str, bound: Mapping[str, Any], *, captured: bool = False
+    ) -> None:
         self._rt = runtime
-        self._name = name
-        self._bound: dict[str, Any] = dict(bound)
-        self._base: dict[str, Any] = {**runtime.static_properties, **bound}
+        capture = runtime.builder.capture
+        self._name = capture.template(name) if capture.redactor is not None else name
+        self._bound: dict[str, Any] = dict(bound) if captured else capture.properties(bound)
+        self._base: dict[str, Any] = {**runtime.static_properties, **self._bound}
         runtime.loggers.add(self)
         self._apply_level()
 
@@ -220,11 +173,26 @@ class Logger(AwaitingMethods):
             setattr(self, attr, self._method(level) if level >= gate else _noop)
 
     def _method(self, level: Level) -> LogMethod:
+        """The level method: the call's event from the one builder (``Builder.prepare``), put
+        in each route. The fast case, a ``str`` template with only plain scalar properties
+        whose names the capture knows to need nothing, skips ``prepare``: for it ``prepare``
+        would only copy the dict and add the same size (tests/test_capture.py proves both
+        paths queue identical events)."""
         rt = self._rt
         name = self._name
         static = rt.static_properties
         bound = self._bound
         base = self._base or None
+        builder = rt.builder
+        prepare = builder.prepare
+        capture = builder.capture
+        templates = capture.templates
+        plain = capture.plain
+        safe = capture.safe_names
+        every = capture.scan == 2  # user patterns: every string needs the capture
+        hint = capture.scan == 1  # the value rules: only strings that may hold a credential
+        short = SHORTEST_MATCH - 1
+        simple = builder.simple
         routes = rt.routes[level]
         # The common case, one route to a sink's inbox: Inbox.put_nowait's first branch is
         # inlined below. Other single routes (a filter, a capture) are called bound.
@@ -240,14 +208,21 @@ class Logger(AwaitingMethods):
             queue, queue_sizes, max_events, hard_cap = inbox.fast_path()
             counters = inbox.counters
         limit = rt.max_event_bytes
-        simple = rt.enrich is None and rt.keep is None and rt.sequence < 0 and rt.redactor is None
+        base_size = sum(
+            _STR_OVERHEAD + len(v) if type(v) is str else _SCALAR_BYTES
+            for v in (base or {}).values()
+            if type(v) is str or type(v) in _SCALARS
+        )
+        fixed_size = BASE_BYTES + base_size
+        str_bytes = _STR_OVERHEAD
+        scalar_bytes = _SCALAR_BYTES
+        fast = simple and all(type(v) is str or type(v) in _SCALARS for v in (base or {}).values())
         get_ctx = _CONTEXT.get
         get_ident = threading.get_ident
         now = time.time_ns
         current_task = trio.lowlevel.current_task
         new = tuple.__new__
         scalars = _SCALARS
-        deep = _deep
         handoff = rt.handoff
         pending = handoff.pending_events if handoff is not None else ()
         otel = context_getter(rt.config.trace_context)  # trace correlation (_trace.py)
@@ -264,65 +239,79 @@ class Logger(AwaitingMethods):
                     return
                 if pending:
                     rt.handoff.pump(force=True)  # type: ignore[union-attr]
-                exception = None
-                if args or exc_info is not None or template.__class__ is not str:
-                    template, props, exception = _prepare(template, args, exc_info, props)
-                ctx = get_ctx()
-                if ctx:
-                    props = {**static, **ctx, **bound, **props}
-                elif base is not None:
-                    props = {**base, **props}
-                if otel is not None and (otel_ctx := otel()):  # trace correlation (_trace.py)
-                    props = add_trace(props, otel_ctx)
                 try:
                     task = current_task().name
                 except RuntimeError:
                     task = ""
-                if simple:
-                    size = BASE_BYTES
-                    for value in props.values():
-                        cls = type(value)
-                        if cls is str:
-                            size += 56 + len(value)
-                        elif cls in scalars:
-                            size += 32
+                fields: Any = None
+                if fast and not args and exc_info is None and template.__class__ is str:
+                    try:
+                        text, size = templates[template]
+                    except KeyError:
+                        text = None
+                    # an ambient context or an active span: the builder merges them
+                    if text is not None and not get_ctx() and not (otel is not None and otel()):
+                        size += fixed_size
+                        for key, value in props.items():
+                            if key not in safe:
+                                break
+                            cls = type(value)
+                            if cls is str:
+                                n = len(value)
+                                if every or (hint and n > short and ("@" in value or " " in value)):
+                                    break
+                                size += str_bytes + n
+                            elif cls in scalars:
+                                size += scalar_bytes
+                            elif cls is dict or cls is list:
+                                copied = plain(value, 0)
+                                if copied is None:
+                                    break
+                                props[key] = copied[0]  # (a value replaced, not a key added)
+                                size += copied[1]
+                            else:
+                                break
                         else:
-                            size += deep(value, limit)
-                    if size > limit:
-                        props, size = truncate(props, limit)
-                    rt.events += 1
-                    if inbox is not None:
-                        # queued as a plain tuple (see _events.EventTuple)
-                        fields = (now(), level, template, props, exception, name, task)
-                        counters.accepted += 1
-                        if len(queue) < max_events and inbox.bytes + size <= hard_cap:
-                            queue.append(fields)
-                            queue_sizes.append(size - BASE_BYTES)
-                            inbox.bytes += size
-                            if inbox._waiter is not None and len(queue) >= inbox._wake_at:
-                                inbox.wake()
-                        else:
-                            inbox.overflow(fields, level, size)
-                        return
-                    if fan_out is not None:
-                        fields = (now(), level, template, props, exception, name, task)
-                        for put in fan_out:
-                            put(fields, level, size)
-                        return
-                    event = new(LogEvent, (now(), level, template, props, exception, name, task))
-                    if single is not None:
-                        single(event, level, size)
+                            if size <= limit:
+                                if base is not None:
+                                    props = {**base, **props}
+                                fields = (now(), level, text, props, None, name, task)
+                if fields is None:
+                    prepared = prepare(
+                        now(), level, template, args, exc_info, props, static, bound, name, task
+                    )
+                    size = prepared[7]
+                    if simple:
+                        fields = prepared[:7]
                     else:
-                        for target in routes:
-                            target.put_nowait(event, level, size)
+                        admitted = builder.admit(prepared)
+                        if admitted is None:
+                            return
+                        fields, size = admitted
+                rt.events += 1
+                if inbox is not None:
+                    # queued as a plain tuple (see _events.EventTuple)
+                    counters.accepted += 1
+                    if len(queue) < max_events and inbox.bytes + size <= hard_cap:
+                        queue.append(fields)
+                        queue_sizes.append(size - BASE_BYTES)
+                        inbox.bytes += size
+                        if inbox._waiter is not None and len(queue) >= inbox._wake_at:
+                            inbox.wake()
+                    else:
+                        inbox.overflow(fields, level, size)
                     return
-                if rt.enrich is not None:
-                    rt.enrich(props, task)
-                admitted = rt.admit(
-                    now(), level, template, props, exception, name, task, rt.event_size(props)
-                )
-                if admitted is not None:
-                    rt.route(admitted[0], level, admitted[1])
+                if fan_out is not None:
+                    for put in fan_out:
+                        put(fields, level, size)
+                    return
+                if type(fields) is not LogEvent:
+                    fields = new(LogEvent, fields)
+                if single is not None:
+                    single(fields, level, size)
+                else:
+                    for target in routes:
+                        target.put_nowait(fields, level, size)
             except Exception as exc:
                 rt.internal_error(exc)
 
@@ -335,6 +324,18 @@ class Logger(AwaitingMethods):
     ) -> None:
         """Log at error level with the exception being handled attached."""
         self.error(template, *args, exc_info=exc_info, **props)
+
+    def warn(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: object
+    ) -> None:
+        """``warning`` (stdlib's alias)."""
+        self.warning(template, *args, exc_info=exc_info, **props)
+
+    def fatal(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: object
+    ) -> None:
+        """``critical`` (stdlib's alias)."""
+        self.critical(template, *args, exc_info=exc_info, **props)
 
     def log(
         self,
@@ -401,21 +402,19 @@ class Logger(AwaitingMethods):
         if rt.handoff is not None and rt.handoff.pending:
             rt.handoff.pump(force=True)
         try:
-            template, props, exception = _prepare(template, args, exc_info, props)
-            props = _merge(rt.static_properties, self._bound, props)
-            props = with_trace(props, rt.config.trace_context)  # trace correlation (_trace.py)
-            task = _task_name()
-            if rt.enrich is not None:
-                rt.enrich(props, task)
-            admitted = rt.admit(
-                time.time_ns(),
-                number,
-                template,
-                props,
-                exception,
-                self._name,
-                task,
-                rt.event_size(props),
+            admitted = rt.builder.admit(
+                rt.builder.prepare(
+                    time.time_ns(),
+                    number,
+                    template,
+                    args,
+                    exc_info,
+                    props,
+                    rt.static_properties,
+                    self._bound,
+                    self._name,
+                    _task_name(),
+                )
             )
         except Exception as exc:
             rt.internal_error(exc)
@@ -441,12 +440,14 @@ class Logger(AwaitingMethods):
         return self._name
 
     def bind(self, **props: object) -> Logger:
-        """A child logger that adds ``props`` to every event (shares the level gate)."""
-        return Logger(self._rt, self._name, {**self._bound, **props})
+        """A child logger that adds ``props`` to every event (shares the level gate); the
+        values are captured now, once."""
+        added = self._rt.builder.bound(props)
+        return Logger(self._rt, self._name, {**self._bound, **added}, captured=True)
 
     def named(self, name: str) -> Logger:
         """A child logger with another logger name (same bound properties)."""
-        return Logger(self._rt, name, self._bound)
+        return Logger(self._rt, name, self._bound, captured=True)
 
     @contextlib.contextmanager
     def context(self, **props: object) -> Iterator[Logger]:
@@ -523,8 +524,9 @@ class Logger(AwaitingMethods):
 
 @contextlib.contextmanager
 def ambient(**props: object) -> Iterator[None]:
-    """Set ambient properties for the current context (see :meth:`Logger.context`)."""
-    token = _CONTEXT.set({**_CONTEXT.get(), **props})
+    """Set ambient properties for the current context (see :meth:`Logger.context`); the values
+    are copied now (each logger applies its own capture rules when it logs them)."""
+    token = _CONTEXT.set({**_CONTEXT.get(), **default_capture().properties(props)})
     try:
         yield
     finally:
@@ -545,7 +547,7 @@ def _from_thread(
     exc_info: ExcInfo,
     props: dict[str, Any],
 ) -> None:
-    """A call from a thread other than the trio thread: build the fields here, hand off."""
+    """A call from a thread other than the trio thread: build the event here, hand it off."""
     handoff = rt.handoff
     if handoff is None or handoff.closed:
         if handoff is not None:
@@ -553,11 +555,17 @@ def _from_thread(
         else:
             rt.rejected += 1
         return
-    timestamp = time.time_ns()
-    template, props, exception = _prepare(template, args, exc_info, props)
-    props = _merge(static, bound, props)
-    props = with_trace(props, rt.config.trace_context)  # trace correlation (_trace.py)
-    task = threading.current_thread().name
-    if rt.enrich is not None:
-        rt.enrich(props, task)
-    handoff.submit((timestamp, level, template, props, exception, name, task, rt.event_size(props)))
+    handoff.submit(
+        rt.builder.prepare(
+            time.time_ns(),
+            level,
+            template,
+            args,
+            exc_info,
+            props,
+            static,
+            bound,
+            name,
+            threading.current_thread().name,
+        )
+    )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
+from ._capture import default_capture
 from ._json import safe_str
 from ._levels import Level, parse_level
 from ._logger import _METHOD_FOR, AwaitingMethods, ExcInfo, Logger, LogMethod, ambient
@@ -174,6 +175,16 @@ class LoggerProxy(AwaitingMethods):
         """See :class:`Logger`."""
         self._call(Level.ERROR, template, args, exc_info, props)
 
+    def warn(self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any) -> None:
+        """``warning`` (stdlib's alias)."""
+        self._call(Level.WARNING, template, args, exc_info, props)
+
+    def fatal(
+        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
+        """``critical`` (stdlib's alias)."""
+        self._call(Level.CRITICAL, template, args, exc_info, props)
+
     def log(
         self, level: object, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
     ) -> None:
@@ -196,8 +207,8 @@ class LoggerProxy(AwaitingMethods):
         await target.alog(level, template, *args, exc_info=exc_info, **props)
 
     def bind(self, **props: object) -> LoggerProxy:
-        """A proxy that adds ``props`` to every event."""
-        return LoggerProxy(self.name, {**self._bound, **props})
+        """A proxy that adds ``props`` to every event (their values copied now)."""
+        return LoggerProxy(self.name, {**self._bound, **default_capture().properties(props)})
 
     def context(self, **props: object) -> contextlib.AbstractContextManager[None]:
         """Ambient properties (works with or without an active logger)."""

@@ -1,32 +1,75 @@
-"""Redaction: mask secrets before any sink, fallback or spool sees an event.
+"""Redaction rules: which property names are secret, and which parts of a text are masked.
 
-Keys: a property (at any depth of nested mappings and lists) is masked when its name, split
-into words (``access_token`` → access, token; ``apiKey`` → api, key; ``X-Api-Key`` → x, api,
-key), contains one of the configured keys as consecutive words, case-insensitively. So
-``token`` masks ``access_token`` and ``token``, ``api_key`` masks ``apiKey`` and ``X-API-KEY``,
-and ``secret`` does not mask ``secretary``.
+The rules are applied by the capture pass (:mod:`logactors._capture`), on the caller's thread,
+so no sink, fallback or spool ever sees an unmasked value.
 
-Patterns: every match of a configured regular expression is replaced in string values (at any
-depth), in the template text (which may hold an f-string's secrets) and in the exception text,
-so the rendered message is masked too.
+Names. A name is *normalised*: lower-cased, with every character that is not a letter or a
+digit removed (``X-Api-Key`` → ``xapikey``, ``passWord`` → ``password``). It is secret when
+
+* a configured key of five or more characters (also normalised: ``api_key`` → ``apikey``)
+  occurs anywhere in it: ``password`` masks ``PassWord``, ``user_password``, ``passwordHash``;
+  ``token`` masks ``accesstoken`` and ``refreshToken``; ``secret`` masks ``secretkey``. The
+  substring rule errs towards masking, except for a few common English words that contain a
+  key and are never secrets (:data:`NOT_SECRET`: ``secretary``, ``tokenizer`` …), which are
+  skipped when they are a whole word of the name (``secretary_id`` is not masked,
+  ``secretarykey`` is: one word, containing ``secret``);
+* a shorter key (``pwd``, ``auth``) is one of the name's words (split at separators, case
+  changes and digits): ``auth`` masks ``auth``, ``x_auth`` and ``basicAuth`` but not
+  ``author``, which a substring rule would hide.
+
+Values. In every string (at any depth, in sets, in bytes, in the template, the exception text,
+logger names and property names): credentials in URLs (``scheme://user:pw@host`` →
+``scheme://user:***@host``), ``Bearer``/``Basic`` authorization values, and every match of the
+configured ``patterns``.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 from .config import RedactConfig
 
 _WORDS: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-_MAX_DEPTH: Final = 32
+_NOT_ALNUM: Final = re.compile(r"[\W_]+")
+#: below this length a key is matched as a whole word only (see the module docstring)
+_SUBSTRING_MIN: Final = 5
+#: ``scheme://user:password@host``: the password part (group 2)
+URL_CREDENTIALS: Final = r"(?P<u>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@]*:)[^\s@/?#]+(?=@)"
+#: ``Bearer <token>`` / ``Basic <base64>``
+#: (a credential: 8+ characters with a digit, capital or symbol after its first, so prose such
+#: as "basic configuration" is left alone)
+AUTH_VALUE: Final = (
+    r"(?P<a>\b(?i:bearer|basic) +)"
+    r"(?=[\w\-.~+/][\w\-.~+/]{0,400}?[0-9A-Z+/=\-._~])[\w\-.~+/]{8,}=*"
+)
+_CACHE_MAX: Final = 8192
+#: the value rules match no string shorter than this (``a://:p@`` is the shortest URL match,
+#: an authorization value needs 14 characters), so shorter strings are never scanned
+SHORTEST_MATCH: Final = 7
+#: whole words that contain a key but name no secret
+NOT_SECRET: Final = frozenset(
+    {
+        "secretary",
+        "secretaries",
+        "secretariat",
+        "tokenize",
+        "tokenizer",
+        "tokenizers",
+        "tokenized",
+        "tokenization",
+    }
+)
 
 
 def words(name: str) -> tuple[str, ...]:
-    """The lower-case words of a key name."""
+    """The lower-case words of a name (``apiKey`` → api, key)."""
     return tuple(w.lower() for w in _WORDS.findall(name))
+
+
+def normalise(name: str) -> str:
+    """A name lower-cased with separators removed (``X-Api-Key`` → ``xapikey``)."""
+    return _NOT_ALNUM.sub("", name).lower()
 
 
 class Redactor:
@@ -34,64 +77,76 @@ class Redactor:
 
     def __init__(self, config: RedactConfig) -> None:
         self.mask = config.replacement
-        self._keys = tuple(words(k) for k in config.keys if words(k))
-        patterns = [p for p in config.patterns if p]
-        self._pattern = re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
-        self._secret_key = functools.lru_cache(maxsize=4096)(self._match_key)
+        keys = [k for k in config.keys if normalise(k)]
+        self._long = tuple({normalise(k) for k in keys if len(normalise(k)) >= _SUBSTRING_MIN})
+        self._short = frozenset(normalise(k) for k in keys if len(normalise(k)) < _SUBSTRING_MIN)
+        parts = [URL_CREDENTIALS, AUTH_VALUE] if config.value_rules else []
+        parts += [f"(?:{p})" for p in config.patterns if p]
+        self._pattern = re.compile("|".join(parts)) if parts else None
+        self._bytes_pattern = re.compile("|".join(parts).encode()) if parts else None
+        #: whether a string may need masking; checked before the regular expression runs
+        self.needs_scan = self._scan_all if config.patterns else self._scan_hint
+        self._names: dict[str, bool] = {}
+        self._texts: dict[str, str] = {}
 
-    def _match_key(self, name: str) -> bool:
-        parts = words(name)
-        for key in self._keys:
-            n = len(key)
-            for i in range(len(parts) - n + 1):
-                if parts[i : i + n] == key:
-                    return True
-        return False
+    @staticmethod
+    def _scan_hint(text: str) -> bool:
+        # URL credentials need '@'; an authorization value needs a space.
+        return len(text) >= SHORTEST_MATCH and ("@" in text or " " in text)
+
+    @staticmethod
+    def _scan_all(text: str) -> bool:
+        return True
+
+    def _replace(self, match: re.Match[str]) -> str:
+        keep = match.group("u") or match.group("a") or ""
+        return keep + self.mask
+
+    def _replace_bytes(self, match: re.Match[bytes]) -> bytes:
+        keep = match.group("u") or match.group("a") or b""
+        return keep + self.mask.encode("utf-8", "replace")
 
     def is_secret_key(self, name: object) -> bool:
-        """Whether values under this key name are masked."""
-        return isinstance(name, str) and bool(self._keys) and bool(self._secret_key(name))
+        """Whether values under this name are masked (cached per name)."""
+        if not isinstance(name, str):
+            return False
+        secret = self._names.get(name)
+        if secret is None:
+            secret = self._classify(name)
+            if len(self._names) >= _CACHE_MAX:
+                self._names.clear()
+            self._names[name] = secret
+        return secret
+
+    def _classify(self, name: str) -> bool:
+        flat = normalise(name)
+        parts = words(name)
+        if not NOT_SECRET.isdisjoint(parts):
+            flat = "".join(w for w in parts if w not in NOT_SECRET)
+        if any(key in flat for key in self._long):
+            return True
+        return bool(self._short) and not self._short.isdisjoint(parts)
 
     def text(self, value: str) -> str:
-        """``value`` with every pattern match replaced."""
-        if self._pattern is None:
+        """``value`` with URL credentials, authorization values and pattern matches masked."""
+        if self._pattern is None or not self.needs_scan(value):
             return value
-        return self._pattern.sub(self.mask, value)
+        masked = self._pattern.sub(self._replace, value)
+        return value if masked == value else masked
 
-    def properties(self, props: dict[str, Any]) -> dict[str, Any]:
-        """The properties with secrets masked (the same dict when nothing changed)."""
-        out: dict[str, Any] | None = None
-        for key, value in props.items():
-            new = self.mask if self.is_secret_key(key) else self._value(value, 0)
-            if new is not value:
-                if out is None:
-                    out = dict(props)
-                out[key] = new
-        return props if out is None else out
+    def cached_text(self, value: str) -> str:
+        """:meth:`text` for strings that repeat (templates, names), cached when short."""
+        out = self._texts.get(value)
+        if out is None:
+            out = self.text(value)
+            if len(value) <= 512:
+                if len(self._texts) >= _CACHE_MAX:
+                    self._texts.clear()
+                self._texts[value] = out
+        return out
 
-    def _value(self, value: Any, depth: int) -> Any:
-        if isinstance(value, str):
-            if self._pattern is None:
-                return value
-            masked = self._pattern.sub(self.mask, value)
-            return value if masked == value else masked
-        if depth >= _MAX_DEPTH:
+    def data(self, value: bytes) -> bytes:
+        """:meth:`text` for bytes."""
+        if self._bytes_pattern is None:
             return value
-        if isinstance(value, Mapping):
-            changed = False
-            items: dict[Any, Any] = {}
-            try:
-                pairs = list(value.items())
-            except Exception:
-                return value
-            for k, v in pairs:
-                new = self.mask if self.is_secret_key(k) else self._value(v, depth + 1)
-                changed = changed or new is not v
-                items[k] = new
-            return items if changed else value
-        if isinstance(value, list | tuple):
-            new_items = [self._value(v, depth + 1) for v in value]
-            if any(n is not o for n, o in zip(new_items, value, strict=True)):
-                return new_items if isinstance(value, list) else tuple(new_items)
-            return value
-        return value
+        return self._bytes_pattern.sub(self._replace_bytes, value)

@@ -9,12 +9,15 @@ suppressed is summarised when the key speaks again. The newest lines are also ke
 from __future__ import annotations
 
 import collections
+import re
 import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Final
 
+#: ``scheme://user:password@`` in a line: the password is masked (a sink's URL, an error text)
+_URL_CREDENTIALS: Final = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@]*:)[^\s@/?#]+(?=@)")
 _BURST: Final = 5
 _WINDOW: Final = 10.0
 
@@ -36,6 +39,8 @@ class SelfLog:
     def __call__(self, message: str, *, key: str | None = None) -> None:
         """Report ``message``; repeated messages with the same ``key`` are rate-limited."""
         try:
+            if "@" in message:
+                message = _URL_CREDENTIALS.sub(r"\1***", message)
             line = self._admit(message, key)
             if line is not None:
                 self._emit(line)

@@ -2,7 +2,9 @@
 
 The estimate is what an inbox counts against its ``max_bytes`` cap. It is cheap for the common
 case (a few strings and numbers) and bounded for nested values: the walk stops once the budget
-is exceeded, so a huge list costs at most ``limit`` worth of walking, never its full size.
+is exceeded, so a huge list costs at most ``limit`` worth of walking, never its full size. The
+builder (:mod:`logactors._capture`) adds the template and exception text to it; captured values
+are plain containers, so the walk checks exact types first.
 """
 
 from __future__ import annotations
@@ -29,6 +31,20 @@ def _deep(value: object, budget: int, depth: int = 0) -> int:
         return _STR_OVERHEAD + len(value)  # type: ignore[arg-type]
     if cls in _SCALARS:
         return _SCALAR_BYTES
+    if cls is dict:  # captured values: exact types first, no ABC checks
+        total = 64
+        for k, v in value.items():  # type: ignore[attr-defined]
+            total += _deep(k, budget, depth + 1) + _deep(v, budget, depth + 1)
+            if total > budget:
+                break
+        return total
+    if cls is list or cls is tuple:
+        total = 64
+        for item in value:  # type: ignore[attr-defined]
+            total += 8 + _deep(item, budget, depth + 1)
+            if total > budget:
+                break
+        return total
     if isinstance(value, bytes | bytearray):
         return 40 + len(value)
     if depth > 32:

@@ -36,13 +36,13 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from ._actor import SinkActor
+from ._capture import Builder, Capture, Prepared
 from ._enrich import compile_filters, dynamic_enricher, static_properties
 from ._events import LogEvent
 from ._inbox import Counters
 from ._levels import Level, parse_level
-from ._redact import Redactor
 from ._selflog import SelfLog
-from ._sizing import estimate, truncate
+from ._sizing import estimate
 from ._spool import Spool
 from ._threads import Handoff, RawEvent
 from .config import SupervisorConfig
@@ -133,14 +133,22 @@ class Runtime:
         self.events = 0
         self.rejected = 0
         self.loggers: weakref.WeakSet[Logger] = weakref.WeakSet()
-        self.static_properties: dict[str, object] = {
-            **static_properties(config.enrichers),
-            **config.properties,
-        }
-        self.enrich = dynamic_enricher(config.enrichers)
-        self.keep = compile_filters(config.filters, self.self_log)
-        self.sequence = 0 if "sequence" in config.enrichers else -1
-        self.redactor = Redactor(config.redact) if config.redact is not None else None
+        #: the one event builder (capture, redaction, enrichers, size; filters and sequence
+        #: in ``admit``), shared by every way into the logger
+        self.builder = Builder(
+            Capture(config.capture, config.redact, config.max_event_bytes),
+            enrich=dynamic_enricher(config.enrichers),
+            keep=compile_filters(config.filters, self.self_log),
+            sequence="sequence" in config.enrichers,
+            max_event_bytes=config.max_event_bytes,
+            report=self.self_log,
+            trace=config.trace_context,
+        )
+        self.redactor = self.builder.capture.redactor
+        #: configuration and constant enricher properties, captured once
+        self.static_properties: dict[str, object] = self.builder.bound(
+            {**static_properties(config.enrichers), **config.properties}
+        )
         self.captures = captures
         self.actors: dict[str, SinkActor] = {}
         for sink in config.sinks:
@@ -203,39 +211,10 @@ class Runtime:
         for target in self.routes[level]:
             target.put_nowait(event, level, size)
 
-    def admit(
-        self,
-        timestamp_ns: int,
-        level: Level,
-        template: str,
-        props: dict[str, Any],
-        exception: str | None,
-        logger: str,
-        task: str,
-        size: int,
-    ) -> tuple[LogEvent, int] | None:
-        """Finish an event (size cap, filters, sequence); None when a filter rejects it.
-
-        The sequence number is taken after the filters, so a gap in it always means an event
-        was lost downstream, never that a filter rejected it.
-        """
-        if size > self.max_event_bytes:
-            props, size = truncate(props, self.max_event_bytes)
-        redactor = self.redactor
-        if redactor is not None:
-            props = redactor.properties(props)
-            template = redactor.text(template)
-            if exception is not None:
-                exception = redactor.text(exception)
-        event = LogEvent(timestamp_ns, level, template, props, exception, logger, task)
-        keep = self.keep
-        if keep is not None and not keep(event):
-            return None
-        if self.sequence >= 0:
-            self.sequence += 1
-            props["sequence"] = self.sequence  # the dict is still ours alone
-            size += 32
-        return event, size
+    def admit(self, prepared: Prepared) -> tuple[LogEvent, int] | None:
+        """Finish an event built by ``builder.prepare`` (filters, sequence); None when a
+        filter rejects it."""
+        return self.builder.admit(prepared)
 
     def route_raw(self, raw: RawEvent, force: bool) -> bool:
         """Route one event handed off by another thread; False when a ``block`` inbox is full
@@ -248,7 +227,7 @@ class Runtime:
             for target in self.routes[level]:
                 if target.block and not target.has_room(raw[7]):
                     return False
-        admitted = self.admit(*raw)
+        admitted = self.builder.admit(raw)
         if admitted is not None:
             self.route(admitted[0], level, admitted[1])
         return True
@@ -259,7 +238,7 @@ class Runtime:
         self.self_log(f"internal error while logging (event dropped): {exc!r}", key="internal")
 
     def event_size(self, props: Mapping[str, Any]) -> int:
-        """Estimated bytes of an event with these properties."""
+        """Estimated bytes of an event with these (captured) properties."""
         return estimate(props, self.max_event_bytes)
 
     # -- levels ----------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import contextvars
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-__all__ = ["ContextGetter", "add_trace", "context_getter", "with_trace"]
+__all__ = ["ContextGetter", "add_trace", "context_getter"]
 
 #: Returns OpenTelemetry's current context (a mapping; empty when nothing is set).
 ContextGetter = Callable[[], Mapping[str, object]]
@@ -86,15 +86,4 @@ def add_trace(props: dict[str, Any], context: Mapping[str, object]) -> dict[str,
         props["trace_flags"] = int(span_context.trace_flags)
     except Exception:  # a foreign object in the context: no correlation for this event
         pass
-    return props
-
-
-def with_trace(props: dict[str, Any], enabled: bool) -> dict[str, Any]:
-    """:func:`add_trace` with the current context, when correlation is on (the logger's
-    slower paths: other threads, awaiting calls)."""
-    getter = context_getter(enabled)
-    if getter is not None:
-        context = getter()
-        if context:
-            return add_trace(props, context)
     return props

@@ -56,6 +56,7 @@ __all__ = [  # the configuration classes live in private modules, re-exported he
     "DEFAULT_REDACT_KEYS",
     "BatchConfig",
     "BreakerConfig",
+    "CaptureConfig",
     "ConsoleSink",
     "CustomSink",
     "FileSink",
@@ -79,11 +80,20 @@ __all__ = [  # the configuration classes live in private modules, re-exported he
 DEFAULT_REDACT_KEYS: Final = (
     "password",
     "passwd",
+    "pwd",
     "secret",
     "token",
     "api_key",
+    "access_key",
     "authorization",
+    "auth",
     "cookie",
+    "private_key",
+    "credentials",
+    "session",
+    "passphrase",
+    "signature",
+    "client_secret",
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -137,18 +147,24 @@ class ShutdownConfig:
 
 @attrs.frozen(kw_only=True)
 class RedactConfig:
-    """Masks secrets before any sink (or the spool) sees them.
+    """Masks secrets at the call, before any sink, fallback or spool sees them (on by default).
 
     Attributes:
-        keys: property names (case-insensitive, at any depth of nested mappings) whose values
-            are replaced.
-        patterns: regular expressions whose matches in string values and rendered messages
-            are replaced.
+        enabled: ``False`` turns redaction off.
+        keys: property names whose values are replaced, at any depth: matched case- and
+            separator-insensitively, and inside compound names (``token`` masks
+            ``refreshToken``; keys shorter than five characters match whole words only).
+        patterns: regular expressions whose matches in string values, property names, the
+            template, the exception text and logger names are replaced.
+        value_rules: mask credentials in URLs (``scheme://user:***@host``) and ``Bearer`` /
+            ``Basic`` authorization values in every string.
         replacement: the mask.
     """
 
+    enabled: bool = True
     keys: tuple[str, ...] = attrs.field(default=DEFAULT_REDACT_KEYS, converter=_to_str_tuple)
     patterns: tuple[str, ...] = attrs.field(default=(), converter=_to_str_tuple)
+    value_rules: bool = True
     replacement: str = "***"
 
     def __attrs_post_init__(self) -> None:
@@ -162,6 +178,29 @@ class RedactConfig:
                 except re.error as exc:
                     p.add(f"patterns[{i}]", f"invalid regular expression {pattern!r}: {exc}")
         p.string("replacement", self.replacement, empty=True)
+        p.boolean("enabled", self.enabled)
+        p.boolean("value_rules", self.value_rules)
+        p.raise_if_any()
+
+
+@attrs.frozen(kw_only=True)
+class CaptureConfig:
+    """Bounds of the capture at the call (nested values are copied when logged).
+
+    Attributes:
+        max_depth: nesting levels of lists, tuples, sets and mappings kept; a container below
+            it is written as the string ``"<max depth>"``.
+        max_items: items kept per container; the rest is replaced by one final item
+            ``"…(+N more)"`` (in a mapping, under the key ``"…"``).
+    """
+
+    max_depth: int = 8
+    max_items: int = 100
+
+    def __attrs_post_init__(self) -> None:
+        p = _Problems()
+        p.positive_int("max_depth", self.max_depth)
+        p.positive_int("max_items", self.max_items)
         p.raise_if_any()
 
 
@@ -206,7 +245,9 @@ class SupervisorConfig:
             ``sequence``), ``"module:callable"`` paths, or callables returning properties.
         filters: global filters (``FilterConfig``, ``"module:callable"`` or callables taking a
             :class:`LogEvent` and returning whether to keep it).
-        redact: secret masking, or ``None``.
+        redact: secret masking (on by default; ``RedactConfig(enabled=False)`` or ``None``
+            turns it off).
+        capture: bounds of the values captured at the call.
         restart: restart intensity for crashing sinks.
         shutdown: shutdown strategy and deadline.
         self_log: where logactors reports its own problems: ``"stderr"``, ``"off"`` or a
@@ -227,7 +268,8 @@ class SupervisorConfig:
     filters: tuple[FilterConfig | str | Callable[..., bool], ...] = attrs.field(
         default=(), converter=_to_filters
     )
-    redact: RedactConfig | None = None
+    redact: RedactConfig | None = attrs.field(factory=RedactConfig)
+    capture: CaptureConfig = attrs.field(factory=CaptureConfig)
     restart: RestartPolicy = attrs.field(factory=RestartPolicy)
     shutdown: ShutdownConfig = attrs.field(factory=ShutdownConfig)
     self_log: Any = attrs.field(default="stderr", converter=_identity)

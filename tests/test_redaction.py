@@ -5,13 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import trio
 from hypothesis import given
 from hypothesis import strategies as st
 
 import logactors
 from logactors import CustomSink, FileSink, RedactConfig, SpoolConfig, SupervisorConfig
+from logactors._capture import Capture
 from logactors._redact import Redactor, words
+from logactors._selflog import SelfLog
+from logactors.config import CaptureConfig
 from logactors.testing import capture
 
 from .helpers import ScriptedSink, recovered
@@ -139,12 +143,68 @@ def _secrets_left(value: Any, redactor: Redactor) -> list[Any]:
     return found
 
 
+@pytest.mark.slow
 @given(st.dictionaries(st.one_of(secret_keys, plain_keys), values, max_size=4))
 def test_no_secret_key_survives_at_any_depth(props: dict[str, Any]) -> None:
     """Property: after redaction no secret key at any depth holds anything but the mask,
     and the input is not modified."""
-    redactor = Redactor(RedactConfig())
+    capture = Capture(CaptureConfig(max_depth=64), RedactConfig(), 256 * 1024)
+    redactor = capture.redactor
+    assert redactor is not None
     before = repr(props)
-    out = redactor.properties(props)
+    out = capture.properties(props)
     assert _secrets_left(out, redactor) == []
     assert repr(props) == before
+
+
+async def test_database_url_masked_in_every_format_spool_and_fallback(tmp_path: Path) -> None:
+    """Default redaction: a ``postgres://u:pw@h/db`` property is masked in every file format,
+    in the spool file and in what the fallback sink receives."""
+    down = ScriptedSink(default="fail")
+    broken = ScriptedSink(default="fail")
+    backup = ScriptedSink()
+    formats = ("text", "json", "clef", "clef-rendered", "logfmt", "csv")
+    config = SupervisorConfig(
+        sinks=[
+            *(
+                FileSink(name=f"f-{fmt}", path=str(tmp_path / f"app.{fmt}"), format=fmt)
+                for fmt in formats
+            ),
+            CustomSink(
+                name="down",
+                sink=down,
+                breaker=None,
+                spool=SpoolConfig(path=str(tmp_path / "down.spool")),
+            ),
+            CustomSink(name="broken", sink=broken, breaker=None, fallback="backup"),
+            CustomSink(name="backup", sink=backup, min_level="critical"),  # fallback only
+        ],
+    )
+    async with logactors.open_logger(config) as log:
+        log.info(
+            "connecting to {db}",
+            db="postgres://u:pw@h/db",
+            settings={"dsn": "postgres://u:pw@h/db"},
+        )
+        await log.flush()
+        await recovered(lambda: log.metrics().sinks["down"].spooled == 1)
+        await recovered(lambda: len(backup.events) == 1)
+    for fmt in formats:
+        data = (tmp_path / f"app.{fmt}").read_bytes()
+        assert b"u:***@h/db" in data and b":pw@" not in data, fmt
+    assert b":pw@" not in (tmp_path / "down.spool").read_bytes()
+    (event,) = backup.events
+    assert event.properties == {
+        "db": "postgres://u:***@h/db",
+        "settings": {"dsn": "postgres://u:***@h/db"},
+    }
+
+
+def test_self_log_masks_url_credentials() -> None:
+    """The self-log masks the password in any URL it prints."""
+    lines: list[str] = []
+    log = SelfLog(lines.append)
+    log("sink http://user:s3cret@collector:4318/v1 failed: http://user:s3cret@collector refused")
+    assert lines == [
+        "sink http://user:***@collector:4318/v1 failed: http://user:***@collector refused"
+    ]

@@ -246,7 +246,6 @@ def without_opentelemetry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_off_without_opentelemetry(without_opentelemetry: None) -> None:
     """Without opentelemetry-api the logger holds no getter (nothing to do per call)."""
     assert _trace.context_getter() is None
-    assert _trace.with_trace({"a": 1}, True) == {"a": 1}
 
 
 def test_getter_is_the_context_var_get() -> None:

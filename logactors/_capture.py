@@ -1,0 +1,557 @@
+"""Capture at the call: every property value becomes immutable-by-convention data, on the
+caller's thread, before the event is queued.
+
+After a logging call returns, nothing the program does to the objects it passed changes what a
+sink writes. The rules (documented with a table in the templates guide):
+
+* scalars (``str``, ``int``, ``float``, ``bool``, ``None``, ``datetime``/``date``/``time``,
+  ``UUID``, ``Decimal``, ``Enum``, ``bytes``) are kept as they are (subclasses of ``str``,
+  ``int`` and ``float`` become the plain type; ``bytearray``/``memoryview`` become ``bytes``);
+* ``list``/``tuple``/``set``/``frozenset``/``dict`` (and their subclasses) are copied into new
+  containers of the same kind, recursively, at most :attr:`CaptureConfig.max_depth` levels deep
+  (a container below is written ``"<max depth>"``) and :attr:`CaptureConfig.max_items` items
+  long (the rest becomes one final ``"…(+N more)"`` item, in a mapping under the key ``"…"``);
+* ``{@x}`` in the template, or a property name starting with ``@`` (the ``@`` is dropped),
+  destructures attrs classes, dataclasses, named tuples, pydantic models and mappings into a
+  ``dict`` of their fields, captured with the same rules (nested objects are destructured too);
+* ``{$x}``, a ``$``-prefixed name and every other object are stringified with ``str()``
+  (``<unrenderable T>`` when that raises) and cut to ``max_event_bytes`` characters with a
+  visible ``…[truncated N chars]`` marker; so are the template and the exception text.
+
+Redaction (:mod:`logactors._redact`) is part of the same pass: a secret name masks its value
+whatever it holds, and every captured string is masked by the value rules.
+
+:class:`Builder` is the one event builder: every way into the logger (level methods, ``a*``,
+bound loggers, other threads, proxies, the stdlib bridge through them) calls :meth:`prepare`
+on the caller's thread and :meth:`admit` on the trio thread. The logger's fast path only skips
+:meth:`prepare` for calls it has proved need nothing from it (see ``Logger._method``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import datetime
+import decimal
+import enum
+import sys
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import attrs
+
+from ._events import LogEvent
+from ._json import safe_str
+from ._levels import Level
+from ._redact import SHORTEST_MATCH, Redactor
+from ._sizing import estimate, truncate
+from ._trace import add_trace, context_getter
+from .config import CaptureConfig, RedactConfig
+from .templates import Destructuring, PropertyToken, parse
+
+__all__ = ["CONTEXT", "SCALARS", "Builder", "Capture", "cut", "default_capture", "format_exc_info"]
+
+#: kept as they are (exact types; checked first, before any isinstance)
+SCALARS: Final = frozenset(
+    {
+        str,
+        int,
+        float,
+        bool,
+        type(None),
+        datetime.datetime,
+        datetime.date,
+        datetime.time,
+        datetime.timedelta,
+        uuid.UUID,
+        decimal.Decimal,
+        bytes,
+    }
+)
+#: the scalars the logger's fast path takes (32 bytes each in the estimate)
+_PLAIN: Final = frozenset({int, float, bool, type(None)})
+MAX_DEPTH_MARK: Final = "<max depth>"
+MORE_KEY: Final = "…"
+#: call keywords taken from stdlib logging, never properties
+RESERVED: Final = frozenset({"extra", "stack_info", "stacklevel"})
+_SAFE_NAMES_MAX: Final = 16384
+_EMPTY: Final[dict[str, Any]] = {}
+#: ambient properties (``Logger.context``), captured when set
+CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
+    "logactors_context", default=_EMPTY
+)
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with a visible marker."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…[truncated {len(text) - limit} chars]"
+
+
+def _sort_key(item: object) -> tuple[str, str]:
+    return type(item).__name__, safe_str(item)
+
+
+def _more(count: int) -> str:
+    return f"…(+{count} more)"
+
+
+def _fields_of(value: Any) -> dict[str, Any] | None:
+    """The fields of a structured object (attrs, dataclass, named tuple, pydantic, mapping)."""
+    cls = type(value)
+    if attrs.has(cls):
+        return {a.name: getattr(value, a.name) for a in attrs.fields(cls)}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
+        return dict(zip(cls._fields, value, strict=False))
+    if isinstance(value, Mapping):
+        return dict(value.items())
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(value, pydantic.BaseModel):
+        return {name: getattr(value, name) for name in type(value).model_fields}
+    return None
+
+
+class Capture:
+    """Compiled capture rules (bounds and redaction) for one runtime."""
+
+    def __init__(
+        self, config: CaptureConfig, redact: RedactConfig | None, max_event_bytes: int
+    ) -> None:
+        self.max_depth = config.max_depth
+        self.max_items = config.max_items
+        self.max_text = max_event_bytes
+        enabled = redact is not None and redact.enabled
+        self.redactor = Redactor(redact) if enabled and redact is not None else None
+        self.mask = redact.replacement if redact is not None else "***"
+        #: property names known to need nothing (not secret, not reserved, not masked): the
+        #: logger's fast path takes a call only when all its names are in here
+        self.safe_names: set[str] = set()
+        #: 0: strings never need a scan; 1: only those with "@" or " " (the value rules'
+        #: hint); 2: every string (user patterns)
+        self.scan = 0 if self.redactor is None else (2 if redact and redact.patterns else 1)
+        #: template -> (as written, its length): the logger's fast path takes a call only
+        #: when its template is in here
+        self.templates: dict[str, tuple[str, int]] = {}
+        self._names: dict[str, tuple[str, bool]] = {}
+
+    # -- names, texts ----------------------------------------------------------------------------
+
+    def name(self, key: str) -> tuple[str, bool]:
+        """(the name as written, whether its value is masked), cached; learns safe names."""
+        known = self._names.get(key)
+        if known is not None:
+            return known
+        redactor = self.redactor
+        if redactor is None:
+            masked, secret = key, False
+        else:
+            masked, secret = redactor.text(key), redactor.is_secret_key(key)
+        if (
+            not secret
+            and masked == key
+            and key not in RESERVED
+            and key[:1] not in ("@", "$")
+            and len(self.safe_names) < _SAFE_NAMES_MAX
+        ):
+            self.safe_names.add(key)
+        known = (masked, secret)
+        if len(key) <= 256:
+            if len(self._names) >= _SAFE_NAMES_MAX:
+                self._names.clear()
+            self._names[key] = known
+        return known
+
+    def text(self, value: str) -> str:
+        """A string value: masked by the value rules (property strings are cut by size)."""
+        redactor = self.redactor
+        return value if redactor is None else redactor.text(value)
+
+    def template(self, template: str) -> str:
+        """The template, cut and masked (cached for short ones)."""
+        known = self.templates.get(template)
+        if known is not None:
+            return known[0]
+        out = cut(template, self.max_text)
+        if self.redactor is not None:
+            out = self.redactor.text(out)
+        if len(template) <= 512 and "{$" not in template:  # ({$x} needs the capture)
+            if len(self.templates) >= 4096:
+                self.templates.clear()
+            self.templates[template] = (out, len(out))
+        return out
+
+    def stringify(self, value: object) -> str:
+        """``str(value)`` (never raises), cut and masked."""
+        return self.text(cut(safe_str(value), self.max_text))
+
+    # -- values ----------------------------------------------------------------------------------
+
+    def value(self, value: Any, depth: int = 0, destructure: bool = False) -> Any:
+        """The captured form of one value (see the module docstring); never raises."""
+        try:
+            return self._value(value, depth, destructure)
+        except Exception:
+            return f"<unrenderable {type(value).__name__}>"
+
+    def _value(self, value: Any, depth: int, destructure: bool) -> Any:
+        cls = type(value)
+        if cls is str:
+            redactor = self.redactor
+            if redactor is None or not redactor.needs_scan(value):
+                return value
+            return redactor.text(value)
+        if cls in SCALARS:
+            if cls is bytes and self.redactor is not None:
+                return self.redactor.data(value)
+            return value
+        if cls is dict and not destructure:
+            if depth >= self.max_depth:
+                return MAX_DEPTH_MARK
+            return self._mapping(value, depth, False)
+        if cls is list or cls is tuple:
+            if depth >= self.max_depth:
+                return MAX_DEPTH_MARK
+            return self._items(value, depth, destructure)
+        return self._other(value, depth, destructure)
+
+    def _other(self, value: Any, depth: int, destructure: bool) -> Any:
+        if isinstance(value, enum.Enum):
+            return value
+        if destructure:
+            fields = _fields_of(value)
+            if fields is not None:
+                if depth >= self.max_depth:
+                    return MAX_DEPTH_MARK
+                return self._mapping(fields, depth, True)
+        if isinstance(value, str):
+            return self._value(str.__str__(value), depth, False)
+        if isinstance(value, bool | int):
+            return int.__int__(value)
+        if isinstance(value, float):
+            return float.__float__(value)
+        if isinstance(value, bytearray | memoryview):
+            return self._value(bytes(value[: self.max_text]), depth, False)
+        if isinstance(value, dict):
+            if depth >= self.max_depth:
+                return MAX_DEPTH_MARK
+            return self._mapping(value, depth, destructure)
+        if isinstance(value, list | tuple | set | frozenset):
+            if depth >= self.max_depth:
+                return MAX_DEPTH_MARK
+            return self._items(value, depth, destructure)
+        return self.stringify(value)
+
+    def plain(self, value: Any, depth: int) -> tuple[Any, int] | None:
+        """A copy of a ``dict``/``list`` holding only plain scalars (``str``, ``int``,
+        ``float``, ``bool``, ``None``) under names known to need nothing, within the bounds,
+        with its estimated size (as :func:`~logactors._sizing.estimate` counts it); None when
+        the value needs the full rules. For such a value the result equals :meth:`value`'s:
+        the logger's fast path uses it (tests/test_capture.py proves the two agree)."""
+        if depth >= self.max_depth or len(value) > self.max_items:
+            return None
+        scan = self.scan
+        short = SHORTEST_MATCH
+        plain = _PLAIN
+        size = 64
+        if type(value) is dict:
+            safe = self.safe_names
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                if key not in safe:
+                    return None
+                cls = type(item)
+                if cls is str:
+                    if scan and (
+                        scan == 2 or (len(item) >= short and ("@" in item or " " in item))
+                    ):
+                        return None
+                    size += 112 + len(key) + len(item)
+                elif cls in plain:
+                    size += 88 + len(key)
+                elif cls is dict or cls is list:
+                    inner = self.plain(item, depth + 1)
+                    if inner is None:
+                        return None
+                    item = inner[0]
+                    size += 56 + len(key) + inner[1]
+                else:
+                    return None
+                out[key] = item
+            return out, size
+        items: list[Any] = []
+        for item in value:
+            cls = type(item)
+            if cls is str:
+                if scan and (scan == 2 or (len(item) >= short and ("@" in item or " " in item))):
+                    return None
+                size += 64 + len(item)
+            elif cls in plain:
+                size += 40
+            elif cls is dict or cls is list:
+                inner = self.plain(item, depth + 1)
+                if inner is None:
+                    return None
+                item = inner[0]
+                size += 8 + inner[1]
+            else:
+                return None
+            items.append(item)
+        return items, size
+
+    def _mapping(self, value: Mapping[Any, Any], depth: int, destructure: bool) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        limit = self.max_items
+        total = len(value)
+        names = self._names
+        for count, (key, item) in enumerate(value.items()):
+            if count >= limit:
+                out[MORE_KEY] = _more(total - count)
+                break
+            if type(key) is str:
+                known = names.get(key) or self.name(key)
+                out[known[0]] = self.mask if known[1] else self._value(item, depth + 1, destructure)
+            else:
+                captured = self._value(key, depth + 1, False)
+                try:
+                    hash(captured)
+                except TypeError:
+                    captured = safe_str(captured)
+                out[captured] = self._value(item, depth + 1, destructure)
+        return out
+
+    def _items(self, value: Any, depth: int, destructure: bool) -> Any:
+        limit = self.max_items
+        items: list[Any] = []
+        total = len(value)
+        for item in value:
+            if len(items) >= limit:
+                items.append(_more(total - limit))
+                break
+            items.append(self._value(item, depth + 1, destructure))
+        if isinstance(value, list):
+            return items
+        if isinstance(value, tuple):
+            return tuple(items)
+        if total <= limit:
+            # Inserted in a sorted order, so equal sets are written in one order whatever
+            # their history (a set's iteration order depends on its insertions).
+            try:
+                items.sort()
+            except TypeError:
+                items.sort(key=_sort_key)
+        try:
+            return set(items) if isinstance(value, set) else frozenset(items)
+        except TypeError:  # an unhashable captured item: keep the items in a list
+            return items
+
+    def properties(
+        self, props: Mapping[str, Any], template: str | None = None, depth: int = 0
+    ) -> dict[str, Any]:
+        """Captured properties: names masked, ``@``/``$`` names and template holes applied."""
+        hints: dict[str, Destructuring] = {}
+        if template is not None and ("{@" in template or "{$" in template):
+            for token in parse(template).tokens:
+                if isinstance(token, PropertyToken):
+                    hints[token.name] = token.destructuring
+        out: dict[str, Any] = {}
+        for key, value in props.items():
+            how = hints.get(key, Destructuring.DEFAULT) if hints else Destructuring.DEFAULT
+            if type(key) is not str:
+                key = safe_str(key)
+            if key[:1] == "@" and len(key) > 1:
+                key, how = key[1:], Destructuring.DESTRUCTURE
+            elif key[:1] == "$" and len(key) > 1:
+                key, how = key[1:], Destructuring.STRINGIFY
+            name, secret = self.name(key)
+            if secret:
+                out[name] = self.mask
+            elif how is Destructuring.STRINGIFY:
+                out[name] = self.stringify(value)
+            else:
+                out[name] = self.value(value, depth, how is Destructuring.DESTRUCTURE)
+        return out
+
+
+_DEFAULT: list[Capture] = []
+
+
+def default_capture() -> Capture:
+    """The capture with the default bounds and no redaction (ambient properties are copied
+    when set, outside any runtime; each runtime applies its own rules when it logs them)."""
+    if not _DEFAULT:
+        _DEFAULT.append(Capture(CaptureConfig(), None, 256 * 1024))
+    return _DEFAULT[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The event builder.
+
+ExcInfo = Any  # True, an exception, an exc_info tuple, or None/False
+#: (timestamp_ns, level, template, properties, exception, logger, task, size)
+Prepared = tuple[int, Level, str, dict[str, Any], "str | None", str, str, int]
+
+
+def format_exc_info(exc_info: ExcInfo) -> str | None:
+    """Format ``exc_info`` (True, an exception, or a tuple) as traceback text (with its chain
+    and notes); never raises."""
+    try:
+        if exc_info is True:
+            info = sys.exc_info()
+            if info[1] is None:
+                return None
+            error: BaseException = info[1]
+        elif isinstance(exc_info, BaseException):
+            error = exc_info
+        elif isinstance(exc_info, tuple) and len(exc_info) == 3 and exc_info[1] is not None:
+            error = exc_info[1]
+        else:
+            return None
+        return "".join(traceback.format_exception(error)).rstrip("\n")
+    except Exception as exc:  # pragma: no cover - traceback formatting itself failed
+        return f"<exception could not be formatted: {safe_str(exc)}>"
+
+
+def _printf(template: str, args: tuple[object, ...]) -> str | None:
+    """``template % args`` for a stdlib-style call (no holes, ``%`` specifiers), or None."""
+    if "%" not in template or parse(template).property_names:
+        return None
+    try:
+        return template % (args[0] if len(args) == 1 and isinstance(args[0], Mapping) else args)
+    except Exception:
+        return None
+
+
+class Builder:
+    """The one event builder (see the module docstring)."""
+
+    def __init__(
+        self,
+        capture: Capture,
+        *,
+        enrich: Callable[[dict[str, Any], str], None] | None,
+        keep: Callable[[LogEvent], bool] | None,
+        sequence: bool,
+        max_event_bytes: int,
+        report: Callable[..., None],
+        trace: bool = False,
+    ) -> None:
+        self.capture = capture
+        #: OpenTelemetry's context getter when trace correlation is on (:mod:`._trace`)
+        self.trace = context_getter(trace)
+        self.enrich = enrich
+        self.keep = keep
+        self.sequence = 0 if sequence else -1
+        self.limit = max_event_bytes
+        self._report = report
+        self._context = CONTEXT.get
+        self._said: set[str] = set()
+        self._contexts: tuple[Mapping[str, Any], dict[str, Any]] | None = None
+        #: no stage after the capture: the logger's fast path may skip :meth:`admit`
+        self.simple = enrich is None and keep is None and not sequence
+
+    def once(self, key: str, message: str) -> None:
+        """A self-log line the first time only."""
+        if key not in self._said:
+            self._said.add(key)
+            self._report(message, key=f"capture:{key}")
+
+    def bound(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Bound properties, captured once (at ``bind``)."""
+        return self.capture.properties(props)
+
+    def _ambient(self, ctx: Mapping[str, Any]) -> dict[str, Any]:
+        last = self._contexts
+        if last is not None and last[0] is ctx:
+            return last[1]
+        captured = self.capture.properties(ctx)
+        self._contexts = (ctx, captured)
+        return captured
+
+    def prepare(
+        self,
+        timestamp_ns: int,
+        level: Level,
+        template: object,
+        args: tuple[object, ...],
+        exc_info: ExcInfo,
+        props: dict[str, Any],
+        static: Mapping[str, Any],
+        bound: Mapping[str, Any],
+        logger: str,
+        task: str,
+    ) -> Prepared:
+        """Capture a call: properties, template, exception, context, enrichers, size."""
+        capture = self.capture
+        exception = format_exc_info(exc_info) if exc_info is not None else None
+        if props and not RESERVED.isdisjoint(props):
+            props, exception = self._stdlib_keywords(props, exception)
+        if template.__class__ is not str:
+            template = safe_str(template).replace("{", "{{").replace("}", "}}")
+        assert isinstance(template, str)
+        if args:
+            printf = _printf(template, args)
+            if printf is not None:
+                template = printf.replace("{", "{{").replace("}", "}}")
+            else:
+                props = {**parse(template).bind(args, props), **props}
+        captured = capture.properties(props, template)
+        ctx = self._context()
+        if ctx:  # config/enricher properties < ambient context < bound < call site
+            captured = {**static, **self._ambient(ctx), **bound, **captured}
+        elif static or bound:
+            captured = {**static, **bound, **captured}
+        if self.trace is not None and (otel := self.trace()):
+            captured = add_trace(captured if captured is not props else dict(captured), otel)
+        if self.enrich is not None:
+            extra: dict[str, Any] = {}
+            self.enrich(extra, task)
+            for key, value in capture.properties(extra).items():
+                captured.setdefault(key, value)
+        template = capture.template(template)
+        if exception is not None:
+            exception = capture.text(cut(exception, self.limit))
+        size = estimate(captured, self.limit) + len(template) + (len(exception or ""))
+        if size > self.limit:
+            captured, size = truncate(captured, self.limit)
+            size += len(template) + len(exception or "")
+        return (timestamp_ns, level, template, captured, exception, logger, task, size)
+
+    def _stdlib_keywords(
+        self, props: dict[str, Any], exception: str | None
+    ) -> tuple[dict[str, Any], str | None]:
+        props = dict(props)
+        extra = props.pop("extra", None)
+        if isinstance(extra, Mapping):
+            props = {**{str(k): v for k, v in extra.items()}, **props}
+        elif extra is not None:
+            self.once("extra", f"extra= must be a mapping (got {type(extra).__name__}); ignored")
+        if props.pop("stack_info", False):
+            stack = "".join(traceback.format_stack()[:-3]).rstrip("\n")
+            text = f"Stack (most recent call last):\n{stack}"
+            exception = text if exception is None else f"{exception}\n{text}"
+        if "stacklevel" in props:
+            props.pop("stacklevel")
+            self.once("stacklevel", "stacklevel= is not supported (the call site is not recorded)")
+        return props, exception
+
+    def admit(self, prepared: Prepared) -> tuple[LogEvent, int] | None:
+        """Finish an event on the trio thread (filters, sequence); None when filtered out.
+
+        The sequence number is taken after the filters, so a gap in it always means an event
+        was lost downstream, never that a filter rejected it.
+        """
+        timestamp_ns, level, template, props, exception, logger, task, size = prepared
+        event = LogEvent(timestamp_ns, level, template, props, exception, logger, task)
+        keep = self.keep
+        if keep is not None and not keep(event):
+            return None
+        if self.sequence >= 0:
+            self.sequence += 1
+            props["sequence"] = self.sequence  # the dict is still ours alone
+            size += 32
+        return event, size

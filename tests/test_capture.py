@@ -1,0 +1,541 @@
+"""Capture at the call: values are copied (or stringified) on the caller's thread, with bounds,
+destructuring, redaction and stdlib habits; one builder behind every way into the logger."""
+
+from __future__ import annotations
+
+import collections
+import copy
+import dataclasses
+import datetime
+import decimal
+import enum
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import attrs
+import orjson
+import pytest
+import trio
+import trio.testing
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import logactors
+from logactors import CaptureConfig, RedactConfig, SupervisorConfig
+from logactors._capture import MAX_DEPTH_MARK, MORE_KEY
+from logactors._events import LogEvent
+from logactors._json import dumps
+from logactors.formatting import make_formatter
+from logactors.formatting.gelf import gelf_dict
+from logactors.formatting.otlp import log_record
+from logactors.testing import capture
+
+from .strategies import json_values
+
+LINE_FORMATS = ("text", "json", "clef", "clef-rendered", "logfmt", "csv")
+
+
+def outputs(event: LogEvent) -> list[bytes]:
+    """The event in every format (line formats, GELF and OTLP records)."""
+    out = [make_formatter(name).format_batch([event]) for name in LINE_FORMATS]
+    out.append(dumps(gelf_dict(event, "host")))
+    out.append(dumps(log_record(event, observed_ns=1)))
+    return out
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: list[int]
+
+
+@attrs.define
+class Account:
+    name: str
+    password: str
+
+
+Pair = collections.namedtuple("Pair", "left right")
+
+
+class User:
+    def __init__(self) -> None:
+        self.name = "ada"
+        self.password_hash = "$2b$secret"
+
+    def __str__(self) -> str:
+        return "User(ada)"
+
+
+# -- the rules ----------------------------------------------------------------------------------
+
+
+async def test_scalars_kept_containers_copied_objects_stringified() -> None:
+    """The capture table: scalars as they are, containers copied, objects as ``str()``."""
+    when = datetime.datetime(2024, 1, 2, 3, 4, 5)
+    ident = uuid.UUID(int=7)
+    values: dict[str, Any] = {
+        "s": "x",
+        "i": 1,
+        "f": 1.5,
+        "b": True,
+        "n": None,
+        "dt": when,
+        "d": when.date(),
+        "t": when.time(),
+        "u": ident,
+        "dec": decimal.Decimal("1.10"),
+        "e": Colour.RED,
+        "raw": b"\x00\x01",
+        "lst": [1, [2]],
+        "tup": (1, "a"),
+        "st": {1, 2},
+        "fs": frozenset({"a"}),
+        "dct": {"k": {"j": 1}},
+        "obj": User(),
+    }
+    async with capture() as cap:
+        cap.log.info("values", **values)
+    props = cap.events[0].properties
+    for key in ("s", "i", "f", "b", "n", "dt", "d", "t", "u", "dec", "e", "raw"):
+        assert props[key] == values[key] and type(props[key]) is type(values[key]), key
+    assert props["lst"] == [1, [2]] and props["lst"] is not values["lst"]
+    assert props["lst"][1] is not values["lst"][1]
+    assert props["tup"] == (1, "a") and type(props["tup"]) is tuple
+    assert props["st"] == {1, 2} and props["st"] is not values["st"]
+    assert props["fs"] == frozenset({"a"})
+    assert props["dct"] == {"k": {"j": 1}} and props["dct"]["k"] is not values["dct"]["k"]
+    assert props["obj"] == "User(ada)"
+
+
+async def test_no_attribute_dump_in_any_format() -> None:
+    """A plain object is written as its string in every format, never by attribute."""
+    async with capture() as cap:
+        cap.log.info("user {user}", user=User())
+    for out in outputs(cap.events[0]):
+        assert b"password_hash" not in out and b"$2b$" not in out
+        assert b"User(ada)" in out
+
+
+def test_json_default_hook_writes_stray_objects_as_strings() -> None:
+    """An event built by hand with a raw object: the JSON hook writes ``str()``."""
+    assert orjson.loads(dumps({"u": User()})) == {"u": "User(ada)"}
+    assert orjson.loads(dumps({"a": Account("x", "pw")})) == {
+        "a": "Account(name='x', password='pw')"
+    }
+
+
+async def test_destructuring_at_the_call() -> None:
+    """``{@x}`` and ``@``-names destructure dataclasses, attrs, named tuples and mappings."""
+    point = Point(1, [2])
+    async with capture() as cap:
+        cap.log.info("at {@p}", p=point)
+        cap.log.info("pair", **{"@pair": Pair(1, Point(3, [4]))})
+        cap.log.info("acct {@a}", a=Account("ada", "hunter2"))
+        cap.log.info("map {@m}", m=collections.OrderedDict(a=1))
+        cap.log.info("plain {p}", p=point)
+        point.y.append(3)
+    at, pair, acct, mapping, plain = (e.properties for e in cap.events)
+    assert at["p"] == {"x": 1, "y": [2]}
+    assert pair["pair"] == {"left": 1, "right": {"x": 3, "y": [4]}}
+    assert acct["a"] == {"name": "ada", "password": "***"}
+    assert mapping["m"] == {"a": 1}
+    assert plain["p"] == "Point(x=1, y=[2])"
+
+
+async def test_pydantic_models_destructure() -> None:
+    """Pydantic models (when installed) destructure to their fields."""
+    pydantic = pytest.importorskip("pydantic")
+
+    class Model(pydantic.BaseModel):  # type: ignore[misc,name-defined]
+        id: int
+        tags: list[str]
+
+    async with capture() as cap:
+        cap.log.info("model {@m}", m=Model(id=1, tags=["a"]))
+    assert cap.events[0].properties["m"] == {"id": 1, "tags": ["a"]}
+
+
+async def test_stringify_and_bounds_are_marked() -> None:
+    """``{$x}`` stringifies; depth and length bounds leave visible marks."""
+    config = SupervisorConfig(sinks=(), capture=CaptureConfig(max_depth=2, max_items=3))
+    deep: Any = [[[["bottom"]]]]
+    async with capture(config=config) as cap:
+        cap.log.info("{$v}", v=[1, 2])
+        cap.log.info("long", items=list(range(10)), table={str(i): i for i in range(5)})
+        cap.log.info("deep", deep=deep)
+    stringified, long, nested = (e.properties for e in cap.events)
+    assert stringified["v"] == "[1, 2]"
+    assert long["items"] == [0, 1, 2, "…(+7 more)"]
+    assert long["table"] == {"0": 0, "1": 1, "2": 2, MORE_KEY: "…(+2 more)"}
+    assert nested["deep"] == [[MAX_DEPTH_MARK]]
+
+
+async def test_large_str_template_and_exception_are_cut_with_a_marker() -> None:
+    """An object's ``str()``, the template and the exception text are cut at the call."""
+
+    class Huge:
+        def __str__(self) -> str:
+            return "x" * 100_000
+
+    config = SupervisorConfig(sinks=(), max_event_bytes=4096)
+    async with capture(config=config) as cap:
+        cap.log.info("obj {o}", o=Huge())
+        cap.log.info("t" * 100_000)
+        try:
+            raise ValueError("e" * 100_000)
+        except ValueError:
+            cap.log.exception("failed")
+    obj, template, failed = cap.events
+    assert len(obj.properties["o"]) < 4200 and "…[truncated" in obj.properties["o"]
+    assert len(template.template) < 4200 and "…[truncated" in template.template
+    assert failed.exception is not None
+    assert len(failed.exception) < 4200 and "…[truncated" in failed.exception
+
+
+async def test_hostile_values_never_raise() -> None:
+    """A ``str()`` that raises and a ``str`` subclass with a bad ``__format__``."""
+
+    class Bad:
+        def __str__(self) -> str:
+            raise RuntimeError("no")
+
+    class Sneaky(str):
+        def __format__(self, spec: str) -> str:
+            raise RuntimeError("no")
+
+    async with capture() as cap:
+        cap.log.info("{a} {b}", a=Bad(), b=Sneaky("ok"))
+    props = cap.events[0].properties
+    assert props["a"] == "<unrenderable Bad>"
+    assert props["b"] == "ok" and type(props["b"]) is str
+    assert cap.events[0].rendered == "<unrenderable Bad> ok"
+
+
+# -- capture time --------------------------------------------------------------------------------
+
+
+def _mutate(value: Any) -> None:
+    """Change every mutable part of ``value`` in place."""
+    if isinstance(value, list):
+        for item in value:
+            _mutate(item)
+        value.append("mutated")
+    elif isinstance(value, dict):
+        for item in value.values():
+            _mutate(item)
+        value["mutated"] = 1
+    elif isinstance(value, set):
+        value.add("mutated")
+    elif isinstance(value, tuple):
+        for item in value:
+            _mutate(item)
+
+
+nested_values = st.recursive(
+    json_values(4),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.tuples(inner, inner),
+        st.sets(st.integers(), max_size=3),
+        st.dictionaries(st.sampled_from(["a", "b", "token"]), inner, max_size=3),
+    ),
+    max_leaves=10,
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(nested_values, st.sampled_from(["v {v}", "v {@v}", "v"]))
+def test_mutation_after_the_call_changes_nothing(value: Any, template: str) -> None:
+    """Property: mutating the values after the call leaves every format's output equal to the
+    output for a deep copy taken before the call."""
+    snapshot = copy.deepcopy(value)
+
+    async def main() -> tuple[LogEvent, LogEvent]:
+        async with capture() as cap:
+            cap.log.info(template, v=value, other=[value])
+            _mutate(value)
+            cap.log.info(template, v=snapshot, other=[snapshot])
+        return cap.events[0], cap.events[1]
+
+    logged, reference = trio.run(main)
+    reference = reference._replace(timestamp_ns=logged.timestamp_ns)
+    assert outputs(logged) == outputs(reference)
+
+
+# -- one builder ---------------------------------------------------------------------------------
+
+plain_scalars = st.one_of(
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=6),
+    st.sampled_from(["a b", "x@y", "postgres://u:pw@h/db", "Bearer abcdefgh1"]),
+)
+call_values = st.recursive(
+    plain_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["k", "pwd"]), inner)
+    ),
+    max_leaves=6,
+)
+call_props = st.dictionaries(
+    st.sampled_from(["user", "n", "password", "Api-Key", "items"]), call_values, max_size=3
+)
+
+
+def _key(event: LogEvent) -> tuple[Any, ...]:
+    return (event.level, event.template, dict(event.properties), event.exception, event.logger)
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(call_props, st.sampled_from(["hello {user}", "Bearer abcdefgh12 {n}", "plain"]))
+def test_fast_path_equals_every_slow_path(props: dict[str, Any], template: str) -> None:
+    """Property: the same call through the plain call (the fast path once the names are
+    known), ``a*``, ``bind``, ``context``, another thread and ``Builder.prepare`` queues
+    identical events."""
+
+    async def main() -> list[LogEvent]:
+        async with capture() as cap:
+            log = cap.log
+            log.info(template, **copy.deepcopy(props))  # learns the names
+            log.info(template, **copy.deepcopy(props))  # the fast path where it applies
+            await log.ainfo(template, **copy.deepcopy(props))
+            log.bind(**copy.deepcopy(props)).info(template)
+            with log.context(**copy.deepcopy(props)):
+                log.info(template)
+            await trio.to_thread.run_sync(lambda: log.info(template, **copy.deepcopy(props)))
+            await log.flush()
+            rt = log._rt
+            prepared = rt.builder.prepare(
+                0, logactors.Level.INFO, template, (), None, copy.deepcopy(props), {}, {}, "", ""
+            )
+            admitted = rt.builder.admit(prepared)
+            assert admitted is not None
+            return [*cap.events, admitted[0]]
+
+    events = trio.run(main)
+    first = _key(events[0])
+    for event in events[1:]:
+        assert _key(event) == first
+
+
+async def test_bound_values_captured_once_at_bind() -> None:
+    """``bind`` copies its values when called; later mutation changes nothing."""
+    tags = ["a"]
+    async with capture() as cap:
+        child = cap.log.bind(tags=tags, password="pw")
+        tags.append("b")
+        child.info("x")
+        with cap.log.context(ctx=tags):
+            tags.append("c")
+            cap.log.info("y")
+    first, second = cap.events
+    assert first.properties == {"tags": ["a"], "password": "***"}
+    assert second.properties == {"ctx": ["a", "b"]}
+
+
+async def test_enricher_values_are_captured() -> None:
+    """User enrichers' values go through the capture (copied, redacted)."""
+    shared = {"k": [1]}
+    config = SupervisorConfig(sinks=(), enrichers=(lambda: {"extra": shared, "token": "t"},))
+    async with capture(config=config) as cap:
+        cap.log.info("x")
+        shared["k"].append(2)
+    assert cap.events[0].properties == {"extra": {"k": [1]}, "token": "***"}
+
+
+# -- stdlib habits -------------------------------------------------------------------------------
+
+
+async def test_stdlib_habits() -> None:
+    """printf-style, ``extra=``, ``stack_info=``, ``warn``/``fatal``; unsupported keywords
+    produce one self-log line."""
+    lines: list[str] = []
+    config = SupervisorConfig(sinks=(), self_log=lines.append)
+    async with capture(config=config) as cap:
+        cap.log.info("x %s and %d", "a", 2)
+        cap.log.info("ratio %(r).1f", {"r": 0.25})
+        cap.log.info("with {a}", a=1, extra={"b": [2], "a": 0})
+        cap.log.info("here", stack_info=True)
+        cap.log.warn("w")
+        cap.log.fatal("f")
+        cap.log.info("one", stacklevel=2)
+        cap.log.info("two", stacklevel=2)
+    printf, mapping, extra, stack, warn, fatal, one, _ = cap.events
+    assert printf.rendered == "x a and 2"
+    assert mapping.rendered == "ratio 0.2"
+    assert extra.properties == {"b": [2], "a": 1}
+    assert stack.exception is not None and stack.exception.startswith("Stack (most recent")
+    assert "test_stdlib_habits" in stack.exception
+    assert (warn.level, fatal.level) == (logactors.Level.WARNING, logactors.Level.CRITICAL)
+    assert "stacklevel" not in one.properties
+    assert sum("stacklevel" in line for line in lines) == 1
+
+
+# -- redaction -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "passWord",
+        "PassWord",
+        "APIKEY",
+        "apikey",
+        "accesstoken",
+        "refreshtoken",
+        "secretkey",
+        "sessioncookie",
+        "Set-Cookie",
+        "private_key",
+        "x_auth",
+        "credentials",
+    ],
+)
+async def test_compound_secret_names_are_masked(name: str) -> None:
+    """Case, separators and compound names are all matched."""
+    async with capture() as cap:
+        cap.log.info("x", **{name: "s3cret"}, nested={"deeper": [{name: "s3cret"}]})
+    props = cap.events[0].properties
+    assert props[name] == "***"
+    assert props["nested"]["deeper"][0][name] == "***"
+
+
+async def test_non_secret_names_stay() -> None:
+    """Whole words that contain a key but name no secret are kept (documented list)."""
+    async with capture() as cap:
+        cap.log.info("x", secretary="ada", author="bo", tokenizer="bpe")
+    assert cap.events[0].properties == {"secretary": "ada", "author": "bo", "tokenizer": "bpe"}
+
+
+async def test_no_depth_escape_and_every_place_is_masked() -> None:
+    """A secret below the depth bound is cut, never passed through; sets, bytes, names and
+    logger names are masked."""
+    deep: Any = {"password": "pw"}
+    for _ in range(40):
+        deep = {"d": deep}
+    async with capture() as cap:
+        cap.log.named("postgres://u:pw@h/db").info(
+            "connect postgres://u:pw@h/db",
+            deep=deep,
+            urls={"postgres://u:pw@h/a"},
+            raw=b"postgres://u:pw@h/b",
+            **{"http://a:pw@h": 1},
+        )
+    event = cap.events[0]
+    text = b"".join(outputs(event))
+    assert b":pw@" not in text and b"'pw'" not in text and b'"pw"' not in text
+    assert event.logger == "postgres://u:***@h/db"
+    assert event.properties["urls"] == {"postgres://u:***@h/a"}
+    assert event.properties["raw"] == b"postgres://u:***@h/b"
+    assert MAX_DEPTH_MARK in repr(event.properties["deep"])
+
+
+async def test_redaction_can_be_turned_off() -> None:
+    """``RedactConfig(enabled=False)`` writes values as they are."""
+    config = SupervisorConfig(sinks=(), redact=RedactConfig(enabled=False))
+    async with capture(config=config) as cap:
+        cap.log.info("x postgres://u:pw@h", password="pw", url="postgres://u:pw@h")
+    event = cap.events[0]
+    assert event.properties == {"password": "pw", "url": "postgres://u:pw@h"}
+    assert event.template == "x postgres://u:pw@h"
+
+
+async def test_authorization_values_masked_but_prose_kept() -> None:
+    """Bearer/Basic credentials are masked; "basic configuration" is prose."""
+    async with capture() as cap:
+        cap.log.info(
+            "h",
+            header="Bearer abc.DEF-123",
+            other="Basic dXNlcjpwYXNz",
+            prose="basic configuration",
+        )
+    props = cap.events[0].properties
+    assert props == {"header": "Bearer ***", "other": "Basic ***", "prose": "basic configuration"}
+
+
+async def test_the_fast_path_is_taken_once_names_are_known() -> None:
+    """The property above compares real fast-path events: a call with plain values under
+    known names skips ``Builder.prepare``; a string that may hold a credential does not."""
+    async with capture() as cap:
+        builder = cap.log._rt.builder
+        calls: list[int] = []
+        prepare = builder.prepare
+
+        def counting(*args: Any) -> Any:
+            calls.append(1)
+            return prepare(*args)
+
+        builder.prepare = counting  # type: ignore[method-assign]
+        cap.log._apply_level()  # the level methods bind prepare when built
+        for _ in range(3):
+            cap.log.info("hello {user}", user="ada", n=1, items={"k": [1, None]})
+        assert len(calls) == 1
+        cap.log.info("hello {user}", user="mail ada@example.org")
+        assert len(calls) == 2
+    assert [e.properties["user"] for e in cap.events] == ["ada"] * 3 + ["mail ada@example.org"]
+
+
+@pytest.mark.slow
+def test_memory_stays_within_the_queue_cap_for_large_templates_exceptions_objects() -> None:
+    """In a child process, with the sink stalled: 4,000 events of 20 KB templates, exception
+    texts, object strings and strings grow peak RSS by at most the queue's ``max_bytes``
+    plus 20% (the estimate counts template and exception text, objects as their strings)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests._memory_child", "4000"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    growth, cap, dropped, depth = map(int, done.stdout.split())
+    assert dropped > 3000 and depth > 0  # the queue really filled
+    assert growth <= cap * 1.2, (growth, cap)
+
+
+async def test_proxies_and_config_properties_follow_the_same_rules() -> None:
+    """``get_logger`` proxies (``bind``, ``warn``, ``fatal``) and configuration properties
+    are captured like everything else."""
+    tags = ["a"]
+    settings_ = {"db": {"password": "pw"}}
+    config = SupervisorConfig(sinks=(), properties=settings_)
+    proxy = logactors.get_logger("mod").bind(tags=tags)
+    tags.append("b")
+    async with capture(config=config) as cap:
+        settings_["db"]["password"] = "changed"
+        proxy.warn("w", url="postgres://u:pw@h/db")
+        proxy.fatal("f")
+    warn, fatal = cap.events
+    assert (warn.level, fatal.level) == (logactors.Level.WARNING, logactors.Level.CRITICAL)
+    assert warn.properties == {
+        "db": {"password": "***"},
+        "tags": ["a"],
+        "url": "postgres://u:***@h/db",
+    }
+    assert warn.logger == "mod"
+
+
+def test_capture_and_redact_blocks_load_and_validate() -> None:
+    """``[capture]`` and ``[redact]`` load from a mapping; bad bounds name their path."""
+    config = logactors.load_config({"capture": {"max_depth": 3}, "redact": {"enabled": False}})
+    assert config.capture == CaptureConfig(max_depth=3)
+    assert config.redact is not None and not config.redact.enabled
+    assert SupervisorConfig().redact == RedactConfig()  # on by default
+    with pytest.raises(logactors.ConfigError, match=r"capture\.max_items: must be > 0"):
+        logactors.load_config({"capture": {"max_items": 0}})
