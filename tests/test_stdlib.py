@@ -93,7 +93,7 @@ async def test_mapping_args_only_when_asked() -> None:
         with cap.log.capture_stdlib(mapping_args="h", record_attributes="lineno"):
             logging.getLogger("c").info("%(h)s", atoms)  # one name given as a string
     every, positional, chosen, one = cap.events
-    assert dict(every.properties) == atoms
+    assert dict(every.properties) == {**atoms, "{secret}e": "***"}  # redaction on by default
     assert dict(positional.properties) == {}
     assert dict(chosen.properties) == {"h": "127.0.0.1", "s": "200"}
     assert set(one.properties) == {"h", "lineno"}

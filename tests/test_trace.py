@@ -19,7 +19,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import Span, Tracer
 
 import logactors
-from logactors import HttpSink, LogEvent, MemorySink, SupervisorConfig, _logger, _trace
+from logactors import HttpSink, LogEvent, MemorySink, SupervisorConfig, _capture, _trace
 from logactors.formatting._time import IsoUtc
 from logactors.formatting.json import clef_dict
 from logactors.formatting.otlp import log_record
@@ -221,7 +221,7 @@ async def test_no_span_costs_only_the_context_lookup(
         calls.append(1)
         return real(props, context)
 
-    monkeypatch.setattr(_logger, "add_trace", counting)
+    monkeypatch.setattr(_capture, "add_trace", counting)
     async with logactors.open_logger(config()) as log:
         for i in range(10):
             log.info("outside {i}", i=i)
