@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import types
+import typing
 from typing import Any, Final
 
 import attrs
@@ -187,10 +189,17 @@ class _Problems:
             self.string(f"{field}[{i}]", item, empty=empty)
 
     def booleans_of(self, obj: attrs.AttrsInstance) -> None:
-        """Check every field annotated ``bool`` (or ``bool | None``) of an attrs object."""
+        """Check every field annotated ``bool`` (or ``bool | None``) of an attrs object (the
+        annotation as written, or resolved once something called ``attrs.resolve_types``)."""
         for a in attrs.fields(type(obj)):
-            if a.type in ("bool", "bool | None"):
-                self.boolean(a.name, getattr(obj, a.name), optional=a.type != "bool")
+            if a.type in ("bool", bool):
+                self.boolean(a.name, getattr(obj, a.name))
+            elif a.type == "bool | None" or (
+                a.type is not None
+                and typing.get_origin(a.type) in (typing.Union, types.UnionType)
+                and set(typing.get_args(a.type)) == {bool, type(None)}
+            ):
+                self.boolean(a.name, getattr(obj, a.name), optional=True)
 
     def level(self, field: str, value: object, *, allow_off: bool = False) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
