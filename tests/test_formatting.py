@@ -25,7 +25,7 @@ from logactors.formatting._escape import escape_control
 from logactors.formatting._time import IsoUtc, Strftime
 from logactors.formatting.elasticsearch import BulkEncoder
 from logactors.formatting.gelf import GelfEncoder
-from logactors.formatting.json import ClefFormatter, JsonFormatter, json_text
+from logactors.formatting.json import ClefFormatter, JsonFormatter, clef_dict, json_text
 from logactors.formatting.logfmt import LogfmtFormatter, logfmt_key, logfmt_value
 from logactors.formatting.loki import loki_push
 from logactors.formatting.syslog import SyslogFormatter
@@ -932,3 +932,23 @@ def test_formatting_errors_are_reported_once_per_cause(
     assert len(reports) == 2
     assert reports[0].startswith("logfmt: an event could not be formatted (RuntimeError: cannot")
     assert reports[1].startswith("syslog: an event could not be formatted")
+
+
+@pytest.mark.parametrize("rendered", [False, True])
+def test_clef_dict_never_raises(rendered: bool) -> None:
+    """clef_dict (which the HTTP sink's CLEF lines are built from) gives the stand-in's object
+    for an event it cannot format."""
+
+    class Exploding(dict[str, Any]):
+        def items(self) -> Any:
+            raise RuntimeError("cannot list")
+
+    bad = LogEvent(TS, Level.ERROR, "user {id} failed", Exploding(id=1), None, "app", "")
+    obj = clef_dict(bad, IsoUtc(7), rendered=rendered)
+    assert obj["format_error"] == "RuntimeError: cannot list"
+    assert (obj["@t"], obj["@l"], obj["SourceContext"]) == (
+        "2023-11-14T22:13:20.1234567Z",
+        "Error",
+        "app",
+    )
+    assert obj["@m" if rendered else "@mt"] == "user {id} failed"

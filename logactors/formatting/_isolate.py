@@ -23,7 +23,15 @@ from .._events import EventTuple, LogEvent
 from .._json import safe_str
 from .._levels import Level, round_level
 
-__all__ = ["FORMAT_ERROR", "format_all", "isolated", "name_text", "plain", "stand_in"]
+__all__ = [
+    "FORMAT_ERROR",
+    "format_all",
+    "isolated",
+    "name_text",
+    "plain",
+    "stand_in",
+    "substitute",
+]
 
 T = TypeVar("T")
 
@@ -118,12 +126,19 @@ def isolated(format_one: Callable[[LogEvent], T], event: EventTuple, where: str)
         return format_one(event)  # type: ignore[arg-type]
     except Exception as exc:
         error = exc
+    return substitute(format_one, event, error, where)
+
+
+def substitute(
+    format_one: Callable[[LogEvent], T], event: EventTuple, error: BaseException, where: str
+) -> T:
+    """Report ``error`` (once per format and error type) and format the event's stand-in."""
     _report(where, error)
-    substitute = stand_in(event, error)
+    replacement = stand_in(event, error)
     try:
-        return format_one(substitute)
+        return format_one(replacement)
     except Exception:
-        minimal = substitute._replace(template=_UNFORMATTABLE, logger="", task="")
+        minimal = replacement._replace(template=_UNFORMATTABLE, logger="", task="")
         return format_one(minimal)
 
 

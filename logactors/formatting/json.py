@@ -32,7 +32,7 @@ from .._events import EventTuple, LogEvent, as_event
 from .._json import dumps
 from .._levels import SERILOG_NAMES, level_name, round_level
 from ..templates import parse
-from ._isolate import format_all, isolated, name_text, plain
+from ._isolate import format_all, isolated, name_text, plain, substitute
 from ._time import IsoUtc
 
 __all__ = ["ClefFormatter", "JsonFormatter", "clef_dict", "json_line", "json_text"]
@@ -94,7 +94,22 @@ def _serilog_level(level: int) -> str | None:
 
 
 def clef_dict(event: LogEvent, iso: IsoUtc, *, rendered: bool = False) -> dict[str, Any]:
-    """The CLEF object for one event (``rendered``: the RenderedCompactJsonFormatter shape)."""
+    """The CLEF object for one event (``rendered``: the RenderedCompactJsonFormatter shape);
+    never raises: an event that cannot be formatted gives its stand-in's object (see
+    :mod:`logactors.formatting._isolate`)."""
+    try:
+        return _clef_object(event, iso, rendered)
+    except Exception as exc:
+        error = exc
+    return substitute(
+        lambda e: _clef_object(e, iso, rendered),
+        event,
+        error,
+        "clef-rendered" if rendered else "clef",
+    )
+
+
+def _clef_object(event: LogEvent, iso: IsoUtc, rendered: bool) -> dict[str, Any]:
     props: Mapping[str, Any] = event.properties
     text = plain(event.template)
     if rendered:

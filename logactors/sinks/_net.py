@@ -178,15 +178,18 @@ class StreamLink:
 
 
 class Progress:
-    """How many events of the batch being written were already sent.
+    """How many events of the batch being written were already sent, and their bytes.
 
     The actor retries a failed write with the very same sequence object, so a sink that
-    remembers the object (by identity, holding a reference) can resume after what was sent.
+    remembers the object (by identity, holding a reference) can resume after what was sent,
+    and report the bytes of every attempt once the batch is through (what the receiver got).
     """
 
     def __init__(self) -> None:
         self._batch: Sequence[LogEvent] | None = None
         self._done = 0
+        #: bytes sent for the current batch, over every attempt
+        self.sent = 0
 
     def start(self, events: Sequence[LogEvent]) -> int:
         """Where to start writing ``events`` (0 unless it is a retry of a partial write)."""
@@ -194,16 +197,20 @@ class Progress:
             return self._done
         self._batch = events
         self._done = 0
+        self.sent = 0
         return 0
 
     def advance(self, done: int) -> None:
         """``done`` events of the current batch have been sent."""
         self._done = done
 
-    def finish(self) -> None:
-        """The batch is fully written."""
+    def finish(self) -> int:
+        """The batch is fully written; returns the bytes sent for it, over every attempt."""
+        sent = self.sent
         self._batch = None
         self._done = 0
+        self.sent = 0
+        return sent
 
 
 class LinkedSink:

@@ -67,14 +67,13 @@ class GelfWriter(LinkedSink):
         assert link is not None
         progress = self._progress
         truncated = self._encoder.truncated
-        sent = 0
         for index in range(progress.start(events), len(events)):
             datagrams = self.datagrams(events[index])
             progress.advance(index)
             for datagram in datagrams:
                 await link.send(datagram)
-                sent += len(datagram)
-        progress.finish()
+                progress.sent += len(datagram)
+        sent = progress.finish()
         if self._encoder.truncated > truncated:
             _log.warning(
                 "GELF sink %r: %d messages exceeded %d chunks of %d bytes and were truncated",

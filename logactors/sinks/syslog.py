@@ -3,7 +3,9 @@
 * ``udp``: one datagram per event, truncated on a UTF-8 boundary to ``max_message_bytes``. The
   socket is connected, so a receiver that is down shows up as ``ConnectionRefusedError`` (from
   the ICMP "port unreachable" of an earlier datagram) and trips the breaker. A retried batch
-  resumes after the datagrams already sent.
+  resumes after the datagrams already sent (none is sent twice), and the bytes reported are
+  those of every datagram sent for the batch. An event that cannot be formatted is sent as its
+  stand-in datagram: it never fails the batch.
 * ``tcp``: RFC 6587 octet-counting frames (``LEN SP MSG``, so newlines inside a message are
   fine), one ``send_all`` per batch. A broken connection raises ``ConnectionError``; the actor
   retries with backoff and the sink reconnects on the next attempt. Before each write the sink
@@ -63,11 +65,9 @@ class SyslogWriter(LinkedSink):
         link = self._datagrams
         assert link is not None
         progress = self._progress
-        sent = 0
         for index in range(progress.start(events), len(events)):
             datagram = fmt(events[index])
             progress.advance(index)
             await link.send(datagram)
-            sent += len(datagram)
-        progress.finish()
-        return sent
+            progress.sent += len(datagram)
+        return progress.finish()

@@ -13,7 +13,8 @@ import trio
 import trio.testing
 
 import logactors
-from logactors import BatchConfig, GelfSink, SupervisorConfig, SyslogSink
+from logactors import BatchConfig, GelfSink, Level, LogEvent, SupervisorConfig, SyslogSink
+from logactors.sinks.syslog import SyslogWriter
 
 from ..servers import TcpCollector, UdpCollector
 from ..strategies import BadEq, BadStr, HostileStr, UnhashableStr
@@ -137,3 +138,34 @@ async def test_gelf_hostile_events_cost_only_themselves(
         raw = collector.data.split(b"\0")[:-1]
     messages = [json.dumps(json.loads(m), ensure_ascii=False) for m in raw]
     _check(messages, metrics)
+
+
+class _FlakyLink:
+    """A datagram link whose send fails once, at the ``fail_at``-th datagram."""
+
+    def __init__(self, fail_at: int) -> None:
+        self.sent: list[bytes] = []
+        self.fail_at = fail_at
+
+    async def send(self, datagram: bytes) -> None:
+        if len(self.sent) == self.fail_at:
+            self.fail_at = -1
+            raise ConnectionRefusedError("receiver down for a moment")
+        self.sent.append(datagram)
+
+
+async def test_udp_retry_resumes_and_counts_every_datagram_once() -> None:
+    """A send that fails part-way: the retry of the same batch sends only what was not sent,
+    and the bytes reported are those of every datagram the receiver got."""
+    writer = SyslogWriter(SyslogSink(name="s", address="127.0.0.1:9", app_name="iso"))
+    link = _FlakyLink(fail_at=3)
+    writer._datagrams = link  # type: ignore[assignment]
+    batch = [
+        LogEvent(0, Level.INFO, f"m{i}z", {"v": HostileStr("x")}, None, "", "") for i in range(6)
+    ]
+    with pytest.raises(ConnectionRefusedError):
+        await writer.write_batch(batch)
+    assert len(link.sent) == 3
+    written = await writer.write_batch(batch)  # the actor's retry: the same sequence
+    assert [re.findall(r"m\d+z", d.decode())[0] for d in link.sent] == [f"m{i}z" for i in range(6)]
+    assert written == sum(len(d) for d in link.sent)
