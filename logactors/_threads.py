@@ -206,6 +206,7 @@ class Handoff:
         self.wakeups = 0
         #: events the pump could not finish (counted as dropped at their sinks)
         self.failed = 0
+        self._causes: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -461,10 +462,13 @@ class Handoff:
                 share.inbox.restore_drop_notice({level: 1})
             else:
                 self._rt.rejected += 1
-        self._report(
-            f"an event logged from a thread could not be processed (dropped): {exc!r}",
-            key="handoff-item",
-        )
+        cause = type(exc).__qualname__
+        if cause not in self._causes:  # once per cause; the drops themselves are all counted
+            self._causes.add(cause)
+            self._report(
+                f"an event logged from a thread could not be processed (dropped): {exc!r}",
+                key="handoff-item",
+            )
 
     def _count_drops(self, *, wait: bool = True) -> None:
         """Count the drops made on producing threads at their inboxes (trio thread, or after
