@@ -34,6 +34,10 @@ room. A plain call on the trio thread first pumps what was waiting at that momen
 which keeps a thread's events that were logged before a ``to_thread`` call returned ahead of
 the caller's next event.
 
+Events for inline captures only (:mod:`logactors.testing`, unbounded by design) are limited to
+:data:`CAPTURE_LIMIT` waiting events, past which calls are counted as rejected; an event for a
+level no sink takes is not queued at all.
+
 One item never blocks the queue: an event whose finishing (redaction, filters, routing) raises
 is counted as dropped for its sinks, reported once to the self-log, and the pump goes on.
 """
@@ -59,6 +63,8 @@ RawEvent = tuple[int, Any, str, dict[str, Any], "str | None", str, str, int]
 SLICE_EVENTS: Final = 256
 #: Longest one pump slice works before it returns to the loop.
 SLICE_SECONDS: Final = 0.002
+#: Most events waiting in the hand-off (what a sink's bounds do not limit: inline captures).
+CAPTURE_LIMIT: Final = 100_000
 #: How long the pump task waits for more events once the queue is empty.
 LINGER_SECONDS: Final = 0.001
 #: How often a pump stalled on a full ``block`` inbox looks again without being woken.
@@ -173,7 +179,7 @@ class Handoff:
     """Thread-safe queue of raw events from other threads (see the module docstring)."""
 
     def __init__(
-        self, token: trio.lowlevel.TrioToken, runtime: Runtime, *, limit: int = 1_000_000
+        self, token: trio.lowlevel.TrioToken, runtime: Runtime, *, limit: int = CAPTURE_LIMIT
     ) -> None:
         #: (raw event, the shares it goes to or None for all of its level's)
         self._items: collections.deque[tuple[RawEvent, tuple[_Share, ...] | None]] = (
@@ -187,6 +193,7 @@ class Handoff:
         self._cond = threading.Condition(self._lock)
         self._shares = _build_shares(runtime)
         self._all_shares = tuple({id(s): s for ss in self._shares.values() for s in ss}.values())
+        self._blocking = any(s.block for s in self._all_shares)
         self._wake_pending = False
         self._stalled = False
         self._waiters = 0
@@ -196,7 +203,9 @@ class Handoff:
         #: until it moves)
         self._stale = -1
         self._drops_waiting = False
-        self._dropped_everywhere = 0
+        #: events that go to no sink (dropped for all of them, or a level nobody takes),
+        #: still to be counted in the runtime's ``events``
+        self._unrouted = 0
         self._notify_due = False
         self.closed = False
         self._wakeup = trio.Event()
@@ -251,8 +260,9 @@ class Handoff:
                     share.drops[raw[1]] = share.drops.get(raw[1], 0) + 1
                     self._drops_waiting = True
                     keep = tuple(s for s in (shares if keep is None else keep) if s is not share)
-            if keep is not None and not keep:
-                self._dropped_everywhere += 1
+            if not shares or (keep is not None and not keep):
+                self._unrouted += 1
+                self._drops_waiting = True
             elif len(items) >= self._limit:
                 self.rejected += 1
                 return
@@ -393,6 +403,7 @@ class Handoff:
         items = self._items
         shares_for = self._shares
         rt = self._rt
+        blocking = self._blocking
         clock = time.perf_counter
         give_up = clock() + SLICE_SECONDS
         moved = 0
@@ -401,8 +412,10 @@ class Handoff:
             raw, keep = items[0]
             level = raw[1]
             shares = shares_for.get(level, ()) if keep is None else keep
-            if not force and any(
-                s.block and not s.target.has_room(raw[7]) for s in shares if s.bounded
+            if (
+                blocking
+                and not force
+                and any(s.block and not s.target.has_room(raw[7]) for s in shares)
             ):
                 stalled = True
                 break
@@ -481,7 +494,7 @@ class Handoff:
             taken = [(s, s.drops) for s in self._all_shares if s.drops]
             for share, _ in taken:
                 share.drops = {}
-            everywhere, self._dropped_everywhere = self._dropped_everywhere, 0
+            unrouted, self._unrouted = self._unrouted, 0
         finally:
             self._lock.release()
         for share, drops in taken:
@@ -489,7 +502,7 @@ class Handoff:
             share.inbox.counters.accepted += count
             share.inbox.counters.dropped += count
             share.inbox.restore_drop_notice(drops)
-        self._rt.events += everywhere
+        self._rt.events += unrouted
 
     def resume(self) -> None:
         """An inbox made room (trio thread): continue a stalled pump, wake waiting threads."""
