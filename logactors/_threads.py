@@ -2,16 +2,21 @@
 
 Threads never touch trio objects. A call from another thread builds its event fields there
 (timestamp, properties, thread name), appends them to a deque and, only if no wake-up is
-pending, schedules a pump with ``TrioToken.run_sync_soon``: one wake-up per burst, not per
-event. The pump runs on the trio thread and routes the events into the sink inboxes, in order.
+pending, wakes the pump task with ``TrioToken.run_sync_soon``: one wake-up per burst, not per
+event. The pump task (a trio system task) routes the events into the sink inboxes, in order.
 
-The loop is never held: a pump from the wake-up moves at most :data:`SLICE_EVENTS` events (or
-works for at most :data:`SLICE_SECONDS`), then returns and reschedules itself, so the other
-tasks (timers, the sink actors) run between two slices however fast threads log.
+The loop is never held: the pump task moves at most :data:`SLICE_EVENTS` events (or works for
+at most :data:`SLICE_SECONDS`) at a time and passes a checkpoint between two slices, so the
+other tasks (timers, the sink actors) run between slices however fast threads log. Once the
+queue is empty it lingers :data:`LINGER_SECONDS` before sleeping, so that a steady stream is
+moved in slices rather than with one wake-up (and one GIL hand-over) per event.
 
 Bounds, per sink: an event waiting here counts against the sink's queue bounds as if it were
 already queued (its *share*: the inbox's events and bytes plus those waiting in the hand-off for
-it). When the share is full the overflow policy applies on the producing thread:
+it). When the share is full the overflow policy applies on the producing thread, after a short
+wait for room (at most :data:`ROOM_SECONDS`, only while the sink is moving: not again until it
+has written something since a wait that found no room), so that a sink that keeps up drains
+instead of dropping:
 
 * ``block``: a plain thread waits (at most ``block_timeout``) until the share has room; past
   it, or where waiting is not allowed (a thread running an event loop, a sink's worker thread,
@@ -28,8 +33,8 @@ Such a drop is counted for that sink alone (``accepted`` and ``dropped``, and in
 
 Back-pressure on the producers: once :data:`YIELD_BACKLOG` events wait, a producing thread
 waits for the pump to catch up (at most :data:`YIELD_SECONDS`, and not again until the pump has
-run), so threads that log flat out cannot starve the trio thread of the GIL. A pump from the
-wake-up does not push into a full ``block`` inbox: it stops and resumes when the actor makes
+moved), so threads that log flat out cannot starve the trio thread of the GIL. The pump task
+does not push into a full ``block`` inbox: it stops and resumes when the actor makes
 room. A plain call on the trio thread first pumps what was waiting at that moment (forced),
 which keeps a thread's events that were logged before a ``to_thread`` call returned ahead of
 the caller's next event.
