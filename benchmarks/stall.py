@@ -5,7 +5,8 @@ Thread-producer suite. For 1 and 4 plain threads (``trio.to_thread.run_sync``) t
 loop sleeps 10 ms at a time and records how late each tick wakes. The same heartbeat is then
 measured beside the same number of threads doing CPU work without logging (a busy loop building
 a dict, for as long as the logging run took): with the GIL, CPU-bound threads delay the loop by
-themselves, and that is the reference the logging run is compared with.
+themselves, and that is the reference the logging run is compared with. One more row has one
+thread log into a CLEF file with the default settings.
 
 Then an asyncio program bursts ``--burst`` events through ``start_in_thread`` into a NullSink
 and into a file (default settings) and reports what was dropped.
@@ -71,9 +72,11 @@ async def _with_heartbeat(work: Any) -> tuple[float, Heartbeat]:
     return seconds, beat
 
 
-async def logging_row(threads: int, events: int) -> dict[str, Any]:
-    """``threads`` threads log ``events`` events in total into a NullSink."""
-    config = SupervisorConfig(sinks=[NullSink(name="null")], self_log="off")
+async def logging_row(threads: int, events: int, path: str | None = None) -> dict[str, Any]:
+    """``threads`` threads log ``events`` events in total into a NullSink (or a CLEF file at
+    ``path``, default settings)."""
+    sink: Any = NullSink(name="out") if path is None else FileSink(name="out", path=path)
+    config = SupervisorConfig(sinks=[sink], self_log="off")
     per_thread = events // threads
     async with logactors.open_logger(config) as log:
 
@@ -89,15 +92,16 @@ async def logging_row(threads: int, events: int) -> dict[str, Any]:
         seconds, beat = await _with_heartbeat(work)
         await log.flush()
         metrics = log.metrics()
-    sink = metrics.sinks["null"]
+    out = metrics.sinks["out"]
     return {
+        "sink": "null" if path is None else "file",
         "threads": threads,
         "events": per_thread * threads,
         "seconds": round(seconds, 3),
         **beat.figures(seconds),
-        "dropped": sink.dropped + metrics.rejected,
-        "written": sink.written,
-        "balanced": sink.balanced,
+        "dropped": out.dropped + metrics.rejected,
+        "written": out.written,
+        "balanced": out.balanced,
         "events_per_s": round(per_thread * threads / seconds),
     }
 
@@ -152,28 +156,31 @@ def asyncio_burst(events: int, sink: str, directory: str) -> dict[str, Any]:
     }
 
 
-async def thread_suite(events: int) -> list[dict[str, Any]]:
+async def thread_suite(events: int, directory: str) -> list[dict[str, Any]]:
     rows = []
     for threads in (1, 4):
         logged = await logging_row(threads, events)
         reference = await baseline_row(threads, logged["seconds"])
         rows.append({"logging": logged, "no_logging": reference})
+    to_file = await logging_row(1, events, os.path.join(directory, "thread.clef"))
+    rows.append({"logging": to_file, "no_logging": await baseline_row(1, to_file["seconds"])})
     return rows
 
 
 def render(rows: list[dict[str, Any]], bursts: list[dict[str, Any]]) -> str:
     lines = [
-        "thread producers (NullSink), heartbeat every 10 ms",
-        f"{'threads':>7} {'run':<11} {'ticks':>11} {'p50 ms':>7} {'max ms':>8} "
+        "thread producers (NullSink, then a file with default settings), heartbeat every 10 ms",
+        f"{'threads':>7} {'run':<16} {'ticks':>11} {'p50 ms':>7} {'max ms':>8} "
         f"{'dropped':>8} {'events/s':>9}",
     ]
     for row in rows:
         for name in ("logging", "no_logging"):
             r = row[name]
+            label = f"{name} ({r['sink']})" if "sink" in r else name
             dropped = f"{r['dropped']:>8}" if "dropped" in r else f"{'':>8}"
             rate = f"{r['events_per_s']:>9}" if "events_per_s" in r else f"{'':>9}"
             lines.append(
-                f"{r['threads']:>7} {name:<11} {r['ticks']:>5}/{r['expected_ticks']:<5} "
+                f"{r['threads']:>7} {label:<16} {r['ticks']:>5}/{r['expected_ticks']:<5} "
                 f"{r['late_p50_ms']:>7.2f} {r['late_max_ms']:>8.2f} {dropped} {rate}"
             )
         log_max, ref_max = row["logging"]["late_max_ms"], row["no_logging"]["late_max_ms"]
@@ -195,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     events, burst = (4_000, 4_000) if args.quick else (args.events, args.burst)
-    rows = trio.run(thread_suite, events)
     with tempfile.TemporaryDirectory() as directory:
+        rows = trio.run(thread_suite, events, directory)
         bursts = [asyncio_burst(burst, sink, directory) for sink in ("null", "file")]
     print(render(rows, bursts))
     print(f"(1-minute load average after the run: {os.getloadavg()[0]:.1f})")
