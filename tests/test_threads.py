@@ -573,3 +573,15 @@ def test_forked_child_restarts_its_supervisor(tmp_path: Path) -> None:
     lines = path.read_text().splitlines()
     assert len(lines) == 3
     assert sum('"child"' in line for line in lines) == 1
+
+
+@pytest.mark.slow
+def test_stall_benchmark_quick_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m benchmarks.stall --quick`` runs every row and accounts for every event."""
+    from benchmarks import stall
+
+    assert stall.main(["--quick"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("logging (null)") == 2
+    assert "logging (file)" in out
+    assert "null  4000 events: dropped 0, written 4000" in out
