@@ -40,7 +40,7 @@ from ._redact import Redactor
 from ._selflog import SelfLog
 from ._sizing import estimate, truncate
 from ._spool import Spool
-from ._threads import Handoff
+from ._threads import Handoff, RawEvent
 from .config import SupervisorConfig
 from .metrics import MetricsSnapshot, ShutdownReport, SinkMetrics
 from .sinks import sink_factory
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from ._logger import Logger
 
 ConfigSource = SupervisorConfig | Mapping[str, Any] | str | PathLike[str] | None
+
+_HANDOFF_LIMIT = 100_000
 
 
 def coerce_config(config: ConfigSource) -> SupervisorConfig:
@@ -166,6 +168,10 @@ class Runtime:
             )
             for level in Level
         }
+        self.blocking = any(a.config.queue.overflow == "block" for a in self.actors.values())
+        self.block_timeout = max(
+            (a.config.queue.block_timeout for a in self.actors.values()), default=1.0
+        )
         self.thread_id = -1
         #: the trio thread while the logger takes events, -1 once closed (one comparison on
         #: the hot path answers both "is this the trio thread?" and "still open?")
@@ -224,6 +230,22 @@ class Runtime:
             props["sequence"] = self.sequence  # the dict is still ours alone
             size += 32
         return event, size
+
+    def route_raw(self, raw: RawEvent, force: bool) -> bool:
+        """Route one event handed off by another thread; False when a ``block`` inbox is full
+        and ``force`` is not set (the pump then stalls until the actor makes room)."""
+        if not self.accepting_handoff:
+            self.rejected += 1
+            return True
+        level = raw[1]
+        if not force and self.blocking:
+            for target in self.routes[level]:
+                if target.block and not target.has_room(raw[7]):
+                    return False
+        admitted = self.admit(*raw)
+        if admitted is not None:
+            self.route(admitted[0], level, admitted[1])
+        return True
 
     def internal_error(self, exc: BaseException) -> None:
         """A bug in logactors' front end: report it, never raise into the caller."""

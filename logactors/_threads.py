@@ -54,7 +54,8 @@ import contextvars
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import trio
 
@@ -192,6 +193,8 @@ class Handoff:
         )
         self._token = token
         self._rt = runtime
+        #: finishes one raw event on the trio thread: ``(event, size)``, or None if filtered
+        self._admit = _admitter(runtime)
         self._report = runtime.self_log
         self._limit = limit
         self._lock = threading.Lock()
@@ -456,7 +459,7 @@ class Handoff:
         """Finish one event and put it in its inboxes; a failure costs this event only."""
         rt = self._rt
         try:
-            admitted = rt.admit(*raw)
+            admitted = self._admit(raw)
         except Exception as exc:
             self._failed(exc, level, shares)
             return
@@ -523,6 +526,15 @@ class Handoff:
             self.closed = True
             self._cond.notify_all()
         self._wakeup.set()  # the pump task ends
+
+
+def _admitter(runtime: Runtime) -> Callable[[RawEvent], Any]:
+    """The runtime's event builder takes the raw tuple (``builder.admit``); an older runtime's
+    ``admit`` takes its fields."""
+    builder = getattr(runtime, "builder", None)
+    if builder is not None:
+        return cast("Callable[[RawEvent], Any]", builder.admit)
+    return lambda raw: runtime.admit(*raw)
 
 
 def _build_shares(runtime: Runtime) -> dict[int, tuple[_Share, ...]]:

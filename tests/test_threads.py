@@ -412,15 +412,16 @@ async def test_an_item_that_fails_in_the_pump_is_dropped_alone() -> None:
     lines: list[str] = []
     config = SupervisorConfig(self_log=lines.append, sinks=[MemorySink(name="m")])
     async with logactors.open_logger(config) as log:
-        rt = log._rt
-        admit = rt.admit
+        handoff = log._rt.handoff
+        assert handoff is not None
+        admit = handoff._admit
 
-        def failing_admit(*raw: object) -> object:
+        def failing_admit(raw: tuple[object, ...]) -> object:
             if raw[2] == "poison":
                 raise ValueError("cannot finish this one")
-            return admit(*raw)  # type: ignore[arg-type]
+            return admit(raw)  # type: ignore[arg-type]
 
-        rt.admit = failing_admit  # type: ignore[method-assign]
+        handoff._admit = failing_admit
 
         def produce() -> None:
             for n in range(3):
