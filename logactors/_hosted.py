@@ -1,7 +1,8 @@
 """``start_in_thread``: the supervisor in its own trio loop, for programs that are not trio.
 
 Plain scripts, threads and asyncio programs get a :class:`ThreadedLogger`: the same logging
-methods (every call goes through the thread hand-off, non-blocking), plus synchronous
+methods (every call goes through the thread hand-off, whose back-pressure may make the calling
+thread, an asyncio loop included, wait briefly for a full sink that is writing), plus synchronous
 ``flush(timeout)`` and ``close(timeout)``. An ``atexit`` hook drains what is left at
 interpreter exit (through the supervisor's own thread: no new host thread is started), and a
 forked child restarts its own supervisor thread (the parent's queues are not inherited).

@@ -261,14 +261,7 @@ class Runtime:
         """
         self.thread_id = threading.get_ident()
         token = trio.lowlevel.current_trio_token()
-        self.handoff = Handoff(
-            token,
-            self.route_raw,
-            self.self_log,
-            limit=_HANDOFF_LIMIT,
-            blocking=self.blocking,
-            block_timeout=self.block_timeout,
-        )
+        self.handoff = Handoff(token, self)
         handoff = self.handoff
         for actor in self.actors.values():
             actor.inbox.on_room = handoff.resume
