@@ -37,13 +37,16 @@ async def produce(kind: str, mode: str, events: int, yield_every: int, path: str
 
     stamps: list[float] = []
     produced = [0]  # events logged so far (updated per block)
+    longest = [0.0]  # the longest single write (os.write calls, in the writing thread)
     marks: list[int] = [0]  # ``produced`` at each completed write
     producing = True
     if kind == "file":
         original = file._write_all
 
         def timed(fd: int, data: Any) -> int:
+            began = time.perf_counter()
             done = original(fd, data)
+            longest[0] = max(longest[0], time.perf_counter() - began)
             if producing:
                 stamps.append(time.perf_counter())
                 marks.append(produced[0])
@@ -82,6 +85,7 @@ async def produce(kind: str, mode: str, events: int, yield_every: int, path: str
         "written": m.written,
         "dropped": m.dropped,
         "max_events_between_writes": most,
+        "longest_write_ms": round(longest[0] * 1000, 2),
     }
 
 
@@ -112,6 +116,7 @@ def child(kind: str, mode: str, events: int, yield_every: int) -> None:
             "dropped": holder["dropped"],
             "writes": len(stamps) - 2,
             "max_events_between_writes": holder["max_events_between_writes"],
+            "longest_write_ms": holder["longest_write_ms"],
             "max_gap_ms": round(max(gaps) * 1000, 2) if gaps else None,
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "wall_s": round(wall, 2),
