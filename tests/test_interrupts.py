@@ -461,3 +461,33 @@ async def test_nursery_group_from_the_body_is_the_same_object() -> None:
                 raise
     assert info.value is inner[0]
     assert [type(e) for e in info.value.exceptions] == [ValueError]
+
+
+async def test_start_logger_cancelled_while_starting_returns_promptly(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """start_logger in the caller's nursery, the caller cancelled while a sink opens (it would
+    take an hour): at the deadline the start-up stops, what started shuts down, and
+    start_logger hands back the closed logger with its report (the cancellation surfaces at
+    the caller's next checkpoint); the nursery is free to exit."""
+    slow = SlowOpenSink(open_delay=3600, write_delay=0)
+    fast = RecordingSink()
+    config = SupervisorConfig(
+        self_log="off",
+        sinks=[
+            CustomSink(name="fast", sink=fast),
+            CustomSink(name="slow", sink=slow, write_timeout=7200),
+        ],
+    )
+    started = trio.current_time()
+    handed: list[Any] = []
+    async with trio.open_nursery() as nursery:
+        with trio.move_on_after(0.5) as scope:
+            handed.append(await logactors.start_logger(nursery, config))
+            await trio.lowlevel.checkpoint()
+    assert scope.cancelled_caught
+    assert trio.current_time() - started < 2
+    [log] = handed
+    assert log.closed and log.report is not None
+    assert_all_balanced(log.report)
+    assert (fast.opened, fast.closed, slow.opened) == (1, 1, 0)
