@@ -37,7 +37,7 @@ from logactors import (
 )
 
 from .helpers import RecordingSink, assert_all_balanced
-from .servers import HttpRecorder
+from .servers import HttpRecorder, Reply
 
 # The child prints "ready" once idle in the body; the "stuck" sink takes no batch before the
 # shutdown (max_delay of an hour) and prints "writing" when the drain hands it one, then hangs.
@@ -461,3 +461,66 @@ async def test_nursery_group_from_the_body_is_the_same_object() -> None:
                 raise
     assert info.value is inner[0]
     assert [type(e) for e in info.value.exceptions] == [ValueError]
+
+
+async def test_start_logger_cancelled_while_starting_returns_promptly(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """start_logger in the caller's nursery, the caller cancelled while a sink opens (it would
+    take an hour): at the deadline the start-up stops, what started shuts down, and
+    start_logger hands back the closed logger with its report (the cancellation surfaces at
+    the caller's next checkpoint); the nursery is free to exit."""
+    slow = SlowOpenSink(open_delay=3600, write_delay=0)
+    fast = RecordingSink()
+    config = SupervisorConfig(
+        self_log="off",
+        sinks=[
+            CustomSink(name="fast", sink=fast),
+            CustomSink(name="slow", sink=slow, write_timeout=7200),
+        ],
+    )
+    started = trio.current_time()
+    handed: list[Any] = []
+    async with trio.open_nursery() as nursery:
+        with trio.move_on_after(0.5) as scope:
+            handed.append(await logactors.start_logger(nursery, config))
+            await trio.lowlevel.checkpoint()
+    assert scope.cancelled_caught
+    assert trio.current_time() - started < 2
+    [log] = handed
+    assert log.closed and log.report is not None
+    assert_all_balanced(log.report)
+    assert (fast.opened, fast.closed, slow.opened) == (1, 1, 0)
+
+
+@pytest.mark.slow
+async def test_http_deadline_lets_the_write_under_way_finish(tmp_path: Path) -> None:
+    """graceful with a 50 ms deadline while the server takes 300 ms per answer: the write
+    under way finishes within spool_timeout and counts as written, the rest is spooled; the
+    server received exactly ``written`` events."""
+    with HttpRecorder([Reply(200, delay=0.3)] * 50) as server:
+        config = SupervisorConfig(
+            self_log="off",
+            shutdown=ShutdownConfig(timeout=0.05, spool_timeout=2),
+            sinks=[
+                logactors.HttpSink(
+                    name="h",
+                    url=server.url,
+                    batch=BatchConfig(max_events=100, max_delay=0),
+                    spool=SpoolConfig(path=str(tmp_path / "h.spool")),
+                )
+            ],
+        )
+        async with logactors.open_logger(config) as log:
+            for i in range(1000):
+                log.info("event {i}", i=i)
+            with trio.fail_after(10):  # poll a condition (the server is a thread)
+                while not server.requests:  # the first write has reached the server
+                    await trio.sleep(0.01)
+        received = sum(len(request.ndjson()) for request in server.requests)
+    assert log.report is not None
+    h = log.report.sinks["h"]
+    assert_all_balanced(log.report)
+    assert log.report.deadline_hit
+    assert received == h.written > 0
+    assert h.spooled == 1000 - h.written and h.lost == 0
