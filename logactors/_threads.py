@@ -55,7 +55,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final
 
 import trio
 
@@ -529,12 +529,8 @@ class Handoff:
 
 
 def _admitter(runtime: Runtime) -> Callable[[RawEvent], Any]:
-    """The runtime's event builder takes the raw tuple (``builder.admit``); an older runtime's
-    ``admit`` takes its fields."""
-    builder = getattr(runtime, "builder", None)
-    if builder is not None:
-        return cast("Callable[[RawEvent], Any]", builder.admit)
-    return lambda raw: runtime.admit(*raw)
+    """The runtime's event builder finishes a raw tuple built on the producing thread."""
+    return runtime.builder.admit
 
 
 def _build_shares(runtime: Runtime) -> dict[int, tuple[_Share, ...]]:
