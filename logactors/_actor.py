@@ -8,7 +8,7 @@ shutdown abandonment. Every event
 that leaves the queue is counted exactly once, so the conservation law holds whenever the actor
 is idle (and after shutdown):
 
-    accepted + received + replayed == written + dropped + failed + rerouted + spooled + lost
+    accepted + received + replayed == written + rerouted + spooled + dropped + failed + lost
                                       + queue_depth
 """
 

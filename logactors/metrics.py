@@ -166,12 +166,14 @@ class SinkMetrics(_CounterFields):
     spool_depth: int = _gauge("Events in the spool now.")
     spool_inherited: int = _gauge("Events a previous run left in the spool.")
     latency_p50_ms: float = _gauge(
-        "Median write latency per batch over the recent window, in milliseconds.",
+        "Median write latency per batch over the last metrics.latency_window batches, in"
+        " milliseconds.",
         default=0.0,
         total="max",
     )
     latency_p99_ms: float = _gauge(
-        "99th percentile write latency per batch over the recent window, in milliseconds.",
+        "99th percentile write latency per batch over the last metrics.latency_window batches,"
+        " in milliseconds.",
         default=0.0,
         total="max",
     )
@@ -250,8 +252,8 @@ class MetricsSnapshot:
     sinks: Mapping[str, SinkMetrics]
     events: int = _counter("Events that passed the logger's gate and filters.")
     rejected: int = _counter(
-        "Events the logger rejected before any sink had them: logged after close, refused by the"
-        " full thread hand-off, logged from a thread after the trio run ended, or met by an"
+        "Events the logger refused before any sink had them: logged after close, while the"
+        " thread hand-off was full, from a thread after the trio run ended, or met by an"
         " internal error.",
         loss=True,
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 import attrs
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import logactors
@@ -195,6 +196,7 @@ def test_live_counters_are_the_declared_counters() -> None:
         counters.acepted = 1  # type: ignore[attr-defined]  # slotted: a typo cannot count
 
 
+@settings(max_examples=30)  # a structural property: few examples show it
 @given(snapshots)
 def test_exports_list_exactly_the_declared_fields(snap: MetricsSnapshot) -> None:
     """to_dict, JSON, Prometheus (names, kinds and HELP) and totals: the declared fields."""
@@ -240,12 +242,62 @@ def test_docstrings_document_the_declared_fields() -> None:
                 assert text == fields[name].metadata[METRIC].help, (cls, name)
 
 
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = ROOT / "docs" / "guides" / "metrics.md"
+
+
+def _table(header: str, names: list[str]) -> str:
+    rows = [f"| `{name}` | {SINK_METRICS[name].help} |" for name in names]
+    return "\n".join([f"| {header} | meaning |", "|---|---|", *rows]) + "\n"
+
+
+def test_metrics_guide_tables_are_the_declaration() -> None:
+    """docs/guides/metrics.md lists every declared field once, with its help text, and the
+    SinkMetrics tables verbatim (the failure message shows the table to paste)."""
+    page = GUIDE.read_text(encoding="utf-8")
+    counters = _table("counter", list(COUNTERS))
+    gauges = _table("gauge", [n for n in SINK_METRICS if n not in COUNTERS])
+    assert counters in page, f"the counters table of {GUIDE} must read:\n{counters}"
+    assert gauges in page, f"the gauges table of {GUIDE} must read:\n{gauges}"
+    for name, metric in LOGGER_METRICS.items():
+        assert f"| `{name}` | {metric.help} |\n" in page, name
+    rows = re.findall(r"^\| `(\w+)` \|", page, re.MULTILINE)
+    assert sorted(rows) == sorted([*LOGGER_METRICS, *SINK_METRICS, "sinks", "totals"])
+
+
+def test_metrics_guide_help_lines_are_real() -> None:
+    """The Prometheus example in the guide shows HELP lines the export really writes."""
+    page = GUIDE.read_text(encoding="utf-8")
+    shown = re.findall(r"^# HELP .*$", page, re.MULTILINE)
+    assert shown
+    real = MetricsSnapshot(sinks={"file": SinkMetrics()}).to_prometheus().splitlines()
+    assert set(shown) <= set(real)
+
+
+_LAW = re.compile(
+    r"accepted \+ received \+ replayed\)?\s*==\s*(?:outflow\s*\()?(\w+(?:\s*\+\s*\w+)*)"
+)
+
+
+def test_the_law_is_stated_as_declared() -> None:
+    """Wherever the docs, the README or the code state the conservation law, its outflow side
+    lists the declared outflow fields, in their order."""
+    files = [ROOT / "README.md", *ROOT.glob("docs/**/*.md"), *ROOT.glob("logactors/**/*.py")]
+    found = 0
+    for path in files:
+        for match in _LAW.finditer(path.read_text(encoding="utf-8")):
+            names = tuple(re.split(r"\s*\+\s*", match.group(1)))
+            assert names == OUTFLOW, f"{path}: {match.group(0)!r}"
+            found += 1
+    assert found >= 5
+
+
 # ---------------------------------------------------------------------------------------------
 # SinkMetrics.
 
 
 def test_balanced_is_the_conservation_law() -> None:
-    """inflow == written + dropped + failed + rerouted + spooled + lost + queue_depth."""
+    """inflow == written + rerouted + spooled + dropped + failed + lost + queue_depth."""
     m = SinkMetrics(
         accepted=10,
         received=3,
@@ -319,6 +371,7 @@ def test_totals() -> None:
     assert dict(iter(snap)) == snap.sinks
 
 
+@pytest.mark.slow
 @given(snapshots)
 def test_snapshot_to_dict_and_json(snap: MetricsSnapshot) -> None:
     """to_json is the JSON of to_dict, with per-sink metrics and totals."""
@@ -338,6 +391,7 @@ def _json_clean(value: Any) -> Any:
     return value
 
 
+@pytest.mark.slow
 @given(snapshots)
 def test_prometheus_text_is_valid_and_complete(snap: MetricsSnapshot) -> None:
     """Valid exposition text with every counter and gauge of every sink, values exact."""
