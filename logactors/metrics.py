@@ -34,7 +34,7 @@ import orjson
 
 from .formatting._escape import escape_control
 
-__all__ = ["Counters", "Metric", "MetricsSnapshot", "ShutdownReport", "SinkMetrics"]
+__all__ = ["Metric", "MetricsSnapshot", "ShutdownReport", "SinkMetrics"]
 
 CircuitState = Literal["closed", "open", "half_open"]
 MetricKind = Literal["counter", "gauge", "state"]
