@@ -189,7 +189,9 @@ class SinkMetrics(_CounterFields):
         },
     )
     dead: bool = _gauge(
-        "The sink exceeded its restart intensity and no longer writes.", default=False, total=None
+        "Whether the sink exceeded its restart intensity and no longer writes.",
+        default=False,
+        total=None,
     )
 
     @property
