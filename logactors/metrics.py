@@ -15,9 +15,9 @@ spool_dropped + spool_depth``.
 
 Words used with one meaning each: an event is **rejected** when the logger refuses it before
 any sink has it (counted once per logger); **dropped** when logactors discards an event a sink
-had taken in, because a bound was hit (its full queue) or, for ``spool_dropped``, from its spool;
-**failed** when the destination could not or would not take it and nothing else could;
-**lost** when the shutdown deadline abandoned it.
+had taken in (its queue was full, or the event could not be processed) or, for
+``spool_dropped``, from its spool; **failed** when the destination could not or would not take
+it and nothing else could; **lost** when the shutdown deadline abandoned it.
 """
 
 from __future__ import annotations
@@ -122,8 +122,9 @@ class _CounterFields:
     rerouted: int = _counter("Events handed to this sink's fallback.", flow="out")
     spooled: int = _counter("Events appended to this sink's spool.", flow="out")
     dropped: int = _counter(
-        "Events dropped because this sink's queue was full (evicted or refused by the overflow"
-        " policy).",
+        "Events this sink took in and dropped: its queue was full (evicted or refused by the"
+        " overflow policy, on the trio thread or on the logging thread), or the event could not"
+        " be processed.",
         flow="out",
         loss=True,
     )
@@ -254,9 +255,8 @@ class MetricsSnapshot:
     sinks: Mapping[str, SinkMetrics]
     events: int = _counter("Events that passed the logger's gate and filters.")
     rejected: int = _counter(
-        "Events the logger refused before any sink had them: logged after close, while the"
-        " thread hand-off was full, from a thread after the trio run ended, or met by an"
-        " internal error.",
+        "Events the logger refused before any sink had them: logged after close or after the"
+        " trio run ended, past the thread hand-off's hard limit, or met by an internal error.",
         loss=True,
     )
     handoff_depth: int = _gauge("Events waiting in the thread hand-off now.")
