@@ -173,7 +173,7 @@ async def fanout_suite(settings: Settings, progress: Progress) -> dict[str, Any]
 async def metrics_suite(settings: Settings, loop: Loop, progress: Progress) -> dict[str, Any]:
     """Counter updates per event on the real event path, the cost of one update, and the
     share of the end-to-end CPU per event they take."""
-    from logactors._inbox import Counters
+    from logactors.metrics import Counters
 
     tally = [0]
 
@@ -231,7 +231,7 @@ async def metrics_suite(settings: Settings, loop: Loop, progress: Progress) -> d
 
 def _counter_micro_ns(n: int = 1_000_000) -> float:
     """Cost of one ``obj.counters.accepted += 1`` on the real counters class."""
-    from logactors._inbox import Counters
+    from logactors.metrics import Counters
 
     class Holder:
         __slots__ = ("counters",)

@@ -7,7 +7,7 @@ rerouting to the fallback, spooling, replay of the spool, restart after a crash,
 shutdown abandonment. Every event that leaves the queue is counted exactly once, so the
 conservation law holds whenever the actor is idle (and after shutdown):
 
-    accepted + received + replayed == written + dropped + failed + rerouted + spooled + lost
+    accepted + received + replayed == written + rerouted + spooled + dropped + failed + lost
                                       + queue_depth
 """
 
@@ -26,11 +26,11 @@ import trio
 
 from ._breaker import CircuitBreaker
 from ._events import EventTuple, LogEvent, as_events
-from ._inbox import Counters, Inbox, InboxClosed, Rerouted
+from ._inbox import Inbox, InboxClosed, Rerouted
 from ._levels import Level, level_name
 from ._threads import IN_SINK
 from .exceptions import SinkError
-from .metrics import SinkMetrics
+from .metrics import Counters, SinkMetrics
 
 if TYPE_CHECKING:
     from ._spool import Spool
@@ -141,28 +141,15 @@ class SinkActor:
 
     def snapshot(self) -> SinkMetrics:
         """This sink's metrics now."""
-        c = self.counters
         latencies = sorted(self.latencies)
         return SinkMetrics(
-            accepted=c.accepted,
-            received=c.received,
-            replayed=c.replayed,
-            written=c.written,
-            dropped=c.dropped,
-            failed=c.failed,
-            rerouted=c.rerouted,
-            spooled=c.spooled,
-            lost=c.lost,
-            spool_dropped=c.spool_dropped,
-            spool_depth=self.spool_depth,
-            spool_inherited=self.spool.inherited if self.spool else 0,
-            bytes=c.bytes,
-            batches=c.batches,
+            **self.counters.values(),
             queue_depth=self.inbox.depth,
             queue_bytes=self.inbox.bytes + self.inbox.rerouted_count * REROUTED_EVENT_BYTES,
+            spool_depth=self.spool_depth,
+            spool_inherited=self.spool.inherited if self.spool else 0,
             latency_p50_ms=_percentile(latencies, 0.50),
             latency_p99_ms=_percentile(latencies, 0.99),
-            restarts=c.restarts,
             circuit=self.breaker.current_state,
             dead=self.dead,
         )

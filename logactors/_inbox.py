@@ -23,44 +23,10 @@ import trio
 
 from ._events import EventTuple, LogEvent
 from ._sizing import BASE_BYTES
+from .metrics import Counters
 
 if TYPE_CHECKING:
     from .config import QueueConfig
-
-
-class Counters:
-    """One sink's live counters (mutated on the trio thread only; read via snapshots)."""
-
-    __slots__ = (
-        "accepted",
-        "batches",
-        "bytes",
-        "dropped",
-        "failed",
-        "lost",
-        "received",
-        "replayed",
-        "rerouted",
-        "restarts",
-        "spool_dropped",
-        "spooled",
-        "written",
-    )
-
-    def __init__(self) -> None:
-        self.accepted = 0
-        self.received = 0
-        self.replayed = 0
-        self.written = 0
-        self.dropped = 0
-        self.failed = 0
-        self.rerouted = 0
-        self.spooled = 0
-        self.lost = 0
-        self.spool_dropped = 0
-        self.bytes = 0
-        self.batches = 0
-        self.restarts = 0
 
 
 class Rerouted:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 import re
-from typing import Final, TypeAlias
+from typing import Final
 
 
 class Level(enum.IntEnum):
@@ -26,8 +26,6 @@ class Level(enum.IntEnum):
 
 #: A sink level that lets nothing through ("off"); never a valid event level.
 OFF: Final = 1_000
-
-LevelLike: TypeAlias = "Level | int | str"
 
 _ORDERED: Final = tuple(sorted(Level))
 

@@ -39,14 +39,13 @@ from ._actor import SinkActor
 from ._capture import Builder, Capture, Prepared
 from ._enrich import compile_filters, dynamic_enricher, static_properties
 from ._events import LogEvent
-from ._inbox import Counters
 from ._levels import Level, parse_level
 from ._selflog import SelfLog
 from ._sizing import estimate
 from ._spool import Spool
 from ._threads import Handoff, RawEvent
 from .config import SupervisorConfig
-from .metrics import MetricsSnapshot, ShutdownReport, SinkMetrics
+from .metrics import Counters, MetricsSnapshot, ShutdownReport, SinkMetrics
 from .sinks import sink_factory
 
 if TYPE_CHECKING:
@@ -105,9 +104,11 @@ class SyncCapture:
         self.counters = Counters()
 
     def put_nowait(self, event: LogEvent, level: int, size: int) -> None:
-        self.counters.accepted += 1
+        counters = self.counters
+        counters.accepted += 1
         self.events.append(event)
-        self.counters.written += 1
+        counters.written += 1
+        counters.batches += 1  # written one by one
 
     async def put(self, event: LogEvent, level: int, size: int) -> None:
         self.put_nowait(event, level, size)
@@ -116,8 +117,7 @@ class SyncCapture:
         return True
 
     def snapshot(self) -> SinkMetrics:
-        c = self.counters
-        return SinkMetrics(accepted=c.accepted, written=c.written, batches=c.written)
+        return SinkMetrics(**self.counters.values())
 
 
 class Runtime:

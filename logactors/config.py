@@ -221,9 +221,6 @@ class MetricsConfig:
         p.raise_if_any()
 
 
-SelfLogTarget = Literal["stderr", "off"] | Callable[[str], None]
-
-
 def _default_sinks() -> tuple[SinkConfig, ...]:
     return (ConsoleSink(name="console"),)
 

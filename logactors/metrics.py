@@ -1,144 +1,213 @@
 """Metrics: per-sink counters, snapshots and the shutdown report.
 
-Every sink keeps the conservation law at every quiescent point and after shutdown::
+Every metrics field is declared once, below, as an attrs field whose metadata (a
+:class:`Metric`) says its kind (counter, gauge or state), its help text, and its place in the
+conservation law that every sink keeps at every quiescent point and after shutdown::
 
-    accepted + received + replayed
-        == written + dropped + failed + rerouted + spooled + lost + queue_depth
+    inflow  (accepted + received + replayed)
+        == outflow  (written + rerouted + spooled + dropped + failed + lost + queue_depth)
 
-and its spool keeps its own ledger: ``spooled == replayed + spool_dropped + spool_depth`` (plus
-what a previous run left on disk, reported as ``spool_inherited``).
+The live counters (:class:`Counters`), the snapshot (:class:`SinkMetrics`), ``to_dict``/JSON,
+the Prometheus families with their HELP lines, the shutdown report's columns, the law's sums,
+the class docstrings and the metrics guide's tables (checked by a test) all come from those
+declarations. The spool keeps its own ledger: ``spooled + spool_inherited == replayed +
+spool_dropped + spool_depth``.
+
+Words used with one meaning each: an event is **rejected** when the logger refuses it before
+any sink has it (counted once per logger); **dropped** when logactors discards an event a sink
+had taken in (its queue was full, or the event could not be processed) or, for
+``spool_dropped``, from its spool; **failed** when the destination could not or would not take
+it and nothing else could; **lost** when the shutdown deadline abandoned it.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
+import operator
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 import attrs
 import orjson
 
 from .formatting._escape import escape_control
 
-__all__ = ["MetricsSnapshot", "ShutdownReport", "SinkMetrics"]
+__all__ = ["Metric", "MetricsSnapshot", "ShutdownReport", "SinkMetrics"]
 
 CircuitState = Literal["closed", "open", "half_open"]
+MetricKind = Literal["counter", "gauge", "state"]
+Flow = Literal["in", "out"]
 
-#: Counters that only grow (Prometheus counters); the rest are gauges.
-COUNTERS: Final = (
-    "accepted",
-    "received",
-    "replayed",
-    "written",
-    "dropped",
-    "failed",
-    "rerouted",
-    "spooled",
-    "lost",
-    "spool_dropped",
-    "bytes",
-    "batches",
-    "restarts",
-)
-GAUGES: Final = (
-    "spool_depth",
-    "spool_inherited",
-    "queue_depth",
-    "queue_bytes",
-    "latency_p50_ms",
-    "latency_p99_ms",
-)
-#: The HELP text of each per-sink series.
-DESCRIPTIONS: Final[dict[str, str]] = {
-    "accepted": "Events routed to the sink by the logger.",
-    "received": "Events other sinks rerouted to this one (fallback).",
-    "replayed": "Events read back from the sink's spool.",
-    "written": "Events the sink wrote.",
-    "dropped": "Events dropped for overflow or at shutdown intake.",
-    "failed": "Events given up after retries with no fallback or spool to take them.",
-    "rerouted": "Events handed to the fallback sink.",
-    "spooled": "Events written to the sink's spool.",
-    "lost": "Events abandoned at the shutdown deadline with no spool to take them.",
-    "spool_dropped": "Spooled events discarded because the spool exceeded its size.",
-    "bytes": "Bytes written.",
-    "batches": "Batches written.",
-    "restarts": "Times the sink actor was restarted after a crash.",
-    "spool_depth": "Events in the spool now.",
-    "spool_inherited": "Events a previous run left in the spool.",
-    "queue_depth": "Events queued or in flight now.",
-    "queue_bytes": "Estimated memory of the queue now, in bytes.",
-    "latency_p50_ms": "Median write latency per batch over the recent window, in milliseconds.",
-    "latency_p99_ms": "99th percentile write latency per batch, in milliseconds.",
-}
-_METRIC_NAME: Final = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-_INFLOW: Final = ("accepted", "received", "replayed")
-_OUTFLOW: Final = ("written", "dropped", "failed", "rerouted", "spooled", "lost", "queue_depth")
+#: The attrs metadata key under which a field's :class:`Metric` is stored.
+METRIC: Final = "logactors.metric"
 
 
 @attrs.frozen(kw_only=True)
-class SinkMetrics:
-    """One sink's counters at one moment.
+class Metric:
+    """How one metrics field is declared (the attrs metadata of the field).
 
     Attributes:
-        accepted: events routed to this sink by the logger.
-        received: events other sinks rerouted to this one (fallback), or handed back to this
-            sink's spool by its failed fallback chain.
-        replayed: events read back from this sink's spool.
-        written: events the sink wrote.
-        dropped: events dropped for overflow (queue full, memory cap) or at shutdown intake.
-        failed: events given up after retries with no fallback or spool to take them.
-        rerouted: events handed to the fallback sink.
-        spooled: events written to this sink's spool.
-        lost: events abandoned at the shutdown deadline with no spool to take them.
-        spool_dropped: spooled events discarded because the spool exceeded ``max_bytes``.
-        spool_depth: events in the spool now.
-        spool_inherited: events a previous run left in the spool (replayed or dropped here).
-        bytes: bytes written (as reported by the sink's formatter).
-        batches: batches written.
-        queue_depth: events queued or in flight now.
-        queue_bytes: estimated memory of the queue now.
-        latency_p50_ms / latency_p99_ms: write latency per batch over the recent window.
-        restarts: times the actor was restarted after a crash.
-        circuit: breaker state.
-        dead: the sink exceeded its restart intensity and no longer writes.
+        kind: ``counter`` (only grows; Prometheus ``<name>_total``), ``gauge`` (a value now) or
+            ``state`` (one of ``states``; Prometheus ``<name>_state``, one series per state).
+        help: what the field counts, one sentence (the Prometheus HELP line and the docs).
+        flow: ``in`` or ``out`` for the two sides of the conservation law, else ``None``.
+        loss: a non-zero value means events did not arrive (``ShutdownReport.ok`` is False).
+        total: how ``totals`` combines the sinks: ``sum``, ``max``, or ``None`` (the default).
+        prometheus: the Prometheus name when it is not the field's (``uptime_seconds``).
+        states: the values of a ``state`` field.
     """
 
-    accepted: int = 0
-    received: int = 0
-    replayed: int = 0
-    written: int = 0
-    dropped: int = 0
-    failed: int = 0
-    rerouted: int = 0
-    spooled: int = 0
-    lost: int = 0
-    spool_dropped: int = 0
-    spool_depth: int = 0
-    spool_inherited: int = 0
-    bytes: int = 0
-    batches: int = 0
-    queue_depth: int = 0
-    queue_bytes: int = 0
-    latency_p50_ms: float = 0.0
-    latency_p99_ms: float = 0.0
-    restarts: int = 0
-    circuit: CircuitState = "closed"
-    dead: bool = False
+    kind: MetricKind
+    help: str
+    flow: Flow | None = None
+    loss: bool = False
+    total: Literal["sum", "max"] | None = "sum"
+    prometheus: str | None = None
+    states: tuple[str, ...] = ()
+
+    def family(self, name: str) -> str:
+        """The Prometheus family name (without the prefix) of the field ``name``."""
+        base = self.prometheus or name
+        return {"counter": f"{base}_total", "gauge": base, "state": f"{base}_state"}[self.kind]
+
+
+def _counter(help: str, *, flow: Flow | None = None, loss: bool = False) -> Any:
+    return attrs.field(
+        default=0, metadata={METRIC: Metric(kind="counter", help=help, flow=flow, loss=loss)}
+    )
+
+
+def _gauge(
+    help: str,
+    *,
+    default: object = 0,
+    flow: Flow | None = None,
+    total: Literal["sum", "max"] | None = "sum",
+    prometheus: str | None = None,
+) -> Any:
+    metric = Metric(kind="gauge", help=help, flow=flow, total=total, prometheus=prometheus)
+    return attrs.field(default=default, metadata={METRIC: metric})
+
+
+def declared(cls: type) -> dict[str, Metric]:
+    """The metrics fields of an attrs class, in declaration order: ``{name: Metric}``."""
+    return {f.name: f.metadata[METRIC] for f in attrs.fields(cls) if METRIC in f.metadata}
+
+
+def _document(cls: type) -> None:
+    """Append the declared fields to the ``Attributes:`` section of ``cls``'s docstring (the
+    API reference reads it), creating the section when the class has none."""
+    doc = inspect.cleandoc(cls.__doc__ or "")
+    if "\nAttributes:\n" not in doc:
+        doc += "\n\nAttributes:"
+    entries = [f"    {name}: {metric.help}" for name, metric in declared(cls).items()]
+    cls.__doc__ = "\n".join([doc, *entries]) + "\n"
+
+
+@attrs.define(kw_only=True, eq=False)
+class _CounterFields:
+    """The counters of one sink: declared once here, shared by the live :class:`Counters` and
+    the frozen :class:`SinkMetrics`."""
+
+    accepted: int = _counter("Events the logger routed to this sink.", flow="in")
+    received: int = _counter(
+        "Events rerouted to this sink by the sinks it is the fallback of, or handed back to its"
+        " spool by its failed fallback chain.",
+        flow="in",
+    )
+    replayed: int = _counter("Events read back from this sink's spool.", flow="in")
+    written: int = _counter("Events the sink wrote.", flow="out")
+    rerouted: int = _counter("Events handed to this sink's fallback.", flow="out")
+    spooled: int = _counter("Events appended to this sink's spool.", flow="out")
+    dropped: int = _counter(
+        "Events this sink took in and dropped: its queue was full (evicted or refused by the"
+        " overflow policy, on the trio thread or on the logging thread), or the event could not"
+        " be processed.",
+        flow="out",
+        loss=True,
+    )
+    failed: int = _counter(
+        "Events given up after retries or a permanent error, with no fallback or spool to take"
+        " them.",
+        flow="out",
+        loss=True,
+    )
+    lost: int = _counter(
+        "Events abandoned at the shutdown deadline with no spool to take them.",
+        flow="out",
+        loss=True,
+    )
+    spool_dropped: int = _counter(
+        "Events dropped from this sink's spool: the oldest when it exceeded max_bytes, or"
+        " records found damaged.",
+        loss=True,
+    )
+    bytes: int = _counter("Bytes written, as reported by the sink.")
+    batches: int = _counter("Batches written.")
+    restarts: int = _counter("Times the sink's actor was restarted after a crash.")
+
+
+@attrs.define(kw_only=True, eq=False)
+class Counters(_CounterFields):
+    """One sink's live counters (mutated on the trio thread only; read via snapshots)."""
+
+    def values(self) -> dict[str, Any]:
+        """The counters as ``{name: value}`` (to build a :class:`SinkMetrics`)."""
+        return dict(zip(COUNTERS, _counter_values(self), strict=True))
+
+
+@attrs.frozen(kw_only=True)
+class SinkMetrics(_CounterFields):
+    """One sink's counters at one moment."""
+
+    queue_depth: int = _gauge("Events queued, rerouted-in or in flight now.", flow="out")
+    queue_bytes: int = _gauge("Estimated memory of the queue now, in bytes.")
+    spool_depth: int = _gauge("Events in the spool now.")
+    spool_inherited: int = _gauge("Events a previous run left in the spool.")
+    latency_p50_ms: float = _gauge(
+        "Median write latency per batch over the last metrics.latency_window batches, in"
+        " milliseconds.",
+        default=0.0,
+        total="max",
+    )
+    latency_p99_ms: float = _gauge(
+        "99th percentile write latency per batch over the last metrics.latency_window batches,"
+        " in milliseconds.",
+        default=0.0,
+        total="max",
+    )
+    circuit: CircuitState = attrs.field(
+        default="closed",
+        metadata={
+            METRIC: Metric(
+                kind="state",
+                help="Circuit breaker state: closed, open or half_open.",
+                total=None,
+                states=get_args(CircuitState),
+            )
+        },
+    )
+    dead: bool = _gauge(
+        "Whether the sink exceeded its restart intensity and no longer writes.",
+        default=False,
+        total=None,
+    )
 
     @property
     def inflow(self) -> int:
-        """``accepted + received + replayed``."""
-        return self.accepted + self.received + self.replayed
+        """The events that entered the sink: the sum of the ``in`` fields."""
+        return sum(getattr(self, name) for name in INFLOW)
 
     @property
     def outflow(self) -> int:
-        """``written + dropped + failed + rerouted + spooled + lost + queue_depth``."""
-        return sum(getattr(self, name) for name in _OUTFLOW)
+        """Where they went: the sum of the ``out`` fields."""
+        return sum(getattr(self, name) for name in OUTFLOW)
 
     @property
     def balanced(self) -> bool:
-        """Whether the conservation law holds for this snapshot."""
+        """Whether the conservation law (``inflow == outflow``) holds for this snapshot."""
         return self.inflow == self.outflow
 
     @property
@@ -150,20 +219,29 @@ class SinkMetrics:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The counters as a plain dict."""
+        """Every field as a plain dict."""
         return attrs.asdict(self)
 
 
+#: The metrics of one sink, in declaration order.
+SINK_METRICS: Final = declared(SinkMetrics)
+COUNTERS: Final = tuple(n for n, m in SINK_METRICS.items() if m.kind == "counter")
+GAUGES: Final = tuple(n for n, m in SINK_METRICS.items() if m.kind == "gauge")
+INFLOW: Final = tuple(n for n, m in SINK_METRICS.items() if m.flow == "in")
+OUTFLOW: Final = tuple(n for n, m in SINK_METRICS.items() if m.flow == "out")
+_counter_values = operator.attrgetter(*COUNTERS)
+_document(SinkMetrics)
+
+
 def _sum(items: Mapping[str, SinkMetrics]) -> SinkMetrics:
-    totals = {name: sum(getattr(m, name) for m in items.values()) for name in COUNTERS}
-    for name in ("spool_depth", "spool_inherited", "queue_depth", "queue_bytes"):
-        totals[name] = sum(getattr(m, name) for m in items.values())
-    latencies = [m.latency_p99_ms for m in items.values()]
-    return SinkMetrics(
-        **totals,
-        latency_p50_ms=max((m.latency_p50_ms for m in items.values()), default=0.0),
-        latency_p99_ms=max(latencies, default=0.0),
-    )
+    values = list(items.values())
+    totals: dict[str, Any] = {}
+    for name, metric in SINK_METRICS.items():
+        if metric.total == "sum":
+            totals[name] = sum(getattr(m, name) for m in values)
+        elif metric.total == "max":
+            totals[name] = max((getattr(m, name) for m in values), default=0.0)
+    return SinkMetrics(**totals)
 
 
 @attrs.frozen(kw_only=True)
@@ -172,18 +250,19 @@ class MetricsSnapshot:
 
     Attributes:
         sinks: per-sink metrics by sink name.
-        events: events that passed the logger's gate and filters.
-        rejected: events dropped before reaching any sink (logged after close, thread
-            hand-off full, or from a thread after the trio run ended).
-        handoff_depth: events waiting in the thread hand-off.
-        uptime_s: seconds since the logger started.
     """
 
     sinks: Mapping[str, SinkMetrics]
-    events: int = 0
-    rejected: int = 0
-    handoff_depth: int = 0
-    uptime_s: float = 0.0
+    events: int = _counter("Events that passed the logger's gate and filters.")
+    rejected: int = _counter(
+        "Events the logger refused before any sink had them: logged after close or after the"
+        " trio run ended, past the thread hand-off's hard limit, or met by an internal error.",
+        loss=True,
+    )
+    handoff_depth: int = _gauge("Events waiting in the thread hand-off now.")
+    uptime_s: float = _gauge(
+        "Seconds since the logger started.", default=0.0, prometheus="uptime_seconds"
+    )
 
     @property
     def totals(self) -> SinkMetrics:
@@ -198,10 +277,7 @@ class MetricsSnapshot:
         return {
             "sinks": {name: m.to_dict() for name, m in self.sinks.items()},
             "totals": self.totals.to_dict(),
-            "events": self.events,
-            "rejected": self.rejected,
-            "handoff_depth": self.handoff_depth,
-            "uptime_s": self.uptime_s,
+            **{name: getattr(self, name) for name in LOGGER_METRICS},
         }
 
     def to_json(self) -> bytes:
@@ -211,8 +287,10 @@ class MetricsSnapshot:
     def to_prometheus(self, prefix: str = "logactors") -> str:
         """The snapshot in the Prometheus text exposition format (version 0.0.4).
 
-        Per-sink series carry a ``sink`` label; ``<prefix>_sink_circuit_state`` has one series
-        per breaker state (1 for the current one).
+        One family per declared field: ``<prefix>_<name>_total`` for a counter,
+        ``<prefix>_<name>`` for a gauge; per-sink ones are ``<prefix>_sink_…`` with a ``sink``
+        label, and ``<prefix>_sink_circuit_state`` has one series per breaker state (1 for the
+        current one). The HELP line is the field's help text.
 
         Raises:
             ValueError: ``prefix`` is not a valid metric name.
@@ -221,69 +299,53 @@ class MetricsSnapshot:
             raise ValueError(f"not a valid Prometheus metric name prefix: {prefix!r}")
         lines: list[str] = []
 
-        def family(name: str, kind: str, help_text: str, samples: list[tuple[str, object]]) -> None:
-            lines.append(f"# HELP {prefix}_{name} {help_text}")
+        def family(name: str, metric: Metric, samples: list[tuple[str, object]]) -> None:
+            kind = "counter" if metric.kind == "counter" else "gauge"
+            lines.append(f"# HELP {prefix}_{name} {_escape_help(_help_line(metric))}")
             lines.append(f"# TYPE {prefix}_{name} {kind}")
             lines.extend(f"{prefix}_{name}{labels} {_sample(value)}" for labels, value in samples)
 
-        def label(sink: str, **extra: str) -> str:
-            pairs = {"sink": sink, **extra}
-            inner = ",".join(f'{k}="{_escape_label(v)}"' for k, v in pairs.items())
-            return "{" + inner + "}"
-
-        family(
-            "events_total", "counter", "Events that passed the logger's gate.", [("", self.events)]
-        )
-        family(
-            "rejected_total",
-            "counter",
-            "Events dropped before reaching any sink.",
-            [("", self.rejected)],
-        )
-        family(
-            "handoff_depth",
-            "gauge",
-            "Events waiting in the thread hand-off.",
-            [("", self.handoff_depth)],
-        )
-        family(
-            "uptime_seconds", "gauge", "Seconds since the logger started.", [("", self.uptime_s)]
-        )
-        for name in COUNTERS:
-            family(
-                f"sink_{name}_total",
-                "counter",
-                DESCRIPTIONS[name],
-                [(label(s), getattr(m, name)) for s, m in self.sinks.items()],
-            )
-        for name in GAUGES:
-            family(
-                f"sink_{name}",
-                "gauge",
-                DESCRIPTIONS[name],
-                [(label(s), getattr(m, name)) for s, m in self.sinks.items()],
-            )
-        family(
-            "sink_circuit_state",
-            "gauge",
-            "Breaker state (1 for the current state).",
-            [
-                (label(s, state=state), int(m.circuit == state))
-                for s, m in self.sinks.items()
-                for state in ("closed", "open", "half_open")
-            ],
-        )
-        family(
-            "sink_dead",
-            "gauge",
-            "1 when the sink exceeded its restart intensity.",
-            [(label(s), int(m.dead)) for s, m in self.sinks.items()],
-        )
+        for name, metric in LOGGER_METRICS.items():
+            family(metric.family(name), metric, [("", getattr(self, name))])
+        sinks = [(_label(sink), sink, m) for sink, m in self.sinks.items()]
+        for name, metric in SINK_METRICS.items():
+            if metric.kind == "state":
+                samples: list[tuple[str, object]] = [
+                    (_label(sink, state), int(getattr(m, name) == state))
+                    for _, sink, m in sinks
+                    for state in metric.states
+                ]
+            else:
+                samples = [(label, getattr(m, name)) for label, _, m in sinks]
+            family(f"sink_{metric.family(name)}", metric, samples)
         return "\n".join(lines) + "\n"
+
+
+#: The logger-wide metrics of a snapshot, in declaration order.
+LOGGER_METRICS: Final = declared(MetricsSnapshot)
+_METRIC_NAME: Final = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_document(MetricsSnapshot)
+
+
+def _help_line(metric: Metric) -> str:
+    if metric.kind == "state":
+        return f"{metric.help} One series per state, 1 for the current one."
+    return metric.help
+
+
+def _label(sink: str, state: str | None = None) -> str:
+    inner = f'sink="{_escape_label(sink)}"'
+    if state is not None:
+        inner += f',state="{_escape_label(state)}"'
+    return "{" + inner + "}"
 
 
 def _escape_label(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _escape_help(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n")
 
 
 def _sample(value: object) -> str:
@@ -299,6 +361,11 @@ def _sample(value: object) -> str:
     return str(value)
 
 
+#: The shutdown report's columns: the counters of the conservation law.
+REPORT_COLUMNS: Final = tuple(n for n, m in SINK_METRICS.items() if m.flow and m.kind == "counter")
+_SINK_LOSSES: Final = tuple(n for n, m in SINK_METRICS.items() if m.loss)
+
+
 @attrs.frozen(kw_only=True)
 class ShutdownReport:
     """What shutdown did (``log.report`` after the logger closed).
@@ -306,11 +373,10 @@ class ShutdownReport:
     Attributes:
         sinks: per-sink metrics as of the end.
         duration_s: seconds the shutdown took.
-        lost: events abandoned at the shutdown deadline with no spool to take them.
+        lost: events abandoned at the shutdown deadline with no spool to take them (the sum of
+            the sinks' ``lost``).
         strategy: the strategy that ran (``immediate`` if a second interrupt forced it).
         deadline_hit: whether the deadline expired before every actor drained.
-        events: events that passed the logger's gate during the logger's life.
-        rejected: events dropped before reaching any sink.
     """
 
     sinks: Mapping[str, SinkMetrics]
@@ -318,8 +384,8 @@ class ShutdownReport:
     lost: int
     strategy: str = "graceful"
     deadline_hit: bool = False
-    events: int = 0
-    rejected: int = 0
+    events: int = attrs.field(default=0, metadata=attrs.fields(MetricsSnapshot).events.metadata)
+    rejected: int = attrs.field(default=0, metadata=attrs.fields(MetricsSnapshot).rejected.metadata)
 
     @property
     def totals(self) -> SinkMetrics:
@@ -328,15 +394,12 @@ class ShutdownReport:
 
     @property
     def ok(self) -> bool:
-        """True when every event was delivered or kept: nothing dropped, failed, lost (also
-        from a full spool) or rejected. Events left in a spool count as kept."""
+        """True when every event was delivered or kept: none rejected, and no sink dropped,
+        failed or lost any (also from a full spool). Events left in a spool count as kept."""
         t = self.totals
         return (
-            t.dropped == 0
-            and t.failed == 0
-            and t.lost == 0
+            not any(getattr(t, name) for name in _SINK_LOSSES)
             and self.lost == 0
-            and t.spool_dropped == 0
             and self.rejected == 0
         )
 
@@ -355,17 +418,7 @@ class ShutdownReport:
         }
 
     def __str__(self) -> str:
-        columns = (
-            "accepted",
-            "received",
-            "replayed",
-            "written",
-            "rerouted",
-            "spooled",
-            "dropped",
-            "failed",
-            "lost",
-        )
+        columns = REPORT_COLUMNS
         names = {name: escape_control(name) for name in self.sinks}
         widths = {  # at least 8, wider for big numbers
             c: max([8, len(c), *(len(str(getattr(m, c))) for m in self.sinks.values())])
@@ -384,7 +437,10 @@ class ShutdownReport:
         summary = (
             f"shutdown ({self.strategy}) in {self.duration_s:.3f}s: {self.events} events, "
             f"{self.lost} lost, {self.rejected} rejected"
-            f"{f', {spool_dropped} dropped from full spools' if spool_dropped else ''}"
+            f"{f', {spool_dropped} dropped from spools' if spool_dropped else ''}"
             f"{', deadline hit' if self.deadline_hit else ''} — {verdict}"
         )
         return "\n".join([summary, header + "  circuit", *rows])
+
+
+_document(ShutdownReport)

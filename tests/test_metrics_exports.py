@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 import attrs
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import logactors
 from logactors import MetricsSnapshot, ShutdownReport, SinkMetrics
-from logactors.metrics import COUNTERS, GAUGES
+from logactors.metrics import (
+    COUNTERS,
+    GAUGES,
+    INFLOW,
+    LOGGER_METRICS,
+    METRIC,
+    OUTFLOW,
+    REPORT_COLUMNS,
+    SINK_METRICS,
+    Counters,
+)
 
 # ---------------------------------------------------------------------------------------------
 # A small parser for the Prometheus text exposition format 0.0.4, strict about what matters:
@@ -87,18 +98,21 @@ def parse_prometheus(text: str) -> tuple[dict[str, str], dict[str, str], Series]
 
 _counts = st.integers(0, 10**12)
 _latency = st.floats(0, 1e6, allow_nan=False)
-sink_metrics = st.builds(
-    SinkMetrics,
-    **dict.fromkeys(COUNTERS, _counts),
-    spool_depth=_counts,
-    spool_inherited=_counts,
-    queue_depth=_counts,
-    queue_bytes=_counts,
-    latency_p50_ms=_latency,
-    latency_p99_ms=_latency,
-    circuit=st.sampled_from(["closed", "open", "half_open"]),
-    dead=st.booleans(),
-)
+
+
+def _values(field: attrs.Attribute[Any]) -> st.SearchStrategy[Any]:
+    """Values for one declared SinkMetrics field, chosen by its kind and default."""
+    metric = field.metadata[METRIC]
+    if metric.kind == "state":
+        return st.sampled_from(metric.states)
+    if isinstance(field.default, bool):
+        return st.booleans()
+    if isinstance(field.default, float):
+        return _latency
+    return _counts
+
+
+sink_metrics = st.builds(SinkMetrics, **{f.name: _values(f) for f in attrs.fields(SinkMetrics)})
 sink_names = st.text(min_size=1, max_size=10)
 snapshots = st.builds(
     MetricsSnapshot,
@@ -111,11 +125,179 @@ snapshots = st.builds(
 
 
 # ---------------------------------------------------------------------------------------------
+# The declaration: every export lists exactly the declared fields.
+
+#: The public Prometheus family names (without the prefix), in declaration order: they must not
+#: change when the declaration is reworded or reordered.
+PROMETHEUS_FAMILIES = {
+    "events": "events_total",
+    "rejected": "rejected_total",
+    "handoff_depth": "handoff_depth",
+    "uptime_s": "uptime_seconds",
+    **{name: f"sink_{name}_total" for name in COUNTERS},
+    **{name: f"sink_{name}" for name in GAUGES},
+    "circuit": "sink_circuit_state",
+}
+SINK_FIELD_NAMES = [
+    "accepted",
+    "received",
+    "replayed",
+    "written",
+    "rerouted",
+    "spooled",
+    "dropped",
+    "failed",
+    "lost",
+    "spool_dropped",
+    "bytes",
+    "batches",
+    "restarts",
+    "queue_depth",
+    "queue_bytes",
+    "spool_depth",
+    "spool_inherited",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "circuit",
+    "dead",
+]
+
+
+def test_every_field_is_declared() -> None:
+    """Every SinkMetrics field and every MetricsSnapshot field but ``sinks`` carries its
+    declaration; the public names are the ones users rely on."""
+    assert [f.name for f in attrs.fields(SinkMetrics)] == SINK_FIELD_NAMES
+    assert list(SINK_METRICS) == SINK_FIELD_NAMES
+    assert list(LOGGER_METRICS) == ["events", "rejected", "handoff_depth", "uptime_s"]
+    assert set(COUNTERS) | set(GAUGES) | {"circuit"} == set(SINK_METRICS)
+    assert (INFLOW, OUTFLOW) == (
+        ("accepted", "received", "replayed"),
+        ("written", "rerouted", "spooled", "dropped", "failed", "lost", "queue_depth"),
+    )
+    for name, metric in {**SINK_METRICS, **LOGGER_METRICS}.items():
+        assert metric.help.endswith(".") and not metric.help[0].islower(), name
+        assert "\\" not in metric.help and "\n" not in metric.help, name
+    # ShutdownReport reuses the snapshot's declarations of the fields they share
+    report_fields = attrs.fields_dict(ShutdownReport)
+    for name in ("events", "rejected"):
+        assert report_fields[name].metadata == attrs.fields_dict(MetricsSnapshot)[name].metadata
+
+
+def test_live_counters_are_the_declared_counters() -> None:
+    """The live Counters hold exactly the declared counters, and a snapshot copies them all."""
+    assert [f.name for f in attrs.fields(Counters)] == list(COUNTERS)
+    counters = Counters()
+    for i, name in enumerate(COUNTERS):
+        setattr(counters, name, i + 1)
+    assert counters.values() == {name: i + 1 for i, name in enumerate(COUNTERS)}
+    m = SinkMetrics(**counters.values())
+    assert all(getattr(m, name) == i + 1 for i, name in enumerate(COUNTERS))
+    with pytest.raises(AttributeError):
+        counters.acepted = 1  # type: ignore[attr-defined]  # slotted: a typo cannot count
+
+
+@settings(max_examples=30)  # a structural property: few examples show it
+@given(snapshots)
+def test_exports_list_exactly_the_declared_fields(snap: MetricsSnapshot) -> None:
+    """to_dict, JSON, Prometheus (names, kinds and HELP) and totals: the declared fields."""
+    data = snap.to_dict()
+    assert list(data) == ["sinks", "totals", *LOGGER_METRICS]
+    for m in [*data["sinks"].values(), data["totals"]]:
+        assert list(m) == SINK_FIELD_NAMES
+    assert set(orjson.loads(snap.to_json())) == set(data)
+    types, helps, _ = parse_prometheus(snap.to_prometheus())
+    declared = {**LOGGER_METRICS, **SINK_METRICS}
+    assert list(types) == [f"logactors_{PROMETHEUS_FAMILIES[n]}" for n in declared]
+    for name, metric in declared.items():
+        family = f"logactors_{PROMETHEUS_FAMILIES[name]}"
+        assert types[family] == ("counter" if metric.kind == "counter" else "gauge")
+        assert helps[family].startswith(metric.help)
+
+
+def test_report_columns_are_the_counters_of_the_law() -> None:
+    """The shutdown report shows the in and out counters of the conservation law, in order."""
+    assert tuple(n for n in (*INFLOW, *OUTFLOW) if n in COUNTERS) == REPORT_COLUMNS
+    header = str(report(a=SinkMetrics())).split("\n")[1].split()
+    assert header == ["sink", *REPORT_COLUMNS, "circuit"]
+
+
+def test_ok_watches_every_loss() -> None:
+    """ShutdownReport.ok is False for every field declared as a loss, and only for those."""
+    losses = {n for n, m in SINK_METRICS.items() if m.loss}
+    assert losses == {"dropped", "failed", "lost", "spool_dropped"}
+    for name in COUNTERS:
+        assert report(a=SinkMetrics(**{name: 1})).ok == (name not in losses), name
+
+
+def test_docstrings_document_the_declared_fields() -> None:
+    """The API reference (the classes' Attributes sections) gives each field its help text."""
+    for cls in (SinkMetrics, MetricsSnapshot, ShutdownReport):
+        doc = cls.__doc__ or ""
+        documented = re.findall(r"^    (\w+): (.*)$", doc, re.MULTILINE)
+        names = [name for name, _ in documented]
+        assert names == [f.name for f in attrs.fields(cls)], cls
+        fields = attrs.fields_dict(cls)
+        for name, text in documented:
+            if METRIC in fields[name].metadata:
+                assert text == fields[name].metadata[METRIC].help, (cls, name)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = ROOT / "docs" / "guides" / "metrics.md"
+
+
+def _table(header: str, names: list[str]) -> str:
+    rows = [f"| `{name}` | {SINK_METRICS[name].help} |" for name in names]
+    return "\n".join([f"| {header} | meaning |", "|---|---|", *rows]) + "\n"
+
+
+def test_metrics_guide_tables_are_the_declaration() -> None:
+    """docs/guides/metrics.md lists every declared field once, with its help text, and the
+    SinkMetrics tables verbatim (the failure message shows the table to paste)."""
+    page = GUIDE.read_text(encoding="utf-8")
+    counters = _table("counter", list(COUNTERS))
+    gauges = _table("gauge", [n for n in SINK_METRICS if n not in COUNTERS])
+    assert counters in page, f"the counters table of {GUIDE} must read:\n{counters}"
+    assert gauges in page, f"the gauges table of {GUIDE} must read:\n{gauges}"
+    for name, metric in LOGGER_METRICS.items():
+        assert f"| `{name}` | {metric.help} |\n" in page, name
+    rows = re.findall(r"^\| `(\w+)` \|", page, re.MULTILINE)
+    assert sorted(rows) == sorted([*LOGGER_METRICS, *SINK_METRICS, "sinks", "totals"])
+
+
+def test_metrics_guide_help_lines_are_real() -> None:
+    """The Prometheus example in the guide shows HELP lines the export really writes."""
+    page = GUIDE.read_text(encoding="utf-8")
+    shown = re.findall(r"^# HELP .*$", page, re.MULTILINE)
+    assert shown
+    real = MetricsSnapshot(sinks={"file": SinkMetrics()}).to_prometheus().splitlines()
+    assert set(shown) <= set(real)
+
+
+_LAW = re.compile(
+    r"accepted \+ received \+ replayed\)?\s*==\s*(?:outflow\s*\()?(\w+(?:\s*\+\s*\w+)*)"
+)
+
+
+def test_the_law_is_stated_as_declared() -> None:
+    """Wherever the docs, the README or the code state the conservation law, its outflow side
+    lists the declared outflow fields, in their order."""
+    files = [ROOT / "README.md", *ROOT.glob("docs/**/*.md"), *ROOT.glob("logactors/**/*.py")]
+    found = 0
+    for path in files:
+        for match in _LAW.finditer(path.read_text(encoding="utf-8")):
+            names = tuple(re.split(r"\s*\+\s*", match.group(1)))
+            assert names == OUTFLOW, f"{path}: {match.group(0)!r}"
+            found += 1
+    assert found >= 5
+
+
+# ---------------------------------------------------------------------------------------------
 # SinkMetrics.
 
 
 def test_balanced_is_the_conservation_law() -> None:
-    """inflow == written + dropped + failed + rerouted + spooled + lost + queue_depth."""
+    """inflow == written + rerouted + spooled + dropped + failed + lost + queue_depth."""
     m = SinkMetrics(
         accepted=10,
         received=3,
@@ -189,6 +371,7 @@ def test_totals() -> None:
     assert dict(iter(snap)) == snap.sinks
 
 
+@pytest.mark.slow
 @given(snapshots)
 def test_snapshot_to_dict_and_json(snap: MetricsSnapshot) -> None:
     """to_json is the JSON of to_dict, with per-sink metrics and totals."""
@@ -208,6 +391,7 @@ def _json_clean(value: Any) -> Any:
     return value
 
 
+@pytest.mark.slow
 @given(snapshots)
 def test_prometheus_text_is_valid_and_complete(snap: MetricsSnapshot) -> None:
     """Valid exposition text with every counter and gauge of every sink, values exact."""
@@ -233,7 +417,7 @@ def test_prometheus_text_is_valid_and_complete(snap: MetricsSnapshot) -> None:
         }
         assert states == {s: float(s == m.circuit) for s in states}
         assert series[("logactors_sink_dead", label)] == float(m.dead)
-    per_sink = len(COUNTERS) + len(GAUGES) + 3 + 1
+    per_sink = len(COUNTERS) + len(GAUGES) + 3  # the circuit: one series per state
     assert len(series) == 4 + per_sink * len(snap.sinks)
 
 

@@ -16,7 +16,7 @@ import re
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
-from typing import IO, Any, Final
+from typing import IO, Final
 
 from .._events import LogEvent
 from .._levels import Level
@@ -248,8 +248,3 @@ def rates_between(
         old = before.sinks.get(name)
         out[name] = (m.written - (old.written if old else 0)) / seconds
     return out
-
-
-def describe_dict(values: Mapping[str, Any]) -> str:
-    """``a=1 b=2`` for a small mapping."""
-    return " ".join(f"{k}={v}" for k, v in values.items())

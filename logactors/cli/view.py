@@ -45,7 +45,6 @@ from ._tail import Follower, Line, Tail
 
 __all__ = ["View", "ViewEvent", "add_arguments", "escape_json", "escape_text", "normalize", "run"]
 
-_BOLD: Final = "\x1b[1m"
 _KEY_COLOR: Final = "\x1b[2;37m"
 _EXCEPTION_COLOR: Final = "\x1b[31m"
 _FILE_COLOR: Final = "\x1b[2;34m"
@@ -250,7 +249,7 @@ def _epoch(event: ViewEvent) -> float | None:
 
 
 class Viewer:
-    """Decodes, filters and prints lines; counts what it printed and what was malformed.
+    """Decodes, filters and prints lines; counts what it printed, reports malformed lines.
 
     Several files are merged by event time (each file keeps its own order; an event without a
     time sorts with the one before it in its file).
@@ -267,7 +266,6 @@ class Viewer:
         self.where: list[Where] = args.where
         self.max_events: int | None = args.max_events
         self.printed = 0
-        self.malformed = 0
         #: lines read from every file so far (a follow step that read none was idle)
         self.lines_read = 0
 
@@ -277,7 +275,6 @@ class Viewer:
         return self.max_events is not None and self.printed >= self.max_events
 
     def _malformed(self, path: str, lineno: int, reason: str, raw: bytes) -> None:
-        self.malformed += 1
         excerpt = raw[:80].decode("utf-8", "backslashreplace")
         self.err.write(
             f"logactors view: {escape_text(path)}:{lineno}: malformed line "

@@ -60,11 +60,6 @@ class DatagramLink:
         self._default_port = default_port
         self._sock: trio.socket.SocketType | None = None
 
-    @property
-    def connected(self) -> bool:
-        """Whether a socket is open."""
-        return self._sock is not None
-
     async def connect(self) -> None:
         """Open and connect the socket (a no-op when it is open).
 
@@ -127,11 +122,6 @@ class StreamLink:
         self._address = address
         self._default_port = default_port
         self._stream: trio.SocketStream | None = None
-
-    @property
-    def connected(self) -> bool:
-        """Whether a connection is open."""
-        return self._stream is not None
 
     async def connect(self) -> None:
         """Connect (a no-op when connected and the peer has not closed its end).
