@@ -87,7 +87,6 @@ class Redactor:
         #: whether a string may need masking; checked before the regular expression runs
         self.needs_scan = self._scan_all if config.patterns else self._scan_hint
         self._names: dict[str, bool] = {}
-        self._texts: dict[str, str] = {}
 
     @staticmethod
     def _scan_hint(text: str) -> bool:
@@ -133,17 +132,6 @@ class Redactor:
             return value
         masked = self._pattern.sub(self._replace, value)
         return value if masked == value else masked
-
-    def cached_text(self, value: str) -> str:
-        """:meth:`text` for strings that repeat (templates, names), cached when short."""
-        out = self._texts.get(value)
-        if out is None:
-            out = self.text(value)
-            if len(value) <= 512:
-                if len(self._texts) >= _CACHE_MAX:
-                    self._texts.clear()
-                self._texts[value] = out
-        return out
 
     def data(self, value: bytes) -> bytes:
         """:meth:`text` for bytes."""

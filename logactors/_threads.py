@@ -89,11 +89,6 @@ YIELD_SECONDS: Final = 0.005
 IN_SINK: contextvars.ContextVar[bool] = contextvars.ContextVar("logactors_in_sink", default=False)
 
 
-def in_sink() -> bool:
-    """Whether the current task or thread is working for a sink."""
-    return IN_SINK.get()
-
-
 def _may_block() -> bool:
     if IN_SINK.get():
         return False
