@@ -36,11 +36,12 @@ from typing import IO, Any, Final
 import orjson
 
 from .._levels import round_level
+from ..formatting._escape import escape_control as escape_text
+from ..formatting._escape import escape_json_line as escape_json
 from ..formatting.text import DIM, LEVEL_COLORS, RESET, value_color
 from ..sinks.console import should_color
 from ..templates import PropertyToken, TextToken, parse, render_value
 from ._normalize import ViewEvent, level_number, normalize
-from ._safe import escape_json, escape_text
 from ._tail import Follower, Line, Tail
 
 __all__ = ["View", "ViewEvent", "add_arguments", "escape_json", "escape_text", "normalize", "run"]

@@ -13,14 +13,16 @@ import re
 from typing import Final
 
 _INVISIBLE: Final = (
+    0x061C,  # Arabic letter mark
+    0x180E,  # Mongolian vowel separator
     *range(0x200B, 0x2010),  # zero-width space / non-joiner / joiner, LRM, RLM
     *range(0x202A, 0x202F),  # LRE, RLE, PDF, LRO, RLO
-    0x2060,  # word joiner
+    *range(0x2060, 0x2065),  # word joiner, invisible operators
     *range(0x2066, 0x206A),  # LRI, RLI, FSI, PDI
     0xFEFF,  # zero-width no-break space (BOM)
 )
 _CONTROL: Final = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029" + "".join(f"\\u{c:04x}" for c in _INVISIBLE) + "]"
 )
 _TABLE: Final[dict[int, str]] = {
     **{c: f"\\x{c:02x}" for c in range(0x20)},
@@ -32,6 +34,23 @@ _TABLE: Final[dict[int, str]] = {
     0x2029: "\\u2029",
     **{c: f"\\u{c:04x}" for c in _INVISIBLE},
 }
+
+
+#: In a JSON line that parsed, a raw tab or CR can only be whitespace between tokens (JSON
+#: strings cannot hold raw C0 characters); every other character here can only be inside a
+#: string, where its ``\uXXXX`` escape stands for the same character: the value is unchanged.
+_JSON_TABLE: Final[dict[int, str]] = {
+    **{c: f"\\u{c:04x}" for c in _TABLE},
+    0x09: " ",
+    0x0D: " ",
+}
+
+
+def escape_json_line(line: str) -> str:
+    """A JSON line with the same characters written as JSON escapes (the same JSON value)."""
+    if _CONTROL.search(line) is None:
+        return line
+    return line.translate(_JSON_TABLE)
 
 
 def escape_control(text: str) -> str:
