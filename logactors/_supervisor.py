@@ -41,6 +41,7 @@ from ._enrich import compile_filters, dynamic_enricher, static_properties
 from ._events import LogEvent
 from ._inbox import Counters
 from ._levels import Level, parse_level
+from ._restart import RestartSupervisor
 from ._selflog import SelfLog
 from ._sizing import estimate
 from ._spool import Spool
@@ -150,6 +151,8 @@ class Runtime:
             {**static_properties(config.enrichers), **config.properties}
         )
         self.captures = captures
+        #: decides, per sink, whether a crashed sink restarts or is marked dead
+        self.restarts = RestartSupervisor(config.restart)
         self.actors: dict[str, SinkActor] = {}
         for sink in config.sinks:
             factory = sink_factory(sink)
@@ -158,7 +161,7 @@ class Runtime:
                 sink,
                 factory,
                 spool=spool,
-                restart=config.restart,
+                supervisor=self.restarts,
                 self_log=self.self_log,
                 latency_window=config.metrics.latency_window,
             )
@@ -298,14 +301,7 @@ class Runtime:
 
     async def _start_actors(self, actors: trio.Nursery) -> None:
         for actor in self.actors.values():
-            if actor.spool is not None:
-                try:
-                    await trio.to_thread.run_sync(actor.spool.open)
-                    actor.spool_depth = actor.spool.depth
-                    actor.counters.spool_dropped += actor.spool.corrupt  # damaged records
-                except OSError as exc:
-                    actor.log(f"spool cannot be opened ({exc}); running without it")
-                    actor.spool = None
+            await actor.open_spool()
             actor.strategy = self.config.shutdown.strategy
             actor.spool_timeout = self.config.shutdown.spool_timeout
             await actors.start(actor.run)
