@@ -1,5 +1,8 @@
 """The root supervisor: owns the sink actors, routes events, runs flush and shutdown.
 
+Supervision. The runtime owns one :class:`~logactors._restart.RestartSupervisor`: an actor whose
+sink crashes asks it whether to restart the sink or to mark it dead, and does what it decides.
+
 Lifecycle. :func:`start_logger` builds every sink (configuration problems raise here, before
 anything runs) and starts the supervisor task in the caller's nursery. The supervisor task opens
 an inner nursery for the actors and starts them one by one; start-up is cancellable (a caller
