@@ -112,6 +112,7 @@ class SinkActor:
         supervisor: RestartSupervisor,
         self_log: Callable[..., None],
         latency_window: int,
+        spool_timeout: float = 1.0,
     ) -> None:
         self.config = config
         self.name = config.name
@@ -132,8 +133,8 @@ class SinkActor:
         self.started = False
         self.scope = trio.CancelScope(shield=True)
         self._write_scope: trio.CancelScope | None = None
-        self.strategy = "graceful"
-        self.spool_timeout = 1.0
+        #: seconds to spool what is left once stopped (``shutdown.spool_timeout``)
+        self.spool_timeout = spool_timeout
         self._opened = False
         self._retry: tuple[list[LogEvent], SinkActor | None] | None = None
         self._retried_after_restart = False

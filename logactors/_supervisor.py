@@ -167,6 +167,7 @@ class Runtime:
                 supervisor=self.restarts,
                 self_log=self.self_log,
                 latency_window=config.metrics.latency_window,
+                spool_timeout=config.shutdown.spool_timeout,
             )
         for actor in self.actors.values():
             if actor.config.fallback is not None:
@@ -305,8 +306,6 @@ class Runtime:
     async def _start_actors(self, actors: trio.Nursery) -> None:
         for actor in self.actors.values():
             await actor.open_spool()
-            actor.strategy = self.config.shutdown.strategy
-            actor.spool_timeout = self.config.shutdown.spool_timeout
             await actors.start(actor.run)
 
     @trio.lowlevel.enable_ki_protection
