@@ -11,10 +11,8 @@ import ast
 from pathlib import Path
 
 import logactors
-from logactors._inbox import Counters
 
 PACKAGE = Path(logactors.__file__).parent
-FIELDS = frozenset(Counters.__slots__)
 
 #: Writes by a non-owner that are known and still to be removed, by (module, counter): the
 #: producer side of an inbox written from outside it (the logger's inlined
@@ -39,8 +37,8 @@ def _is_self_counters(node: ast.expr) -> bool:
 
 
 def foreign_counter_writes(source: str) -> list[tuple[int, str, str]]:
-    """``(line, function, code)`` of every write to a counter field through anything but
-    ``self.counters`` (directly or through a local name bound to it)."""
+    """``(line, function, code)`` of every write to an attribute of some ``counters`` through
+    anything but ``self.counters`` (directly or through a name bound to it)."""
     tree = ast.parse(source)
     # Names bound to some ``<x>.counters`` anywhere in the module (closures included): a
     # name is an alias of the owner's counters only if every binding is ``self.counters``.
@@ -84,7 +82,6 @@ def foreign_counter_writes(source: str) -> list[tuple[int, str, str]]:
             for target in targets:
                 if (
                     isinstance(target, ast.Attribute)
-                    and target.attr in FIELDS
                     and counters_ref(target.value)
                     and not owned(target.value)
                 ):
