@@ -1,10 +1,15 @@
 """One sink actor: a trio task that owns an inbox, batches events and writes them.
 
 The actor classifies what its sink raises (``OSError``/``SinkError``: write failures; anything
-else, any ``BaseException`` included: a crash of that sink, never raised further) and does the
-supervision work for its sink: retry with capped exponential backoff, the circuit breaker,
-rerouting to the fallback, spooling, replay of the spool, restart after a crash, and the
-shutdown abandonment. Every event that leaves the queue is counted exactly once, so the
+else, any ``BaseException`` included: a crash of that sink, never raised further) and handles
+its write failures: retry with capped exponential backoff, the circuit breaker, rerouting to the
+fallback, spooling, replay of the spool, and the shutdown abandonment. After a crash it asks the
+runtime's :class:`~logactors._restart.RestartSupervisor` whether to restart or to stop writing
+(dead), and does what it is told.
+
+Actors hand events to each other through methods of the receiving actor
+(:meth:`SinkActor.accept_rerouted`, :meth:`SinkActor.accept_diverted`), and each one writes only
+its own counters. Every event that leaves the queue is counted exactly once, so the
 conservation law holds whenever the actor is idle (and after shutdown):
 
     accepted + received + replayed == written + rerouted + spooled + dropped + failed + lost
@@ -28,13 +33,15 @@ from ._breaker import CircuitBreaker
 from ._events import EventTuple, LogEvent, as_events
 from ._inbox import Inbox, InboxClosed, Rerouted
 from ._levels import Level, level_name
+from ._restart import Dead
 from ._threads import IN_SINK
 from .exceptions import SinkError
 from .metrics import Counters, SinkMetrics
 
 if TYPE_CHECKING:
+    from ._restart import RestartSupervisor
     from ._spool import Spool
-    from .config import RestartPolicy, SinkConfig
+    from .config import SinkConfig
     from .sinks.base import Sink
 
 #: Estimated bytes per rerouted event (exact sizes are not kept once a batch is taken).
@@ -47,6 +54,14 @@ class Outcome(enum.Enum):
     OK = "ok"
     FAILED = "failed"
     PERMANENT = "permanent"
+
+
+class Accepted(enum.Enum):
+    """What the sink that first accepted diverted events did with them."""
+
+    SPOOLED = "spooled"
+    FAILED = "failed"
+    LOST = "lost"
 
 
 class Crashed(Exception):
@@ -94,9 +109,10 @@ class SinkActor:
         factory: Callable[[], Sink],
         *,
         spool: Spool | None,
-        restart: RestartPolicy,
+        supervisor: RestartSupervisor,
         self_log: Callable[..., None],
         latency_window: int,
+        spool_timeout: float = 1.0,
     ) -> None:
         self.config = config
         self.name = config.name
@@ -107,7 +123,7 @@ class SinkActor:
         self.spool = spool
         self.fallback: SinkActor | None = None
         self.sources: list[SinkActor] = []
-        self._restart = restart
+        self._supervisor = supervisor
         self._self_log = self_log
         self.breaker = CircuitBreaker(config.breaker, self._report_breaker)
         self.latencies: collections.deque[float] = collections.deque(maxlen=latency_window)
@@ -117,10 +133,9 @@ class SinkActor:
         self.started = False
         self.scope = trio.CancelScope(shield=True)
         self._write_scope: trio.CancelScope | None = None
-        self.strategy = "graceful"
-        self.spool_timeout = 1.0
+        #: seconds to spool what is left once stopped (``shutdown.spool_timeout``)
+        self.spool_timeout = spool_timeout
         self._opened = False
-        self._crash_times: collections.deque[float] = collections.deque()
         self._retry: tuple[list[LogEvent], SinkActor | None] | None = None
         self._retried_after_restart = False
         self._in_flight: tuple[list[LogEvent], SinkActor | None] | None = None
@@ -420,26 +435,16 @@ class SinkActor:
         batch = as_events(batch)  # (plain tuples of a sink that takes them go no further)
         count = len(batch)
         fallback = self.fallback
-        if fallback is not None:
-            await fallback.inbox.wait_room()
-            try:
-                fallback.inbox.put_rerouted(
-                    Rerouted(batch, count * REROUTED_EVENT_BYTES, origin or self)
-                )
-            except InboxClosed:
-                pass  # the fallback already gave up (shutdown): handled as a failed chain
-            else:
-                self.counters.rerouted += count
-                return
+        # (a fallback that already gave up (shutdown) refuses: handled as a failed chain)
+        if fallback is not None and await fallback.accept_rerouted(batch, origin or self):
+            self.counters.rerouted += count
+            return
         target = origin if origin is not None else self
-        stored = not permanent and await target.spool_events(batch)
+        accepted = await target.accept_diverted(batch, sender=self, permanent=permanent)
         if target is not self:
             self.counters.rerouted += count
-            target.counters.received += count
-        if stored:
-            target.counters.spooled += count
+        if accepted is Accepted.SPOOLED:
             return
-        target.counters.failed += count
         if permanent:
             self.log(
                 f"{count} events rejected permanently (no fallback): counted as failed",
@@ -450,6 +455,75 @@ class SinkActor:
                 f"{count} events could not be written (no fallback or spool): counted as failed",
                 key="failed",
             )
+
+    async def accept_rerouted(self, batch: list[LogEvent], origin: SinkActor) -> bool:
+        """Queue a batch that another sink could not write (this sink is its fallback),
+        waiting for room; ``origin`` is the sink that first accepted the events. Counted as
+        ``received`` here (the sender counts it as ``rerouted`` when this returns True).
+
+        Returns:
+            False when this sink no longer takes rerouted batches (it gave up at shutdown).
+        """
+        await self.inbox.wait_room()
+        try:
+            self.inbox.put_rerouted(Rerouted(batch, len(batch) * REROUTED_EVENT_BYTES, origin))
+        except InboxClosed:
+            return False
+        return True
+
+    async def accept_diverted(
+        self,
+        batch: Sequence[LogEvent],
+        *,
+        sender: SinkActor,
+        permanent: bool = False,
+        abandoned: bool = False,
+    ) -> Accepted:
+        """Take back events this sink first accepted, which ``sender`` (this sink, or the
+        last fallback they were rerouted to) could not write and cannot pass on: spool them,
+        else count them as failed (as lost when ``abandoned`` at shutdown). Events from
+        another sink are counted as ``received`` here; the sender counts them as ``rerouted``
+        and reports what happened (the returned value) in its self-log lines.
+
+        Args:
+            batch: the events.
+            sender: the actor that hands them back.
+            permanent: the sink rejected them for good: never spooled.
+            abandoned: shutdown: a cancelled spool append counts them as lost.
+        """
+        stored = False
+        if not permanent:
+            try:
+                stored = await self.spool_events(batch)
+            except trio.Cancelled:
+                if not abandoned:
+                    raise
+        count = len(batch)
+        if sender is not self:
+            self.counters.received += count
+        if stored:
+            self.counters.spooled += count
+            return Accepted.SPOOLED
+        if abandoned:
+            self.counters.lost += count
+            return Accepted.LOST
+        self.counters.failed += count
+        return Accepted.FAILED
+
+    async def open_spool(self) -> None:
+        """Open this sink's spool before the actor starts: what it holds is replayed, its
+        damaged records count as ``spool_dropped``; a spool that cannot be opened is left
+        out (reported)."""
+        spool = self.spool
+        if spool is None:
+            return
+        try:
+            await trio.to_thread.run_sync(spool.open)
+            self.spool_depth = spool.depth
+            self.counters.spool_dropped += spool.corrupt  # damaged records
+        except OSError as exc:
+            self.log(f"spool cannot be opened ({exc}); running without it")
+            self.spool = None
 
     async def spool_events(self, batch: Sequence[LogEvent]) -> bool:
         """Append to this sink's spool; True if stored (the caller counts ``spooled``)."""
@@ -523,22 +597,19 @@ class SinkActor:
     # -- restart ---------------------------------------------------------------------------------
 
     async def _after_crash(self, crash: Crashed) -> None:
-        """Restart the sink (or mark it dead past the intensity limit).
+        """Do what the supervisor decides: restart the sink, or mark it dead.
 
         The batch in flight stays in flight (so a shutdown deadline here cannot lose track of
         it) until it is diverted, handed to the retry after the restart, or counted as failed.
         """
         error = crash.error
         details = "".join(traceback.format_exception(error)).rstrip()
-        now = trio.current_time()
-        self._crash_times.append(now)
-        while self._crash_times and now - self._crash_times[0] > self._restart.window:
-            self._crash_times.popleft()
-        if len(self._crash_times) > self._restart.max_restarts:
+        decision = self._supervisor.on_crash(self, error)
+        if isinstance(decision, Dead):
             self.dead = True
             self.log(
-                f"crashed {len(self._crash_times)} times within {self._restart.window:g}s "
-                f"(max_restarts={self._restart.max_restarts}): marked dead; its events now go "
+                f"crashed {decision.crashes} times within {decision.window:g}s "
+                f"(max_restarts={decision.max_restarts}): marked dead; its events now go "
                 f"to the fallback or spool.\n{details}"
             )
             if self._in_flight is not None:
@@ -631,18 +702,11 @@ class SinkActor:
             target = origin if origin is not None else self
             by_target.setdefault(id(target), (target, []))[1].extend(batch)
         for target, events in by_target.values():
-            try:
-                stored = await target.spool_events(events)
-            except trio.Cancelled:
-                stored = False
+            accepted = await target.accept_diverted(events, sender=self, abandoned=True)
             count = len(events)
             if target is not self:
                 self.counters.rerouted += count
-                target.counters.received += count
-            if stored:
-                target.counters.spooled += count
-            else:
-                target.counters.lost += count
+            if accepted is Accepted.LOST:
                 self.log(f"shutdown: {count} events abandoned (lost)")
             self.inbox.finished(count)
         self.inbox.release_all_flushes()

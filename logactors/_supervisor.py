@@ -1,5 +1,8 @@
 """The root supervisor: owns the sink actors, routes events, runs flush and shutdown.
 
+Supervision. The runtime owns one :class:`~logactors._restart.RestartSupervisor`: an actor whose
+sink crashes asks it whether to restart the sink or to mark it dead, and does what it decides.
+
 Lifecycle. :func:`start_logger` builds every sink (configuration problems raise here, before
 anything runs) and starts the supervisor task in the caller's nursery. The supervisor task opens
 an inner nursery for the actors and starts them one by one; start-up is cancellable (a caller
@@ -40,6 +43,7 @@ from ._capture import Builder, Capture, Prepared
 from ._enrich import compile_filters, dynamic_enricher, static_properties
 from ._events import LogEvent
 from ._levels import Level, parse_level
+from ._restart import RestartSupervisor
 from ._selflog import SelfLog
 from ._sizing import estimate
 from ._spool import Spool
@@ -150,6 +154,8 @@ class Runtime:
             {**static_properties(config.enrichers), **config.properties}
         )
         self.captures = captures
+        #: decides, per sink, whether a crashed sink restarts or is marked dead
+        self.restarts = RestartSupervisor(config.restart)
         self.actors: dict[str, SinkActor] = {}
         for sink in config.sinks:
             factory = sink_factory(sink)
@@ -158,9 +164,10 @@ class Runtime:
                 sink,
                 factory,
                 spool=spool,
-                restart=config.restart,
+                supervisor=self.restarts,
                 self_log=self.self_log,
                 latency_window=config.metrics.latency_window,
+                spool_timeout=config.shutdown.spool_timeout,
             )
         for actor in self.actors.values():
             if actor.config.fallback is not None:
@@ -298,16 +305,7 @@ class Runtime:
 
     async def _start_actors(self, actors: trio.Nursery) -> None:
         for actor in self.actors.values():
-            if actor.spool is not None:
-                try:
-                    await trio.to_thread.run_sync(actor.spool.open)
-                    actor.spool_depth = actor.spool.depth
-                    actor.counters.spool_dropped += actor.spool.corrupt  # damaged records
-                except OSError as exc:
-                    actor.log(f"spool cannot be opened ({exc}); running without it")
-                    actor.spool = None
-            actor.strategy = self.config.shutdown.strategy
-            actor.spool_timeout = self.config.shutdown.spool_timeout
+            await actor.open_spool()
             await actors.start(actor.run)
 
     @trio.lowlevel.enable_ki_protection
