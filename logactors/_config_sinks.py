@@ -173,6 +173,7 @@ class FileSink(SinkConfig):
 
     def _validate(self, problems: _Problems) -> None:
         problems.choice("write_mode", self.write_mode, ("auto", "thread", "inline"))
+        problems.boolean("shared", self.shared)  # (booleans_of misses it once types resolve)
         if self.path == "":
             problems.add("path", "missing (required: the file to write)")
         else:
