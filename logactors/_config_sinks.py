@@ -151,11 +151,11 @@ class FileSink(SinkConfig):
             never overlap, and a write that outlived ``write_timeout`` is waited for, never
             written twice (see the architecture page).
         shared: several processes append to the same file (workers of one service): each
-            batch is one ``O_APPEND`` write of whole lines, and rolling is done by one process
-            under an exclusive ``flock`` on ``<path>.lock`` while the others hold it shared to
-            write, then reopen the new file; ``retain`` is applied by the process that rolled.
-            Local filesystems only (not NFS: ``O_APPEND`` and ``flock`` are not reliable
-            there). Time rolling follows the active file's modification time.
+            batch is one ``O_APPEND`` write of whole lines, made under an exclusive ``flock``
+            on ``<path>.lock`` with the checks before it (reopen a file another process
+            rolled; roll when due, then apply ``retain``). Local filesystems only (not NFS:
+            ``O_APPEND`` and ``flock`` are not reliable there). Time rolling follows the
+            active file's modification time.
     """
 
     kind: ClassVar[str] = "file"
@@ -170,6 +170,7 @@ class FileSink(SinkConfig):
 
     def _validate(self, problems: _Problems) -> None:
         problems.choice("write_mode", self.write_mode, ("auto", "thread", "inline"))
+        problems.boolean("shared", self.shared)  # (booleans_of misses it once types resolve)
         if self.path == "":
             problems.add("path", "missing (required: the file to write)")
         else:

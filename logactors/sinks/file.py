@@ -16,11 +16,11 @@ that was not written). A write that completes after the actor gave up on its bat
 in :attr:`FileWriter.late_events`.
 
 With ``shared=True`` several processes append to one file: a batch is one ``O_APPEND`` write
-of whole lines (the kernel appends it in one piece on a local filesystem), every write holds a
-shared ``flock`` on ``<path>.lock``, and a process that finds the file due for rolling takes
-the lock exclusively, checks again (another may have rolled it), renames the file, applies
-``retain`` and creates the new one; the others see the new inode under their shared lock and
-reopen it before writing. Not for NFS (neither ``O_APPEND`` nor ``flock`` is reliable there).
+of whole lines, made under an exclusive ``flock`` on ``<path>.lock`` together with the checks
+that precede it: whether another process rolled the file (its inode changed: reopen), and
+whether it is due for rolling (then this process rolls it, applies ``retain`` and creates the
+next one). The lock is held for a ``stat``, an ``fstat`` and one write: tens of microseconds.
+Not for NFS (neither ``O_APPEND`` nor ``flock`` is reliable there).
 
 Rolled files are named ``stem.YYYYMMDD[HH][.N]suffix`` after the UTC period of their content
 (``app.20261123.clef``, ``app.2026112302.clef`` hourly, ``app.20261123.1.clef`` for a second
@@ -294,8 +294,8 @@ class FileWriter(SinkBase):
         return write.bytes
 
     def _write_shared(self, write: _Write) -> int:
-        """``shared=True``: one ``O_APPEND`` write per run, under a shared lock; rolling under
-        the exclusive lock, checked again once it is held (see the module docstring)."""
+        """``shared=True``: one ``O_APPEND`` write per run; the reopen check, the roll check
+        (and the roll) and the write under the exclusive lock (see the module docstring)."""
         if self._lock_fd < 0:
             os.makedirs(self.directory, exist_ok=True)
             flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
@@ -308,16 +308,11 @@ class FileWriter(SinkBase):
             write.rest = b""
             if write.prefix:
                 data, write.prefix = write.prefix + data, b""
-            fcntl.flock(lock, fcntl.LOCK_SH)
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the size check, a roll and the write: atomic
             try:
                 self._reopen_if_moved() if self._fd >= 0 else self._open_sync()
                 if self._roll_due(key, len(data)):
-                    fcntl.flock(lock, fcntl.LOCK_EX)  # (not atomic: check again once held)
-                    self._reopen_if_moved()
-                    if self._roll_due(key, len(data)):
-                        self._roll()
-                    fcntl.flock(lock, fcntl.LOCK_SH)
-                    self._reopen_if_moved()
+                    self._roll()
                 self._emit(write, data, (i + 1, 0))
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
