@@ -298,8 +298,7 @@ class FileWriter(SinkBase):
         (and the roll) and the write under the exclusive lock (see the module docstring)."""
         if self._lock_fd < 0:
             os.makedirs(self.directory, exist_ok=True)
-            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
-            self._lock_fd = os.open(self.path + ".lock", flags, 0o640)
+            self._lock_fd, _ = open_file(self.path + ".lock", os.O_RDWR)  # no symlinks; 0o640
         lock = self._lock_fd
         runs = write.runs
         for i in range(write.at[0], len(runs)):
