@@ -39,15 +39,14 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from ._actor import SinkActor
-from ._capture import Builder, Capture, Prepared
+from ._capture import Builder, Capture
 from ._enrich import compile_filters, dynamic_enricher, static_properties
 from ._events import LogEvent
 from ._levels import Level, parse_level
 from ._restart import RestartSupervisor
 from ._selflog import SelfLog
-from ._sizing import estimate
 from ._spool import Spool
-from ._threads import Handoff, RawEvent
+from ._threads import Handoff
 from .config import SupervisorConfig
 from .metrics import Counters, MetricsSnapshot, ShutdownReport, SinkMetrics
 from .sinks import sink_factory
@@ -56,9 +55,6 @@ if TYPE_CHECKING:
     from ._logger import Logger
 
 ConfigSource = SupervisorConfig | Mapping[str, Any] | str | PathLike[str] | None
-
-_HANDOFF_LIMIT = 100_000
-
 
 def coerce_config(config: ConfigSource) -> SupervisorConfig:
     """Accept a config object, a mapping, a TOML/JSON path, or None (console at info)."""
@@ -187,10 +183,6 @@ class Runtime:
             )
             for level in Level
         }
-        self.blocking = any(a.config.queue.overflow == "block" for a in self.actors.values())
-        self.block_timeout = max(
-            (a.config.queue.block_timeout for a in self.actors.values()), default=1.0
-        )
         self.thread_id = -1
         #: the trio thread while the logger takes events, -1 once closed (one comparison on
         #: the hot path answers both "is this the trio thread?" and "still open?")
@@ -218,35 +210,10 @@ class Runtime:
         for target in self.routes[level]:
             target.put_nowait(event, level, size)
 
-    def admit(self, prepared: Prepared) -> tuple[LogEvent, int] | None:
-        """Finish an event built by ``builder.prepare`` (filters, sequence); None when a
-        filter rejects it."""
-        return self.builder.admit(prepared)
-
-    def route_raw(self, raw: RawEvent, force: bool) -> bool:
-        """Route one event handed off by another thread; False when a ``block`` inbox is full
-        and ``force`` is not set (the pump then stalls until the actor makes room)."""
-        if not self.accepting_handoff:
-            self.rejected += 1
-            return True
-        level = raw[1]
-        if not force and self.blocking:
-            for target in self.routes[level]:
-                if target.block and not target.has_room(raw[7]):
-                    return False
-        admitted = self.builder.admit(raw)
-        if admitted is not None:
-            self.route(admitted[0], level, admitted[1])
-        return True
-
     def internal_error(self, exc: BaseException) -> None:
         """A bug in logactors' front end: report it, never raise into the caller."""
         self.rejected += 1
         self.self_log(f"internal error while logging (event dropped): {exc!r}", key="internal")
-
-    def event_size(self, props: Mapping[str, Any]) -> int:
-        """Estimated bytes of an event with these (captured) properties."""
-        return estimate(props, self.max_event_bytes)
 
     # -- levels ----------------------------------------------------------------------------------
 
