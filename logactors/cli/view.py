@@ -35,8 +35,8 @@ from typing import IO, Any, Final
 
 import orjson
 
-from .._levels import round_level
 from ..formatting.text import DIM, LEVEL_COLORS, RESET, value_color
+from ..levels import round_level
 from ..sinks.console import should_color
 from ..templates import PropertyToken, TextToken, parse, render_value
 from ._normalize import ViewEvent, level_number, normalize
