@@ -31,7 +31,7 @@ async def query(db: logactors.Logger, table: str, delay: float) -> int:
     return 3
 
 
-def render_invoice(log: logactors.Logger, order: int) -> str:
+def render_invoice(log: logactors.BoundLogger, order: int) -> str:
     """Runs in a worker thread: the request context comes along."""
     log.info("Rendered invoice for order {order}", order=order)
     return f"invoice-{order}.pdf"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._convert import load_config as load_config
 from ._events import LogEvent as LogEvent
+from ._facade import BoundLogger as BoundLogger
 from ._hosted import ThreadedLogger as ThreadedLogger
 from ._hosted import start_in_thread as start_in_thread
 from ._levels import OFF as OFF
@@ -19,6 +20,7 @@ from ._proxy import LoggerProxy as LoggerProxy
 from ._proxy import get_logger as get_logger
 from ._supervisor import open_logger as open_logger
 from ._supervisor import start_logger as start_logger
+from ._version import __version__ as __version__
 from .config import BatchConfig as BatchConfig
 from .config import BreakerConfig as BreakerConfig
 from .config import CaptureConfig as CaptureConfig
@@ -49,11 +51,10 @@ from .metrics import ShutdownReport as ShutdownReport
 from .metrics import SinkMetrics as SinkMetrics
 from .sinks.base import Sink as Sink
 
-__version__ = "0.1.0"
-
 __all__ = [
     "OFF",
     "BatchConfig",
+    "BoundLogger",
     "BreakerConfig",
     "CaptureConfig",
     "ConfigError",

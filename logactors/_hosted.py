@@ -21,7 +21,9 @@ from typing import Any
 
 import trio
 
-from ._logger import AwaitingMethods, ExcInfo, Logger, LogMethod, ambient
+from ._facade import ExcInfo, LevelMethods, level_methods
+from ._levels import Level
+from ._logger import Logger, ambient
 from ._supervisor import ConfigSource, Runtime, _run_runtime, coerce_config
 from .config import SupervisorConfig
 from .metrics import MetricsSnapshot, ShutdownReport
@@ -120,12 +122,19 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-class ThreadedLogger(AwaitingMethods):
+def _forward(level: Level, name: str) -> property:
+    """A level method: the hosted logger's own (a property, so a call costs one lookup)."""
+    return property(lambda self: getattr(self._target(), name), doc="See :class:`Logger`.")
+
+
+@level_methods(_forward)
+class ThreadedLogger(LevelMethods):
     """A logger whose supervisor runs in its own thread (see :func:`start_in_thread`).
 
     The logging methods are those of :class:`Logger` (``info`` … ``critical``, ``exception``,
     ``log``, the awaiting twins, ``bind``, ``named``, ``context``, ``is_enabled``,
-    ``set_level``, ``metrics``, ``report``); ``flush`` and ``close`` are synchronous.
+    ``level``, ``set_level``, ``metrics``, ``report``); ``flush`` and ``close`` are synchronous
+    (plain names: see :class:`BoundLogger`).
     """
 
     __slots__ = ("_bound", "_cache", "_host", "_name")
@@ -146,42 +155,6 @@ class ThreadedLogger(AwaitingMethods):
         return logger
 
     # -- logging ---------------------------------------------------------------------------------
-
-    @property
-    def trace(self) -> LogMethod:
-        """See :class:`Logger`."""
-        return self._target().trace
-
-    @property
-    def debug(self) -> LogMethod:
-        """See :class:`Logger`."""
-        return self._target().debug
-
-    @property
-    def info(self) -> LogMethod:
-        """See :class:`Logger`."""
-        return self._target().info
-
-    @property
-    def warning(self) -> LogMethod:
-        """See :class:`Logger`."""
-        return self._target().warning
-
-    @property
-    def error(self) -> LogMethod:
-        """See :class:`Logger`."""
-        return self._target().error
-
-    @property
-    def critical(self) -> LogMethod:
-        """See :class:`Logger`."""
-        return self._target().critical
-
-    def exception(
-        self, template: str, /, *args: object, exc_info: ExcInfo = True, **props: object
-    ) -> None:
-        """See :meth:`Logger.exception`."""
-        self._target().error(template, *args, exc_info=exc_info, **props)
 
     def log(
         self,
@@ -205,6 +178,11 @@ class ThreadedLogger(AwaitingMethods):
     def name(self) -> str:
         """The logger name."""
         return self._name
+
+    @property
+    def level(self) -> Level:
+        """The current gate."""
+        return self._target().level
 
     def bind(self, **props: object) -> ThreadedLogger:
         """A child logger adding ``props`` to every event."""

@@ -2,7 +2,7 @@
 
 Level arguments everywhere (``min_level``, ``set_level``, ``is_enabled``, ``log``) accept a
 :class:`Level`, a name (case-insensitive, with Serilog's and stdlib's aliases) or a number. A
-number between two levels rounds down to the lower one (DESIGN §7), so ``25`` means INFO.
+number between two levels rounds down to the lower one, so ``25`` means INFO.
 """
 
 from __future__ import annotations

@@ -18,12 +18,13 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any
 
 import trio
 
 from ._capture import CONTEXT, default_capture, format_exc_info
 from ._events import LogEvent
+from ._facade import LEVEL_METHODS, METHOD_FOR, ExcInfo, LevelMethods, LogMethod
 from ._inbox import Inbox, InboxClosed
 from ._levels import Level, parse_level
 from ._redact import SHORTEST_MATCH
@@ -36,28 +37,9 @@ if TYPE_CHECKING:
     from .metrics import MetricsSnapshot, ShutdownReport
     from .sinks.base import Sink
 
-__all__ = ["Logger", "LogMethod", "ambient", "format_exc_info"]
-
-ExcInfo = Any  # True, an exception, an exc_info tuple, or None/False
+__all__ = ["Logger", "ambient", "format_exc_info"]
 
 _CONTEXT = CONTEXT
-_METHODS: Final = (
-    (Level.TRACE, "trace"),
-    (Level.DEBUG, "debug"),
-    (Level.INFO, "info"),
-    (Level.WARNING, "warning"),
-    (Level.ERROR, "error"),
-    (Level.CRITICAL, "critical"),
-)
-_METHOD_FOR: Final = dict(_METHODS)
-
-
-class LogMethod(Protocol):
-    """``log.info(template, /, *args, exc_info=None, **properties)``."""
-
-    def __call__(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: object
-    ) -> None: ...
 
 
 def _noop(*args: object, **kwargs: object) -> None:
@@ -71,90 +53,20 @@ def _task_name() -> str:
         return threading.current_thread().name
 
 
-class AwaitingMethods:
-    """The awaiting twins of the level methods, for any class that implements ``alog``."""
-
-    __slots__ = ()
-
-    async def alog(
-        self, level: object, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """Log at ``level``, waiting for queue room where the logger can."""
-        raise NotImplementedError
-
-    async def atrace(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """``trace``, waiting for queue room (see :meth:`Logger.alog`)."""
-        await self.alog(Level.TRACE, template, *args, exc_info=exc_info, **props)
-
-    async def adebug(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """``debug``, waiting for queue room."""
-        await self.alog(Level.DEBUG, template, *args, exc_info=exc_info, **props)
-
-    async def ainfo(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """``info``, waiting for queue room."""
-        await self.alog(Level.INFO, template, *args, exc_info=exc_info, **props)
-
-    async def awarning(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """``warning``, waiting for queue room."""
-        await self.alog(Level.WARNING, template, *args, exc_info=exc_info, **props)
-
-    async def aerror(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """``error``, waiting for queue room."""
-        await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
-
-    async def acritical(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """``critical``, waiting for queue room."""
-        await self.alog(Level.CRITICAL, template, *args, exc_info=exc_info, **props)
-
-    async def aexception(
-        self, template: str, /, *args: object, exc_info: ExcInfo = True, **props: Any
-    ) -> None:
-        """``exception``, waiting for queue room."""
-        await self.alog(Level.ERROR, template, *args, exc_info=exc_info, **props)
-
-
-class Logger(AwaitingMethods):
+class Logger(LevelMethods):
     """The logging front end (get one from ``open_logger``, ``start_logger`` or ``bind``).
 
     Level methods ``trace``, ``debug``, ``info``, ``warning``, ``error`` and ``critical`` take
     ``(template, /, *args, exc_info=None, **properties)``: a message template
     (``"Processing {id}"``), positional arguments bound to its holes left to right (surplus ones
     kept in the property ``args``), and properties as keyword arguments. They never raise and
-    never wait. ``exception(...)`` logs at error with the current exception attached.
+    never wait. ``exception(...)`` logs at error with the current exception attached; ``warn``
+    and ``fatal`` are stdlib's aliases. Each has an awaiting twin (``ainfo`` …) that waits for
+    queue room (see :meth:`alog`). A :class:`Logger` satisfies :class:`BoundLogger`.
     """
 
-    __slots__ = (
-        "__weakref__",
-        "_base",
-        "_bound",
-        "_name",
-        "_rt",
-        "critical",
-        "debug",
-        "error",
-        "info",
-        "trace",
-        "warning",
-    )
-
-    trace: LogMethod
-    debug: LogMethod
-    info: LogMethod
-    warning: LogMethod
-    error: LogMethod
-    critical: LogMethod
+    # the six level methods are slots: one closure (or the shared no-op) per level
+    __slots__ = ("__weakref__", "_base", "_bound", "_name", "_rt", *METHOD_FOR.values())
 
     def __init__(
         self, runtime: Runtime, name: str, bound: Mapping[str, Any], *, captured: bool = False
@@ -169,7 +81,7 @@ class Logger(AwaitingMethods):
 
     def _apply_level(self) -> None:
         gate = self._rt.min_level
-        for level, attr in _METHODS:
+        for level, attr in LEVEL_METHODS:
             setattr(self, attr, self._method(level) if level >= gate else _noop)
 
     def _method(self, level: Level) -> LogMethod:
@@ -319,24 +231,6 @@ class Logger(AwaitingMethods):
 
     # -- other levels and forms ------------------------------------------------------------------
 
-    def exception(
-        self, template: str, /, *args: object, exc_info: ExcInfo = True, **props: object
-    ) -> None:
-        """Log at error level with the exception being handled attached."""
-        self.error(template, *args, exc_info=exc_info, **props)
-
-    def warn(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: object
-    ) -> None:
-        """``warning`` (stdlib's alias)."""
-        self.warning(template, *args, exc_info=exc_info, **props)
-
-    def fatal(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: object
-    ) -> None:
-        """``critical`` (stdlib's alias)."""
-        self.critical(template, *args, exc_info=exc_info, **props)
-
     def log(
         self,
         level: object,
@@ -352,7 +246,7 @@ class Logger(AwaitingMethods):
         except ValueError as exc:
             self._rt.internal_error(exc)
             return
-        method: LogMethod = getattr(self, _METHOD_FOR[Level(number)])
+        method: LogMethod = getattr(self, METHOD_FOR[Level(number)])
         method(template, *args, exc_info=exc_info, **props)
 
     # -- awaiting twins --------------------------------------------------------------------------
@@ -478,9 +372,13 @@ class Logger(AwaitingMethods):
 
     # -- supervisor ------------------------------------------------------------------------------
 
-    async def flush(self) -> None:
+    async def aflush(self) -> None:
         """Wait until every event accepted before the call has left the queues (written,
         rerouted, spooled, failed or dropped) and each sink's ``flush`` ran."""
+        await self._rt.flush()
+
+    async def flush(self) -> None:
+        """``await log.flush()``: the same as :meth:`aflush` (kept as the short spelling)."""
         await self._rt.flush()
 
     def metrics(self) -> MetricsSnapshot:

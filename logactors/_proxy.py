@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from ._capture import default_capture
+from ._facade import METHOD_FOR, ExcInfo, LevelMethods, LogMethod, level_methods
 from ._json import safe_str
-from ._levels import Level, parse_level
-from ._logger import _METHOD_FOR, AwaitingMethods, ExcInfo, Logger, LogMethod, ambient
+from ._levels import OFF, Level, parse_level
+from ._logger import Logger, ambient
 from .templates import parse
 
 if TYPE_CHECKING:
@@ -93,7 +94,21 @@ def orphan_counts() -> tuple[int, int]:
     return _Orphans.dropped, _Orphans.printed
 
 
-class LoggerProxy(AwaitingMethods):
+def _forward(level: Level, name: str) -> LogMethod:
+    """A proxy's level method (``name`` at ``level``)."""
+
+    def method(
+        self: LoggerProxy, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
+    ) -> None:
+        self._call(level, template, args, exc_info, props)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = "See :class:`Logger`."
+    return method  # type: ignore[return-value]
+
+
+@level_methods(_forward)
+class LoggerProxy(LevelMethods):
     """A module-level logger (``logactors.get_logger(__name__)``), safe to create at import.
 
     Each call forwards to the logger active in this trio run (or the most recently started
@@ -132,58 +147,8 @@ class LoggerProxy(AwaitingMethods):
         if target is None:
             _orphan(level, self.name, template, {**self._bound, **props})
             return
-        method: LogMethod = getattr(target, _METHOD_FOR[level])
+        method: LogMethod = getattr(target, METHOD_FOR[level])
         method(template, *args, exc_info=exc_info, **props)
-
-    def trace(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """See :class:`Logger`."""
-        self._call(Level.TRACE, template, args, exc_info, props)
-
-    def debug(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """See :class:`Logger`."""
-        self._call(Level.DEBUG, template, args, exc_info, props)
-
-    def info(self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any) -> None:
-        """See :class:`Logger`."""
-        self._call(Level.INFO, template, args, exc_info, props)
-
-    def warning(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """See :class:`Logger`."""
-        self._call(Level.WARNING, template, args, exc_info, props)
-
-    def error(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """See :class:`Logger`."""
-        self._call(Level.ERROR, template, args, exc_info, props)
-
-    def critical(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """See :class:`Logger`."""
-        self._call(Level.CRITICAL, template, args, exc_info, props)
-
-    def exception(
-        self, template: str, /, *args: object, exc_info: ExcInfo = True, **props: Any
-    ) -> None:
-        """See :class:`Logger`."""
-        self._call(Level.ERROR, template, args, exc_info, props)
-
-    def warn(self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any) -> None:
-        """``warning`` (stdlib's alias)."""
-        self._call(Level.WARNING, template, args, exc_info, props)
-
-    def fatal(
-        self, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
-    ) -> None:
-        """``critical`` (stdlib's alias)."""
-        self._call(Level.CRITICAL, template, args, exc_info, props)
 
     def log(
         self, level: object, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
@@ -209,6 +174,16 @@ class LoggerProxy(AwaitingMethods):
     def bind(self, **props: object) -> LoggerProxy:
         """A proxy that adds ``props`` to every event (their values copied now)."""
         return LoggerProxy(self.name, {**self._bound, **default_capture().properties(props)})
+
+    def named(self, name: str) -> LoggerProxy:
+        """A proxy with another logger name (same bound properties)."""
+        return LoggerProxy(name, self._bound)
+
+    @property
+    def level(self) -> int:
+        """The active logger's gate (:data:`OFF` while none is active)."""
+        target = self._target()
+        return OFF if target is None else target.level
 
     def context(self, **props: object) -> contextlib.AbstractContextManager[None]:
         """Ambient properties (works with or without an active logger)."""

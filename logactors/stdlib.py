@@ -31,21 +31,19 @@ import contextlib
 import logging
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from ._facade import METHOD_FOR
 from ._json import safe_str
-from ._levels import Level, parse_level, round_level
-from ._proxy import LoggerProxy
+from ._levels import parse_level, round_level
 from ._threads import IN_SINK
 from .exceptions import ConfigError
 
 if TYPE_CHECKING:
-    from ._hosted import ThreadedLogger
-    from ._logger import Logger, LogMethod
+    from ._facade import BoundLogger, LogMethod
 
-    AnyLogger: TypeAlias = Logger | LoggerProxy | ThreadedLogger
 
 __all__ = [
     "RECORD_ATTRIBUTES",
@@ -66,14 +64,7 @@ RECORD_ATTRIBUTES: Final = frozenset(_PLAIN) - {"args", "exc_info", "exc_text", 
 }
 #: keyword names of the level methods: an ``extra`` field of that name gets a ``_`` suffix
 _RESERVED: Final = frozenset({"exc_info", "stack_info", "stacklevel", "extra"})
-_METHOD_NAMES: Final = {
-    Level.TRACE: "trace",
-    Level.DEBUG: "debug",
-    Level.INFO: "info",
-    Level.WARNING: "warning",
-    Level.ERROR: "error",
-    Level.CRITICAL: "critical",
-}
+_METHOD_NAMES: Final = METHOD_FOR
 #: stdlib level numbers (and logactors' TRACE) straight to a method name
 _BY_LEVELNO: Final = {int(level): name for level, name in _METHOD_NAMES.items()}
 _NAMED_CACHE_LIMIT: Final = 4096
@@ -152,7 +143,7 @@ class LogactorsHandler(logging.Handler):
 
     def __init__(
         self,
-        log: AnyLogger,
+        log: BoundLogger,
         level: int | str = logging.NOTSET,
         *,
         record_attributes: Iterable[str] = (),
@@ -244,9 +235,7 @@ class LogactorsHandler(logging.Handler):
 
     def _named_logger(self, name: str) -> Any:
         log = self._log
-        named: Any = (
-            LoggerProxy(name, log._bound) if isinstance(log, LoggerProxy) else log.named(name)
-        )
+        named = log.named(name)
         if len(self._named) >= _NAMED_CACHE_LIMIT:  # a bound, not a working set: start again
             self._named.clear()
         self._named[name] = named
@@ -308,7 +297,7 @@ def _self_log_of(log: object) -> Any:
 
 @contextlib.contextmanager
 def capture_stdlib(
-    log: AnyLogger,
+    log: BoundLogger,
     level: object = "info",
     *,
     record_attributes: Iterable[str] = (),

@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Final
 
 import trio
 
-from .._events import LogEvent
+from .. import LogEvent
 from ..exceptions import SinkError
 from ..formatting.json import ClefFormatter, JsonFormatter
 from ..sinks.base import SinkBase

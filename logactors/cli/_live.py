@@ -18,9 +18,9 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import IO, Final
 
-from .._events import LogEvent
-from .._levels import Level
+from .. import LogEvent
 from ..formatting.text import RESET, TextFormatter
+from ..levels import Level
 from ..metrics import MetricsSnapshot, SinkMetrics
 from ..sinks.base import SinkBase
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from .._levels import SHORT_NAMES, Level, parse_level, round_level
+from ..levels import SHORT_NAMES, Level, parse_level, round_level
 
 __all__ = ["ViewEvent", "level_number", "normalize"]
 

@@ -18,7 +18,7 @@ from typing import Final
 
 import trio
 
-from .._logger import Logger
+from .. import Logger
 
 __all__ = ["InventoryClient", "PaymentDeclinedError", "produce"]
 

@@ -34,9 +34,7 @@ from typing import Any, Final
 import attrs
 import trio
 
-from .._levels import Level
-from .._logger import Logger
-from .._supervisor import open_logger
+from .. import Level, Logger, open_logger
 from ..config import (
     BatchConfig,
     BreakerConfig,

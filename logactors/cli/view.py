@@ -35,10 +35,10 @@ from typing import IO, Any, Final
 
 import orjson
 
-from .._levels import round_level
-from ..formatting._escape import escape_control as escape_text
-from ..formatting._escape import escape_json_line as escape_json
+from ..formatting import escape_control as escape_text
+from ..formatting import escape_json_line as escape_json
 from ..formatting.text import DIM, LEVEL_COLORS, RESET, value_color
+from ..levels import round_level
 from ..sinks.console import should_color
 from ..templates import PropertyToken, TextToken, parse, render_value
 from ._normalize import ViewEvent, level_number, normalize

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from .._events import LogEvent
+from ._escape import escape_control, escape_json_line
 from .csv import CsvFormatter
 from .json import ClefFormatter, JsonFormatter
 from .logfmt import LogfmtFormatter
@@ -25,6 +26,8 @@ __all__ = [
     "JsonFormatter",
     "LogfmtFormatter",
     "TextFormatter",
+    "escape_control",
+    "escape_json_line",
     "make_formatter",
 ]
 

@@ -63,9 +63,9 @@ import httpx
 import orjson
 import trio
 
-from .. import __version__
 from .._events import LogEvent
 from .._json import dumps
+from .._version import __version__
 from ..config import HttpSink
 from ..exceptions import ConfigError, SinkError
 from ..formatting._time import IsoUtc
