@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from ._convert import load_config as load_config
 from ._events import LogEvent as LogEvent
 from ._hosted import ThreadedLogger as ThreadedLogger
 from ._hosted import start_in_thread as start_in_thread
@@ -40,6 +39,7 @@ from .config import SinkConfig as SinkConfig
 from .config import SpoolConfig as SpoolConfig
 from .config import SupervisorConfig as SupervisorConfig
 from .config import SyslogSink as SyslogSink
+from .config import load_config as load_config
 from .exceptions import ConfigError as ConfigError
 from .exceptions import LogactorsError as LogactorsError
 from .exceptions import LoggerClosedError as LoggerClosedError

@@ -31,6 +31,7 @@ from ._levels import Level, level_name
 from ._threads import IN_SINK
 from .exceptions import SinkError
 from .metrics import SinkMetrics
+from .sinks.base import ReportsRejected, TakesPlainTuples
 
 if TYPE_CHECKING:
     from ._spool import Spool
@@ -266,8 +267,8 @@ class SinkActor:
         """Queued events as this sink takes them: LogEvents, or the plain tuples themselves
         for a sink whose batch path only unpacks them (``takes_plain_tuples``). Plain tuples
         never go further: ``_divert`` and ``spool_events`` convert what they pass on."""
-        if getattr(self.sink, "takes_plain_tuples", False) is True:
-            return cast("list[LogEvent]", taken)
+        if isinstance(self.sink, TakesPlainTuples) and self.sink.takes_plain_tuples is True:
+            return cast("list[LogEvent]", taken)  # (a LogEvent unpacks as its plain tuple)
         return as_events(taken)
 
     async def _housekeeping(self) -> None:
@@ -395,11 +396,10 @@ class SinkActor:
         """Events of the batch just written that the peer accepted but discarded (a sink may
         report them with ``take_rejected() -> (count, messages)``: OTLP partial success);
         counted as failed by the caller, the peer's messages go to the self-log."""
-        take = getattr(self.sink, "take_rejected", None)
-        if take is None:
+        if not isinstance(self.sink, ReportsRejected):
             return 0
         try:
-            count, messages = take()
+            count, messages = self.sink.take_rejected()
             rejected = max(0, min(int(count), limit))
         except Exception as exc:  # a sink's bug must not unbalance the counters
             self.log(f"take_rejected failed: {type(exc).__name__}: {exc}", key="rejected")

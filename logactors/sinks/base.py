@@ -13,10 +13,14 @@ no-ops). The actor guarantees that they are never called concurrently for one si
 It may return the number of bytes it wrote (for the ``bytes`` metric).
 
 A sink gets :class:`~logactors.LogEvent` objects. One that only unpacks its events as tuples
-(``timestamp_ns, level, template, properties, exception, logger, task = event``) may set the
-attribute ``takes_plain_tuples = True`` to be given the queued tuples as they are, which spares
-the actor building a LogEvent per event; the events it cannot write still reach its fallback
-or spool as LogEvents.
+(``timestamp_ns, level, template, properties, exception, logger, task = event``) may declare
+it (:class:`TakesPlainTuples`: the attribute ``takes_plain_tuples = True``) to be given the
+queued tuples as they are, which spares the actor building a LogEvent per event; the events it
+cannot write still reach its fallback or spool as LogEvents.
+
+A sink whose peer may accept a batch but discard some of its events (OTLP partial success)
+reports them with ``take_rejected()`` (:class:`ReportsRejected`; :class:`SinkBase` reports
+none).
 """
 
 from __future__ import annotations
@@ -29,7 +33,15 @@ import trio
 
 from .._events import LogEvent
 
-__all__ = ["Sink", "SinkBase", "ThreadJob", "start_job", "wait_job"]
+__all__ = [
+    "ReportsRejected",
+    "Sink",
+    "SinkBase",
+    "TakesPlainTuples",
+    "ThreadJob",
+    "start_job",
+    "wait_job",
+]
 
 
 @runtime_checkable
@@ -50,8 +62,30 @@ class Sink(Protocol):
         """Release resources (called once at shutdown, and before a restart)."""
 
 
+@runtime_checkable
+class TakesPlainTuples(Protocol):
+    """A sink that may be given the queued plain tuples (see the module docstring): when
+    ``takes_plain_tuples`` is true, its ``write_batch`` only unpacks its events."""
+
+    takes_plain_tuples: bool
+
+
+@runtime_checkable
+class ReportsRejected(Protocol):
+    """A sink that reports events its peer accepted but discarded (OTLP partial success)."""
+
+    def take_rejected(self) -> tuple[int, list[str]]:
+        """Events of the batch just written that the peer discarded since the last call, and
+        the peer's messages about them."""
+        ...
+
+
 class SinkBase:
     """Convenience base: no-op ``open``/``flush``/``aclose``; subclasses add ``write_batch``."""
+
+    def take_rejected(self) -> tuple[int, list[str]]:
+        """No event is ever discarded by a peer: ``(0, [])``."""
+        return (0, [])
 
     async def open(self) -> None:
         """Nothing to open."""

@@ -1,21 +1,25 @@
 """Lenient converters and problem collection shared by the configuration classes.
 
 Converters never raise: what they cannot convert stays as it is, and the class validation
-(:class:`Problems`) reports it with the field name, so one ``ConfigError`` lists every problem.
+(:class:`_Problems`) reports it with the field path, so one ``ConfigError`` lists every problem.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import types
 import typing
-from typing import Any, Final
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Final, final
 
 import attrs
 
-from ._levels import parse_level
-from .exceptions import ConfigError
+from .._levels import parse_level
+from ..exceptions import ConfigError, Problem
+
+EMPTY: Final[Mapping[str, Any]] = types.MappingProxyType({})
 
 MIB: Final = 1024 * 1024
 
@@ -121,26 +125,53 @@ def _to_path(value: Any) -> Any:
     return value
 
 
+Field = str | int | tuple[str | int, ...]
+
+
+def _path(field: Field) -> tuple[str | int, ...]:
+    return field if isinstance(field, tuple) else (field,)
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The resolved annotations of a configuration class (types, not strings)."""
+    return typing.get_type_hints(cls)
+
+
+def _is_optional_bool(tp: Any) -> bool:
+    return typing.get_origin(tp) in (typing.Union, types.UnionType) and set(
+        typing.get_args(tp)
+    ) == {bool, type(None)}
+
+
+def in_field_order(problems: Iterable[Problem], cls: type) -> list[Problem]:
+    """Problems sorted by the field of ``cls`` they concern (problems of the whole object,
+    such as unknown keys, first), in the order found otherwise."""
+    rank = {a.name: i for i, a in enumerate(attrs.fields(cls))}
+    return sorted(problems, key=lambda p: rank.get(p.path[0], -1) if p.path else -1)
+
+
 class _Problems:
-    """Collects the problems of one config object, each prefixed with its field name."""
+    """Collects the problems of one config object, each with its path from that object."""
 
-    def __init__(self) -> None:
-        self.items: list[str] = []
+    def __init__(self, obj: attrs.AttrsInstance) -> None:
+        self.obj = obj
+        self.items: list[Problem] = []
 
-    def add(self, field: str, message: str) -> None:
-        self.items.append(f"{field}: {message}")
+    def add(self, field: Field, message: str) -> None:
+        self.items.append(Problem(_path(field), message))
 
-    def blocks(self, obj: attrs.AttrsInstance) -> None:
-        """Convert the nested blocks of ``obj`` given as tables (as ``load_config`` does) and
-        report those that cannot be converted, with their paths."""
-        from ._convert import convert_blocks
+    def blocks(self) -> None:
+        """Convert the nested blocks of the object given as tables (as ``load_config`` does)
+        and report those that cannot be converted, with their paths."""
+        from .convert import convert_blocks
 
-        self.items.extend(convert_blocks(obj))
+        self.items.extend(convert_blocks(self.obj))
 
-    def nested(self, field: str, error: ConfigError) -> None:
-        self.items.extend(f"{field}.{p}" for p in error.problems)
+    def nested(self, field: Field, error: ConfigError) -> None:
+        self.items.extend(p.under(*_path(field)) for p in error.details)
 
-    def positive_int(self, field: str, value: object, *, minimum: int = 1) -> None:
+    def positive_int(self, field: Field, value: object, *, minimum: int = 1) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             self.add(field, f"must be an integer (got {_show(value)})")
         elif value < minimum:
@@ -151,11 +182,13 @@ class _Problems:
                 else f"must be > 0 (got {value})",
             )
 
-    def optional_positive_int(self, field: str, value: object) -> None:
+    def optional_positive_int(self, field: Field, value: object) -> None:
         if value is not None:
             self.positive_int(field, value)
 
-    def size(self, field: str, value: object, *, minimum: int = 1, optional: bool = False) -> None:
+    def size(
+        self, field: Field, value: object, *, minimum: int = 1, optional: bool = False
+    ) -> None:
         if value is None and optional:
             return
         if isinstance(value, bool) or not isinstance(value, int):
@@ -165,7 +198,7 @@ class _Problems:
         else:
             self.positive_int(field, value, minimum=minimum)
 
-    def number(self, field: str, value: object, *, positive: bool = False) -> None:
+    def number(self, field: Field, value: object, *, positive: bool = False) -> None:
         if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
             self.add(
                 field,
@@ -175,7 +208,7 @@ class _Problems:
             shown = int(value) if isinstance(value, float) and value.is_integer() else value
             self.add(field, f"must be {'> 0' if positive else '>= 0'} (got {shown})")
 
-    def boolean(self, field: str, value: object, *, optional: bool = False) -> None:
+    def boolean(self, field: Field, value: object, *, optional: bool = False) -> None:
         if not (isinstance(value, bool) or (optional and value is None)):
             what = "true, false or unset" if optional else "true or false"
             self.add(field, f"must be {what} (got {_show(value)})")
@@ -186,22 +219,18 @@ class _Problems:
             self.add(field, f"must be a list of strings (got {_show(value)})")
             return
         for i, item in enumerate(value):
-            self.string(f"{field}[{i}]", item, empty=empty)
+            self.string((field, i), item, empty=empty)
 
-    def booleans_of(self, obj: attrs.AttrsInstance) -> None:
-        """Check every field annotated ``bool`` (or ``bool | None``) of an attrs object (the
-        annotation as written, or resolved once something called ``attrs.resolve_types``)."""
-        for a in attrs.fields(type(obj)):
-            if a.type in ("bool", bool):
-                self.boolean(a.name, getattr(obj, a.name))
-            elif a.type == "bool | None" or (
-                a.type is not None
-                and typing.get_origin(a.type) in (typing.Union, types.UnionType)
-                and set(typing.get_args(a.type)) == {bool, type(None)}
-            ):
-                self.boolean(a.name, getattr(obj, a.name), optional=True)
+    def booleans(self) -> None:
+        """Check every field of the object whose type is ``bool`` or ``bool | None``."""
+        for a in attrs.fields(type(self.obj)):
+            tp = _hints(type(self.obj)).get(a.name)
+            if tp is bool:
+                self.boolean(a.name, getattr(self.obj, a.name))
+            elif _is_optional_bool(tp):
+                self.boolean(a.name, getattr(self.obj, a.name), optional=True)
 
-    def level(self, field: str, value: object, *, allow_off: bool = False) -> None:
+    def level(self, field: Field, value: object, *, allow_off: bool = False) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             try:
                 parse_level(value, allow_off=allow_off)
@@ -210,11 +239,17 @@ class _Problems:
             else:  # pragma: no cover - converters already parsed it
                 self.add(field, f"not a level: {value!r}")
 
-    def choice(self, field: str, value: object, choices: tuple[str, ...]) -> None:
-        if value not in choices:
-            self.add(field, f"must be one of {', '.join(map(repr, choices))} (got {_show(value)})")
+    def choice(self, field: str, choices: Iterable[str] | None = None) -> None:
+        """The field's value must be one of ``choices``: by default the values of its
+        ``Literal`` annotation."""
+        value = getattr(self.obj, field)
+        if choices is None:
+            choices = typing.get_args(_hints(type(self.obj))[field])
+        allowed = tuple(choices)
+        if value not in allowed:
+            self.add(field, f"must be one of {', '.join(map(repr, allowed))} (got {_show(value)})")
 
-    def string(self, field: str, value: object, *, empty: bool = False) -> None:
+    def string(self, field: Field, value: object, *, empty: bool = False) -> None:
         if not isinstance(value, str):
             self.add(field, f"must be a string (got {_show(value)})")
         elif not value and not empty:
@@ -222,7 +257,47 @@ class _Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise ConfigError(self.items)
+            raise ConfigError(in_field_order(self.items, type(self.obj)))
+
+
+@final
+class FrozenMap(Mapping[str, Any]):
+    """An immutable mapping (the table fields of the frozen configuration classes), hashable
+    so that configurations are: its hash is that of its keys (values may be lists)."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] = EMPTY) -> None:
+        self._data = dict(data)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._data))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrozenMap):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other.items())
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._data)
+
+
+def _to_mapping(value: Any) -> Any:
+    """A mapping as a :class:`FrozenMap` (anything else stays, for the validator to report)."""
+    if isinstance(value, FrozenMap) or not isinstance(value, Mapping):
+        return value
+    return FrozenMap(value)
 
 
 def _set(obj: object, name: str, value: object) -> None:
