@@ -143,8 +143,7 @@ class RedactConfig:
                 except re.error as exc:
                     p.add(("patterns", i), f"invalid regular expression {pattern!r}: {exc}")
         p.string("replacement", self.replacement, empty=True)
-        p.boolean("enabled", self.enabled)
-        p.boolean("value_rules", self.value_rules)
+        p.booleans()
         p.raise_if_any()
 
 
@@ -280,7 +279,7 @@ class SupervisorConfig:
         ):
             p.add("self_log", f"must be 'stderr', 'off' or a callable (got {_show(self.self_log)})")
         p.size("max_event_bytes", self.max_event_bytes, minimum=1024)
-        p.boolean("trace_context", self.trace_context)
+        p.booleans()
         p.raise_if_any()
 
     def _check_sinks(self, p: _Problems) -> None:

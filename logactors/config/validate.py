@@ -19,8 +19,6 @@ import attrs
 from .._levels import parse_level
 from ..exceptions import ConfigError, Problem
 
-EMPTY: Final[Mapping[str, Any]] = types.MappingProxyType({})
-
 MIB: Final = 1024 * 1024
 
 
@@ -267,8 +265,8 @@ class FrozenMap(Mapping[str, Any]):
 
     __slots__ = ("_data",)
 
-    def __init__(self, data: Mapping[str, Any] = EMPTY) -> None:
-        self._data = dict(data)
+    def __init__(self, data: Mapping[str, Any] | None = None) -> None:
+        self._data = dict(data) if data is not None else {}
 
     def __getitem__(self, key: str) -> Any:
         return self._data[key]
@@ -291,6 +289,10 @@ class FrozenMap(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return repr(self._data)
+
+
+#: The default of the table fields.
+EMPTY: Final = FrozenMap()
 
 
 def _to_mapping(value: Any) -> Any:
