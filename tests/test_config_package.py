@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
@@ -249,3 +250,40 @@ def test_shutdown_config_still_rejects_alone() -> None:
     with pytest.raises(ConfigError) as exc:
         QueueConfig(max_events=0)
     assert exc.value.problems == ["max_events: must be > 0 (got 0)"]
+
+
+def test_sink_factory_reports_a_writer_that_cannot_be_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A missing writer module, a missing dependency of it, and a missing name are each
+    reported as a ConfigError naming the sink."""
+
+    @attrs.frozen(kw_only=True)
+    class Missing(SinkConfig):
+        kind: ClassVar[str] = "missing"
+        writer: ClassVar[str] = "no_such_module_here:Writer"
+
+    with pytest.raises(ConfigError, match="'m': writer 'no_such_module_here:Writer' cannot be"):
+        sink_factory(Missing(name="m"))
+
+    (tmp_path / "writer_with_dep.py").write_text("import no_such_dependency_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    @attrs.frozen(kw_only=True)
+    class NeedsDep(SinkConfig):
+        kind: ClassVar[str] = "needsdep"
+        writer: ClassVar[str] = "writer_with_dep:Writer"
+        extra: ClassVar[str] = "thing"
+
+    with pytest.raises(
+        ConfigError, match=r"needs a missing dependency: pip install 'logactors\[thing\]'"
+    ):
+        sink_factory(NeedsDep(name="n"))
+
+    @attrs.frozen(kw_only=True)
+    class NoName(SinkConfig):
+        kind: ClassVar[str] = "noname"
+        writer: ClassVar[str] = f"{__name__}:NoSuchWriter"
+
+    with pytest.raises(ConfigError, match="cannot be imported"):
+        sink_factory(NoName(name="x"))

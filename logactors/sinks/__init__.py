@@ -50,6 +50,11 @@ def sink_factory(config: SinkConfig) -> Callable[[], Sink]:
     try:
         writer: Callable[[SinkConfig], Sink] = load_object(config.writer)
     except ImportError as exc:
+        module = config.writer.partition(":")[0]
+        if exc.name is not None and (module + ".").startswith(exc.name + "."):
+            raise ConfigError(
+                f"sink {config.name!r}: writer {config.writer!r} cannot be imported: {exc}"
+            ) from exc
         hint = f": pip install 'logactors[{config.extra}]'" if config.extra else ""
         raise ConfigError(
             f"sink {config.name!r}: the {config.kind} sink needs a missing dependency{hint} ({exc})"
