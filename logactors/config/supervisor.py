@@ -10,13 +10,14 @@ by hand are converted leniently: levels by name or number, durations as seconds 
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Literal
 
 import attrs
 
 from .._levels import Level
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, Problem
 from .blocks import (
     FilterConfig,
     QueueConfig,
@@ -354,5 +355,6 @@ class SupervisorConfig:
         elif name == "testing":
             base = cls(min_level=Level.TRACE, sinks=(MemorySink(name="memory"),))
         else:
-            raise ConfigError(f"preset: unknown preset {name!r} (development, production, testing)")
+            names = typing.get_args(typing.get_type_hints(cls.preset)["name"])
+            raise ConfigError(Problem(("preset",), f"unknown preset {name!r} ({', '.join(names)})"))
         return attrs.evolve(base, **overrides) if overrides else base
