@@ -31,7 +31,7 @@ from ._levels import Level, level_name
 from ._threads import IN_SINK
 from .exceptions import SinkError
 from .metrics import SinkMetrics
-from .sinks.base import ReportsRejected, TakesPlainTuples
+from .sinks.base import rejection_reporter, takes_plain_tuples
 
 if TYPE_CHECKING:
     from ._spool import Spool
@@ -267,7 +267,7 @@ class SinkActor:
         """Queued events as this sink takes them: LogEvents, or the plain tuples themselves
         for a sink whose batch path only unpacks them (``takes_plain_tuples``). Plain tuples
         never go further: ``_divert`` and ``spool_events`` convert what they pass on."""
-        if isinstance(self.sink, TakesPlainTuples) and self.sink.takes_plain_tuples is True:
+        if takes_plain_tuples(self.sink):
             return cast("list[LogEvent]", taken)  # (a LogEvent unpacks as its plain tuple)
         return as_events(taken)
 
@@ -396,10 +396,11 @@ class SinkActor:
         """Events of the batch just written that the peer accepted but discarded (a sink may
         report them with ``take_rejected() -> (count, messages)``: OTLP partial success);
         counted as failed by the caller, the peer's messages go to the self-log."""
-        if not isinstance(self.sink, ReportsRejected):
+        reporter = rejection_reporter(self.sink)
+        if reporter is None:
             return 0
         try:
-            count, messages = self.sink.take_rejected()
+            count, messages = reporter.take_rejected()
             rejected = max(0, min(int(count), limit))
         except Exception as exc:  # a sink's bug must not unbalance the counters
             self.log(f"take_rejected failed: {type(exc).__name__}: {exc}", key="rejected")

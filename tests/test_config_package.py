@@ -32,7 +32,12 @@ from logactors.config import (
 from logactors.config.convert import CONFIG_MODULES
 from logactors.formatting import FORMATS, make_formatter, register_format
 from logactors.sinks import SinkBase, sink_factory
-from logactors.sinks.base import ReportsRejected, TakesPlainTuples
+from logactors.sinks.base import (
+    ReportsRejected,
+    TakesPlainTuples,
+    rejection_reporter,
+    takes_plain_tuples,
+)
 from logactors.sinks.memory import MemoryWriter, NullWriter
 
 from .strategies import supervisor_configs
@@ -236,10 +241,26 @@ async def test_sink_factory_follows_the_writer_name() -> None:
 def test_sink_side_protocols() -> None:
     """Plain tuples and rejected events are declared through typed protocols."""
     assert isinstance(NullWriter(), TakesPlainTuples)
-    assert not isinstance(MemoryWriter(), TakesPlainTuples)
     assert isinstance(MemoryWriter(), ReportsRejected)
     assert MemoryWriter().take_rejected() == (0, [])
     assert FORMATS["clef"].plain_tuples and not FORMATS["clef-rendered"].plain_tuples
+
+    class Bare:  # a sink that does not inherit SinkBase
+        takes_plain_tuples = True
+
+        def take_rejected(self) -> tuple[int, list[str]]:
+            return (2, ["dropped"])
+
+    class Plain:
+        pass
+
+    assert takes_plain_tuples(NullWriter()) and not takes_plain_tuples(MemoryWriter())
+    assert takes_plain_tuples(Bare()) and not takes_plain_tuples(Plain())
+    bare = Bare()
+    assert rejection_reporter(bare) is bare
+    assert rejection_reporter(Plain()) is None
+    reporter = rejection_reporter(MemoryWriter())
+    assert reporter is not None and reporter.take_rejected() == (0, [])
 
 
 def test_shutdown_config_still_rejects_alone() -> None:

@@ -35,6 +35,8 @@ from .._events import LogEvent
 
 __all__ = [
     "ReportsRejected",
+    "rejection_reporter",
+    "takes_plain_tuples",
     "Sink",
     "SinkBase",
     "TakesPlainTuples",
@@ -81,7 +83,12 @@ class ReportsRejected(Protocol):
 
 
 class SinkBase:
-    """Convenience base: no-op ``open``/``flush``/``aclose``; subclasses add ``write_batch``."""
+    """Convenience base: no-op ``open``/``flush``/``aclose``; subclasses add ``write_batch``.
+    It declares both optional capabilities (:class:`TakesPlainTuples`: no;
+    :class:`ReportsRejected`: nothing rejected), which subclasses override."""
+
+    #: its ``write_batch`` only unpacks its events (see :class:`TakesPlainTuples`)
+    takes_plain_tuples: bool = False
 
     def take_rejected(self) -> tuple[int, list[str]]:
         """No event is ever discarded by a peer: ``(0, [])``."""
@@ -95,6 +102,23 @@ class SinkBase:
 
     async def aclose(self) -> None:
         """Nothing to close."""
+
+
+def takes_plain_tuples(sink: object) -> bool:
+    """Whether ``sink`` may be given the queued plain tuples (:class:`TakesPlainTuples` with
+    ``takes_plain_tuples`` true). A :class:`SinkBase` is answered from its typed attribute
+    (fast: this is asked per batch); another object through the runtime protocol check."""
+    if isinstance(sink, SinkBase):
+        return sink.takes_plain_tuples is True
+    return isinstance(sink, TakesPlainTuples) and sink.takes_plain_tuples is True
+
+
+def rejection_reporter(sink: object) -> ReportsRejected | None:
+    """``sink`` as a :class:`ReportsRejected`, or ``None`` when it does not report rejected
+    events (a :class:`SinkBase` always does; another object if it has ``take_rejected``)."""
+    if isinstance(sink, (SinkBase, ReportsRejected)):  # SinkBase first: the fast check
+        return sink
+    return None
 
 
 # -- blocking writes in a worker thread ------------------------------------------------------------
