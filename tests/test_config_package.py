@@ -101,6 +101,34 @@ def test_python_objects_report_paths_like_load_config() -> None:
     assert [p.path for p in console.value.details] == [("stream",), ("colors",)]
 
 
+def test_python_sink_objects_report_like_tables() -> None:
+    """Valid sink objects with problems between them (names, fallbacks) and bad top-level
+    values: the same problems, with paths, as the same data loaded."""
+    sinks: list[dict[str, Any]] = [
+        {"type": "memory", "name": "a", "fallback": "b"},
+        {"type": "memory", "name": "b", "fallback": "a"},
+        {"type": "null", "name": "a"},
+        {"type": "console", "name": "c", "fallback": "nowhere"},
+    ]
+    top: dict[str, Any] = {"min_level": "loud", "enrichers": ["nope"], "self_log": 1}
+    with pytest.raises(ConfigError) as loaded:
+        load_config({**top, "sinks": sinks})
+    objects = [
+        sink_kinds()[s["type"]](**{k: v for k, v in s.items() if k != "type"}) for s in sinks
+    ]
+    with pytest.raises(ConfigError) as built:
+        SupervisorConfig(**top, sinks=objects)
+    assert built.value.details == loaded.value.details
+    assert {p.path for p in built.value.details} >= {
+        ("min_level",),
+        ("sinks", 0, "fallback"),
+        ("sinks", 2, "name"),
+        ("sinks", 3, "fallback"),
+        ("enrichers", 0),
+        ("self_log",),
+    }
+
+
 def test_problem_renders_its_path() -> None:
     problem = Problem(("sinks", 1, "queue", "max_events"), "must be > 0 (got -1)")
     assert str(problem) == "sinks[1].queue.max_events: must be > 0 (got -1)"
