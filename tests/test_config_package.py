@@ -336,3 +336,31 @@ def test_sink_factory_reports_a_writer_that_cannot_be_built(
 
     with pytest.raises(ConfigError, match="cannot be imported"):
         sink_factory(NoName(name="x"))
+
+
+def test_a_sink_type_with_a_local_annotation_is_checked() -> None:
+    """A sink type defined in a function, with an annotation that cannot be resolved outside
+    it, still gets its bool and Literal fields checked (the other annotations resolve)."""
+
+    class Local:
+        pass
+
+    @attrs.frozen(kw_only=True)
+    class Scoped(SinkConfig):
+        kind: ClassVar[str] = "scoped"
+        writer: ClassVar[str] = "x:y"
+
+        thing: Local | None = None
+        flag: bool = False
+        mode: typing.Literal["a", "b"] = "a"
+
+        def _validate(self, problems: Any) -> None:
+            problems.choice("mode")
+
+    assert Scoped(flag=True).flag is True
+    with pytest.raises(ConfigError) as exc:
+        Scoped(flag="x", mode="c")  # type: ignore[arg-type]
+    assert exc.value.problems == [
+        "flag: must be true or false (got 'x')",
+        "mode: must be one of 'a', 'b' (got 'c')",
+    ]

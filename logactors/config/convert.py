@@ -37,7 +37,7 @@ from ..exceptions import ConfigError, Problem
 from .blocks import FilterConfig
 from .sinks import SINK_TYPES, CustomSink, NullSink, SinkConfig
 from .supervisor import SupervisorConfig
-from .validate import FrozenMap, _show, in_field_order
+from .validate import FrozenMap, _hints, _show, in_field_order
 
 __all__ = ["convert_blocks", "load_config", "unstructure_config"]
 
@@ -119,7 +119,7 @@ def _shape_of(tp: Any) -> _Shape:
 
 @functools.cache
 def _shapes(cls: type) -> dict[str, tuple[attrs.Attribute[Any], _Shape]]:
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     return {a.name: (a, _shape_of(hints.get(a.name, Any))) for a in attrs.fields(cls) if a.init}
 
 

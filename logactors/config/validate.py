@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
@@ -132,8 +133,23 @@ def _path(field: Field) -> tuple[str | int, ...]:
 
 @functools.cache
 def _hints(cls: type) -> dict[str, Any]:
-    """The resolved annotations of a configuration class (types, not strings)."""
-    return typing.get_type_hints(cls)
+    """The resolved annotations of a configuration class (types, not strings). An annotation
+    that cannot be resolved (a name local to a function) stays a string, the others resolve."""
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:
+        pass
+    hints: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        namespace = vars(sys.modules[klass.__module__]) if klass.__module__ in sys.modules else {}
+        for name, annotation in vars(klass).get("__annotations__", {}).items():
+            try:
+                hints[name] = typing.get_type_hints(
+                    types.SimpleNamespace(__annotations__={name: annotation}), namespace
+                )[name]
+            except Exception:
+                hints[name] = annotation
+    return hints
 
 
 def _is_optional_bool(tp: Any) -> bool:
