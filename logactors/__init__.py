@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from ._convert import load_config as load_config
 from ._events import LogEvent as LogEvent
 from ._facade import BoundLogger as BoundLogger
 from ._hosted import ThreadedLogger as ThreadedLogger
@@ -42,6 +41,7 @@ from .config import SinkConfig as SinkConfig
 from .config import SpoolConfig as SpoolConfig
 from .config import SupervisorConfig as SupervisorConfig
 from .config import SyslogSink as SyslogSink
+from .config import load_config as load_config
 from .exceptions import ConfigError as ConfigError
 from .exceptions import LogactorsError as LogactorsError
 from .exceptions import LoggerClosedError as LoggerClosedError

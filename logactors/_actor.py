@@ -37,6 +37,7 @@ from ._restart import Dead
 from ._threads import IN_SINK
 from .exceptions import SinkError
 from .metrics import Counters, SinkMetrics
+from .sinks.base import rejection_reporter, takes_plain_tuples
 
 if TYPE_CHECKING:
     from ._restart import RestartSupervisor
@@ -268,8 +269,8 @@ class SinkActor:
         """Queued events as this sink takes them: LogEvents, or the plain tuples themselves
         for a sink whose batch path only unpacks them (``takes_plain_tuples``). Plain tuples
         never go further: ``_divert`` and ``spool_events`` convert what they pass on."""
-        if getattr(self.sink, "takes_plain_tuples", False) is True:
-            return cast("list[LogEvent]", taken)
+        if takes_plain_tuples(self.sink):
+            return cast("list[LogEvent]", taken)  # (a LogEvent unpacks as its plain tuple)
         return as_events(taken)
 
     async def _housekeeping(self) -> None:
@@ -397,11 +398,11 @@ class SinkActor:
         """Events of the batch just written that the peer accepted but discarded (a sink may
         report them with ``take_rejected() -> (count, messages)``: OTLP partial success);
         counted as failed by the caller, the peer's messages go to the self-log."""
-        take = getattr(self.sink, "take_rejected", None)
-        if take is None:
+        reporter = rejection_reporter(self.sink)
+        if reporter is None:
             return 0
         try:
-            count, messages = take()
+            count, messages = reporter.take_rejected()
             rejected = max(0, min(int(count), limit))
         except Exception as exc:  # a sink's bug must not unbalance the counters
             self.log(f"take_rejected failed: {type(exc).__name__}: {exc}", key="rejected")

@@ -62,7 +62,7 @@ def coerce_config(config: ConfigSource) -> SupervisorConfig:
         return SupervisorConfig()
     if isinstance(config, SupervisorConfig):
         return config
-    from ._convert import load_config
+    from .config import load_config
 
     return load_config(config)
 

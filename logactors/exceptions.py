@@ -18,21 +18,64 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import attrs
+
+Path = tuple[str | int, ...]
+
 
 class LogactorsError(Exception):
     """Base class of all logactors exceptions."""
+
+
+@attrs.frozen
+class Problem:
+    """One problem of a configuration: where (``path``) and what (``message``).
+
+    Attributes:
+        path: field names and list indexes from the object that was validated down to the
+            value at fault, e.g. ``("sinks", 1, "queue", "max_events")``; empty for a problem of
+            the whole object or file.
+        message: what is wrong, e.g. ``"must be > 0 (got -1)"``.
+    """
+
+    path: Path
+    message: str
+
+    def under(self, *prefix: str | int) -> Problem:
+        """The same problem seen from the object that holds this one at ``prefix``."""
+        return Problem((*prefix, *self.path), self.message)
+
+    @property
+    def location(self) -> str:
+        """The path as written in messages: ``sinks[1].queue.max_events``."""
+        out = ""
+        for part in self.path:
+            if isinstance(part, int):
+                out += f"[{part}]"
+            else:
+                out += f".{part}" if out else part
+        return out
+
+    def __str__(self) -> str:
+        location = self.location
+        return f"{location}: {self.message}" if location else self.message
 
 
 class ConfigError(LogactorsError, ValueError):
     """The configuration is invalid.
 
     Attributes:
-        problems: every problem found, each ``"<field path>: <what is wrong>"``, e.g.
+        details: every problem found, as :class:`Problem` objects (path and message).
+        problems: the same, each as the string ``"<field path>: <what is wrong>"``, e.g.
             ``"sinks[1].queue.max_events: must be > 0 (got -1)"``.
     """
 
-    def __init__(self, problems: str | Iterable[str]) -> None:
-        self.problems: list[str] = [problems] if isinstance(problems, str) else list(problems)
+    def __init__(self, problems: str | Problem | Iterable[str | Problem]) -> None:
+        items = [problems] if isinstance(problems, str | Problem) else list(problems)
+        self.details: list[Problem] = [
+            p if isinstance(p, Problem) else Problem((), p) for p in items
+        ]
+        self.problems: list[str] = [str(p) for p in self.details]
         if len(self.problems) == 1:
             message = f"invalid configuration: {self.problems[0]}"
         else:

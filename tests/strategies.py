@@ -499,14 +499,14 @@ def sink_configs(draw: st.DrawFn, name: str) -> cfg.SinkConfig:
     kind = draw(st.sampled_from(["console", "file", "memory", "null", "custom"]))
     if kind == "console":
         return cfg.ConsoleSink(
-            **_common(draw, name, cfg.ConsoleSink.formats),
+            **_common(draw, name, cfg.ConsoleSink.accepted_formats()),
             stream=draw(st.sampled_from(["stdout", "stderr"])),
             colors=draw(st.one_of(st.none(), st.booleans())),
             stderr_level=draw(st.one_of(st.none(), _levels)),
         )
     if kind == "file":
         return cfg.FileSink(
-            **_common(draw, name, cfg.FileSink.formats),
+            **_common(draw, name, cfg.FileSink.accepted_formats()),
             path=draw(st.sampled_from(["app.log", "logs/app.clef", "/tmp/x.json"])),
             rolling=draw(st.sampled_from(["never", "hourly", "daily"])),
             max_bytes=draw(st.one_of(st.none(), _sizes)),
@@ -515,13 +515,13 @@ def sink_configs(draw: st.DrawFn, name: str) -> cfg.SinkConfig:
         )
     if kind == "memory":
         return cfg.MemorySink(
-            **_common(draw, name, cfg.MemorySink.formats),
+            **_common(draw, name, cfg.MemorySink.accepted_formats()),
             capacity=draw(st.one_of(st.none(), st.integers(1, 10**6))),
         )
     if kind == "null":
-        return cfg.NullSink(**_common(draw, name, cfg.NullSink.formats))
+        return cfg.NullSink(**_common(draw, name, cfg.NullSink.accepted_formats()))
     return cfg.CustomSink(
-        **_common(draw, name, cfg.CustomSink.formats),
+        **_common(draw, name, cfg.CustomSink.accepted_formats()),
         factory=draw(st.sampled_from(["tests.helpers:FlakySink", "pkg.mod:Sink"])),
         options=draw(
             st.dictionaries(st.sampled_from(["a", "b", "c"]), st.integers(0, 9), max_size=2)

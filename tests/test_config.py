@@ -31,8 +31,8 @@ from logactors import (
     SupervisorConfig,
     load_config,
 )
-from logactors._convert import CONFIG_MODULES, unstructure_config
 from logactors.config import DEFAULT_OUTPUT_TEMPLATE, sink_kinds
+from logactors.config.convert import CONFIG_MODULES, unstructure_config
 
 from .strategies import supervisor_configs
 

@@ -43,7 +43,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from logactors._convert import CONFIG_MODULES
+from logactors.config.convert import CONFIG_MODULES
 
 LOGGER = logging.getLogger(__name__)
 WARNING_TYPE = "logactors"

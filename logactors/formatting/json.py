@@ -165,8 +165,6 @@ class ClefFormatter:
     def __init__(self, *, rendered: bool = False) -> None:
         self._rendered = rendered
         self._name = "clef-rendered" if rendered else "clef"
-        #: format_batch only unpacks its events: queued plain tuples need no LogEvent
-        self.takes_plain_tuples = not rendered
         self._iso = IsoUtc(7)
         self._start = -(10**18)
         self._stamp = ""

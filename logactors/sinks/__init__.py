@@ -1,7 +1,8 @@
 """Sink implementations and the factory that builds one from its configuration.
 
 Built-in sinks are configured with the classes in :mod:`logactors.config` (``ConsoleSink``,
-``FileSink`` …); this package holds what does the writing. Third-party sinks implement
+``FileSink`` …), each naming its writer here (``writer = "logactors.sinks.file:FileWriter"``);
+this package holds what does the writing. Third-party sinks implement
 :class:`~logactors.sinks.base.Sink` and are configured with ``CustomSink`` or registered under
 the ``logactors.sinks`` entry-point group (then usable as ``type = "<name>"``).
 """
@@ -13,17 +14,7 @@ from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
-from ..config import (
-    ConsoleSink,
-    CustomSink,
-    FileSink,
-    GelfSink,
-    HttpSink,
-    MemorySink,
-    NullSink,
-    SinkConfig,
-    SyslogSink,
-)
+from ..config import CustomSink, SinkConfig
 from ..exceptions import ConfigError
 from .base import Sink, SinkBase
 
@@ -54,41 +45,28 @@ def sink_factory(config: SinkConfig) -> Callable[[], Sink]:
     """
     if isinstance(config, CustomSink):
         return _custom_factory(config)
-    if isinstance(config, ConsoleSink):
-        from .console import ConsoleWriter
-
-        return lambda: ConsoleWriter(config)
-    if isinstance(config, FileSink):
-        from .file import FileWriter
-
-        return lambda: FileWriter(config)
-    if isinstance(config, MemorySink):
-        from .memory import MemoryWriter
-
-        writer = MemoryWriter(config)
-        return lambda: writer
-    if isinstance(config, NullSink):
-        from .memory import NullWriter
-
-        return NullWriter
-    if isinstance(config, HttpSink):
-        try:
-            from .http import HttpWriter
-        except ImportError as exc:
+    if not config.writer:
+        raise ConfigError(f"sink {config.name!r}: no writer for {type(config).__name__}")
+    try:
+        writer: Callable[[SinkConfig], Sink] = load_object(config.writer)
+    except ImportError as exc:
+        module = config.writer.partition(":")[0]
+        if exc.name is not None and (module + ".").startswith(exc.name + "."):
             raise ConfigError(
-                f"sink {config.name!r}: the http sink needs httpx: "
-                f"pip install 'logactors[http]' ({exc})"
+                f"sink {config.name!r}: writer {config.writer!r} cannot be imported: {exc}"
             ) from exc
-        return lambda: HttpWriter(config)
-    if isinstance(config, SyslogSink):
-        from .syslog import SyslogWriter
-
-        return lambda: SyslogWriter(config)
-    if isinstance(config, GelfSink):
-        from .gelf import GelfWriter
-
-        return lambda: GelfWriter(config)
-    raise ConfigError(f"sink {config.name!r}: no implementation for {type(config).__name__}")
+        hint = f": pip install 'logactors[{config.extra}]'" if config.extra else ""
+        raise ConfigError(
+            f"sink {config.name!r}: the {config.kind} sink needs a missing dependency{hint} ({exc})"
+        ) from exc
+    except (AttributeError, ValueError) as exc:
+        raise ConfigError(
+            f"sink {config.name!r}: writer {config.writer!r} cannot be imported: {exc}"
+        ) from exc
+    if config.keep_writer:
+        sink = writer(config)
+        return lambda: sink
+    return lambda: writer(config)
 
 
 def _custom_factory(config: CustomSink) -> Callable[[], Sink]:

@@ -26,6 +26,7 @@ import trio
 
 from .._address import parse_host_port
 from .._events import LogEvent
+from .base import SinkBase
 
 __all__ = ["DatagramLink", "Progress", "StreamLink", "resolve"]
 
@@ -203,7 +204,7 @@ class Progress:
         return sent
 
 
-class LinkedSink:
+class LinkedSink(SinkBase):
     """Base of the sinks that talk over one :class:`StreamLink` (TCP) or one
     :class:`DatagramLink` (UDP, unix datagrams): connect, nothing to flush, close."""
 

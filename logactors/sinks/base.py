@@ -13,10 +13,14 @@ no-ops). The actor guarantees that they are never called concurrently for one si
 It may return the number of bytes it wrote (for the ``bytes`` metric).
 
 A sink gets :class:`~logactors.LogEvent` objects. One that only unpacks its events as tuples
-(``timestamp_ns, level, template, properties, exception, logger, task = event``) may set the
-attribute ``takes_plain_tuples = True`` to be given the queued tuples as they are, which spares
-the actor building a LogEvent per event; the events it cannot write still reach its fallback
-or spool as LogEvents.
+(``timestamp_ns, level, template, properties, exception, logger, task = event``) may declare
+it (:class:`TakesPlainTuples`: the attribute ``takes_plain_tuples = True``) to be given the
+queued tuples as they are, which spares the actor building a LogEvent per event; the events it
+cannot write still reach its fallback or spool as LogEvents.
+
+A sink whose peer may accept a batch but discard some of its events (OTLP partial success)
+reports them with ``take_rejected()`` (:class:`ReportsRejected`; :class:`SinkBase` reports
+none).
 """
 
 from __future__ import annotations
@@ -29,7 +33,17 @@ import trio
 
 from .._events import LogEvent
 
-__all__ = ["Sink", "SinkBase", "ThreadJob", "start_job", "wait_job"]
+__all__ = [
+    "ReportsRejected",
+    "rejection_reporter",
+    "takes_plain_tuples",
+    "Sink",
+    "SinkBase",
+    "TakesPlainTuples",
+    "ThreadJob",
+    "start_job",
+    "wait_job",
+]
 
 
 @runtime_checkable
@@ -50,8 +64,35 @@ class Sink(Protocol):
         """Release resources (called once at shutdown, and before a restart)."""
 
 
+@runtime_checkable
+class TakesPlainTuples(Protocol):
+    """A sink that may be given the queued plain tuples (see the module docstring): when
+    ``takes_plain_tuples`` is true, its ``write_batch`` only unpacks its events."""
+
+    takes_plain_tuples: bool
+
+
+@runtime_checkable
+class ReportsRejected(Protocol):
+    """A sink that reports events its peer accepted but discarded (OTLP partial success)."""
+
+    def take_rejected(self) -> tuple[int, list[str]]:
+        """Events of the batch just written that the peer discarded since the last call, and
+        the peer's messages about them."""
+        ...
+
+
 class SinkBase:
-    """Convenience base: no-op ``open``/``flush``/``aclose``; subclasses add ``write_batch``."""
+    """Convenience base: no-op ``open``/``flush``/``aclose``; subclasses add ``write_batch``.
+    It declares both optional capabilities (:class:`TakesPlainTuples`: no;
+    :class:`ReportsRejected`: nothing rejected), which subclasses override."""
+
+    #: its ``write_batch`` only unpacks its events (see :class:`TakesPlainTuples`)
+    takes_plain_tuples: bool = False
+
+    def take_rejected(self) -> tuple[int, list[str]]:
+        """No event is ever discarded by a peer: ``(0, [])``."""
+        return (0, [])
 
     async def open(self) -> None:
         """Nothing to open."""
@@ -61,6 +102,23 @@ class SinkBase:
 
     async def aclose(self) -> None:
         """Nothing to close."""
+
+
+def takes_plain_tuples(sink: object) -> bool:
+    """Whether ``sink`` may be given the queued plain tuples (:class:`TakesPlainTuples` with
+    ``takes_plain_tuples`` true). A :class:`SinkBase` is answered from its typed attribute
+    (fast: this is asked per batch); another object through the runtime protocol check."""
+    if isinstance(sink, SinkBase):
+        return sink.takes_plain_tuples is True
+    return isinstance(sink, TakesPlainTuples) and sink.takes_plain_tuples is True
+
+
+def rejection_reporter(sink: object) -> ReportsRejected | None:
+    """``sink`` as a :class:`ReportsRejected`, or ``None`` when it does not report rejected
+    events (a :class:`SinkBase` always does; another object if it has ``take_rejected``)."""
+    if isinstance(sink, (SinkBase, ReportsRejected)):  # SinkBase first: the fast check
+        return sink
+    return None
 
 
 # -- blocking writes in a worker thread ------------------------------------------------------------

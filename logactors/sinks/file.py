@@ -42,7 +42,7 @@ import trio
 from .._events import LogEvent
 from .._files import open_file
 from ..config import FileSink
-from ..formatting import make_formatter
+from ..formatting import make_formatter, takes_plain_tuples
 from .base import SinkBase, ThreadJob, start_job, wait_job
 
 __all__ = ["FileWriter"]
@@ -105,7 +105,7 @@ class FileWriter(SinkBase):
         self._formatter = make_formatter(config.format, output_template=config.output_template)
         #: the formatter's batch path only unpacks events: the actor may pass queued plain
         #: tuples (see logactors._events.EventTuple); this sink reads nothing else from them
-        self.takes_plain_tuples = getattr(self._formatter, "takes_plain_tuples", False) is True
+        self.takes_plain_tuples = takes_plain_tuples(config.format)
         self._period_ns = _PERIOD_NS.get(config.rolling)
         self._thread_until = 0.0  # write_mode="auto": use the worker thread until then
         self._regular = True  # the file is a regular file (not a pipe or device)

@@ -74,6 +74,7 @@ from ..formatting.json import JsonFormatter, clef_dict
 from ..formatting.loki import loki_push
 from ..formatting.otlp import attributes, export_request_bytes, resource_values
 from ._net import Progress
+from .base import SinkBase
 
 __all__ = ["HttpWriter", "endpoint_url", "parse_retry_after"]
 
@@ -142,7 +143,7 @@ def _line_encoder(fmt: str) -> Callable[[LogEvent], bytes]:
     return JsonFormatter().format_event
 
 
-class HttpWriter:
+class HttpWriter(SinkBase):
     """POSTs batches to an HTTP endpoint (see the module docstring)."""
 
     def __init__(self, config: HttpSink) -> None:

@@ -6,7 +6,7 @@ import collections
 from collections.abc import Sequence
 
 from .._events import LogEvent
-from ..config import MemorySink
+from ..config import MemorySink, NullSink
 from .base import SinkBase
 
 __all__ = ["MemoryWriter", "NullWriter"]
@@ -29,6 +29,9 @@ class NullWriter(SinkBase):
 
     #: it never looks at its events: queued plain tuples need no LogEvent (see sinks.base)
     takes_plain_tuples = True
+
+    def __init__(self, config: NullSink | None = None) -> None:
+        self.config = config
 
     async def write_batch(self, events: Sequence[LogEvent]) -> None:
         """Do nothing."""

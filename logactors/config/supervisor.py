@@ -10,72 +10,38 @@ by hand are converted leniently: levels by name or number, durations as seconds 
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, Literal
 
 import attrs
 
-from ._config_blocks import (
-    BatchConfig,
-    BreakerConfig,
+from .._levels import Level
+from ..exceptions import ConfigError, Problem
+from .blocks import (
     FilterConfig,
     QueueConfig,
-    RetryConfig,
-    SpoolConfig,
     _check_filters,
     _to_filters,
 )
-from ._config_sinks import (
-    DEFAULT_OUTPUT_TEMPLATE,
-    SINK_TYPES,
+from .sinks import (
     ConsoleSink,
-    CustomSink,
     FileSink,
-    GelfSink,
-    HttpSink,
     MemorySink,
-    NullSink,
     SinkConfig,
-    SyslogSink,
 )
-from ._levels import Level
-from ._validate import (
+from .validate import (
+    EMPTY,
     _identity,
     _Problems,
     _set,
     _show,
     _to_duration,
     _to_level,
+    _to_mapping,
     _to_size,
     _to_str_tuple,
 )
-from .exceptions import ConfigError
-
-__all__ = [  # the configuration classes live in private modules, re-exported here
-    "DEFAULT_OUTPUT_TEMPLATE",
-    "DEFAULT_REDACT_KEYS",
-    "BatchConfig",
-    "BreakerConfig",
-    "CaptureConfig",
-    "ConsoleSink",
-    "CustomSink",
-    "FileSink",
-    "FilterConfig",
-    "GelfSink",
-    "HttpSink",
-    "MemorySink",
-    "MetricsConfig",
-    "NullSink",
-    "QueueConfig",
-    "RedactConfig",
-    "RestartPolicy",
-    "RetryConfig",
-    "ShutdownConfig",
-    "SinkConfig",
-    "SpoolConfig",
-    "SupervisorConfig",
-    "SyslogSink",
-]
 
 DEFAULT_REDACT_KEYS: Final = (
     "password",
@@ -115,7 +81,7 @@ class RestartPolicy:
     window: float = attrs.field(default=60.0, converter=_to_duration)
 
     def __attrs_post_init__(self) -> None:
-        p = _Problems()
+        p = _Problems(self)
         p.positive_int("max_restarts", self.max_restarts, minimum=0)
         p.number("window", self.window, positive=True)
         p.raise_if_any()
@@ -138,9 +104,9 @@ class ShutdownConfig:
     spool_timeout: float = attrs.field(default=1.0, converter=_to_duration)
 
     def __attrs_post_init__(self) -> None:
-        p = _Problems()
+        p = _Problems(self)
         p.number("timeout", self.timeout)
-        p.choice("strategy", self.strategy, ("graceful", "flush", "immediate"))
+        p.choice("strategy")
         p.number("spool_timeout", self.spool_timeout)
         p.raise_if_any()
 
@@ -168,7 +134,7 @@ class RedactConfig:
     replacement: str = "***"
 
     def __attrs_post_init__(self) -> None:
-        p = _Problems()
+        p = _Problems(self)
         p.strings("keys", self.keys, empty=False)
         p.strings("patterns", self.patterns, empty=False)
         for i, pattern in enumerate(self.patterns if isinstance(self.patterns, tuple) else ()):
@@ -176,10 +142,9 @@ class RedactConfig:
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    p.add(f"patterns[{i}]", f"invalid regular expression {pattern!r}: {exc}")
+                    p.add(("patterns", i), f"invalid regular expression {pattern!r}: {exc}")
         p.string("replacement", self.replacement, empty=True)
-        p.boolean("enabled", self.enabled)
-        p.boolean("value_rules", self.value_rules)
+        p.booleans()
         p.raise_if_any()
 
 
@@ -198,7 +163,7 @@ class CaptureConfig:
     max_items: int = 100
 
     def __attrs_post_init__(self) -> None:
-        p = _Problems()
+        p = _Problems(self)
         p.positive_int("max_depth", self.max_depth)
         p.positive_int("max_items", self.max_items)
         p.raise_if_any()
@@ -216,7 +181,7 @@ class MetricsConfig:
     latency_window: int = 1024
 
     def __attrs_post_init__(self) -> None:
-        p = _Problems()
+        p = _Problems(self)
         p.positive_int("latency_window", self.latency_window)
         p.raise_if_any()
 
@@ -258,7 +223,7 @@ class SupervisorConfig:
 
     min_level: int = attrs.field(default=Level.INFO, converter=_to_level)
     sinks: tuple[SinkConfig, ...] = attrs.field(factory=_default_sinks, converter=_to_sinks)
-    properties: Mapping[str, object] = attrs.field(factory=dict)
+    properties: Mapping[str, object] = attrs.field(default=EMPTY, converter=_to_mapping)
     enrichers: tuple[str | Callable[[], Mapping[str, object]], ...] = attrs.field(
         default=(), converter=_to_str_tuple
     )
@@ -277,9 +242,9 @@ class SupervisorConfig:
     def __attrs_post_init__(self) -> None:
         if isinstance(self.sinks, list):
             _set(self, "sinks", tuple(self.sinks))
-        p = _Problems()
+        p = _Problems(self)
         p.level("min_level", self.min_level)
-        p.blocks(self)  # redact, restart, shutdown, metrics … and sink tables given as tables
+        p.blocks()  # redact, restart, shutdown, metrics … and sink tables given as tables
         if not isinstance(self.sinks, tuple):
             p.add("sinks", f"must be a list of sinks (got {self.sinks!r})")
         else:
@@ -291,7 +256,7 @@ class SupervisorConfig:
         elif not all(isinstance(k, str) for k in self.properties):
             bad = [k for k in self.properties if not isinstance(k, str)]
             p.add("properties", f"property names must be strings (got {_show(bad)})")
-        from ._enrich import BUILTIN_ENRICHERS
+        from .._enrich import BUILTIN_ENRICHERS
 
         if not isinstance(self.enrichers, tuple):
             p.add(
@@ -302,12 +267,12 @@ class SupervisorConfig:
             if isinstance(enricher, str):
                 if enricher not in BUILTIN_ENRICHERS and ":" not in enricher:
                     p.add(
-                        f"enrichers[{i}]",
+                        ("enrichers", i),
                         f"unknown enricher {enricher!r} (built-in: "
                         f"{', '.join(sorted(BUILTIN_ENRICHERS))}; or 'module:callable')",
                     )
             elif not callable(enricher):
-                p.add(f"enrichers[{i}]", f"must be a name or a callable (got {_show(enricher)})")
+                p.add(("enrichers", i), f"must be a name or a callable (got {_show(enricher)})")
         _check_filters(p, self.filters, callables=True)
         if not (
             (isinstance(self.self_log, str) and self.self_log in ("stderr", "off"))
@@ -315,18 +280,18 @@ class SupervisorConfig:
         ):
             p.add("self_log", f"must be 'stderr', 'off' or a callable (got {_show(self.self_log)})")
         p.size("max_event_bytes", self.max_event_bytes, minimum=1024)
-        p.boolean("trace_context", self.trace_context)
+        p.booleans()
         p.raise_if_any()
 
     def _check_sinks(self, p: _Problems) -> None:
         names: dict[str, int] = {}
         for i, sink in enumerate(self.sinks):
             if not isinstance(sink, SinkConfig):
-                p.add(f"sinks[{i}]", f"must be a sink configuration (got {sink!r})")
+                p.add(("sinks", i), f"must be a sink configuration (got {sink!r})")
                 continue
             if sink.name in names:
                 p.add(
-                    f"sinks[{i}].name",
+                    ("sinks", i, "name"),
                     f"duplicate sink name {sink.name!r} (also sinks[{names[sink.name]}])",
                 )
             names.setdefault(sink.name, i)
@@ -337,7 +302,7 @@ class SupervisorConfig:
                 continue
             if sink.fallback not in by_name:
                 p.add(
-                    f"sinks[{i}].fallback",
+                    ("sinks", i, "fallback"),
                     f"no sink named {_show(sink.fallback)} (sinks: {', '.join(sorted(by_name))})",
                 )
                 continue
@@ -353,7 +318,9 @@ class SupervisorConfig:
             cycle = frozenset(chain)
             if cycle not in reported:  # each cycle once, at its first sink
                 reported.add(cycle)
-                p.add(f"sinks[{i}].fallback", f"fallback cycle: {' -> '.join([*chain, sink.name])}")
+                p.add(
+                    ("sinks", i, "fallback"), f"fallback cycle: {' -> '.join([*chain, sink.name])}"
+                )
 
     @classmethod
     def preset(
@@ -388,10 +355,6 @@ class SupervisorConfig:
         elif name == "testing":
             base = cls(min_level=Level.TRACE, sinks=(MemorySink(name="memory"),))
         else:
-            raise ConfigError(f"preset: unknown preset {name!r} (development, production, testing)")
+            names = typing.get_args(typing.get_type_hints(cls.preset)["name"])
+            raise ConfigError(Problem(("preset",), f"unknown preset {name!r} ({', '.join(names)})"))
         return attrs.evolve(base, **overrides) if overrides else base
-
-
-def sink_kinds() -> dict[str, type[SinkConfig]]:
-    """The built-in sink types by their ``type`` name."""
-    return dict(SINK_TYPES)

@@ -1,14 +1,23 @@
-"""Sink configurations: the fields every sink shares, and one class per kind of sink."""
+"""Sink configurations: the fields every sink shares, one class per kind of sink, and the
+registry of sink types.
+
+A sink type is one configuration class that names its writer: it subclasses
+:class:`SinkConfig`, sets ``kind`` (its ``type`` in configuration files) and ``writer``
+(``"package.module:Class"``, called with the configuration to build the sink), and is
+registered with :func:`register_sink`. Nothing else needs to know about it: ``load_config``
+finds it by ``type``, :func:`logactors.sinks.sink_factory` builds its writer.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Final, Literal
+from typing import Any, ClassVar, Final, Literal, TypeVar
 
 import attrs
 
-from ._config_blocks import (
+from .._levels import Level
+from .blocks import (
     BatchConfig,
     BreakerConfig,
     FilterConfig,
@@ -18,14 +27,15 @@ from ._config_blocks import (
     _check_filters,
     _to_filters,
 )
-from ._levels import Level
-from ._validate import (
+from .validate import (
+    EMPTY,
     _identity,
     _Problems,
     _set,
     _show,
     _to_address,
     _to_duration,
+    _to_mapping,
     _to_optional_level,
     _to_optional_size,
     _to_path,
@@ -35,9 +45,6 @@ from ._validate import (
 
 DEFAULT_OUTPUT_TEMPLATE: Final = (
     "{Timestamp:%Y-%m-%d %H:%M:%S.%f} [{Level:u3}] {Message}{NewLine}{Exception}"
-)
-FILE_FORMATS: Final = frozenset(
-    {"text", "json", "clef", "clef-rendered", "logfmt", "csv", "csv-raw"}
 )
 
 
@@ -61,8 +68,18 @@ class SinkConfig:
         filters: declarative filters (all must pass) applied before the event is queued.
     """
 
+    #: the ``type`` name of the sink in configuration files
     kind: ClassVar[str] = ""
-    formats: ClassVar[frozenset[str]] = FILE_FORMATS
+    #: ``"package.module:Class"`` of the sink, called with the configuration (imported when a
+    #: sink of this type is built, so an optional dependency is needed only by its users)
+    writer: ClassVar[str] = ""
+    #: the extra that installs the writer's optional dependencies (named when it is missing)
+    extra: ClassVar[str] = ""
+    #: the sink object outlives restarts (built once; a memory sink keeps its events)
+    keep_writer: ClassVar[bool] = False
+    #: the formats this sink writes (``None``: the line formats of
+    #: :mod:`logactors.formatting`, including registered ones)
+    formats: ClassVar[frozenset[str] | None] = None
 
     name: str = ""
     min_level: int = attrs.field(default=Level.TRACE, converter=_to_sink_level)
@@ -80,26 +97,63 @@ class SinkConfig:
     def __attrs_post_init__(self) -> None:
         if self.name == "":
             _set(self, "name", self.kind)
-        p = _Problems()
+        p = _Problems(self)
         p.string("name", self.name)
         p.level("min_level", self.min_level, allow_off=True)
-        p.choice("format", self.format, tuple(sorted(self.formats)))
+        p.choice("format", sorted(self.accepted_formats()))
         p.string("output_template", self.output_template, empty=True)
-        p.blocks(self)  # queue, batch, breaker, retry, spool … given as tables
+        p.blocks()  # queue, batch, breaker, retry, spool … given as tables
         if self.fallback is not None:
             p.string("fallback", self.fallback)
             if self.fallback == self.name:
                 p.add("fallback", f"a sink cannot be its own fallback ({self.name!r})")
         p.number("write_timeout", self.write_timeout, positive=True)
         _check_filters(p, self.filters, callables=False)
-        p.booleans_of(self)
+        p.booleans()
         self._validate(p)
         p.raise_if_any()
+
+    @classmethod
+    def accepted_formats(cls) -> frozenset[str]:
+        """The values ``format`` may take for this sink type."""
+        if cls.formats is not None:
+            return cls.formats
+        from ..formatting import line_formats
+
+        return line_formats()
 
     def _validate(self, problems: _Problems) -> None:
         """Sink-specific checks (subclasses)."""
 
 
+_S = TypeVar("_S", bound=type[SinkConfig])
+
+#: The sink types by their ``type`` name (filled by :func:`register_sink`).
+SINK_TYPES: Final[dict[str, type[SinkConfig]]] = {}
+
+
+def register_sink(cls: _S) -> _S:
+    """Register a sink type (a class decorator, above ``@attrs.frozen``): its ``kind``
+    becomes a ``type`` that configuration files can name.
+
+    Raises:
+        ValueError: the class has no ``kind``, or another class has its kind.
+    """
+    if not cls.kind:
+        raise ValueError(f"{cls.__name__}: a sink type sets 'kind' (and 'writer')")
+    known = SINK_TYPES.get(cls.kind)
+    if known is not None and known.__qualname__ != cls.__qualname__:
+        raise ValueError(f"sink type {cls.kind!r} is already {known.__name__}")
+    SINK_TYPES[cls.kind] = cls
+    return cls
+
+
+def sink_kinds() -> dict[str, type[SinkConfig]]:
+    """The registered sink types by their ``type`` name."""
+    return dict(SINK_TYPES)
+
+
+@register_sink
 @attrs.frozen(kw_only=True)
 class ConsoleSink(SinkConfig):
     """Writes to standard output (or error), coloured when the stream is a terminal.
@@ -118,6 +172,7 @@ class ConsoleSink(SinkConfig):
     """
 
     kind: ClassVar[str] = "console"
+    writer: ClassVar[str] = "logactors.sinks.console:ConsoleWriter"
 
     stream: Literal["stdout", "stderr"] = "stdout"
     colors: bool | None = None
@@ -125,12 +180,13 @@ class ConsoleSink(SinkConfig):
     on_broken_pipe: Literal["exit", "fail"] = "exit"
 
     def _validate(self, problems: _Problems) -> None:
-        problems.choice("stream", self.stream, ("stdout", "stderr"))
-        problems.choice("on_broken_pipe", self.on_broken_pipe, ("exit", "fail"))
+        problems.choice("stream")
+        problems.choice("on_broken_pipe")
         if self.stderr_level is not None:
             problems.level("stderr_level", self.stderr_level)
 
 
+@register_sink
 @attrs.frozen(kw_only=True)
 class FileSink(SinkConfig):
     """Appends to a file, one write per batch; optional rolling.
@@ -159,6 +215,7 @@ class FileSink(SinkConfig):
     """
 
     kind: ClassVar[str] = "file"
+    writer: ClassVar[str] = "logactors.sinks.file:FileWriter"
 
     path: str = attrs.field(default="", converter=_to_path)
     rolling: Literal["never", "hourly", "daily"] = "never"
@@ -169,17 +226,17 @@ class FileSink(SinkConfig):
     shared: bool = False
 
     def _validate(self, problems: _Problems) -> None:
-        problems.choice("write_mode", self.write_mode, ("auto", "thread", "inline"))
-        problems.boolean("shared", self.shared)  # (booleans_of misses it once types resolve)
+        problems.choice("write_mode")
         if self.path == "":
             problems.add("path", "missing (required: the file to write)")
         else:
             problems.string("path", self.path)
-        problems.choice("rolling", self.rolling, ("never", "hourly", "daily"))
+        problems.choice("rolling")
         problems.size("max_bytes", self.max_bytes, optional=True)
         problems.optional_positive_int("retain", self.retain)
 
 
+@register_sink
 @attrs.frozen(kw_only=True)
 class HttpSink(SinkConfig):
     """Ships batches over HTTP (needs the ``http`` extra: httpx).
@@ -209,13 +266,15 @@ class HttpSink(SinkConfig):
     """
 
     kind: ClassVar[str] = "http"
-    formats: ClassVar[frozenset[str]] = frozenset(
+    writer: ClassVar[str] = "logactors.sinks.http:HttpWriter"
+    extra: ClassVar[str] = "http"
+    formats: ClassVar[frozenset[str] | None] = frozenset(
         {"json", "clef", "clef-rendered", "loki", "otlp", "elasticsearch", "protobuf"}
     )
 
     url: str = ""
     protocol: Literal["json", "clef", "seq", "loki", "otlp", "elasticsearch"] = "json"
-    headers: Mapping[str, str] = attrs.field(factory=dict)
+    headers: Mapping[str, str] = attrs.field(default=EMPTY, converter=_to_mapping)
     timeout: float = attrs.field(default=10.0, converter=_to_duration)
     compress: bool = False
     api_key: str | None = None
@@ -224,16 +283,14 @@ class HttpSink(SinkConfig):
     password: str | None = None
     labels: tuple[str, ...] = attrs.field(default=("app",), converter=_to_str_tuple)
     index: str = "logs-%Y.%m.%d"
-    resource: Mapping[str, object] = attrs.field(factory=dict)
+    resource: Mapping[str, object] = attrs.field(default=EMPTY, converter=_to_mapping)
     format: str = "json"
 
     def _validate(self, problems: _Problems) -> None:
         problems.string("url", self.url)
         if isinstance(self.url, str) and self.url and not re.match(r"^https?://", self.url):
             problems.add("url", f"must start with http:// or https:// (got {self.url!r})")
-        problems.choice(
-            "protocol", self.protocol, ("json", "clef", "seq", "loki", "otlp", "elasticsearch")
-        )
+        problems.choice("protocol")
         problems.number("timeout", self.timeout, positive=True)
         if not isinstance(self.headers, Mapping) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in self.headers.items()
@@ -276,6 +333,7 @@ class HttpSink(SinkConfig):
             problems.add("resource", f"must be a table of attributes (got {self.resource!r})")
 
 
+@register_sink
 @attrs.frozen(kw_only=True)
 class SyslogSink(SinkConfig):
     """Sends RFC 5424 (or RFC 3164) syslog messages over UDP, TCP or a unix datagram socket.
@@ -293,7 +351,8 @@ class SyslogSink(SinkConfig):
     """
 
     kind: ClassVar[str] = "syslog"
-    formats: ClassVar[frozenset[str]] = frozenset({"syslog"})
+    writer: ClassVar[str] = "logactors.sinks.syslog:SyslogWriter"
+    formats: ClassVar[frozenset[str] | None] = frozenset({"syslog"})
 
     address: str | tuple[str, int] = attrs.field(default="127.0.0.1:514", converter=_to_address)
     transport: Literal["udp", "tcp", "unix"] = "udp"
@@ -305,10 +364,10 @@ class SyslogSink(SinkConfig):
     format: str = "syslog"
 
     def _validate(self, problems: _Problems) -> None:
-        from ._address import parse_host_port
-        from .formatting.syslog import parse_facility
+        from .._address import parse_host_port
+        from ..formatting.syslog import parse_facility
 
-        problems.choice("transport", self.transport, ("udp", "tcp", "unix"))
+        problems.choice("transport")
         if self.transport == "unix":
             problems.string("address", self.address)
         else:
@@ -332,6 +391,7 @@ class SyslogSink(SinkConfig):
             )
 
 
+@register_sink
 @attrs.frozen(kw_only=True)
 class GelfSink(SinkConfig):
     """Sends GELF 1.1 messages (Graylog) over UDP (chunked, optionally compressed) or TCP.
@@ -346,7 +406,8 @@ class GelfSink(SinkConfig):
     """
 
     kind: ClassVar[str] = "gelf"
-    formats: ClassVar[frozenset[str]] = frozenset({"gelf"})
+    writer: ClassVar[str] = "logactors.sinks.gelf:GelfWriter"
+    formats: ClassVar[frozenset[str] | None] = frozenset({"gelf"})
 
     address: str | tuple[str, int] = attrs.field(default="127.0.0.1:12201", converter=_to_address)
     transport: Literal["udp", "tcp"] = "udp"
@@ -356,9 +417,9 @@ class GelfSink(SinkConfig):
     format: str = "gelf"
 
     def _validate(self, problems: _Problems) -> None:
-        from ._address import parse_host_port
+        from .._address import parse_host_port
 
-        problems.choice("transport", self.transport, ("udp", "tcp"))
+        problems.choice("transport")
         try:
             parse_host_port(self.address, 12201)
         except ValueError as exc:
@@ -374,6 +435,7 @@ class GelfSink(SinkConfig):
             )
 
 
+@register_sink
 @attrs.frozen(kw_only=True)
 class MemorySink(SinkConfig):
     """Keeps events in memory (tests, diagnostics); ``capacity`` keeps only the newest N.
@@ -383,6 +445,8 @@ class MemorySink(SinkConfig):
     """
 
     kind: ClassVar[str] = "memory"
+    writer: ClassVar[str] = "logactors.sinks.memory:MemoryWriter"
+    keep_writer: ClassVar[bool] = True
 
     capacity: int | None = None
 
@@ -390,13 +454,16 @@ class MemorySink(SinkConfig):
         problems.optional_positive_int("capacity", self.capacity)
 
 
+@register_sink
 @attrs.frozen(kw_only=True)
 class NullSink(SinkConfig):
     """Accepts and discards everything (counted as written)."""
 
     kind: ClassVar[str] = "null"
+    writer: ClassVar[str] = "logactors.sinks.memory:NullWriter"
 
 
+@register_sink
 @attrs.frozen(kw_only=True)
 class CustomSink(SinkConfig):
     """A user-defined sink implementing the :class:`logactors.Sink` protocol.
@@ -408,10 +475,9 @@ class CustomSink(SinkConfig):
     """
 
     kind: ClassVar[str] = "custom"
-    formats: ClassVar[frozenset[str]] = FILE_FORMATS
 
     factory: str | Callable[..., Any] | None = attrs.field(default=None, converter=_identity)
-    options: Mapping[str, Any] = attrs.field(factory=dict)
+    options: Mapping[str, Any] = attrs.field(default=EMPTY, converter=_to_mapping)
     sink: Any = attrs.field(default=None, eq=False, repr=False)
 
     def _validate(self, problems: _Problems) -> None:
@@ -431,18 +497,3 @@ class CustomSink(SinkConfig):
             problems.add(
                 "options", f"must be a table of keyword arguments (got {_show(self.options)})"
             )
-
-
-SINK_TYPES: Final[dict[str, type[SinkConfig]]] = {
-    cls.kind: cls
-    for cls in (
-        ConsoleSink,
-        FileSink,
-        HttpSink,
-        SyslogSink,
-        GelfSink,
-        MemorySink,
-        NullSink,
-        CustomSink,
-    )
-}

@@ -7,19 +7,21 @@ from typing import Any, Literal
 
 import attrs
 
-from ._levels import Level
-from ._validate import MIB as _MIB
-from ._validate import (
+from .._levels import Level
+from ..exceptions import ConfigError
+from .validate import (
+    EMPTY,
     _Problems,
     _show,
     _to_duration,
+    _to_mapping,
     _to_optional_level,
     _to_optional_size,
     _to_path,
     _to_sink_level,
     _to_size,
 )
-from .exceptions import ConfigError
+from .validate import MIB as _MIB
 
 
 @attrs.frozen(kw_only=True)
@@ -43,10 +45,10 @@ class QueueConfig:
     block_timeout: float = attrs.field(default=1.0, converter=_to_duration)
 
     def __attrs_post_init__(self) -> None:
-        p = _Problems()
+        p = _Problems(self)
         p.positive_int("max_events", self.max_events)
         p.size("max_bytes", self.max_bytes, optional=True)
-        p.choice("overflow", self.overflow, ("drop_oldest", "drop_newest", "block"))
+        p.choice("overflow")
         p.level("never_drop_level", self.never_drop_level, allow_off=True)
         p.number("block_timeout", self.block_timeout)
         p.raise_if_any()
@@ -74,7 +76,7 @@ class BatchConfig:
     max_bytes: int | None = attrs.field(default=None, converter=_to_optional_size)
 
     def __attrs_post_init__(self) -> None:
-        p = _Problems()
+        p = _Problems(self)
         p.positive_int("max_events", self.max_events)
         p.number("max_delay", self.max_delay)
         p.size("max_bytes", self.max_bytes, optional=True)
@@ -96,7 +98,7 @@ class BreakerConfig:
     reset_timeout: float = attrs.field(default=5.0, converter=_to_duration)
 
     def __attrs_post_init__(self) -> None:
-        p = _Problems()
+        p = _Problems(self)
         p.positive_int("failure_threshold", self.failure_threshold)
         p.number("reset_timeout", self.reset_timeout)
         p.raise_if_any()
@@ -122,7 +124,7 @@ class RetryConfig:
     jitter: float = 0.1
 
     def __attrs_post_init__(self) -> None:
-        p = _Problems()
+        p = _Problems(self)
         p.positive_int("attempts", self.attempts)
         p.number("initial_backoff", self.initial_backoff)
         p.number("max_backoff", self.max_backoff)
@@ -151,10 +153,10 @@ class SpoolConfig:
     file_mode: int = 0o640
 
     def __attrs_post_init__(self) -> None:
-        p = _Problems()
+        p = _Problems(self)
         p.string("path", self.path)
         p.size("max_bytes", self.max_bytes)
-        p.booleans_of(self)
+        p.booleans()
         if (
             isinstance(self.file_mode, bool)
             or not isinstance(self.file_mode, int)
@@ -178,11 +180,11 @@ class FilterConfig:
     min_level: int | None = attrs.field(default=None, converter=_to_optional_level)
     max_level: int | None = attrs.field(default=None, converter=_to_optional_level)
     logger: str | None = None
-    properties: Mapping[str, object] = attrs.field(factory=dict)
+    properties: Mapping[str, object] = attrs.field(default=EMPTY, converter=_to_mapping)
     exclude: bool = False
 
     def __attrs_post_init__(self) -> None:
-        p = _Problems()
+        p = _Problems(self)
         if self.min_level is not None:
             p.level("min_level", self.min_level)
         if self.max_level is not None:
@@ -193,7 +195,7 @@ class FilterConfig:
             p.add(
                 "properties", f"must be a table of property values (got {_show(self.properties)})"
             )
-        p.booleans_of(self)
+        p.booleans()
         p.raise_if_any()
 
 
@@ -220,7 +222,7 @@ def _check_filters(p: _Problems, value: object, *, callables: bool) -> None:
         return
     known = {a.name for a in attrs.fields(FilterConfig)}
     for i, item in enumerate(value):
-        field = f"filters[{i}]"
+        field = ("filters", i)
         if isinstance(item, FilterConfig) or (
             callables and (isinstance(item, str) or callable(item))
         ):

@@ -1,14 +1,20 @@
-"""Loading configuration from mappings, TOML and JSON files, through cattrs.
+"""Loading configuration from mappings, TOML and JSON files, and writing it back as data.
 
-A cattrs converter structures the mapping into the attrs classes of :mod:`logactors.config`.
-Its hook for those classes walks the attrs fields itself so that it can report *every* problem
-at once: unknown keys (with a "did you mean" hint) at every level, missing required fields,
-sink types, and each class's own validation, even when a nested table next to it is invalid
-(the nested field then falls back to its default while the rest is checked; an invalid sink is
-stood in for by a placeholder with its name, so fallback references are still checked). Leaf
-values are left to the classes' lenient converters and validators, which know the messages
-(``must be > 0 (got -1)``). All problems are raised together as one
-:class:`~logactors.ConfigError`, each as ``<field path>: <problem>``.
+Structuring is one hand-written walk over the attrs fields of the classes of
+:mod:`logactors.config` (the same walk converts tables given to the classes in Python, see
+:func:`convert_blocks`), so that it can report *every* problem at once: unknown keys (with a
+"did you mean" hint) at every level, missing required fields, sink types, and each class's own
+validation, even when a nested table next to it is invalid (the nested field then falls back to
+its default while the rest is checked; an invalid sink is stood in for by a placeholder with
+its name, so fallback references are still checked). Leaf values are left to the classes'
+lenient converters and validators, which know the messages (``must be > 0 (got -1)``). All
+problems are raised together as one :class:`~logactors.ConfigError`, each a
+:class:`~logactors.exceptions.Problem` with its field path.
+
+cattrs is used only the other way, by :func:`unstructure_config`: its own structuring (strict
+types, then detailed validation) would reject the lenient values people write by hand
+(``"64MiB"``, ``"200ms"``, ``"warn"``) before the classes could convert them, and would report
+them in its own words.
 """
 
 from __future__ import annotations
@@ -26,27 +32,24 @@ import attrs
 import cattrs
 import orjson
 
-from ._config_sinks import SINK_TYPES
-from ._levels import OFF, Level, level_name
-from ._validate import _show
-from .config import (
-    CustomSink,
-    FilterConfig,
-    NullSink,
-    SinkConfig,
-    SupervisorConfig,
-)
-from .exceptions import ConfigError
+from .._levels import OFF, Level, level_name
+from ..exceptions import ConfigError, Problem
+from .blocks import FilterConfig
+from .sinks import SINK_TYPES, CustomSink, NullSink, SinkConfig
+from .supervisor import SupervisorConfig
+from .validate import FrozenMap, _hints, _show, in_field_order
 
 __all__ = ["convert_blocks", "load_config", "unstructure_config"]
 
 #: Where the configuration classes are defined (re-exported by :mod:`logactors.config`).
 CONFIG_MODULES = frozenset(
-    {"logactors.config", "logactors._config_blocks", "logactors._config_sinks"}
+    {
+        "logactors.config.blocks",
+        "logactors.config.sinks",
+        "logactors.config.supervisor",
+    }
 )
 _COMMON_SINK_FIELDS = frozenset(a.name for a in attrs.fields(SinkConfig))
-
-Problem = tuple[str, str]  # (field path relative to the object being structured, message)
 
 
 class _Invalid(Exception):
@@ -55,27 +58,6 @@ class _Invalid(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(problems)
         self.problems = problems
-
-
-def _join(path: str, name: str) -> str:
-    if not path:
-        return name
-    if not name:
-        return path
-    return f"{path}{name}" if name.startswith("[") else f"{path}.{name}"
-
-
-def _from_config_error(exc: ConfigError) -> list[Problem]:
-    """``"field.path: message"`` lines (from the classes' validators) as problems."""
-    out: list[Problem] = []
-    for line in exc.problems:
-        path, sep, message = line.partition(": ")
-        out.append((path, message) if sep else ("", line))
-    return out
-
-
-def _render(problems: list[Problem]) -> list[str]:
-    return [f"{path}: {message}" if path else message for path, message in problems]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -112,7 +94,11 @@ def _strip_none(tp: Any) -> tuple[Any, bool]:
 
 
 def _is_config_class(tp: Any) -> bool:
-    return isinstance(tp, type) and attrs.has(tp) and tp.__module__ in CONFIG_MODULES
+    return (
+        isinstance(tp, type)
+        and attrs.has(tp)
+        and (tp.__module__ in CONFIG_MODULES or issubclass(tp, SinkConfig))
+    )
 
 
 def _shape_of(tp: Any) -> _Shape:
@@ -133,7 +119,7 @@ def _shape_of(tp: Any) -> _Shape:
 
 @functools.cache
 def _shapes(cls: type) -> dict[str, tuple[attrs.Attribute[Any], _Shape]]:
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     return {a.name: (a, _shape_of(hints.get(a.name, Any))) for a in attrs.fields(cls) if a.init}
 
 
@@ -146,11 +132,11 @@ def _structure_class(data: Any, cls: type) -> Any:
     if isinstance(data, cls):
         return data
     if not isinstance(data, Mapping):
-        raise _Invalid([("", f"must be a table (got {_show(data)})")])
+        raise _Invalid([Problem((), f"must be a table (got {_show(data)})")])
     fields = _shapes(cls)
     problems: list[Problem] = []
     problems.extend(
-        ("", f"unknown key {_show(key)}{_did_you_mean(key, fields)}")
+        Problem((), f"unknown key {_show(key)}{_did_you_mean(key, fields)}")
         for key in data
         if key not in fields
     )
@@ -158,34 +144,23 @@ def _structure_class(data: Any, cls: type) -> Any:
     for name, (field, shape) in fields.items():
         if name not in data:
             if field.default is attrs.NOTHING:
-                problems.append((name, "missing (required)"))
+                problems.append(Problem((name,), "missing (required)"))
             continue
         value, inner = _structure_value(data[name], shape)
-        problems.extend((_join(name, path), message) for path, message in inner)
+        problems.extend(p.under(name) for p in inner)
         if value is not _OMIT:
             kwargs[name] = value
     if not any(fields[n][0].default is attrs.NOTHING and n not in kwargs for n in fields):
         try:
             result = cls(**kwargs)
         except ConfigError as exc:
-            problems.extend(_from_config_error(exc))
+            problems.extend(exc.details)
         except (TypeError, ValueError) as exc:  # pragma: no cover - validators catch these
-            problems.append(("", f"invalid ({exc})"))
+            problems.append(Problem((), f"invalid ({exc})"))
         else:
             if not problems:
                 return result
-    raise _Invalid(_in_field_order(problems, list(fields)))
-
-
-def _in_field_order(problems: list[Problem], names: list[str]) -> list[Problem]:
-    """Problems sorted by the field they concern (unknown keys first), stable otherwise."""
-    rank = {name: i for i, name in enumerate(names)}
-
-    def key(problem: Problem) -> int:
-        head = problem[0].split(".", 1)[0].split("[", 1)[0]
-        return rank.get(head, -1)
-
-    return sorted(problems, key=key)
+    raise _Invalid(in_field_order(problems, cls))
 
 
 _OMIT: Any = object()
@@ -199,14 +174,14 @@ def _structure_value(value: Any, shape: _Shape) -> tuple[Any, list[Problem]]:
         if value is None:
             if shape.optional:
                 return None, []
-            return _OMIT, [("", f"must be a table (got {_show(value)})")]
+            return _OMIT, [Problem((), f"must be a table (got {_show(value)})")]
         try:
             return _structure_class(value, shape.cls), []
         except _Invalid as exc:
             return _OMIT, exc.problems
     if not isinstance(value, list | tuple):
         kind = "sink tables" if isinstance(shape, _Sinks) else "filter tables"
-        return _OMIT, [("", f"must be a list of {kind} (got {_show(value)})")]
+        return _OMIT, [Problem((), f"must be a list of {kind} (got {_show(value)})")]
     out: list[Any] = []
     problems: list[Problem] = []
     for i, item in enumerate(value):
@@ -218,7 +193,7 @@ def _structure_value(value: Any, shape: _Shape) -> tuple[Any, list[Problem]]:
             else:
                 out.append(item)  # "module:callable" or a callable (validated by the class)
         except _Invalid as exc:
-            problems.extend((_join(f"[{i}]", path), message) for path, message in exc.problems)
+            problems.extend(p.under(i) for p in exc.problems)
             if isinstance(shape, _Sinks):
                 placeholder = _placeholder(item)
                 if placeholder is not None:
@@ -230,9 +205,9 @@ def _structure_sink(data: Any) -> SinkConfig:
     if isinstance(data, SinkConfig):
         return data
     if not isinstance(data, Mapping):
-        raise _Invalid([("", f"must be a table with a 'type' (got {_show(data)})")])
+        raise _Invalid([Problem((), f"must be a table with a 'type' (got {_show(data)})")])
     if "type" not in data:
-        raise _Invalid([("type", f"missing (required: one of {_known_kinds()})")])
+        raise _Invalid([Problem(("type",), f"missing (required: one of {_known_kinds()})")])
     kind = data["type"]
     rest = {k: v for k, v in data.items() if k != "type"}
     cls = SINK_TYPES.get(kind) if isinstance(kind, str) else None
@@ -241,7 +216,9 @@ def _structure_sink(data: Any) -> SinkConfig:
         return result
     plugin = _plugin(kind)
     if plugin is None:
-        raise _Invalid([("type", f"unknown sink type {_show(kind)} (known: {_known_kinds()})")])
+        raise _Invalid(
+            [Problem(("type",), f"unknown sink type {_show(kind)} (known: {_known_kinds()})")]
+        )
     options = {k: v for k, v in rest.items() if k not in _COMMON_SINK_FIELDS}
     common = {k: v for k, v in rest.items() if k in _COMMON_SINK_FIELDS}
     common.setdefault("name", kind)
@@ -275,7 +252,7 @@ def _did_you_mean(key: object, fields: Mapping[str, object]) -> str:
 
 
 def _known_kinds() -> str:
-    from .sinks import entry_point_sinks
+    from ..sinks import entry_point_sinks
 
     return ", ".join(sorted(set(SINK_TYPES) | set(entry_point_sinks())))
 
@@ -283,13 +260,13 @@ def _known_kinds() -> str:
 def _plugin(kind: object) -> str | None:
     if not isinstance(kind, str):
         return None
-    from .sinks import entry_point_sinks
+    from ..sinks import entry_point_sinks
 
     ep = entry_point_sinks().get(kind)
     return ep.value if ep is not None else None
 
 
-def convert_blocks(obj: attrs.AttrsInstance) -> list[str]:
+def convert_blocks(obj: attrs.AttrsInstance) -> list[Problem]:
     """Convert the nested blocks of a config object that were given as tables, in place.
 
     A config object built in Python (``SupervisorConfig(shutdown={"timeout": 2})``) gets its
@@ -299,7 +276,7 @@ def convert_blocks(obj: attrs.AttrsInstance) -> list[str]:
     ``sinks`` list. Called by the classes' validation.
 
     Returns:
-        The problems, as ``"field.path: message"`` lines; a block that could not be converted,
+        The problems, with their paths from ``obj``; a block that could not be converted,
         or that is neither a table nor an object of its class, is reported here (and left as
         it is: the object is not used, the caller raises).
     """
@@ -312,13 +289,15 @@ def convert_blocks(obj: attrs.AttrsInstance) -> list[str]:
             if not isinstance(value, Mapping):
                 what = f"a {shape.cls.__name__}{' or None' if shape.optional else ''}"
                 problems.append(
-                    (name, f"must be {what}, or a table of its fields (got {_show(value)})")
+                    Problem(
+                        (name,), f"must be {what}, or a table of its fields (got {_show(value)})"
+                    )
                 )
                 continue
             try:
                 converted = _structure_class(value, shape.cls)
             except _Invalid as exc:
-                problems.extend((_join(name, path), message) for path, message in exc.problems)
+                problems.extend(p.under(name) for p in exc.problems)
                 continue
             object.__setattr__(obj, name, converted)
         elif isinstance(shape, _Sinks) and isinstance(value, tuple):
@@ -330,27 +309,20 @@ def convert_blocks(obj: attrs.AttrsInstance) -> list[str]:
                     try:
                         item = _structure_sink(item)
                     except _Invalid as exc:
-                        problems.extend(
-                            (_join(f"{name}[{i}]", path), message) for path, message in exc.problems
-                        )
+                        problems.extend(p.under(name, i) for p in exc.problems)
                         item = _placeholder(item)
                         if item is None:
                             continue
                 sinks.append(item)
             object.__setattr__(obj, name, tuple(sinks))
-    return _render(problems)
+    return problems
 
 
 def _make_converter() -> cattrs.Converter:
+    """The converter that turns configurations back into plain data (structuring is the
+    hand-written walk above: it alone reports every problem with its path)."""
     converter = cattrs.Converter()
-
-    def structure_config(data: Any, cls: type) -> Any:
-        try:
-            return _structure_class(data, cls)
-        except _Invalid as exc:
-            raise ConfigError(_render(exc.problems)) from None
-
-    converter.register_structure_hook_func(_is_config_class, structure_config)
+    converter.register_unstructure_hook(FrozenMap, dict)
     # Levels are written by name ("info"; "off" for a sink), so files read back the same level.
     converter.register_unstructure_hook(int, _unstructure_int)
     converter.register_unstructure_hook(Level, level_name)
@@ -417,7 +389,10 @@ def load_config(
         raise ConfigError(
             f"expected a mapping, a .toml/.json path or a SupervisorConfig (got {_show(source)})"
         )
-    config: SupervisorConfig = _CONVERTER.structure(data, SupervisorConfig)
+    try:
+        config: SupervisorConfig = _structure_class(data, SupervisorConfig)
+    except _Invalid as exc:
+        raise ConfigError(exc.problems) from None
     return config
 
 
