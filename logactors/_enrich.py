@@ -16,12 +16,11 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any
 
 from ._events import LogEvent
-from .config import FilterConfig
-
-BUILTIN_ENRICHERS: Final = frozenset({"hostname", "process", "thread", "task", "sequence"})
+from ._plugins import load_object
+from .config import BUILTIN_ENRICHERS, FilterConfig
 
 Enricher = Callable[[], Mapping[str, object]]
 Predicate = Callable[[LogEvent], bool]
@@ -29,8 +28,6 @@ Predicate = Callable[[LogEvent], bool]
 
 def _resolve(spec: object, what: str) -> Any:
     if isinstance(spec, str):
-        from .sinks import load_object
-
         try:
             return load_object(spec)
         except (ImportError, AttributeError, ValueError) as exc:

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 ConfigSource = SupervisorConfig | Mapping[str, Any] | str | PathLike[str] | None
 
+
 def coerce_config(config: ConfigSource) -> SupervisorConfig:
     """Accept a config object, a mapping, a TOML/JSON path, or None (console at info)."""
     if config is None:

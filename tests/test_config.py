@@ -583,10 +583,10 @@ def test_entry_point_sink_types(monkeypatch: pytest.MonkeyPatch) -> None:
     """A type registered under ``logactors.sinks`` becomes a CustomSink with options."""
     from importlib import metadata
 
-    import logactors.sinks
+    import logactors.config.convert
 
     ep = metadata.EntryPoint(name="kafka", value="kafka_sink:KafkaSink", group="logactors.sinks")
-    monkeypatch.setattr(logactors.sinks, "entry_point_sinks", lambda: {"kafka": ep})
+    monkeypatch.setattr(logactors.config.convert, "entry_point_sinks", lambda: {"kafka": ep})
     config = load_config({"sinks": [{"type": "kafka", "topic": "logs", "min_level": "warn"}]})
     sink = config.sinks[0]
     assert isinstance(sink, CustomSink)

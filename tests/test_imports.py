@@ -19,20 +19,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "logactors"
 
-#: Two edges that close cycles inside the configuration modules, left to the restructuring of
-#: the configuration into a package (remove an entry when its edge is gone:
-#: test_pending_edges_still_exist says which):
-PENDING: frozenset[tuple[str, str]] = frozenset(
-    {
-        # config validates enricher names against _enrich.BUILTIN_ENRICHERS, while _enrich
-        # reads config.FilterConfig
-        ("logactors.config", "logactors._enrich"),
-        # _validate converts nested blocks with _convert.convert_blocks, while _convert
-        # reuses _validate's helpers
-        ("logactors._validate", "logactors._convert"),
-    }
-)
-
 
 def modules(package: Path) -> dict[str, Path]:
     """Every module of ``package`` by dotted name (a package by its own name)."""
@@ -114,17 +100,8 @@ def package_graph() -> Graph:
 def test_no_import_cycles() -> None:
     """No module of the package imports itself back through others."""
     graph = {module: dict(targets) for module, targets in package_graph().items()}
-    for source, target in PENDING:
-        graph[source].pop(target, None)
     cycle = find_cycle(graph)
     assert cycle is None, " <- ".join(cycle)
-
-
-def test_pending_edges_still_exist() -> None:
-    """Every edge excused from the cycle check still exists (remove it from PENDING once gone)."""
-    graph = package_graph()
-    gone = sorted(edge for edge in PENDING if edge[1] not in graph.get(edge[0], {}))
-    assert not gone, f"remove from PENDING: {gone}"
 
 
 def test_a_cycle_through_a_function_local_import_is_found(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ objects and back).
 from __future__ import annotations
 
 from ..exceptions import ConfigError, Problem
+from ..formatting.text import DEFAULT_OUTPUT_TEMPLATE
 from .blocks import (
     BatchConfig,
     BreakerConfig,
@@ -26,7 +27,6 @@ from .blocks import (
 )
 from .convert import load_config, unstructure_config
 from .sinks import (
-    DEFAULT_OUTPUT_TEMPLATE,
     ConsoleSink,
     CustomSink,
     FileSink,
@@ -40,6 +40,7 @@ from .sinks import (
     sink_kinds,
 )
 from .supervisor import (
+    BUILTIN_ENRICHERS,
     DEFAULT_REDACT_KEYS,
     CaptureConfig,
     MetricsConfig,
@@ -50,6 +51,7 @@ from .supervisor import (
 )
 
 __all__ = [
+    "BUILTIN_ENRICHERS",
     "DEFAULT_OUTPUT_TEMPLATE",
     "DEFAULT_REDACT_KEYS",
     "BatchConfig",

@@ -33,11 +33,12 @@ import cattrs
 import orjson
 
 from .._levels import OFF, Level, level_name
+from .._plugins import entry_point_sinks
 from ..exceptions import ConfigError, Problem
 from .blocks import FilterConfig
 from .sinks import SINK_TYPES, CustomSink, NullSink, SinkConfig
 from .supervisor import SupervisorConfig
-from .validate import FrozenMap, _hints, _show, in_field_order
+from .validate import BLOCK_CONVERTER, FrozenMap, _hints, _show, in_field_order
 
 __all__ = ["convert_blocks", "load_config", "unstructure_config"]
 
@@ -252,16 +253,12 @@ def _did_you_mean(key: object, fields: Mapping[str, object]) -> str:
 
 
 def _known_kinds() -> str:
-    from ..sinks import entry_point_sinks
-
     return ", ".join(sorted(set(SINK_TYPES) | set(entry_point_sinks())))
 
 
 def _plugin(kind: object) -> str | None:
     if not isinstance(kind, str):
         return None
-    from ..sinks import entry_point_sinks
-
     ep = entry_point_sinks().get(kind)
     return ep.value if ep is not None else None
 
@@ -415,3 +412,6 @@ def _unstructure_sink(sink: SinkConfig) -> dict[str, Any]:
     if out.get("min_level") == OFF:
         out["min_level"] = "off"
     return out
+
+
+BLOCK_CONVERTER[0] = convert_blocks

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Final, Literal, TypeVar
 import attrs
 
 from .._levels import Level
+from ..formatting.text import DEFAULT_OUTPUT_TEMPLATE
 from .blocks import (
     BatchConfig,
     BreakerConfig,
@@ -41,10 +42,6 @@ from .validate import (
     _to_path,
     _to_sink_level,
     _to_str_tuple,
-)
-
-DEFAULT_OUTPUT_TEMPLATE: Final = (
-    "{Timestamp:%Y-%m-%d %H:%M:%S.%f} [{Level:u3}] {Message}{NewLine}{Exception}"
 )
 
 

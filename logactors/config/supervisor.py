@@ -43,6 +43,10 @@ from .validate import (
     _to_str_tuple,
 )
 
+#: the enrichers named in ``SupervisorConfig.enrichers`` that logactors implements
+#: (:mod:`logactors._enrich`)
+BUILTIN_ENRICHERS: Final = frozenset({"hostname", "process", "thread", "task", "sequence"})
+
 DEFAULT_REDACT_KEYS: Final = (
     "password",
     "passwd",
@@ -256,8 +260,6 @@ class SupervisorConfig:
         elif not all(isinstance(k, str) for k in self.properties):
             bad = [k for k in self.properties if not isinstance(k, str)]
             p.add("properties", f"property names must be strings (got {_show(bad)})")
-        from .._enrich import BUILTIN_ENRICHERS
-
         if not isinstance(self.enrichers, tuple):
             p.add(
                 "enrichers",

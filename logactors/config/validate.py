@@ -12,7 +12,7 @@ import re
 import sys
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final, final
 
 import attrs
@@ -165,6 +165,15 @@ def in_field_order(problems: Iterable[Problem], cls: type) -> list[Problem]:
     return sorted(problems, key=lambda p: rank.get(p.path[0], -1) if p.path else -1)
 
 
+def _no_converter(obj: attrs.AttrsInstance) -> list[Problem]:
+    raise RuntimeError("logactors.config.convert was not imported")  # pragma: no cover
+
+
+#: :func:`logactors.config.convert.convert_blocks`, installed by that module (it builds on the
+#: classes that use this one, so this module cannot import it)
+BLOCK_CONVERTER: list[Callable[[attrs.AttrsInstance], list[Problem]]] = [_no_converter]
+
+
 class _Problems:
     """Collects the problems of one config object, each with its path from that object."""
 
@@ -177,10 +186,9 @@ class _Problems:
 
     def blocks(self) -> None:
         """Convert the nested blocks of the object given as tables (as ``load_config`` does)
-        and report those that cannot be converted, with their paths."""
-        from .convert import convert_blocks
-
-        self.items.extend(convert_blocks(self.obj))
+        and report those that cannot be converted, with their paths (through the converter
+        that :mod:`.convert` installs when the package is imported)."""
+        self.items.extend(BLOCK_CONVERTER[0](self.obj))
 
     def nested(self, field: Field, error: ConfigError) -> None:
         self.items.extend(p.under(*_path(field)) for p in error.details)

@@ -21,7 +21,7 @@ from ._escape import escape_control, escape_json_line
 from .csv import CsvFormatter
 from .json import ClefFormatter, JsonFormatter
 from .logfmt import LogfmtFormatter
-from .text import TextFormatter
+from .text import DEFAULT_OUTPUT_TEMPLATE, TextFormatter
 
 __all__ = [
     "ClefFormatter",
@@ -91,8 +91,6 @@ def line_formats() -> frozenset[str]:
 
 
 def _text(*, output_template: str = "", colors: bool = False) -> Formatter:
-    from ..config import DEFAULT_OUTPUT_TEMPLATE
-
     return TextFormatter(output_template or DEFAULT_OUTPUT_TEMPLATE, colors=colors)
 
 

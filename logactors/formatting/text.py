@@ -27,8 +27,12 @@ from ._isolate import format_all, isolated
 from ._time import Strftime
 from .json import json_text
 
-__all__ = ["TextFormatter"]
+__all__ = ["DEFAULT_OUTPUT_TEMPLATE", "TextFormatter"]
 
+#: the text format's output template when none is configured (Serilog's console default)
+DEFAULT_OUTPUT_TEMPLATE: Final = (
+    "{Timestamp:%Y-%m-%d %H:%M:%S.%f} [{Level:u3}] {Message}{NewLine}{Exception}"
+)
 RESET: Final = "\x1b[0m"
 DIM: Final = "\x1b[2m"
 LEVEL_COLORS: Final[dict[int, str]] = {

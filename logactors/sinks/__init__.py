@@ -9,32 +9,21 @@ the ``logactors.sinks`` entry-point group (then usable as ``type = "<name>"``).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
-from importlib import metadata
-from typing import Any
 
+from .._plugins import ENTRY_POINT_GROUP, entry_point_sinks, load_object
 from ..config import CustomSink, SinkConfig
 from ..exceptions import ConfigError
 from .base import Sink, SinkBase
 
-__all__ = ["Sink", "SinkBase", "entry_point_sinks", "load_object", "sink_factory"]
-
-ENTRY_POINT_GROUP = "logactors.sinks"
-
-
-def load_object(path: str) -> Any:
-    """Import ``"package.module:Name"`` (dotted attributes allowed after the colon)."""
-    module_name, _, attribute = path.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in attribute.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
-def entry_point_sinks() -> dict[str, metadata.EntryPoint]:
-    """Sinks registered by installed packages under the ``logactors.sinks`` group."""
-    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "Sink",
+    "SinkBase",
+    "entry_point_sinks",
+    "load_object",
+    "sink_factory",
+]
 
 
 def sink_factory(config: SinkConfig) -> Callable[[], Sink]:
