@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from ._core.runtime import open_logger as open_logger
+from ._core.runtime import start_logger as start_logger
 from ._events import LogEvent as LogEvent
 from ._facade import BoundLogger as BoundLogger
 from ._hosted import ThreadedLogger as ThreadedLogger
@@ -17,8 +19,6 @@ from ._levels import Level as Level
 from ._logger import Logger as Logger
 from ._proxy import LoggerProxy as LoggerProxy
 from ._proxy import get_logger as get_logger
-from ._supervisor import open_logger as open_logger
-from ._supervisor import start_logger as start_logger
 from ._version import __version__ as __version__
 from .config import BatchConfig as BatchConfig
 from .config import BreakerConfig as BreakerConfig

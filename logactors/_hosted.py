@@ -21,10 +21,10 @@ from typing import Any
 
 import trio
 
+from ._core.runtime import ConfigSource, Runtime, _run_runtime, coerce_config
 from ._facade import ExcInfo, LevelMethods, level_methods
 from ._levels import Level
 from ._logger import Logger, ambient
-from ._supervisor import ConfigSource, Runtime, _run_runtime, coerce_config
 from .config import SupervisorConfig
 from .metrics import MetricsSnapshot, ShutdownReport
 

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from ._capture import CONTEXT, default_capture, format_exc_info
+from ._core.inbox import Inbox, InboxClosed
 from ._events import LogEvent
 from ._facade import LEVEL_METHODS, METHOD_FOR, ExcInfo, LevelMethods, LogMethod
-from ._inbox import Inbox, InboxClosed
 from ._levels import Level, parse_level
 from ._redact import SHORTEST_MATCH
 from ._sizing import _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD, BASE_BYTES
@@ -33,7 +33,7 @@ from ._trace import context_getter
 from .exceptions import LoggerClosedError
 
 if TYPE_CHECKING:
-    from ._supervisor import Runtime
+    from ._core.runtime import Runtime
     from .metrics import MetricsSnapshot, ShutdownReport
     from .sinks.base import Sink
 

@@ -23,7 +23,7 @@ from ._logger import Logger, ambient
 from .templates import parse
 
 if TYPE_CHECKING:
-    from ._supervisor import Runtime
+    from ._core.runtime import Runtime
 
 __all__ = ["LoggerProxy", "current_runtime", "get_logger", "orphan_counts", "register"]
 

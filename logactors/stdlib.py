@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from ._core.handoff import IN_SINK
 from ._facade import METHOD_FOR
 from ._json import safe_str
 from ._levels import parse_level, round_level
-from ._threads import IN_SINK
 from .exceptions import ConfigError
 
 if TYPE_CHECKING:

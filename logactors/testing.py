@@ -21,10 +21,11 @@ from typing import Any
 
 import attrs
 
+from ._core.router import SyncCapture
+from ._core.runtime import Runtime, _supervised, coerce_config
 from ._events import LogEvent
 from ._levels import Level, parse_level
 from ._logger import Logger
-from ._supervisor import Runtime, SyncCapture, _supervised, coerce_config
 from .config import SupervisorConfig
 
 __all__ = ["Capture", "capture"]

@@ -11,8 +11,8 @@ import pytest
 import trio
 
 from logactors import FileSink, Level, LogEvent, SpoolConfig
+from logactors._core.spool import Spool
 from logactors._files import UnsafeFileError, create_temporary, open_file, replace_file
-from logactors._spool import Spool
 from logactors.sinks.file import FileWriter
 
 

@@ -7,7 +7,7 @@ import trio.testing
 
 import logactors
 from logactors import CustomSink, Level, LogEvent, QueueConfig, SupervisorConfig
-from logactors._inbox import Inbox
+from logactors._core.inbox import Inbox
 from logactors.metrics import Counters
 
 from .helpers import GateSink, assert_balanced

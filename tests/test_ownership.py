@@ -21,8 +21,8 @@ PACKAGE = Path(logactors.__file__).parent
 KNOWN: frozenset[tuple[str, str]] = frozenset(
     {
         ("_logger.py", "accepted"),
-        ("_threads.py", "accepted"),
-        ("_threads.py", "dropped"),
+        ("_core/handoff.py", "accepted"),
+        ("_core/handoff.py", "dropped"),
     }
 )
 

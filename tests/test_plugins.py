@@ -105,5 +105,5 @@ def test_bad_factory_is_a_config_error() -> None:
         sinks=[logactors.CustomSink(name="c", factory="no_such_module:Nothing")]
     )
     with pytest.raises(ConfigError) as info:
-        logactors._supervisor.Runtime(config)
+        logactors._core.runtime.Runtime(config)
     assert "no_such_module" in str(info.value)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import logactors
 from logactors import BatchConfig, CustomSink, RestartPolicy, RetryConfig, SupervisorConfig
-from logactors._restart import Dead, Restart, RestartSupervisor
+from logactors._core.restart import Dead, Restart, RestartSupervisor
 
 from .helpers import RecordingSink, ScriptedSink, assert_all_balanced
 

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 import logactors
 from logactors import CustomSink, Level, LogEvent, SpoolConfig, SupervisorConfig
+from logactors._core.spool import LEGACY_MAGIC, MAGIC, Spool, encode_event
 from logactors._files import UnsafeFileError
-from logactors._spool import LEGACY_MAGIC, MAGIC, Spool, encode_event
 
 from .helpers import RecordingSink, assert_balanced, recovered
 

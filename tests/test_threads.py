@@ -263,7 +263,7 @@ async def test_heartbeat_keeps_ticking_while_four_threads_log_flat_out() -> None
 
 async def test_a_pump_slice_is_bounded_and_other_tasks_run_between_slices() -> None:
     """A backlog is moved in slices of at most SLICE_EVENTS; other tasks run in between."""
-    from logactors._threads import SLICE_EVENTS
+    from logactors._core.handoff import SLICE_EVENTS
 
     config = SupervisorConfig(sinks=[MemorySink(name="m")], self_log="off")
     async with logactors.open_logger(config) as log:

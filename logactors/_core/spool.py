@@ -45,11 +45,11 @@ from typing import Any, Final
 
 import orjson
 
-from ._events import LogEvent
-from ._files import UnsafeFileError, create_temporary, open_file, replace_file
-from ._json import dumps
-from ._levels import Level, round_level
-from .config import SpoolConfig
+from .._events import LogEvent
+from .._files import UnsafeFileError, create_temporary, open_file, replace_file
+from .._json import dumps
+from .._levels import Level, round_level
+from ..config import SpoolConfig
 
 MAGIC: Final = b"LASPOOL2"
 LEGACY_MAGIC: Final = b"LASPOOL1"

@@ -1,7 +1,8 @@
 """The root supervisor: owns the sink actors, routes events, runs flush and shutdown.
 
-Supervision. The runtime owns one :class:`~logactors._restart.RestartSupervisor`: an actor whose
-sink crashes asks it whether to restart the sink or to mark it dead, and does what it decides.
+Supervision. The runtime owns one :class:`~logactors._core.restart.RestartSupervisor`: an
+actor whose sink crashes asks it whether to restart the sink or to mark it dead, and does what
+it decides.
 
 Lifecycle. :func:`start_logger` builds every sink (configuration problems raise here, before
 anything runs) and starts the supervisor task in the caller's nursery. The supervisor task opens
@@ -38,21 +39,22 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ._actor import SinkActor
-from ._capture import Builder, Capture
-from ._enrich import compile_filters, dynamic_enricher, static_properties
-from ._events import LogEvent
-from ._levels import Level, parse_level
-from ._restart import RestartSupervisor
-from ._selflog import SelfLog
-from ._spool import Spool
-from ._threads import Handoff
-from .config import SupervisorConfig
-from .metrics import Counters, MetricsSnapshot, ShutdownReport, SinkMetrics
-from .sinks import sink_factory
+from .._capture import Builder, Capture
+from .._enrich import compile_filters, dynamic_enricher, static_properties
+from .._events import LogEvent
+from .._levels import parse_level
+from .._selflog import SelfLog
+from ..config import SupervisorConfig
+from ..metrics import MetricsSnapshot, ShutdownReport, SinkMetrics
+from ..sinks import sink_factory
+from .actor import SinkActor
+from .handoff import Handoff
+from .restart import RestartSupervisor
+from .router import RoutingTable, SyncCapture, routing_table
+from .spool import Spool
 
 if TYPE_CHECKING:
-    from ._logger import Logger
+    from .._logger import Logger
 
 ConfigSource = SupervisorConfig | Mapping[str, Any] | str | PathLike[str] | None
 
@@ -63,62 +65,9 @@ def coerce_config(config: ConfigSource) -> SupervisorConfig:
         return SupervisorConfig()
     if isinstance(config, SupervisorConfig):
         return config
-    from .config import load_config
+    from ..config import load_config
 
     return load_config(config)
-
-
-class _FilteredInbox:
-    """Routes to an inbox only the events its sink's filters keep."""
-
-    __slots__ = ("_inbox", "_keep")
-
-    def __init__(self, inbox: Any, keep: Any) -> None:
-        self._inbox = inbox
-        self._keep = keep
-
-    def put_nowait(self, event: LogEvent, level: int, size: int) -> None:
-        if self._keep(event):
-            self._inbox.put_nowait(event, level, size)
-
-    async def put(self, event: LogEvent, level: int, size: int) -> None:
-        if self._keep(event):
-            await self._inbox.put(event, level, size)
-
-    def has_room(self, size: int) -> bool:
-        return bool(self._inbox.has_room(size))
-
-    @property
-    def block(self) -> bool:
-        return bool(self._inbox.block)
-
-
-class SyncCapture:
-    """An inline sink written synchronously at the call (``logactors.testing.capture``)."""
-
-    block = False
-
-    def __init__(self, name: str, min_level: int) -> None:
-        self.name = name
-        self.min_level = min_level
-        self.events: list[LogEvent] = []
-        self.counters = Counters()
-
-    def put_nowait(self, event: LogEvent, level: int, size: int) -> None:
-        counters = self.counters
-        counters.accepted += 1
-        self.events.append(event)
-        counters.written += 1
-        counters.batches += 1  # written one by one
-
-    async def put(self, event: LogEvent, level: int, size: int) -> None:
-        self.put_nowait(event, level, size)
-
-    def has_room(self, size: int) -> bool:
-        return True
-
-    def snapshot(self) -> SinkMetrics:
-        return SinkMetrics(**self.counters.values())
 
 
 class Runtime:
@@ -171,19 +120,19 @@ class Runtime:
                 actor.fallback = self.actors[actor.config.fallback]
                 actor.fallback.sources.append(actor)
         self.order = _topological(list(self.actors.values()))
-        entries: dict[str, Any] = {}
-        for actor in self.actors.values():
-            keep = compile_filters(
-                actor.config.filters, self.self_log, f"sinks[{actor.name}].filters"
-            )
-            entries[actor.name] = actor.inbox if keep is None else _FilteredInbox(actor.inbox, keep)
-        self.routes: dict[int, tuple[Any, ...]] = {
-            level: (
-                *(c for c in captures if c.min_level <= level),
-                *(entries[a.name] for a in self.actors.values() if a.config.min_level <= level),
-            )
-            for level in Level
-        }
+        self.routes: RoutingTable = routing_table(
+            captures,
+            [
+                (
+                    actor.inbox,
+                    actor.config.min_level,
+                    compile_filters(
+                        actor.config.filters, self.self_log, f"sinks[{actor.name}].filters"
+                    ),
+                )
+                for actor in self.actors.values()
+            ],
+        )
         self.thread_id = -1
         #: the trio thread while the logger takes events, -1 once closed (one comparison on
         #: the hot path answers both "is this the trio thread?" and "still open?")
@@ -199,7 +148,7 @@ class Runtime:
         self._interrupted = False
         #: the supervisor task has given out ``root`` (``task_status.started``)
         self.handed_over = False
-        from ._logger import Logger
+        from .._logger import Logger
 
         self.root = Logger(self, "", {})
 
@@ -255,7 +204,7 @@ class Runtime:
                 task_status.started(self.root)
                 return
             try:
-                from ._proxy import register
+                from .._proxy import register
 
                 unregister = register(self)
                 try:

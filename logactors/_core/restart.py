@@ -23,7 +23,7 @@ import attrs
 import trio
 
 if TYPE_CHECKING:
-    from .config import RestartPolicy
+    from ..config import RestartPolicy
 
 
 @attrs.frozen

@@ -60,7 +60,7 @@ from typing import TYPE_CHECKING, Any, Final
 import trio
 
 if TYPE_CHECKING:
-    from ._supervisor import Runtime
+    from .runtime import Runtime
 
 #: (timestamp_ns, level, template, properties, exception, logger, task, size)
 RawEvent = tuple[int, Any, str, dict[str, Any], "str | None", str, str, int]

@@ -3,7 +3,7 @@
 A deque rather than a memory channel, because the overflow policy has to evict from the middle
 (the oldest event *below* ``never_drop_level``) and the queue is bounded in estimated bytes as
 well as in events. Everything here runs on the trio thread; other threads go through the
-hand-off (:mod:`logactors._threads`).
+hand-off (:mod:`logactors._core.handoff`).
 
 Bookkeeping for ``flush()``: events do not always leave in arrival order (a fallback serves
 rerouted batches first, eviction removes from the middle), so counting departures is not
@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ._events import EventTuple, LogEvent
-from ._sizing import BASE_BYTES
-from .metrics import Counters
+from .._events import EventTuple, LogEvent
+from .._sizing import BASE_BYTES
+from ..metrics import Counters
 
 if TYPE_CHECKING:
-    from .config import QueueConfig
+    from ..config import QueueConfig
 
 
 class Rerouted:

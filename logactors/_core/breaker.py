@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import trio
 
 if TYPE_CHECKING:
-    from .config import BreakerConfig
-    from .metrics import CircuitState
+    from ..config import BreakerConfig
+    from ..metrics import CircuitState
 
 
 class CircuitBreaker:

@@ -4,7 +4,7 @@ The actor classifies what its sink raises (``OSError``/``SinkError``: write fail
 else, any ``BaseException`` included: a crash of that sink, never raised further) and handles
 its write failures: retry with capped exponential backoff, the circuit breaker, rerouting to the
 fallback, spooling, replay of the spool, and the shutdown abandonment. After a crash it asks the
-runtime's :class:`~logactors._restart.RestartSupervisor` whether to restart or to stop writing
+runtime's :class:`~logactors._core.restart.RestartSupervisor` whether to restart or to stop writing
 (dead), and does what it is told.
 
 Actors hand events to each other through methods of the receiving actor
@@ -29,21 +29,21 @@ from typing import TYPE_CHECKING, cast
 
 import trio
 
-from ._breaker import CircuitBreaker
-from ._events import EventTuple, LogEvent, as_events
-from ._inbox import Inbox, InboxClosed, Rerouted
-from ._levels import Level, level_name
-from ._restart import Dead
-from ._threads import IN_SINK
-from .exceptions import SinkError
-from .metrics import Counters, SinkMetrics
-from .sinks.base import rejection_reporter, takes_plain_tuples
+from .._events import EventTuple, LogEvent, as_events
+from .._levels import Level, level_name
+from ..exceptions import SinkError
+from ..metrics import Counters, SinkMetrics
+from ..sinks.base import rejection_reporter, takes_plain_tuples
+from .breaker import CircuitBreaker
+from .handoff import IN_SINK
+from .inbox import Inbox, InboxClosed, Rerouted
+from .restart import Dead
 
 if TYPE_CHECKING:
-    from ._restart import RestartSupervisor
-    from ._spool import Spool
-    from .config import SinkConfig
-    from .sinks.base import Sink
+    from ..config import SinkConfig
+    from ..sinks.base import Sink
+    from .restart import RestartSupervisor
+    from .spool import Spool
 
 #: Estimated bytes per rerouted event (exact sizes are not kept once a batch is taken).
 REROUTED_EVENT_BYTES = 512
