@@ -15,6 +15,7 @@ only :class:`LoggerClosedError`, after close.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -98,12 +99,13 @@ class Logger(LevelMethods):
         builder = rt.builder
         prepare = builder.prepare
         capture = builder.capture
-        templates = capture.templates
+        known_template = capture.templates.get
         plain = capture.plain
         safe = capture.safe_names
         every = capture.scan == 2  # user patterns: every string needs the capture
-        hint = capture.scan == 1  # the value rules: only strings that may hold a credential
-        short = SHORTEST_MATCH - 1
+        # the value rules: only strings longer than this may hold a credential (one comparison
+        # for the short strings most calls pass)
+        scan_above = -1 if every else (SHORTEST_MATCH - 1 if capture.scan == 1 else sys.maxsize)
         simple = builder.simple
         routes = rt.routes[level]
         # The common case, one route to a sink's inbox: Inbox.put_nowait's first branch is
@@ -157,12 +159,10 @@ class Logger(LevelMethods):
                     task = ""
                 fields: Any = None
                 if fast and not args and exc_info is None and template.__class__ is str:
-                    try:
-                        text, size = templates[template]
-                    except KeyError:
-                        text = None
+                    known = known_template(template)
                     # an ambient context or an active span: the builder merges them
-                    if text is not None and not get_ctx() and not (otel is not None and otel()):
+                    if known is not None and not get_ctx() and not (otel is not None and otel()):
+                        text, size = known
                         size += fixed_size
                         for key, value in props.items():
                             if key not in safe:
@@ -170,7 +170,7 @@ class Logger(LevelMethods):
                             cls = type(value)
                             if cls is str:
                                 n = len(value)
-                                if every or (hint and n > short and ("@" in value or " " in value)):
+                                if n > scan_above and (every or "@" in value or " " in value):
                                     break
                                 size += str_bytes + n
                             elif cls in scalars:
