@@ -58,3 +58,36 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
     assert results["memory"]["queue_depth"] > 0
     assert results["shutdown"]["graceful"]["lost"] == 0
     assert {g["verdict"] for g in results["goals"]} <= {"PASS", "FAIL", "n/a"}
+
+
+def test_profile_measures_the_real_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``benchmarks.profile`` times the library's own builder, put and formatters (never a
+    copy): each of them is called while the profile runs, and every row has a figure."""
+    import trio
+
+    from benchmarks import profile
+    from logactors._capture import Builder
+    from logactors._inbox import Inbox
+    from logactors.formatting.json import ClefFormatter
+
+    calls: dict[str, int] = {}
+
+    def counting(cls: type, name: str) -> None:
+        original = getattr(cls, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            calls[name] = calls.get(name, 0) + 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(cls, name, wrapper)
+
+    counting(Builder, "prepare")
+    counting(Builder, "admit")
+    counting(Inbox, "put_nowait")
+    counting(ClefFormatter, "format_batch")
+    result = trio.run(profile.profile, profile.Sizes.quick())
+    assert set(calls) == {"prepare", "admit", "put_nowait", "format_batch"}
+    assert set(result["caller_whole_ns"]) == {row[0] for row in profile.WHOLE_CALLS}
+    assert len(result["caller_parts_ns"]) >= 5
+    assert {"clef: format_batch", "text: format_batch"} <= set(result["consumer_ns_per_event"])
+    assert "Builder.prepare" in profile.render(result)
