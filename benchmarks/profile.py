@@ -458,6 +458,13 @@ async def profile(sizes: Sizes) -> dict[str, Any]:
     }
 
 
+async def profile_suite(settings: Any, progress: Any) -> dict[str, Any]:
+    """The suite as ``python -m benchmarks --only profile`` runs it."""
+    sizes = Sizes.quick() if settings.quick else Sizes()
+    progress(f"profile: {sizes.rounds} rounds of {sizes.calls} calls per row")
+    return await profile(sizes)
+
+
 def render(result: dict[str, Any]) -> str:
     """The text report."""
     sizes = result["sizes"]

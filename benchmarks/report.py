@@ -1,11 +1,19 @@
-"""The printed table, the ratios against the goals, and the JSON file."""
+"""The printed table, the ratios against the goals, and the JSON file.
+
+``python -m benchmarks.report RESULTS.json`` prints the table of a saved run;
+``--markdown`` prints its Markdown instead (what docs/performance.md holds), and
+``--update docs/performance.md README.md [--results RESULTS.json]`` rewrites the generated
+sections of those files (see :mod:`benchmarks.markdown`).
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._util import MIB
@@ -597,6 +605,11 @@ def _script_lines(results: dict[str, Any]) -> list[str]:
             f"  caller with trace correlation, no span: {tr['on_us']:.2f} µs, off: "
             f"{tr['off_us']:.2f} µs ({tr['overhead'] * 100:+.1f}%)"
         )
+    if "profile" in results:
+        from .profile import render as render_profile
+
+        lines.append("\n17. WHERE THE TIME GOES (python -m benchmarks.profile)")
+        lines += ["  " + line for line in render_profile(results["profile"]).splitlines()]
     return lines
 
 
@@ -615,3 +628,42 @@ def save(results: dict[str, Any], directory: str, stamp: str) -> str:
         json.dump(results, handle, indent=2, sort_keys=False, default=str)
         handle.write("\n")
     return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line (see the module docstring)."""
+    from . import markdown
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__)
+    parser.add_argument("file", nargs="?", help="a results JSON file")
+    parser.add_argument("--markdown", action="store_true", help="print Markdown, not text")
+    parser.add_argument(
+        "--update", nargs="+", metavar="DOC", help="rewrite the generated sections of DOC"
+    )
+    parser.add_argument(
+        "--results", help="with --update: the results file the sections are rendered from"
+    )
+    args = parser.parse_args(argv)
+    if args.update:
+        for doc in args.update:
+            with open(doc, encoding="utf-8") as handle:
+                text = handle.read()
+            if not markdown.sections(text):
+                parser.error(f"{doc} has no generated section")
+            with open(doc, "w", encoding="utf-8") as handle:
+                handle.write(markdown.update(text, args.results))
+        return 0
+    if not args.file:
+        parser.error("a results file is needed (or --update)")
+    with open(args.file, encoding="utf-8") as handle:
+        results = json.load(handle)
+    if args.markdown:
+        path = os.path.relpath(os.path.abspath(args.file), markdown.ROOT)
+        print(markdown.render_full(results, path))
+    else:
+        print(render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
