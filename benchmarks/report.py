@@ -578,7 +578,8 @@ def _script_lines(results: dict[str, Any]) -> list[str]:
         for run in wr["runs"]:
             lines.append(
                 f"  {run['kind'] + ' ' + run['mode']:<22}{run['written']:>12,}"
-                f"{run['dropped']:>9,}{run['max_gap_ms']:>12}{run['longest_write_ms']:>12} ms"
+                f"{run['dropped']:>9,}{_fmt(run['max_gap_ms']):>12}"
+                f"{_fmt(run['longest_write_ms']):>12} ms"
                 f"{run['peak_rss_mib']:>7} MiB{run['wall_s']:>8}"
             )
     if "bridge" in results:
