@@ -101,7 +101,7 @@ def _meta(results: dict[str, Any], path: str) -> list[str]:
     load = [meta[k][0] for k in ("load_before", "load_after") if k in meta]
     busy = max(load, default=0.0) > (m["cores"] or 1)
     return [
-        f"Results file: `{path}` (`python -m benchmarks {' '.join(meta.get('argv', []))}`"
+        f"Results file: `{path}` (`{' '.join(['python -m benchmarks', *meta.get('argv', [])])}`"
         f", {meta['rounds']} rounds, medians; run {meta.get('timestamp', '?')}, "
         f"{meta.get('duration_s', '?')} s).",
         "",
