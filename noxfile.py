@@ -43,11 +43,15 @@ def typing(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON[0])
 def bench(session: nox.Session) -> None:
-    """Benchmarks against stdlib logging, loguru, structlog, picologging and a bare pipeline.
+    """Every benchmark suite (``python -m benchmarks``): against stdlib logging, loguru,
+    structlog, picologging and a bare pipeline, plus thread producers, writers, the stdlib
+    bridge, shipping and the profile; prints the goals with verdicts and writes the results
+    file under ``benchmarks/results/``.
 
-    ``nox -s bench -- --quick`` runs a fast smoke pass.
+    ``nox -s bench -- --quick`` runs a fast smoke pass; ``-- --only stall,writers`` some suites.
     """
-    session.install("-e", ".[bench]")
+    # otlp-proto and otel: the shipping suite encodes protobuf and looks up the trace context
+    session.install("-e", ".[bench,otlp-proto,otel]")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 

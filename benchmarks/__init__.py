@@ -13,10 +13,16 @@ Modules:
   properties written as a JSON/CLEF line to a file).
 * :mod:`benchmarks.suites`: the measurements (caller cost, end to end, disabled calls, worker
   threads, memory, metrics cost, shutdown, scaling).
-* :mod:`benchmarks.report`: the table, the ratios against the goals, the JSON file.
+* :mod:`benchmarks.report`: the table, the ratios against the goals, the JSON file
+  (``python -m benchmarks.report`` re-renders a saved one).
+* :mod:`benchmarks.markdown`: a results file as the generated sections of docs/performance.md
+  and the README.
 * :mod:`benchmarks.memory_child`: the stalled-sink memory measurement (run as a child process).
-* :mod:`benchmarks.profile`: where the time goes in the logactors caller and end-to-end paths
-  (``python -m benchmarks.profile``).
+* Suites that also run on their own (``python -m benchmarks.<name>``): :mod:`benchmarks.stall`
+  (thread producers and the trio loop's lateness), :mod:`benchmarks.writers` (a producer at
+  full speed into files and the console), :mod:`benchmarks.bridge` (the stdlib bridge),
+  :mod:`benchmarks.shipping` (encoding for HTTP collectors, trace-context cost) and
+  :mod:`benchmarks.profile` (where the time goes, measured on the library's own code).
 """
 
 from __future__ import annotations

@@ -1,7 +1,11 @@
 """``python -m benchmarks [--quick] [--rounds N] [--only caller,e2e,...]`` (``nox -s bench``).
 
-Runs every suite in one process (the memory suite in a child process of it), prints the table
-with the ratios against the goals and writes ``benchmarks/results/<timestamp>.json``.
+Runs every suite in one process (the memory suite and each writers run in a child process of
+it), prints the table with the ratios against the goals and writes
+``benchmarks/results/<timestamp>.json``; ``python -m benchmarks.report --markdown <file>`` renders
+that file as docs/performance.md. The stand-alone scripts ``benchmarks.stall``,
+``benchmarks.writers``, ``benchmarks.bridge`` and ``benchmarks.shipping`` are the suites of the
+same names.
 ``--quick`` is a smoke pass of a few seconds that asserts nothing about time.
 """
 
@@ -19,7 +23,7 @@ from typing import Any
 
 import trio
 
-from . import shapes, suites
+from . import bridge, profile, shapes, shipping, stall, suites, writers
 from ._util import loop_overhead, machine, source_state
 from .report import goals, render, save
 
@@ -37,6 +41,11 @@ SUITES = (
     "sinks",
     "fanout",
     "sizes",
+    "stall",
+    "writers",
+    "bridge",
+    "shipping",
+    "profile",
 )
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -97,6 +106,16 @@ async def run_all(settings: suites.Settings, only: Sequence[str], quiet: bool) -
         results["fanout"] = await shapes.fanout_suite(settings, progress)
     if "sizes" in only:
         results["sizes"] = await suites.sizes_suite(settings, progress)
+    if "stall" in only:
+        results["stall"] = await stall.stall_suite(settings, progress)
+    if "writers" in only:
+        results["writers"] = await writers.writers_suite(settings, progress)
+    if "bridge" in only:
+        results["bridge"] = await bridge.bridge_suite(settings, progress)
+    if "shipping" in only:
+        results["shipping"] = await shipping.shipping_suite(settings, progress)
+    if "profile" in only:
+        results["profile"] = await profile.profile_suite(settings, progress)
     results["meta"]["duration_s"] = round(time.perf_counter() - started, 1)
     results["meta"]["load_after"] = os.getloadavg()
     return results
@@ -125,8 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--huge",
         action="store_true",
-        help="add a 10^7-event run to the size scaling (full mode; minutes, "
-        "and GBs of RAM if the sink falls behind)",
+        help="add a 10^7-event run to the size scaling and log 10^7 events (not 10^6) in "
+        "each writers run (full mode; minutes, and GBs of RAM if a sink falls behind)",
     )
     parser.add_argument("--no-picologging", action="store_true", help="leave picologging out")
     parser.add_argument(

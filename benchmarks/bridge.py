@@ -123,6 +123,16 @@ async def run(calls: int, rounds: int) -> dict[str, Any]:
     }
 
 
+async def bridge_suite(settings: Any, progress: Any) -> dict[str, Any]:
+    """The suite as ``python -m benchmarks --only bridge`` runs it."""
+    progress(f"bridge: {settings.bridge_rounds} rounds of {settings.bridge_calls:,} calls")
+    return {
+        "calls": settings.bridge_calls,
+        "rounds": settings.bridge_rounds,
+        **await run(settings.bridge_calls, settings.bridge_rounds),
+    }
+
+
 def main() -> None:
     """Parse arguments, run, print."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bridge")

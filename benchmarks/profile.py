@@ -1,379 +1,367 @@
-"""Where the time goes in logactors: ``python -m benchmarks.profile [--events N] [--cprofile]``.
+"""Where the time goes in logactors: ``python -m benchmarks.profile [--quick] [--cprofile]``.
 
-Four views:
+Every figure here is measured by calling the library's own code, never a copy of it: when the
+core changes, the figures follow. Four views:
 
-1. **Caller breakdown** (ns per call): the steps of ``Logger.info`` on the trio thread are
-   replayed cumulatively against a live runtime (same objects, same order as
-   ``logactors/_logger.py``'s ``emit``), so each step's cost is the difference between two
-   stages. The last stage is the real ``log.info`` for comparison. Times are the thread's CPU
-   time (``thread_time_ns``), so other processes on the machine do not inflate them.
-2. **Consumer breakdown** (ns per event): formatting a batch (``ClefFormatter.format_batch``
-   and its parts: ``clef_dict``, orjson, the timestamp, the template cache), ``Inbox.take``,
-   one worker-thread hop per batch.
-3. **Worker-thread starvation**: how long ``FileWriter.write_batch`` (one worker-thread hop)
-   takes while a producer on the trio thread logs and checkpoints, and after it stopped.
-4. **cProfile** of the end-to-end run (``--cprofile``): the functions with the most own time
-   on the trio thread (deterministic profiling inflates small functions: read it as shares).
-   For a sampling view use py-spy (``py-spy record --gil -f raw -o out.txt -- python -m
-   benchmarks --only e2e``).
+1. **Caller** (ns per call, the calling thread's CPU time, fastest of the rounds):
 
-The replay mirrors the front end as of this commit; if the core's ``emit`` changes, the last
-line (the real call) still measures the real thing, and the stages show the old split.
+   * *parts*: each piece of the event path called on its own, on the live objects of a
+     logger opened with the default configuration (one ``FileSink`` in CLEF): the runtime's
+     builder (``Builder.prepare``: capture, redaction, context, size; ``Builder.admit``:
+     filters, sequence, the ``LogEvent``), the real ``Inbox.put_nowait`` (on an inbox of its
+     own, so the sink's queue is untouched), ``_sizing.estimate`` and ``Capture.plain``, and
+     the standard-library and trio calls the level method makes;
+   * *whole calls*: the real ``log.info`` of loggers that differ in one setting each (a stage
+     switched on or off through the configuration, a call shape, a bound logger, an ambient
+     context, two sinks). A stage's cost is its row minus the default row. The loggers are all
+     open at once and take turns round by round; each round's events are flushed (untimed).
+
+2. **Consumer** (ns per event of a 512-event batch): each format's ``format_batch`` as the
+   sinks build it (``make_formatter``), the exact CLEF path (``clef_dict`` + ``json_line``),
+   the ``IsoUtc`` timestamp, ``Inbox.take`` of the batch, and one worker-thread hop.
+3. **Worker-thread starvation**: how long ``FileWriter.write_batch`` takes while a producer on
+   the trio thread logs and checkpoints, and after it stopped (the real method, timed by a
+   wrapper around it).
+4. **cProfile** of an end-to-end run (``--cprofile``): the functions with the most own time on
+   the trio thread (deterministic profiling inflates small functions: read it as shares). For
+   a sampling view use py-spy (``py-spy record --gil -f raw -o out.txt -- python -m benchmarks
+   --only e2e``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
+import json
 import os
 import pstats
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import trio
 
 import logactors
-from logactors import FileSink, LogEvent, QueueConfig, SupervisorConfig
-from logactors._sizing import BASE_BYTES, _deep
-from logactors.formatting.json import ClefFormatter, clef_dict
+from logactors import FileSink, FilterConfig, LogEvent, QueueConfig, SupervisorConfig
+from logactors._capture import CONTEXT
+from logactors._inbox import Counters, Inbox
+from logactors._sizing import estimate
+from logactors.formatting import make_formatter
+from logactors.formatting._time import IsoUtc
+from logactors.formatting.json import clef_dict, json_line
 
-from .cases import IsoCache
+from . import TEMPLATE
 
-Stage = Callable[..., None]
+#: ``block(n)`` runs ``n`` calls and returns nothing; the harness times it
+Block = Callable[[int], None]
 
 
-def _time_calls(call: Stage, n: int, rounds: int, reset: Callable[[], None]) -> float:
-    """Fastest round's ns per ``call("Processing request {id} for {user}", id=i, user="bob")``
-    (the minimum: interference from other processes only ever adds)."""
-    results = []
-    for _ in range(rounds):
-        reset()
+@dataclass(frozen=True)
+class Sizes:
+    """How much to measure."""
+
+    calls: int = 500  # calls per timed block (the queue is flushed between blocks)
+    rounds: int = 101
+    batch: int = 512
+    consumer_rounds: int = 15
+    starvation_events: int = 50_000
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        """A smoke pass: figures not meaningful."""
+        return cls(calls=50, rounds=2, batch=64, consumer_rounds=2, starvation_events=2_000)
+
+
+def _loop_cpu_ns(n: int) -> float:
+    """Thread CPU ns per iteration of an empty ``for`` loop (subtracted from every block)."""
+    best = float("inf")
+    for _ in range(5):
         t0 = time.thread_time_ns()
+        for _i in range(n):
+            pass
+        best = min(best, (time.thread_time_ns() - t0) / n)
+    return best
+
+
+def _timed(block: Block, n: int) -> float:
+    t0 = time.thread_time_ns()
+    block(n)
+    return (time.thread_time_ns() - t0) / n
+
+
+def _config(directory: str, name: str, **options: Any) -> SupervisorConfig:
+    sinks = options.pop("sinks", None) or [
+        FileSink(name="file", path=os.path.join(directory, f"{name}.clef"), format="clef")
+    ]
+    return SupervisorConfig(min_level="info", sinks=sinks, self_log="off", **options)
+
+
+def _two_files(directory: str) -> list[FileSink]:
+    return [
+        FileSink(name=f"file{k}", path=os.path.join(directory, f"fan{k}.clef"), format="clef")
+        for k in (1, 2)
+    ]
+
+
+#: the whole-call rows: (label, configuration options, call shape)
+WHOLE_CALLS: tuple[tuple[str, dict[str, Any], str], ...] = (
+    ("log.debug below the gate (disabled call)", {}, "disabled"),
+    ("log.info, default configuration (redaction and trace lookup on)", {}, "plain"),
+    ("  redaction off (redact=None)", {"redact": None}, "plain"),
+    ("  trace correlation off (trace_context=False)", {"trace_context": False}, "plain"),
+    ("  a static property (properties={'app': 'shop'})", {"properties": {"app": "shop"}}, "plain"),
+    ("  a per-call enricher (enrichers=['thread'])", {"enrichers": ["thread"]}, "plain"),
+    ("  sequence numbers (enrichers=['sequence'])", {"enrichers": ["sequence"]}, "plain"),
+    ("  a global filter (FilterConfig(min_level='info'))", {"filters": "filter"}, "plain"),
+    ("  two file sinks (fan-out, one tuple)", {"sinks": "two"}, "plain"),
+    ("  a bound logger (log.bind(request='r1'))", {}, "bound"),
+    ("  inside log.context(request='r1')", {}, "context"),
+    ("  positional args (log.info(template, i, 'bob'))", {}, "positional"),
+    ("  a small nested dict value", {}, "nested"),
+    ("  a secret-named property (password=...)", {}, "secret"),
+)
+
+
+def _block(log: logactors.Logger, shape: str) -> Block:
+    """``n`` calls of ``shape`` through the real level method."""
+    template = TEMPLATE
+    if shape == "disabled":
+        debug = log.debug
+
+        def disabled(n: int) -> None:
+            for i in range(n):
+                debug(template, id=i, user="bob")
+
+        return disabled
+    info = (log.bind(request="r1") if shape == "bound" else log).info
+    if shape == "positional":
+
+        def positional(n: int) -> None:
+            for i in range(n):
+                info(template, i, "bob")
+
+        return positional
+    if shape == "nested":
+
+        def nested(n: int) -> None:
+            for i in range(n):
+                info(template, id=i, user={"name": "bob", "roles": ["a", "b"]})
+
+        return nested
+    if shape == "secret":
+
+        def secret(n: int) -> None:
+            for i in range(n):
+                info(template, id=i, user="bob", password="hunter2")
+
+        return secret
+
+    def plain(n: int) -> None:
         for i in range(n):
-            call("Processing request {id} for {user}", id=i, user="bob")
-        results.append((time.thread_time_ns() - t0) / n)
-    return min(results)
+            info(template, id=i, user="bob")
+
+    if shape == "context":
+
+        def in_context(n: int) -> None:
+            with log.context(request="r1"):
+                plain(n)
+
+        return in_context
+    return plain
 
 
-def _stages(log: logactors.Logger) -> list[tuple[str, Stage]]:
-    """Cumulative replays of ``emit`` (see the module docstring)."""
-    from logactors._logger import _CONTEXT, _SCALARS
-
-    rt: Any = log._rt  # profiling the internals on purpose
+def _parts(log: logactors.Logger) -> list[tuple[str, Block]]:
+    """The pieces of the event path, each the real code called on its own."""
+    rt: Any = log._rt  # the live runtime: profiling its parts on purpose
+    builder = rt.builder
+    prepare = builder.prepare
+    admit = builder.admit
+    capture = builder.capture
     level = logactors.Level.INFO
-    name = ""
-    inbox = rt.routes[level][0]  # one FileSink: the inlined put of emit
-    queue, queue_sizes, max_events, hard_cap = inbox.fast_path()
-    counters = inbox.counters
+    props = {"id": 1, "user": "bob"}
+    static, bound = rt.static_properties, {}
     limit = rt.max_event_bytes
-    get_ctx = _CONTEXT.get
-    get_ident = threading.get_ident
+    prepared = prepare(time.time_ns(), level, TEMPLATE, (), None, props, static, bound, "", "t")
+    admitted = admit(prepared)
+    assert admitted is not None
+    fields = prepared[:7]
+    size = prepared[7]
+    inbox = Inbox(QueueConfig(max_events=10**9, max_bytes=2**40), Counters())
+    put = inbox.put_nowait
+    nested = {"name": "bob", "roles": ["a", "b"]}
+    capture.name("name")  # names the capture has seen become "safe" (as after the first call)
+    capture.name("roles")
+    plain = capture.plain
     now = time.time_ns
     current_task = trio.lowlevel.current_task
-    scalars = _SCALARS
-    deep = _deep
-    base = None
+    get_ident = threading.get_ident
+    get_ctx = CONTEXT.get
 
-    def s0(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
-        pass
+    def b_prepare(n: int) -> None:
+        for _ in range(n):
+            prepare(0, level, TEMPLATE, (), None, props, static, bound, "", "t")
 
-    def s1(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
-        try:
-            if get_ident() != rt.gate_thread:  # another thread, or closed
-                return
-        except Exception:
-            pass
+    def b_admit(n: int) -> None:
+        for _ in range(n):
+            admit(prepared)
 
-    def s2(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
-        try:
-            if get_ident() != rt.gate_thread:  # another thread, or closed
-                return
-            handoff = rt.handoff
-            if handoff is not None and handoff._items:
-                handoff.pump(force=True)
-            if args or exc_info is not None or template.__class__ is not str:
-                return
-            ctx = get_ctx()
-            if ctx:
-                props = {**ctx, **props}
-            elif base is not None:
-                props = {**base, **props}
-        except Exception:
-            pass
+    def b_put(n: int) -> None:
+        for _ in range(n):
+            put(fields, level, size)  # (a private inbox: it keeps every round's references)
 
-    def s3(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
-        try:
-            if get_ident() != rt.gate_thread:  # another thread, or closed
-                return
-            handoff = rt.handoff
-            if handoff is not None and handoff._items:
-                handoff.pump(force=True)
-            if args or exc_info is not None or template.__class__ is not str:
-                return
-            ctx = get_ctx()
-            if ctx:
-                props = {**ctx, **props}
-            elif base is not None:
-                props = {**base, **props}
-            try:
-                task = current_task().name
-            except RuntimeError:
-                task = ""
-            del task
-        except Exception:
-            pass
+    def b_estimate(n: int) -> None:
+        for _ in range(n):
+            estimate(props, limit)
 
-    def s4(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
-        try:
-            if get_ident() != rt.gate_thread:  # another thread, or closed
-                return
-            handoff = rt.handoff
-            if handoff is not None and handoff._items:
-                handoff.pump(force=True)
-            if args or exc_info is not None or template.__class__ is not str:
-                return
-            ctx = get_ctx()
-            if ctx:
-                props = {**ctx, **props}
-            elif base is not None:
-                props = {**base, **props}
-            try:
-                task = current_task().name
-            except RuntimeError:
-                task = ""
-            size = BASE_BYTES
-            for value in props.values():
-                cls = type(value)
-                if cls is str:
-                    size += 56 + len(value)
-                elif cls in scalars:
-                    size += 32
-                else:
-                    size += deep(value, limit)
-            if size > limit:
-                return
-            del task
-        except Exception:
-            pass
+    def b_plain(n: int) -> None:
+        for _ in range(n):
+            plain(nested, 0)
 
-    def s5(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
-        try:
-            if get_ident() != rt.gate_thread:  # another thread, or closed
-                return
-            handoff = rt.handoff
-            if handoff is not None and handoff._items:
-                handoff.pump(force=True)
-            if args or exc_info is not None or template.__class__ is not str:
-                return
-            ctx = get_ctx()
-            if ctx:
-                props = {**ctx, **props}
-            elif base is not None:
-                props = {**base, **props}
-            try:
-                task = current_task().name
-            except RuntimeError:
-                task = ""
-            size = BASE_BYTES
-            for value in props.values():
-                cls = type(value)
-                if cls is str:
-                    size += 56 + len(value)
-                elif cls in scalars:
-                    size += 32
-                else:
-                    size += deep(value, limit)
-            if size > limit:
-                return
-            rt.events += 1
-            fields = (now(), level, template, props, None, name, task)
-            del fields
-        except Exception:
-            pass
+    def b_time(n: int) -> None:
+        for _ in range(n):
+            now()
 
-    def s6(template: str, /, *args: object, exc_info: Any = None, **props: Any) -> None:
-        try:
-            if get_ident() != rt.gate_thread:  # another thread, or closed
-                return
-            handoff = rt.handoff
-            if handoff is not None and handoff._items:
-                handoff.pump(force=True)
-            if args or exc_info is not None or template.__class__ is not str:
-                return
-            ctx = get_ctx()
-            if ctx:
-                props = {**ctx, **props}
-            elif base is not None:
-                props = {**base, **props}
-            try:
-                task = current_task().name
-            except RuntimeError:
-                task = ""
-            size = BASE_BYTES
-            for value in props.values():
-                cls = type(value)
-                if cls is str:
-                    size += 56 + len(value)
-                elif cls in scalars:
-                    size += 32
-                else:
-                    size += deep(value, limit)
-            if size > limit:
-                return
-            rt.events += 1
-            fields = (now(), level, template, props, None, name, task)
-            counters.accepted += 1
-            if len(queue) < max_events and inbox.bytes + size <= hard_cap:
-                queue.append(fields)
-                queue_sizes.append(size - BASE_BYTES)
-                inbox.bytes += size
-                if inbox._waiter is not None and len(queue) >= inbox._wake_at:
-                    inbox.wake()
-            else:
-                inbox.overflow(fields, level, size)
-        except Exception:
-            pass
+    def b_task(n: int) -> None:
+        for _ in range(n):
+            current_task().name  # noqa: B018 - the attribute read is what is measured
+
+    def b_ident(n: int) -> None:
+        for _ in range(n):
+            get_ident()
+
+    def b_ctx(n: int) -> None:
+        for _ in range(n):
+            get_ctx()
 
     return [
-        ("call a closure with this signature (template, /, *args, exc_info, **props)", s0),
-        ("+ closed check, get_ident() == trio thread", s1),
-        ("+ hand-off check, slow-path test, contextvar get", s2),
-        ("+ current_task().name", s3),
-        ("+ size estimate (loop over props)", s4),
-        ("+ rt.events += 1, time_ns() + the plain tuple", s5),
-        ("+ the inlined put: counter, bounds, two appends, wake check", s6),
-        ("real log.info", log.info),
+        ("Builder.prepare (the whole capture of a two-property call)", b_prepare),
+        ("Builder.admit (filters, sequence, the LogEvent)", b_admit),
+        ("Inbox.put_nowait (the put the level method inlines)", b_put),
+        ("_sizing.estimate of the two properties", b_estimate),
+        ("Capture.plain of a small nested dict (fast-path copy)", b_plain),
+        ("time.time_ns()", b_time),
+        ("trio.lowlevel.current_task().name", b_task),
+        ("threading.get_ident() (the trio-thread check)", b_ident),
+        ("ContextVar.get() (the ambient context)", b_ctx),
     ]
 
 
-async def caller_breakdown(n: int, rounds: int) -> list[tuple[str, float]]:
-    """ns per call of each cumulative stage (the queue is emptied between rounds)."""
-    with tempfile.TemporaryDirectory() as directory:
-        config = SupervisorConfig(
-            min_level="info",
-            sinks=[
-                FileSink(
-                    name="file",
-                    path=os.path.join(directory, "p.clef"),
-                    format="clef",
-                    queue=QueueConfig(max_events=10 * n, overflow="drop_oldest"),
+@contextlib.contextmanager
+def _directory() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="logactors-profile-") as directory:
+        yield directory
+
+
+async def caller_breakdown(sizes: Sizes) -> dict[str, list[tuple[str, float]]]:
+    """ns per call of every part and whole-call row (fastest round, loop subtracted)."""
+    loop = _loop_cpu_ns(sizes.calls * 10)
+    with _directory() as directory:
+        async with contextlib.AsyncExitStack() as stack:
+            loggers: list[tuple[str, logactors.Logger, Block]] = []
+            for k, (label, options, shape) in enumerate(WHOLE_CALLS):
+                options = dict(options)
+                if options.get("sinks") == "two":
+                    options["sinks"] = _two_files(directory)
+                if options.get("filters") == "filter":
+                    options["filters"] = [FilterConfig(min_level="info")]
+                log = await stack.enter_async_context(
+                    logactors.open_logger(_config(directory, f"row{k}", **options))
                 )
-            ],
-        )
-        async with logactors.open_logger(config) as log:
-            inbox: Any = log._rt.actors["file"].inbox
+                loggers.append((label, log, _block(log, shape)))
+            parts = _parts(loggers[1][1])
+            best_whole = [float("inf")] * len(loggers)
+            best_part = [float("inf")] * len(parts)
+            for _ in range(sizes.rounds):
+                for k, (_label, log, block) in enumerate(loggers):
+                    best_whole[k] = min(best_whole[k], _timed(block, sizes.calls))
+                    await log.flush()  # untimed: the sink writes what the round queued
+                for k, (_label, part) in enumerate(parts):
+                    best_part[k] = min(best_part[k], _timed(part, sizes.calls))
+            written = {label: log.metrics().events for label, log, _ in loggers}
+    expected = sizes.rounds * sizes.calls
+    for label, events in written.items():
+        disabled = label.startswith("log.debug")
+        if events != (0 if disabled else expected):
+            raise AssertionError(f"{label}: the logger took {events} events, expected {expected}")
+    return {
+        "parts": [(label, ns - loop) for (label, _), ns in zip(parts, best_part, strict=True)],
+        "whole": [
+            (label, ns - loop) for (label, _, _), ns in zip(loggers, best_whole, strict=True)
+        ],
+    }
 
-            def reset() -> None:
-                inbox.take(len(inbox) or 1)
-                inbox.finished(inbox.in_flight)
 
-            out = []
-            for label, stage in _stages(log):
-                out.append((label, _time_calls(stage, n, rounds, reset)))
-                reset()
-    return out
-
-
-def consumer_breakdown(batch: int = 512, rounds: int = 15) -> list[tuple[str, float]]:
-    """ns per event of the consumer's steps on a batch of ``batch`` events (fastest round)."""
-    from logactors._json import dumps
-    from logactors.formatting import json as json_formats
-    from logactors.formatting._time import IsoUtc
-
-    template = "Processing request {id} for {user}"
-    events = [
-        LogEvent(
-            time.time_ns() + i * 1000,
-            logactors.Level.INFO,
-            template,
-            {"id": i, "user": "bob"},
-            None,
-            "",
-            "main",
-        )
+def _events(batch: int) -> list[LogEvent]:
+    start = time.time_ns()
+    return [
+        LogEvent(start + i * 1000, logactors.Level.INFO, TEMPLATE, {"id": i, "user": "bob"}, None)
         for i in range(batch)
     ]
-    formatter = ClefFormatter()
-    iso = IsoUtc(7)
-    cache = IsoCache()
-    newline = orjson.OPT_APPEND_NEWLINE
-    line: Callable[[object], bytes] = getattr(
-        json_formats, "json_line", lambda value: dumps(value, newline)
-    )
 
-    def min_ns(fn: Callable[[], object]) -> float:
-        values = []
-        for _ in range(rounds):
+
+def consumer_breakdown(sizes: Sizes) -> list[tuple[str, float]]:
+    """ns per event of the consumer's steps on one batch (fastest round)."""
+    batch = sizes.batch
+    events = _events(batch)
+    iso = IsoUtc(7)
+    inbox = Inbox(QueueConfig(max_events=10**9, max_bytes=2**40), Counters())
+
+    def per_event(fn: Callable[[], object], setup: Callable[[], None] | None = None) -> float:
+        best = float("inf")
+        for _ in range(sizes.consumer_rounds):
+            if setup is not None:
+                setup()
             t0 = time.thread_time_ns()
             fn()
-            values.append((time.thread_time_ns() - t0) / batch)
-        return min(values)
+            best = min(best, (time.thread_time_ns() - t0) / batch)
+        return best
 
-    def into_bytearray(encode: Callable[[object], bytes], values: list[Any]) -> bytes:
-        buffer = bytearray()
-        for value in values:
-            buffer += encode(value)
-        return bytes(buffer)
-
-    def bare() -> bytes:
-        buffer = bytearray()
+    def fill() -> None:
         for e in events:
-            out = {"@t": cache(e.timestamp_ns), "@mt": e.template}
-            out.update(e.properties)
-            buffer += orjson.dumps(out, option=newline)
-        return bytes(buffer)
+            inbox.put_nowait(e, e.level, 200)
 
-    stamp = iso(events[0].timestamp_ns)[:-9] + ".%07dZ"
+    def take() -> None:
+        inbox.take(batch)
+        inbox.finished(inbox.in_flight)
 
-    def build() -> list[dict[str, Any]]:
-        return [
-            {
-                "@t": stamp % (e.timestamp_ns % 1_000_000_000 // 100),
-                "@mt": e.template,
-                **e.properties,
-            }
-            for e in events
-        ]
-
-    objects = build()
-    array = orjson.dumps(objects)[1:-1]
-    return [
-        ("ClefFormatter.format_batch (per event)", min_ns(lambda: formatter.format_batch(events))),
-        ("  each event's dict (timestamp, template, properties)", min_ns(build)),
+    rows = []
+    for fmt in ("clef", "json", "text", "logfmt"):
+        formatter = make_formatter(fmt)
+        out = formatter.format_batch(events)
+        lines = out.count(b"\n")
+        if lines != batch:
+            raise AssertionError(f"{fmt}: {lines} lines for {batch} events")
+        rows.append((f"{fmt}: format_batch", per_event(lambda f=formatter: f.format_batch(events))))
+    rows += [
         (
-            "  one orjson.dumps of the batch's dicts as an array",
-            min_ns(lambda: orjson.dumps(objects)),
+            "clef: clef_dict + json_line per event (the exact path)",
+            per_event(lambda: [json_line(clef_dict(e, iso)) for e in events]),
         ),
         (
-            "  checks on the output ('@' count) and the cut into lines",
-            min_ns(lambda: (array.count(b"@"), array.replace(b'},{"@t":', b'}\n{"@t":'))),
+            "IsoUtc timestamp (the exact path's)",
+            per_event(lambda: [iso(e.timestamp_ns) for e in events]),
         ),
-        (
-            "  IsoUtc timestamp (the exact path's)",
-            min_ns(lambda: [iso(e.timestamp_ns) for e in events]),
-        ),
-        (
-            "clef_dict() + orjson per event: the exact path",
-            min_ns(lambda: into_bytearray(line, [clef_dict(e, iso) for e in events])),
-        ),
-        ("bare pipeline: dict + orjson into one bytearray", min_ns(bare)),
+        ("Inbox.take of the batch", per_event(take, fill)),
     ]
+    return rows
 
 
-async def hop_starvation(n: int = 50_000, yield_every: int = 100) -> tuple[float, float]:
+async def hop_starvation(n: int, yield_every: int = 100) -> tuple[float, float]:
     """Median ``FileWriter.write_batch`` duration (ms) of the writes that started while a
     producer on the trio thread logs and checkpoints, and of those that started after it
     stopped (the drain at exit).
 
-    The worker thread of the hop needs the GIL to start, after each system call (which
-    releases it) and to report back; the trio thread releases the GIL only for an instant
-    at each checkpoint's ``epoll`` call and takes it straight back, which resets the
-    worker's switch-interval timer: the worker starves while the producer keeps going.
+    A worker thread needs the GIL to start, after each system call and to report back; the
+    trio thread releases it only for an instant at each checkpoint: a worker waited for with
+    ``trio.to_thread.run_sync`` starves while the producer keeps going. The file sink's
+    ``write_mode="auto"`` writes on the trio thread while writes are fast; this forces
+    ``"thread"`` to show why.
     """
     from logactors.sinks import file as file_sink
 
@@ -389,15 +377,17 @@ async def hop_starvation(n: int = 50_000, yield_every: int = 100) -> tuple[float
         finally:
             durations.append((during, time.perf_counter() - started))
 
-    with tempfile.TemporaryDirectory() as directory:
+    with _directory() as directory:
         config = SupervisorConfig(
             min_level="info",
+            self_log="off",
             shutdown=logactors.ShutdownConfig(strategy="flush"),
             sinks=[
                 FileSink(
                     name="file",
                     path=os.path.join(directory, "h.clef"),
                     format="clef",
+                    write_mode="thread",
                     queue=QueueConfig(max_events=10 * n, max_bytes=2**34, overflow="block"),
                 )
             ],
@@ -407,7 +397,7 @@ async def hop_starvation(n: int = 50_000, yield_every: int = 100) -> tuple[float
             async with logactors.open_logger(config) as log:
                 for start in range(0, n, yield_every):
                     for i in range(start, start + yield_every):
-                        log.info("Processing request {id} for {user}", id=i, user="bob")
+                        log.info(TEMPLATE, id=i, user="bob")
                     await trio.lowlevel.checkpoint()
                 producing = False
         finally:
@@ -430,84 +420,119 @@ async def thread_hop_us(n: int = 200) -> float:
 
 async def _e2e(n: int, yield_every: int, path: str) -> None:
     config = SupervisorConfig(
-        min_level="info",
-        sinks=[
-            FileSink(
-                name="file",
-                path=path,
-                format="clef",
-                queue=QueueConfig(max_events=1_000_000, overflow="block"),
-            )
-        ],
+        min_level="info", sinks=[FileSink(name="file", path=path, format="clef")]
     )
     async with logactors.open_logger(config) as log:
         for start in range(0, n, yield_every):
             for i in range(start, start + yield_every):
-                log.info("Processing request {id} for {user}", id=i, user="bob")
+                log.info(TEMPLATE, id=i, user="bob")
             await trio.lowlevel.checkpoint()
 
 
 def cprofile_e2e(n: int, yield_every: int, top: int = 30) -> str:
-    """cProfile of the end-to-end run (trio thread): functions by own time."""
-    with tempfile.TemporaryDirectory() as directory:
-        path = os.path.join(directory, "p.clef")
+    """cProfile of the end-to-end run (trio thread, default configuration): own time."""
+    with _directory() as directory:
         profiler = cProfile.Profile()
         profiler.enable()
-        trio.run(_e2e, n, yield_every, path)
+        trio.run(_e2e, n, yield_every, os.path.join(directory, "p.clef"))
         profiler.disable()
     out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("tottime").print_stats(top)
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
     return out.getvalue()
 
 
-async def _main_async(n: int) -> tuple[list[tuple[str, float]], float, tuple[float, float]]:
-    caller = await caller_breakdown(n, 101)
-    hop = await thread_hop_us()
-    starvation = await hop_starvation()
-    return caller, hop, starvation
+async def profile(sizes: Sizes) -> dict[str, Any]:
+    """Every view but cProfile, as one dict (what ``--json`` writes)."""
+    caller = await caller_breakdown(sizes)
+    hop = await thread_hop_us(20 if sizes.rounds < 5 else 200)
+    during, after = await hop_starvation(sizes.starvation_events)
+    return {
+        "caller_parts_ns": dict(caller["parts"]),
+        "caller_whole_ns": dict(caller["whole"]),
+        "consumer_ns_per_event": dict(consumer_breakdown(sizes)),
+        "thread_hop_us": hop,
+        "write_batch_ms": {"while_producing": during, "after": after},
+        "sizes": sizes.__dict__,
+    }
+
+
+async def profile_suite(settings: Any, progress: Any) -> dict[str, Any]:
+    """The suite as ``python -m benchmarks --only profile`` runs it."""
+    sizes = Sizes.quick() if settings.quick else Sizes()
+    progress(f"profile: {sizes.rounds} rounds of {sizes.calls} calls per row")
+    return await profile(sizes)
+
+
+def render(result: dict[str, Any]) -> str:
+    """The text report."""
+    sizes = result["sizes"]
+    lines = [
+        f"CALLER: thread CPU ns per call, fastest of {sizes['rounds']} rounds of "
+        f"{sizes['calls']} calls, loop overhead subtracted",
+        "  parts (the real code, called on its own):",
+    ]
+    for label, ns in result["caller_parts_ns"].items():
+        lines.append(f"    {label:<72}{ns:8.0f}")
+    lines.append("  whole calls (the real log.info; 'vs default' = the stage's cost):")
+    whole = result["caller_whole_ns"]
+    default = next(ns for label, ns in whole.items() if label.startswith("log.info"))
+    for label, ns in whole.items():
+        diff = f"{ns - default:+7.0f}" if label.startswith(" ") else ""
+        lines.append(f"    {label:<72}{ns:8.0f} {diff}")
+    lines.append(f"\nCONSUMER: ns per event of a {sizes['batch']}-event batch (fastest round)")
+    for label, ns in result["consumer_ns_per_event"].items():
+        lines.append(f"    {label:<72}{ns:8.0f}")
+    hop = result["thread_hop_us"]
+    lines.append(
+        f"    trio.to_thread.run_sync round trip: {hop:.1f} µs per batch "
+        f"= {hop * 1000 / sizes['batch']:.0f} ns/event (idle trio thread)"
+    )
+    w = result["write_batch_ms"]
+    lines.append(
+        f"    FileWriter.write_batch in a worker thread (write_mode='thread'), median: "
+        f"{w['while_producing']:.2f} ms while a producer logs and checkpoints, "
+        f"{w['after']:.2f} ms after it stopped"
+    )
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.profile")
-    parser.add_argument(
-        "--events",
-        type=int,
-        default=500,
-        help="calls per stage round (the queue is emptied between rounds, as "
-        "a running sink keeps it short)",
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.profile",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--quick", action="store_true", help="smoke pass (tiny sizes)")
+    parser.add_argument(
+        "--events", type=int, default=None, help="calls per timed block (default 500)"
+    )
+    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 101)")
     parser.add_argument("--cprofile", action="store_true", help="also cProfile an e2e run")
     parser.add_argument("--e2e-events", type=int, default=200_000)
     parser.add_argument("--yield-every", type=int, default=100)
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
 
-    caller, hop, starvation = trio.run(_main_async, args.events)
-    print("CALLER (trio thread, FileSink clef): cumulative stages, ns per call")
-    previous = 0.0
-    for label, ns in caller:
-        step = ns - previous if label != "real log.info" else ns
-        print(f"  {label:<78}{ns:8.0f}  (step {step:+6.0f})")
-        if label != "real log.info":
-            previous = ns
-    print("\nCONSUMER (per event, batch of 512)")
-    for label, ns in consumer_breakdown():
-        print(f"  {label:<78}{ns:8.0f}")
-    print(
-        f"  trio.to_thread.run_sync round trip: {hop:.1f} µs per batch "
-        f"= {hop * 1000 / 512:.0f} ns/event at 512/batch (idle trio thread)"
-    )
-    print(
-        f"  FileWriter.write_batch median: {starvation[0]:.1f} ms for writes started while a "
-        f"producer logs and checkpoints, {starvation[1]:.2f} ms after it stopped "
-        "(GIL starvation of the worker-thread hop)"
-    )
+    sizes = Sizes.quick() if args.quick else Sizes()
+    if args.events or args.rounds:
+        sizes = Sizes(
+            **{
+                **sizes.__dict__,
+                "calls": args.events or sizes.calls,
+                "rounds": args.rounds or sizes.rounds,
+            }
+        )
+    result = trio.run(profile, sizes)
+    print(render(result))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump(result, out, indent=2)
     if args.cprofile:
         print("\nCPROFILE of the end-to-end run (trio thread, by own time)")
-        print(cprofile_e2e(args.e2e_events, args.yield_every))
+        print(cprofile_e2e(2_000 if args.quick else args.e2e_events, args.yield_every))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -1,11 +1,19 @@
-"""The printed table, the ratios against the goals, and the JSON file."""
+"""The printed table, the ratios against the goals, and the JSON file.
+
+``python -m benchmarks.report RESULTS.json`` prints the table of a saved run;
+``--markdown`` prints its Markdown instead (what docs/performance.md holds), and
+``--update docs/performance.md README.md [--results RESULTS.json]`` rewrites the generated
+sections of those files (see :mod:`benchmarks.markdown`).
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._util import MIB
@@ -229,6 +237,74 @@ def goals(results: dict[str, Any]) -> list[Goal]:
                     f"{max(medians) / min(medians):.3f}, wall clock {max(wall) / min(wall):.3f}",
                 )
             )
+    out += _script_goals(results)
+    return out
+
+
+#: "within a few milliseconds" of the same CPU work without logging (issue: never stall)
+STALL_MAX_MS = 5.0
+
+
+def _stall_label(row: dict[str, Any]) -> str:
+    log = row["logging"]
+    return f"{log['threads']} thread{'s' if log['threads'] > 1 else ''} → {log['sink']}"
+
+
+def _script_goals(results: dict[str, Any]) -> list[Goal]:
+    """The goals of the thread-producer, writer, bridge and shipping suites."""
+    out: list[Goal] = []
+    stall = results.get("stall")
+    if stall:
+        for row in stall["threads"]:
+            log, ref = row["logging"], row["no_logging"]
+            out.append(
+                _goal(
+                    f"stall: {_stall_label(row)}, max loop lateness minus no-logging run (ms)",
+                    log["late_max_ms"] - ref["late_max_ms"],
+                    "<=",
+                    STALL_MAX_MS,
+                    f"p50 {log['late_p50_ms']:.2f} vs {ref['late_p50_ms']:.2f} ms; "
+                    f"{log['dropped']:,} dropped of {log['events']:,}",
+                )
+            )
+    writers = results.get("writers")
+    if writers:
+        for run in writers["runs"]:
+            out.append(
+                _goal(
+                    f"writers: {run['kind']} write_mode={run['mode']}, events dropped "
+                    f"of {run['events']:,}",
+                    run["dropped"],
+                    "<=",
+                    0,
+                    f"longest gap between writes {run['max_gap_ms']} ms, "
+                    f"peak RSS {run['peak_rss_mib']} MiB",
+                )
+            )
+    bridge = results.get("bridge")
+    if bridge:
+        out.append(
+            _goal(
+                "bridge: stdlib record through LogactorsHandler / QueueHandler",
+                bridge["ratio_call"],
+                "<=",
+                0.5,
+                f"handler's own share {bridge['ratio_own']:.2f}, "
+                f"handle(record) {bridge['ratio_handle']:.2f}",
+            )
+        )
+    shipping = results.get("shipping")
+    if shipping:
+        trace = shipping["trace_context"]
+        out.append(
+            _goal(
+                "shipping: caller cost of trace correlation with no span",
+                trace["overhead"],
+                "<",
+                0.03,
+                f"{trace['on_us']:.2f} vs {trace['off_us']:.2f} CPU µs per call",
+            )
+        )
     return out
 
 
@@ -455,6 +531,7 @@ def render(results: dict[str, Any]) -> str:
         lines.append("\n12. FAN-OUT to CLEF file sinks (tuned queue), e2e ns/event")
         for name, res in fo.items():
             lines.append(f"  {name:<28}{_fmt(res['median'], 0):>10}")
+    lines += _script_lines(results)
     lines.append("\nGOALS" + (" — quick pass: not meaningful" if meta["quick"] else ""))
     for g in results.get("goals", []):
         op = {"<=": "≤", "<": "<", ">=": "≥"}[g["op"]]
@@ -466,6 +543,84 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _script_lines(results: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    if "stall" in results:
+        st = results["stall"]
+        lines.append(
+            f"\n13. THREAD PRODUCERS: {st['events']:,} events per row from "
+            "trio.to_thread.run_sync threads, heartbeat every 10 ms on the loop"
+        )
+        lines.append(
+            f"  {'row':<22}{'p50 ms':>8}{'max ms':>9}{'ref p50':>9}{'ref max':>9}"
+            f"{'dropped':>9}{'events/s':>10}"
+        )
+        for row in st["threads"]:
+            log, ref = row["logging"], row["no_logging"]
+            lines.append(
+                f"  {_stall_label(row):<22}{log['late_p50_ms']:>8.2f}{log['late_max_ms']:>9.2f}"
+                f"{ref['late_p50_ms']:>9.2f}{ref['late_max_ms']:>9.2f}{log['dropped']:>9,}"
+                f"{log['events_per_s']:>10,}"
+            )
+        lines.append("  (ref: the same threads doing CPU work without logging)")
+        for b in st["asyncio_burst"]:
+            lines.append(
+                f"  asyncio burst via start_in_thread → {b['sink']}: {b['events']:,} events, "
+                f"dropped {b['dropped']:,}, {b['events_per_s']:,} events/s"
+            )
+    if "writers" in results:
+        wr = results["writers"]
+        lines.append(f"\n14. WRITERS at full speed, default configuration, {wr['events']:,} events")
+        lines.append(
+            f"  {'sink':<22}{'written':>12}{'dropped':>9}{'max gap ms':>12}"
+            f"{'longest write':>15}{'peak RSS':>10}{'wall s':>8}"
+        )
+        for run in wr["runs"]:
+            lines.append(
+                f"  {run['kind'] + ' ' + run['mode']:<22}{run['written']:>12,}"
+                f"{run['dropped']:>9,}{_fmt(run['max_gap_ms']):>12}"
+                f"{_fmt(run['longest_write_ms']):>12} ms"
+                f"{run['peak_rss_mib']:>7} MiB{run['wall_s']:>8}"
+            )
+    if "bridge" in results:
+        br = results["bridge"]
+        lines.append("\n15. STDLIB BRIDGE, thread CPU ns per record (median of rounds)")
+        for key, label in BRIDGE_LABELS.items():
+            lines.append(f"  {label:<44}{br['call_ns'][key]:>10,.0f}{br['handle_ns'][key]:>10,.0f}")
+        lines.append(
+            f"  bridge / QueueHandler: call {br['ratio_call']:.2f}, own share "
+            f"{br['ratio_own']:.2f}, handle(record) {br['ratio_handle']:.2f}"
+        )
+    if "shipping" in results:
+        sh = results["shipping"]
+        lines.append(f"\n16. SHIPPING: encode {sh['events']:,}-event batches, CPU µs per event")
+        ref = sh["protocols"]["otlp-json"]["encode_us"]
+        for name, row in sh["protocols"].items():
+            lines.append(
+                f"  {name:<16}{row['encode_us']:>8.2f} µs ({row['encode_us'] / ref:.2f}x "
+                f"otlp-json), gzip {row['gzip_us']:.2f} µs, {row['bytes']:.0f} B "
+                f"({row['gzip_bytes']:.1f} B gzipped)"
+            )
+        tr = sh["trace_context"]
+        lines.append(
+            f"  caller with trace correlation, no span: {tr['on_us']:.2f} µs, off: "
+            f"{tr['off_us']:.2f} µs ({tr['overhead'] * 100:+.1f}%)"
+        )
+    if "profile" in results:
+        from .profile import render as render_profile
+
+        lines.append("\n17. WHERE THE TIME GOES (python -m benchmarks.profile)")
+        lines += ["  " + line for line in render_profile(results["profile"]).splitlines()]
+    return lines
+
+
+BRIDGE_LABELS = {
+    "bridge": "LogactorsHandler → logger (NullSink)",
+    "queue": "stdlib QueueHandler → SimpleQueue",
+    "none": "a handler that does nothing",
+}
+
+
 def save(results: dict[str, Any], directory: str, stamp: str) -> str:
     """Write ``results`` to ``directory/<stamp>.json``; returns the path."""
     os.makedirs(directory, exist_ok=True)
@@ -474,3 +629,42 @@ def save(results: dict[str, Any], directory: str, stamp: str) -> str:
         json.dump(results, handle, indent=2, sort_keys=False, default=str)
         handle.write("\n")
     return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line (see the module docstring)."""
+    from . import markdown
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__)
+    parser.add_argument("file", nargs="?", help="a results JSON file")
+    parser.add_argument("--markdown", action="store_true", help="print Markdown, not text")
+    parser.add_argument(
+        "--update", nargs="+", metavar="DOC", help="rewrite the generated sections of DOC"
+    )
+    parser.add_argument(
+        "--results", help="with --update: the results file the sections are rendered from"
+    )
+    args = parser.parse_args(argv)
+    if args.update:
+        for doc in args.update:
+            with open(doc, encoding="utf-8") as handle:
+                text = handle.read()
+            if not markdown.sections(text):
+                parser.error(f"{doc} has no generated section")
+            with open(doc, "w", encoding="utf-8") as handle:
+                handle.write(markdown.update(text, args.results))
+        return 0
+    if not args.file:
+        parser.error("a results file is needed (or --update)")
+    with open(args.file, encoding="utf-8") as handle:
+        results = json.load(handle)
+    if args.markdown:
+        path = os.path.relpath(os.path.abspath(args.file), markdown.ROOT)
+        print(markdown.render_full(results, path))
+    else:
+        print(render(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -15,6 +15,7 @@ import argparse
 import gzip
 import time
 from collections.abc import Callable
+from typing import Any
 
 import trio
 
@@ -138,20 +139,37 @@ def caller_cost(count: int, rounds: int, *, trace_context: bool = True) -> float
     return trio.run(run)
 
 
+def trace_cost(calls: int, rounds: int, repeats: int = 3) -> dict[str, float]:
+    """CPU µs per call with the trace-correlation lookup (no span active) and with it switched
+    off, interleaved ``repeats`` times (best of each); ``overhead`` is the relative cost."""
+    with_trace = without = float("inf")
+    for _ in range(repeats):
+        without = min(without, caller_cost(calls, rounds, trace_context=False))
+        with_trace = min(with_trace, caller_cost(calls, rounds))
+    return {"on_us": with_trace, "off_us": without, "overhead": with_trace / without - 1}
+
+
+async def shipping_suite(settings: Any, progress: Any) -> dict[str, Any]:
+    """The suite as ``python -m benchmarks --only shipping`` runs it (the caller cost in a
+    worker thread: it runs loggers of its own)."""
+    count, rounds = settings.shipping_events, settings.shipping_rounds
+    progress(f"shipping: encode {count:,}-event batches, {rounds} rounds")
+    encode = measure(count, rounds)
+    progress("shipping: trace-context cost at the caller")
+    trace = await trio.to_thread.run_sync(trace_cost, count * 10, rounds)
+    return {"events": count, "rounds": rounds, "protocols": encode, "trace_context": trace}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=1000, help="events per batch")
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     results = measure(args.events, args.rounds)
-    calls = args.events * 10
-    with_trace = without = float("inf")
-    for _ in range(3):  # interleaved: the trace-correlation lookup with no span vs switched off
-        without = min(without, caller_cost(calls, args.rounds, trace_context=False))
-        with_trace = min(with_trace, caller_cost(calls, args.rounds))
+    trace = trace_cost(args.events * 10, args.rounds)
     print(
-        f"caller: {with_trace:.2f} CPU µs per log.info call (trace_context off: {without:.2f}, "
-        f"{(with_trace / without - 1) * 100:+.1f}% with no span active)"
+        f"caller: {trace['on_us']:.2f} CPU µs per log.info call (trace_context off: "
+        f"{trace['off_us']:.2f}, {trace['overhead'] * 100:+.1f}% with no span active)"
     )
     reference = results["otlp-json"]["encode_us"]
     print(

@@ -167,6 +167,22 @@ async def thread_suite(events: int, directory: str) -> list[dict[str, Any]]:
     return rows
 
 
+async def stall_suite(settings: Any, progress: Any) -> dict[str, Any]:
+    """The suite as ``python -m benchmarks --only stall`` runs it (``settings``: the runner's
+    ``Settings``; the asyncio bursts run in a worker thread, outside this trio run)."""
+    progress(f"stall: 1 and 4 threads, {settings.stall_events:,} events per row")
+    rows = await thread_suite(settings.stall_events, settings.directory)
+    bursts = []
+    for sink in ("null", "file"):
+        progress(f"stall: asyncio burst of {settings.stall_burst:,} into {sink}")
+        bursts.append(
+            await trio.to_thread.run_sync(
+                asyncio_burst, settings.stall_burst, sink, settings.directory
+            )
+        )
+    return {"events": settings.stall_events, "threads": rows, "asyncio_burst": bursts}
+
+
 def render(rows: list[dict[str, Any]], bursts: list[dict[str, Any]]) -> str:
     lines = [
         "thread producers (NullSink, then a file with default settings), heartbeat every 10 ms",

@@ -54,6 +54,17 @@ class Settings:
     sinks_n: int = 100_000
     sizes: tuple[int, ...] = (10**3, 10**4, 10**5, 10**6)
     huge: int | None = None
+    #: thread producers (benchmarks.stall): events per row, events of the asyncio burst
+    stall_events: int = 200_000
+    stall_burst: int = 150_000
+    #: file and console writers at full speed (benchmarks.writers; 10^7 with --huge)
+    writers_events: int = 1_000_000
+    #: the stdlib bridge (benchmarks.bridge): calls per block, rounds
+    bridge_calls: int = 5_000
+    bridge_rounds: int = 15
+    #: shipping (benchmarks.shipping): events per batch, rounds
+    shipping_events: int = 1_000
+    shipping_rounds: int = 15
     #: the slow libraries log fewer events (their rates are still per event)
     scale: dict[str, float] = field(
         default_factory=lambda: {"loguru": 0.1, "stdlib-queue": 0.5, "pico-queue": 0.5}
@@ -63,7 +74,13 @@ class Settings:
     @classmethod
     def full(cls, directory: str, rounds: int = 5, *, huge: bool = False) -> Settings:
         """The figures for the report."""
-        return cls(quick=False, rounds=rounds, directory=directory, huge=10**7 if huge else None)
+        return cls(
+            quick=False,
+            rounds=rounds,
+            directory=directory,
+            huge=10**7 if huge else None,
+            writers_events=10**7 if huge else 10**6,
+        )
 
     @classmethod
     def quick_pass(cls, directory: str, rounds: int = 1) -> Settings:
@@ -85,6 +102,13 @@ class Settings:
             sinks_n=2_000,
             sizes=(10**3, 10**4),
             huge=None,
+            stall_events=4_000,
+            stall_burst=4_000,
+            writers_events=20_000,
+            bridge_calls=500,
+            bridge_rounds=2,
+            shipping_events=100,
+            shipping_rounds=2,
         )
 
     def n_for(self, case: Case, n: int) -> int:

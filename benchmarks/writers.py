@@ -8,8 +8,11 @@ while the producer ran (in seconds, and in events the producer logged meanwhile:
 holds 10,000, and a writer starved for long would show that many), peak RSS, and the wall
 time.
 
-    python -m benchmarks.writers --events 10000000
+    python -m benchmarks.writers                 # 10^6 events per run
+    python -m benchmarks.writers --huge          # 10^7 events per run (minutes)
     python -m benchmarks.writers --shared-cost --events 200000   # FileSink(shared=True) cost
+
+``python -m benchmarks --only writers`` runs the same (10^7 with its ``--huge``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import argparse
 import itertools
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -30,6 +32,8 @@ import trio
 
 import logactors
 from logactors import ConsoleSink, FileSink, SupervisorConfig
+
+from ._util import MIB, peak_rss_bytes
 
 
 async def produce(kind: str, mode: str, events: int, yield_every: int, path: str) -> dict[str, Any]:
@@ -116,22 +120,29 @@ def child(kind: str, mode: str, events: int, yield_every: int) -> None:
             "dropped": holder["dropped"],
             "writes": len(stamps) - 2,
             "max_events_between_writes": holder["max_events_between_writes"],
-            "longest_write_ms": holder["longest_write_ms"],
+            # (timed for files only: the console's writes are not wrapped)
+            "longest_write_ms": holder["longest_write_ms"] if kind == "file" else None,
             "max_gap_ms": round(max(gaps) * 1000, 2) if gaps else None,
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over an exec, so a
+            # child started by a bigger parent (python -m benchmarks) would report the parent's
+            "peak_rss_mib": round(peak_rss_bytes() / MIB, 1),
             "wall_s": round(wall, 2),
         }
         print(json.dumps(result), file=sys.stderr if kind == "console" else sys.stdout)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUNS = "file:auto,file:thread,file:inline,console:thread"
 
 
 def run(kind: str, mode: str, events: int, yield_every: int) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "benchmarks.writers", "--child", kind, mode]
     cmd += ["--events", str(events), "--yield-every", str(yield_every)]
     if kind == "file":
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
         return dict(json.loads(out.stdout.splitlines()[-1]), stderr=out.stderr[-2000:])
     # console: stdout is a pipe read by a thread that counts lines; the result goes to stderr
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     counted = [0]
 
     def drain() -> None:
@@ -150,6 +161,21 @@ def run(kind: str, mode: str, events: int, yield_every: int) -> dict[str, Any]:
     result["lines"] = counted[0]
     result["stderr"] = "\n".join(x for x in err.splitlines() if not x.startswith("{"))[-2000:]
     return dict(result)
+
+
+async def writers_suite(settings: Any, progress: Any) -> dict[str, Any]:
+    """The suite as ``python -m benchmarks --only writers`` runs it: every run in ``RUNS``,
+    one child process each (started from a worker thread)."""
+    rows = []
+    for spec in RUNS.split(","):
+        kind, mode = spec.split(":")
+        progress(f"writers: {kind} {mode}, {settings.writers_events:,} events")
+        rows.append(
+            await trio.to_thread.run_sync(
+                run, kind, mode, settings.writers_events, settings.yield_every
+            )
+        )
+    return {"events": settings.writers_events, "runs": rows}
 
 
 async def shared_cost(events: int, rounds: int) -> dict[str, float]:
@@ -183,12 +209,15 @@ async def shared_cost(events: int, rounds: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--events", type=int, default=None, help="events per run (10^6)")
+    parser.add_argument("--huge", action="store_true", help="10^7 events per run")
     parser.add_argument("--yield-every", type=int, default=100)
     parser.add_argument("--child", nargs=2)
-    parser.add_argument("--runs", default="file:auto,file:thread,file:inline,console:thread")
+    parser.add_argument("--runs", default=RUNS)
     parser.add_argument("--shared-cost", action="store_true", help="default vs shared=True")
     args = parser.parse_args()
+    if args.events is None:
+        args.events = 10**7 if args.huge else 10**6
     if args.shared_cost:
         print(json.dumps(trio.run(shared_cost, args.events, 5)))
         return

@@ -1,4 +1,6 @@
-"""Smoke test of the benchmark suite: ``python -m benchmarks --quick`` runs and saves its JSON.
+"""Smoke tests of the benchmarks: ``python -m benchmarks --quick`` runs every suite and saves
+its JSON; ``benchmarks.profile`` calls the library's own code; docs/performance.md and the
+README show exactly what their committed results file renders.
 
 Nothing here looks at the figures (tests never assert wall-clock times); it only checks that
 every suite ran, that the events reached their files (the suites assert that themselves), and
@@ -15,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks import markdown
 from benchmarks.__main__ import SUITES
-
-pytestmark = pytest.mark.slow  # real subprocesses: seconds each
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # a real subprocess: seconds
 def test_quick_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
     """The quick pass completes, prints the goals table and saves every suite to JSON."""
     env = {
@@ -36,7 +38,7 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -58,3 +60,96 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
     assert results["memory"]["queue_depth"] > 0
     assert results["shutdown"]["graceful"]["lost"] == 0
     assert {g["verdict"] for g in results["goals"]} <= {"PASS", "FAIL", "n/a"}
+    assert [len(results["stall"]["threads"]), len(results["stall"]["asyncio_burst"])] == [3, 2]
+    assert [r["written"] + r["dropped"] for r in results["writers"]["runs"]] == [
+        results["writers"]["events"]
+    ] * 4
+    assert results["bridge"]["ratio_call"] > 0
+    assert set(results["shipping"]["protocols"]) >= {"otlp-json", "otlp-protobuf"}
+    assert results["profile"]["caller_whole_ns"]
+    named = {g["goal"].split(":")[0] for g in results["goals"]}
+    assert named >= {"stall", "writers", "bridge", "shipping"}
+    assert "THREAD PRODUCERS" in done.stdout
+    rendered = markdown.render_full(results, "x.json")
+    assert "### Thread producers and the trio loop" in rendered
+    assert "### Where the time goes" in rendered
+
+
+@pytest.mark.slow  # a second of profiling
+def test_profile_measures_the_real_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``benchmarks.profile`` times the library's own builder, put and formatters (never a
+    copy): each of them is called while the profile runs, and every row has a figure."""
+    import trio
+
+    from benchmarks import profile
+    from logactors._capture import Builder
+    from logactors._inbox import Inbox
+    from logactors.formatting.json import ClefFormatter
+
+    calls: dict[str, int] = {}
+
+    def counting(cls: type, name: str) -> None:
+        original = getattr(cls, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            calls[name] = calls.get(name, 0) + 1
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(cls, name, wrapper)
+
+    counting(Builder, "prepare")
+    counting(Builder, "admit")
+    counting(Inbox, "put_nowait")
+    counting(ClefFormatter, "format_batch")
+    result = trio.run(profile.profile, profile.Sizes.quick())
+    assert set(calls) == {"prepare", "admit", "put_nowait", "format_batch"}
+    assert set(result["caller_whole_ns"]) == {row[0] for row in profile.WHOLE_CALLS}
+    assert len(result["caller_parts_ns"]) >= 5
+    assert {"clef: format_batch", "text: format_batch"} <= set(result["consumer_ns_per_event"])
+    assert "Builder.prepare" in profile.render(result)
+
+
+@pytest.mark.parametrize("document", ["docs/performance.md", "README.md"])
+def test_documented_figures_are_the_committed_results(document: str) -> None:
+    """Each generated section of the page is exactly what its committed results file renders
+    (so every figure on it comes from that file), and the file is a full run, not a smoke
+    pass, that recorded the machine and its load."""
+    text = (ROOT / document).read_text(encoding="utf-8")
+    found = markdown.sections(text)
+    assert found, f"{document} has no generated benchmark section"
+    for kind, path, body in found:
+        assert path.startswith("benchmarks/results/"), path
+        tracked = subprocess.run(
+            ["git", "ls-files", "--error-unmatch", path],
+            cwd=ROOT,
+            capture_output=True,
+            check=False,
+        )
+        assert tracked.returncode == 0, f"{path} is not committed"
+        results = json.loads((ROOT / path).read_text(encoding="utf-8"))
+        assert results["meta"]["quick"] is False
+        assert results["meta"]["machine"]["cores"]
+        assert results["meta"]["load_before"] and results["meta"]["load_after"]
+        assert body == markdown.render_section(kind, path), (
+            f"{document}: the {kind} section differs from what {path} renders; run "
+            f"python -m benchmarks.report --update {document}"
+        )
+
+
+def test_markdown_update_rewrites_only_the_generated_section(tmp_path: Path) -> None:
+    """``--update`` replaces what is between the markers and keeps the prose around them."""
+    page = ROOT / "docs/performance.md"
+    kind, path, _ = markdown.sections(page.read_text(encoding="utf-8"))[0]
+    doc = tmp_path / "page.md"
+    doc.write_text(
+        f"prose before\n<!-- BEGIN benchmark {kind}: {path} -->\nstale 1.23 µs\n"
+        f"<!-- END benchmark {kind} -->\nprose after\n",
+        encoding="utf-8",
+    )
+    from benchmarks.report import main
+
+    assert main(["--update", str(doc)]) == 0
+    updated = doc.read_text(encoding="utf-8")
+    assert updated.startswith("prose before\n") and updated.endswith("prose after\n")
+    assert "stale" not in updated
+    assert markdown.sections(updated)[0][2] == markdown.render_section(kind, path)
