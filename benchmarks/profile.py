@@ -50,7 +50,7 @@ import trio
 import logactors
 from logactors import FileSink, FilterConfig, LogEvent, QueueConfig, SupervisorConfig
 from logactors._capture import CONTEXT
-from logactors._inbox import Counters, Inbox
+from logactors._core.inbox import Counters, Inbox
 from logactors._sizing import estimate
 from logactors.formatting import make_formatter
 from logactors.formatting._time import IsoUtc

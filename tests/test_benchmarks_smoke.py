@@ -83,7 +83,7 @@ def test_profile_measures_the_real_code(monkeypatch: pytest.MonkeyPatch) -> None
 
     from benchmarks import profile
     from logactors._capture import Builder
-    from logactors._inbox import Inbox
+    from logactors._core.inbox import Inbox
     from logactors.formatting.json import ClefFormatter
 
     calls: dict[str, int] = {}
