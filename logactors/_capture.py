@@ -359,17 +359,20 @@ class Capture:
                 if isinstance(token, PropertyToken):
                     hints[token.name] = token.destructuring
         out: dict[str, Any] = {}
+        plain = _PLAIN
         for key, value in props.items():
             how = hints.get(key, Destructuring.DEFAULT) if hints else Destructuring.DEFAULT
             if type(key) is not str:
                 key = safe_str(key)
-            if key[:1] == "@" and len(key) > 1:
-                key, how = key[1:], Destructuring.DESTRUCTURE
-            elif key[:1] == "$" and len(key) > 1:
-                key, how = key[1:], Destructuring.STRINGIFY
+            first = key[:1]
+            if (first == "@" or first == "$") and len(key) > 1:
+                key = key[1:]
+                how = Destructuring.DESTRUCTURE if first == "@" else Destructuring.STRINGIFY
             name, secret = self.name(key)
             if secret:
                 out[name] = self.mask
+            elif type(value) in plain and how is not Destructuring.STRINGIFY:
+                out[name] = value  # int, float, bool, None: nothing to capture
             elif how is Destructuring.STRINGIFY:
                 out[name] = self.stringify(value)
             else:

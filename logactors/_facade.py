@@ -27,6 +27,7 @@ from ._levels import Level
 __all__ = [
     "ALIASES",
     "LEVEL_METHODS",
+    "LEVEL_OF",
     "METHOD_FOR",
     "AsyncLogMethod",
     "BoundLogger",
@@ -48,7 +49,7 @@ LEVEL_METHODS: Final = (
     (Level.CRITICAL, "critical"),
 )
 METHOD_FOR: Final = dict(LEVEL_METHODS)
-_LEVEL_OF: Final = {name: level for level, name in LEVEL_METHODS}
+LEVEL_OF: Final = {name: level for level, name in LEVEL_METHODS}
 
 #: Methods that stand for a level method: (name, level method, ``exc_info`` default).
 ALIASES: Final = (
@@ -222,4 +223,4 @@ for _name, _target, _exc in ALIASES:
 for _level, _name in LEVEL_METHODS:
     setattr(LevelMethods, f"a{_name}", _awaiting(f"a{_name}", _level, None))
 for _name, _target, _exc in ALIASES:
-    setattr(LevelMethods, f"a{_name}", _awaiting(f"a{_name}", _LEVEL_OF[_target], _exc))
+    setattr(LevelMethods, f"a{_name}", _awaiting(f"a{_name}", LEVEL_OF[_target], _exc))

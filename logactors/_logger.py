@@ -26,7 +26,7 @@ import trio
 from ._capture import CONTEXT, default_capture, format_exc_info
 from ._core.inbox import Inbox, InboxClosed
 from ._events import LogEvent
-from ._facade import LEVEL_METHODS, METHOD_FOR, ExcInfo, LevelMethods, LogMethod
+from ._facade import LEVEL_METHODS, LEVEL_OF, METHOD_FOR, ExcInfo, LevelMethods, LogMethod
 from ._levels import Level, parse_level
 from ._redact import SHORTEST_MATCH
 from ._sizing import _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD, BASE_BYTES
@@ -66,7 +66,8 @@ class Logger(LevelMethods):
     queue room (see :meth:`alog`). A :class:`Logger` satisfies :class:`BoundLogger`.
     """
 
-    # the six level methods are slots: one closure (or the shared no-op) per level
+    # the six level methods are slots: one closure (or the shared no-op) per level, built on
+    # first use (``__getattr__``), so ``bind`` builds none of them up front
     __slots__ = ("__weakref__", "_base", "_bound", "_name", "_rt", *METHOD_FOR.values())
 
     def __init__(
@@ -75,15 +76,31 @@ class Logger(LevelMethods):
         self._rt = runtime
         capture = runtime.builder.capture
         self._name = capture.template(name) if capture.redactor is not None else name
-        self._bound: dict[str, Any] = dict(bound) if captured else capture.properties(bound)
+        # ``captured``: a new dict of values this runtime already captured (bind, named)
+        self._bound: dict[str, Any] = (
+            bound if captured and type(bound) is dict else capture.properties(bound)
+        )
         self._base: dict[str, Any] = {**runtime.static_properties, **self._bound}
-        runtime.loggers.add(self)
-        self._apply_level()
+
+    def __getattr__(self, attr: str) -> Any:
+        """A level method on its first use: the closure for an enabled level, the shared
+        no-op for a disabled one; kept in its slot until the gate changes."""
+        level = LEVEL_OF.get(attr)
+        if level is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
+        rt = self._rt
+        rt.loggers.add(self)  # from now on set_level must reach this logger
+        method = self._method(level) if level >= rt.min_level else _noop
+        setattr(self, attr, method)
+        return method
 
     def _apply_level(self) -> None:
-        gate = self._rt.min_level
-        for level, attr in LEVEL_METHODS:
-            setattr(self, attr, self._method(level) if level >= gate else _noop)
+        """The gate or the routes changed: forget the built level methods (rebuilt on use)."""
+        for _level, attr in LEVEL_METHODS:
+            try:
+                delattr(self, attr)
+            except AttributeError:  # not built yet
+                pass
 
     def _method(self, level: Level) -> LogMethod:
         """The level method: the call's event from the one builder (``Builder.prepare``), put
