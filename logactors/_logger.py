@@ -32,6 +32,7 @@ from ._redact import SHORTEST_MATCH
 from ._sizing import _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD, BASE_BYTES
 from ._trace import context_getter
 from .exceptions import LoggerClosedError
+from .templates import parse
 
 if TYPE_CHECKING:
     from ._core.runtime import Runtime
@@ -175,13 +176,26 @@ class Logger(LevelMethods):
                 except RuntimeError:
                     task = ""
                 fields: Any = None
-                if fast and not args and exc_info is None and template.__class__ is str:
+                values: dict[str, Any] | None = props
+                if fast and exc_info is None and template.__class__ is str:
                     known = known_template(template)
+                    if args and known is not None:
+                        # positional arguments bound to the holes, as the builder binds them
+                        # (a template without holes takes the builder: printf style)
+                        holes = parse(template)
+                        values = (
+                            {**holes.bind(args, props), **props} if holes.property_names else None
+                        )
                     # an ambient context or an active span: the builder merges them
-                    if known is not None and not get_ctx() and not (otel is not None and otel()):
+                    if (
+                        known is not None
+                        and values is not None
+                        and not get_ctx()
+                        and not (otel is not None and otel())
+                    ):
                         text, size = known
                         size += fixed_size
-                        for key, value in props.items():
+                        for key, value in values.items():
                             if key not in safe:
                                 break
                             cls = type(value)
@@ -196,15 +210,15 @@ class Logger(LevelMethods):
                                 copied = plain(value, 0)
                                 if copied is None:
                                     break
-                                props[key] = copied[0]  # (a value replaced, not a key added)
+                                values[key] = copied[0]  # (a value replaced, not a key added)
                                 size += copied[1]
                             else:
                                 break
                         else:
                             if size <= limit:
                                 if base is not None:
-                                    props = {**base, **props}
-                                fields = (now(), level, text, props, None, name, task)
+                                    values = {**base, **values}
+                                fields = (now(), level, text, values, None, name, task)
                 if fields is None:
                     prepared = prepare(
                         now(), level, template, args, exc_info, props, static, bound, name, task

@@ -539,3 +539,44 @@ def test_capture_and_redact_blocks_load_and_validate() -> None:
     assert SupervisorConfig().redact == RedactConfig()  # on by default
     with pytest.raises(logactors.ConfigError, match=r"capture\.max_items: must be > 0"):
         logactors.load_config({"capture": {"max_items": 0}})
+
+
+@pytest.mark.slow
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(call_values, max_size=4),
+    call_props,
+    st.sampled_from(["{user} did {n}", "{0} and {1}", "{0}", "no holes %s", "plain"]),
+)
+def test_positional_fast_path_equals_the_builder(
+    args: list[Any], props: dict[str, Any], template: str
+) -> None:
+    """Property: a call with positional arguments queues, once its template and names are
+    known (the logger's fast path), the event ``Builder.prepare`` builds for it."""
+
+    async def main() -> list[LogEvent]:
+        async with capture() as cap:
+            log = cap.log
+            for _ in range(2):  # the first call teaches the capture the template and names
+                log.info(template, *copy.deepcopy(args), **copy.deepcopy(props))
+            rt = log._rt
+            prepared = rt.builder.prepare(
+                0,
+                logactors.Level.INFO,
+                template,
+                tuple(copy.deepcopy(args)),
+                None,
+                copy.deepcopy(props),
+                {},
+                {},
+                "",
+                "",
+            )
+            admitted = rt.builder.admit(prepared)
+            assert admitted is not None
+            return [*cap.events, admitted[0]]
+
+    events = trio.run(main)
+    first = _key(events[0])
+    for event in events[1:]:
+        assert _key(event) == first
