@@ -49,6 +49,7 @@ from ._sizing import estimate
 from ._spool import Spool
 from ._threads import Handoff, RawEvent
 from .config import SupervisorConfig
+from .formatting._shared import SharedFormatters
 from .metrics import Counters, MetricsSnapshot, ShutdownReport, SinkMetrics
 from .sinks import sink_factory
 
@@ -157,8 +158,11 @@ class Runtime:
         #: decides, per sink, whether a crashed sink restarts or is marked dead
         self.restarts = RestartSupervisor(config.restart)
         self.actors: dict[str, SinkActor] = {}
-        for sink in config.sinks:
-            factory = sink_factory(sink)
+        #: file sinks writing the same format encode each event once (fan-out)
+        self.formatters = SharedFormatters()
+        # (every sink announced to ``formatters`` before the first is built)
+        factories = [sink_factory(sink, self.formatters) for sink in config.sinks]
+        for sink, factory in zip(config.sinks, factories, strict=True):
             spool = Spool(sink.spool, self.self_log) if sink.spool is not None else None
             self.actors[sink.name] = SinkActor(
                 sink,

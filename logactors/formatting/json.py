@@ -167,6 +167,8 @@ class ClefFormatter:
         self._name = "clef-rendered" if rendered else "clef"
         #: format_batch only unpacks its events: queued plain tuples need no LogEvent
         self.takes_plain_tuples = not rendered
+        #: each event's record is one line (see logactors.formatting._shared)
+        self.line_records = True
         self._iso = IsoUtc(7)
         self._start = -(10**18)
         self._stamp = ""
@@ -301,6 +303,8 @@ class JsonFormatter:
 
     def __init__(self) -> None:
         self._iso = IsoUtc(6)
+        #: each event's record is one line (see logactors.formatting._shared)
+        self.line_records = True
 
     def to_dict(self, event: LogEvent) -> dict[str, Any]:
         """The JSON object for one event."""

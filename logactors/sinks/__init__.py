@@ -46,8 +46,9 @@ def entry_point_sinks() -> dict[str, metadata.EntryPoint]:
     return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
 
 
-def sink_factory(config: SinkConfig) -> Callable[[], Sink]:
-    """A callable that builds the sink for ``config`` (called again on restart).
+def sink_factory(config: SinkConfig, formatters: Any = None) -> Callable[[], Sink]:
+    """A callable that builds the sink for ``config`` (called again on restart); file sinks
+    share their formatter through ``formatters`` (a runtime's ``SharedFormatters``).
 
     Raises:
         ConfigError: the sink cannot be built (missing optional dependency, bad factory).
@@ -61,7 +62,9 @@ def sink_factory(config: SinkConfig) -> Callable[[], Sink]:
     if isinstance(config, FileSink):
         from .file import FileWriter
 
-        return lambda: FileWriter(config)
+        if formatters is not None:
+            formatters.add(config.format, config.output_template)
+        return lambda: FileWriter(config, formatters)
     if isinstance(config, MemorySink):
         from .memory import MemoryWriter
 
