@@ -4,18 +4,20 @@ The logger queues *one* event object into the inbox of every sink the event goes
 is immutable once queued, so the record a formatter writes for it depends only on that object and
 the formatter's configuration. A runtime keeps one :class:`SharedFormatters`: file sinks whose
 format (name and options) another file sink of the runtime shares get the same
-:class:`SharedEncoder`, which keeps the record of each recently encoded event, keyed by the event
-object's identity (the entry holds the event, so its identity stays valid while it is kept). The
-first sink to write an event encodes it; its peers, whose batch boundaries differ, look their
-records up (in C when the whole batch is known) and encode only the events they miss. A sink with
-no peer gets a formatter of its own, as before.
+:class:`SharedEncoder`, which keeps the records of recently encoded events: each batch it
+encodes is kept as a *chunk* (the events, the bytes, where each event's record starts), indexed by
+each event object's identity (the chunk holds its events, so their identities stay valid while it
+is kept). The first sink to write an event encodes it; its peers, whose batch boundaries differ,
+find where their batch starts in a chunk, check the run of events that follows is the same
+objects (in C), and write that run's bytes as one slice; only the events they miss are encoded.
+A sink with no peer gets a formatter of its own, as before.
 
 The output is byte-for-byte what the formatter writes for the batch: a record is what the
 formatter writes for that event alone, a stand-in record (see :mod:`._isolate`) included.
 
-Memory is bounded: entries live in two generations; when the current one reaches half of
+Memory is bounded: chunks live in two generations; when the current one would pass half of
 ``max_events`` events or half of ``max_bytes`` of records, it becomes the previous one and the
-previous one is dropped (with the events it held). A record larger than half of ``max_bytes`` is
+previous one is dropped (with the events it held). A chunk larger than half of ``max_bytes`` is
 not kept.
 
 The encoder takes a lock around each batch (formatters keep per-instance state), so it is safe
@@ -27,56 +29,62 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
-from itertools import compress, repeat
-from operator import is_, itemgetter, not_
+from itertools import accumulate, chain, repeat
+from operator import is_
 from typing import Any, Final, Protocol
 
 from .._events import EventTuple, LogEvent, as_events
 
-__all__ = ["MAX_BYTES", "MAX_EVENTS", "SharedEncoder", "SharedFormatters", "records_function"]
+__all__ = ["MAX_BYTES", "MAX_EVENTS", "SharedEncoder", "SharedFormatters"]
 
 #: Default bounds of one encoder's cache: events kept, and bytes of their records.
 MAX_EVENTS: Final = 8192
 MAX_BYTES: Final = 8 * 1024 * 1024
 
-Entry = tuple[Any, bytes]  # (event, record)
 Records = Callable[[Sequence[LogEvent]], list[bytes]]
-_MISS: Final[Entry] = (None, b"")
-_event_of = itemgetter(0)
-_record_of = itemgetter(1)
 
 
 class _Formatter(Protocol):
     def format_batch(self, events: Sequence[LogEvent]) -> bytes: ...
 
 
-def records_function(formatter: _Formatter) -> Records:
-    """How to get one record per event from ``formatter``, each exactly what it writes for
-    that event alone: its ``format_records`` if it has one; else, for a formatter whose records
-    are single lines (``line_records = True``), one ``format_batch`` cut at the newlines (when
-    the batch holds exactly one per event, else event by event); else ``format_batch`` per
-    event."""
-    own: Records | None = getattr(formatter, "format_records", None)
-    if own is not None:
-        return own
-    fmt = formatter.format_batch
-    if getattr(formatter, "line_records", False) is True:
+class _Chunk:
+    """One encoded run of events: the bytes, and where each event's record starts
+    (``offsets``; ``None`` while not needed for line records, then found at the newlines)."""
 
-        def by_lines(events: Sequence[LogEvent]) -> list[bytes]:
-            data = fmt(events)
-            # each record ends with its one newline: n newlines (and no "\r", which
-            # splitlines would also cut at) means each is exactly one record
-            if data.count(b"\n") == len(events) and data[-1:] == b"\n" and b"\r" not in data:
-                return data.splitlines(keepends=True)
-            return [fmt([e]) for e in events]
+    __slots__ = ("data", "events", "ids", "offsets", "positions")
 
-        return by_lines
-    return lambda events: [fmt([e]) for e in events]
+    def __init__(
+        self, events: list[Any], ids: list[int], data: bytes, offsets: list[int] | None
+    ) -> None:
+        self.events = events
+        self.ids = ids
+        self.data = data
+        self.offsets = offsets
+        self.positions: dict[int, int] | None = None  # id -> index, built when first asked
+
+    def position(self, key: int) -> int:
+        """Where the event whose id is ``key`` is in this chunk (-1: not here)."""
+        positions = self.positions
+        if positions is None:
+            positions = self.positions = dict(zip(self.ids, range(len(self.ids)), strict=True))
+        return positions.get(key, -1)
+
+    def records(self, start: int, stop: int) -> bytes:
+        """The records of events ``start`` to ``stop`` (excluded), as one slice."""
+        if start == 0 and stop == len(self.events):
+            return self.data
+        offsets = self.offsets
+        if offsets is None:  # one line per event (checked when encoded)
+            lines = self.data.splitlines(keepends=True)
+            offsets = self.offsets = list(accumulate(map(len, lines), initial=0))
+        return self.data[offsets[start] : offsets[stop]]
 
 
 class SharedEncoder:
-    """A formatter shared by sinks: remembers each recently encoded event's record (see the
-    module docstring). Takes queued plain tuples (it converts the events it encodes)."""
+    """A formatter shared by sinks: keeps recently encoded batches and writes a peer's batch
+    from them (see the module docstring). Takes queued plain tuples (it converts the events it
+    encodes)."""
 
     #: the batch path only looks events up by identity: give it the queued tuples themselves
     takes_plain_tuples = True
@@ -86,92 +94,102 @@ class SharedEncoder:
     ) -> None:
         self.formatter = formatter
         self._plain = getattr(formatter, "takes_plain_tuples", False) is True
-        self._records = records_function(formatter)
+        self._lines = getattr(formatter, "line_records", False) is True
+        self._own_records: Records | None = getattr(formatter, "format_records", None)
         self._lock = threading.Lock()
-        self._current: dict[int, Entry] = {}
-        self._previous: dict[int, Entry] = {}
-        self._bytes = 0  # bytes of the records in the current generation
+        self._current: dict[int, _Chunk] = {}  # id(event) -> its chunk
+        self._previous: dict[int, _Chunk] = {}
+        self._events = 0  # events and bytes of the chunks in the current generation
+        self._bytes = 0
         self._half_events = max(1, max_events // 2)
         self._half_bytes = max(1, max_bytes // 2)
-        #: events found in the cache, and events encoded (for tests and tuning)
+        #: events found in kept chunks, and events encoded (for tests and tuning)
         self.hits = 0
         self.encoded = 0
+
+    def _chunks(self) -> list[_Chunk]:
+        unique = {id(c): c for c in chain(self._current.values(), self._previous.values())}
+        return list(unique.values())
 
     @property
     def kept_events(self) -> int:
         """Events kept (both generations)."""
-        return len(self._current) + len(self._previous)
+        return sum(len(c.events) for c in self._chunks())
 
     @property
     def kept_bytes(self) -> int:
         """Bytes of the records kept (both generations)."""
-        return sum(len(r) for _, r in self._current.values()) + sum(
-            len(r) for _, r in self._previous.values()
-        )
+        return sum(len(c.data) for c in self._chunks())
 
     def format_batch(self, events: Sequence[EventTuple]) -> bytes:
-        """The batch as the formatter writes it; known events are looked up, the others
-        encoded (and kept)."""
-        with self._lock:
-            entries = list(map(self._current.get, map(id, events), repeat(_MISS)))
-            found = list(map(is_, map(_event_of, entries), events))
-            if False not in found:  # every event known: all in C
-                self.hits += len(entries)
-                return b"".join(map(_record_of, entries))
-            return self._assemble(events, entries, found)
-
-    def _assemble(
-        self, events: Sequence[EventTuple], entries: list[Entry], found: list[bool]
-    ) -> bytes:
-        """Look the events not in the current generation up in the previous one, encode the
-        rest (kept in the current generation), and join the batch's records."""
+        """The batch as the formatter writes it: runs of events found in kept chunks are
+        sliced from them, the rest is encoded (and kept)."""
         n = len(events)
-        missing = list(compress(range(n), map(not_, found))) if True in found else list(range(n))
-        batch: list[Any] = list(map(events.__getitem__, missing))
-        ids = list(map(id, batch))
-        if self._previous:
-            older = list(map(self._previous.get, ids, repeat(_MISS)))
-            if True in map(is_, map(_event_of, older), batch):  # (a lagging sink: rare)
-                for i, entry in zip(missing, older, strict=True):
-                    if entry[0] is events[i]:
-                        entries[i] = entry
-                missing = [i for i in missing if entries[i][0] is not events[i]]
-                batch = list(map(events.__getitem__, missing))
-                ids = list(map(id, batch))
-        self.hits += n - len(missing)
-        if not missing:
-            return b"".join(map(_record_of, entries))
-        self.encoded += len(missing)
-        records = self._records(batch if self._plain else as_events(batch))
-        new = list(zip(batch, records, strict=True))
-        if len(missing) == n:
-            entries = new
-        elif missing[-1] - missing[0] + 1 == len(missing):  # one run (the usual case)
-            entries[missing[0] : missing[-1] + 1] = new
-        else:
-            for i, entry in zip(missing, new, strict=True):
-                entries[i] = entry
-        self._keep(ids, new, records)
-        return b"".join(map(_record_of, entries))
+        with self._lock:
+            pieces: list[bytes] = []
+            current, previous = self._current, self._previous
+            i = 0
+            while i < n:
+                event = events[i]
+                key = id(event)
+                chunk = current.get(key) or previous.get(key)
+                pos = -1 if chunk is None else chunk.position(key)
+                if pos < 0 or chunk.events[pos] is not event:  # type: ignore[union-attr]
+                    pieces.append(self._encode(events[i:] if i else events))
+                    break
+                assert chunk is not None
+                count = min(n - i, len(chunk.events) - pos)
+                mine = events[i : i + count]
+                theirs = chunk.events[pos : pos + count]
+                if not all(map(is_, mine, theirs)):  # the run ends early: where?
+                    count = list(map(is_, mine, theirs)).index(False)
+                pieces.append(chunk.records(pos, pos + count))
+                self.hits += count
+                i += count
+            if len(pieces) == 1:
+                return pieces[0]
+            return b"".join(pieces)
 
-    def _keep(self, ids: list[int], new: list[Entry], records: list[bytes]) -> None:
-        """Keep new entries in the current generation (which first becomes the previous one
-        when they would take it past its bounds)."""
-        half_events, half_bytes = self._half_events, self._half_bytes
-        size = sum(map(len, records))
-        if size > half_bytes or len(new) > half_events:  # keep what fits, the newest
-            pairs = [(i, e) for i, e in zip(ids, new, strict=True) if len(e[1]) <= half_bytes]
-            del pairs[:-half_events]
-            while sum(len(e[1]) for _, e in pairs) > half_bytes:
-                del pairs[: max(1, len(pairs) // 2)]
-            ids = [i for i, _ in pairs]
-            new = [e for _, e in pairs]
-            size = sum(len(e[1]) for e in new)
-        if len(self._current) + len(new) > half_events or self._bytes + size > half_bytes:
+    def _encode(self, events: Sequence[Any]) -> bytes:
+        """Encode ``events`` (in chunks of at most half of ``max_events``) and keep them."""
+        half = self._half_events
+        if len(events) > half:
+            return b"".join(
+                self._encode(events[start : start + half]) for start in range(0, len(events), half)
+            )
+        self.encoded += len(events)
+        batch = list(events)
+        converted = batch if self._plain else as_events(batch)
+        fmt = self.formatter.format_batch
+        offsets: list[int] | None = None
+        if self._lines:
+            data = fmt(converted)
+            # each record ends with its one newline: n newlines (and no "\r", which
+            # splitlines would also cut at) means each line is one event's record
+            if not (data.count(b"\n") == len(batch) and data[-1:] == b"\n" and b"\r" not in data):
+                records = [fmt([e]) for e in converted]
+                data = b"".join(records)
+                offsets = list(accumulate(map(len, records), initial=0))
+        else:
+            own = self._own_records
+            records = own(converted) if own is not None else [fmt([e]) for e in converted]
+            data = b"".join(records)
+            offsets = list(accumulate(map(len, records), initial=0))
+        self._keep(_Chunk(batch, list(map(id, batch)), data, offsets))
+        return data
+
+    def _keep(self, chunk: _Chunk) -> None:
+        """Keep a chunk in the current generation (which first becomes the previous one when
+        the chunk would take it past half the bounds); a chunk too large is not kept."""
+        count, size = len(chunk.events), len(chunk.data)
+        if size > self._half_bytes:
+            return
+        if self._events + count > self._half_events or self._bytes + size > self._half_bytes:
             self._previous = self._current
             self._current = {}
-            self._bytes = 0
-        self._current.update(zip(ids, new, strict=True))
+            self._events = self._bytes = 0
+        self._current.update(zip(chunk.ids, repeat(chunk)))
+        self._events += count
         self._bytes += size
 
 
