@@ -78,6 +78,30 @@ def test_shared_output_is_byte_identical(
     assert encoder.hits + encoder.encoded == 4 * len(queued)
 
 
+@pytest.mark.slow
+@given(
+    st.lists(st.lists(st.booleans(), min_size=100, max_size=100), min_size=3, max_size=3),
+    st.lists(st.integers(1, 60), min_size=3, max_size=3),
+    st.integers(2, 64),
+)
+def test_sinks_taking_different_events(
+    takes: list[list[bool]], sizes: list[int], max_events: int
+) -> None:
+    """Sinks that take different events of the same stream (other levels or filters) still
+    write exactly what a formatter of their own writes."""
+    events = _events(100)
+    encoder = SharedEncoder(ClefFormatter(), max_events=max_events)
+    own = ClefFormatter()
+    streams = [[e for e, t in zip(events, take, strict=True) if t] for take in takes]
+    out = [b""] * 3
+    for start in range(0, 100, 50):  # the sinks take turns, each its own batch sizes
+        for s, stream in enumerate(streams):
+            mine = [e for e in stream if e[0] < 10**18 + start + 50 and e[0] >= 10**18 + start]
+            for a in range(0, len(mine), sizes[s]):
+                out[s] += encoder.format_batch(mine[a : a + sizes[s]])
+    assert out == [own.format_batch(stream) for stream in streams]  # type: ignore[arg-type]
+
+
 def _events(n: int, start: int = 0) -> list[Any]:
     return [
         (10**18 + i, logactors.Level.INFO, "request {id}", {"id": i, "user": "bob"}, None, "", "")

@@ -81,6 +81,20 @@ class _Chunk:
         return self.data[offsets[start] : offsets[stop]]
 
 
+def _run(mine: Sequence[Any], i: int, theirs: list[Any], pos: int, most: int) -> int:
+    """How many events from ``mine[i]`` on are the same objects as from ``theirs[pos]`` on
+    (at most ``most``; the first is). A short prefix is compared first, so a batch whose runs
+    are short (a sink that takes fewer levels than its peer) costs no more than its length."""
+    probe = min(most, 32)
+    same = list(map(is_, mine[i : i + probe], theirs[pos : pos + probe]))
+    if False in same:
+        return same.index(False)
+    if most > probe:
+        same = list(map(is_, mine[i + probe : i + most], theirs[pos + probe : pos + most]))
+        return probe + same.index(False) if False in same else most
+    return most
+
+
 class SharedEncoder:
     """A formatter shared by sinks: keeps recently encoded batches and writes a peer's batch
     from them (see the module docstring). Takes queued plain tuples (it converts the events it
@@ -134,15 +148,10 @@ class SharedEncoder:
                 key = id(event)
                 chunk = current.get(key) or previous.get(key)
                 pos = -1 if chunk is None else chunk.position(key)
-                if pos < 0 or chunk.events[pos] is not event:  # type: ignore[union-attr]
+                if chunk is None or pos < 0 or chunk.events[pos] is not event:
                     pieces.append(self._encode(events[i:] if i else events))
                     break
-                assert chunk is not None
-                count = min(n - i, len(chunk.events) - pos)
-                mine = events[i : i + count]
-                theirs = chunk.events[pos : pos + count]
-                if not all(map(is_, mine, theirs)):  # the run ends early: where?
-                    count = list(map(is_, mine, theirs)).index(False)
+                count = _run(events, i, chunk.events, pos, min(n - i, len(chunk.events) - pos))
                 pieces.append(chunk.records(pos, pos + count))
                 self.hits += count
                 i += count
