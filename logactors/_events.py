@@ -51,7 +51,8 @@ class LogEvent(NamedTuple):
 #: CPython's free list, which spares the garbage collector most of its young-generation passes.
 #: The sink actor turns them into LogEvents (:func:`as_events`) before any sink, fallback or
 #: spool sees them, except for a sink whose batch path only unpacks tuples
-#: (``takes_plain_tuples``: the file sink writing ``clef``).
+#: (``takes_plain_tuples``: the file sink writing ``clef``, or sharing its format with another
+#: file sink, see logactors.formatting._shared).
 EventTuple = tuple[int, Level, str, Mapping[str, Any], "str | None", str, str]
 
 _as_event = functools.partial(tuple.__new__, LogEvent)

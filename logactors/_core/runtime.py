@@ -45,6 +45,7 @@ from .._events import LogEvent
 from .._levels import parse_level
 from .._selflog import SelfLog
 from ..config import SupervisorConfig
+from ..formatting._shared import SharedFormatters
 from ..metrics import MetricsSnapshot, ShutdownReport, SinkMetrics
 from ..sinks import sink_factory
 from .actor import SinkActor
@@ -103,8 +104,11 @@ class Runtime:
         #: decides, per sink, whether a crashed sink restarts or is marked dead
         self.restarts = RestartSupervisor(config.restart)
         self.actors: dict[str, SinkActor] = {}
-        for sink in config.sinks:
-            factory = sink_factory(sink)
+        #: file sinks writing the same format encode each event once (fan-out)
+        self.formatters = SharedFormatters()
+        # (every sink announced to ``formatters`` before the first is built)
+        factories = [sink_factory(sink, self.formatters) for sink in config.sinks]
+        for sink, factory in zip(config.sinks, factories, strict=True):
             spool = Spool(sink.spool, self.self_log) if sink.spool is not None else None
             self.actors[sink.name] = SinkActor(
                 sink,

@@ -74,6 +74,10 @@ class SinkConfig:
     extra: ClassVar[str] = ""
     #: the sink object outlives restarts (built once; a memory sink keeps its events)
     keep_writer: ClassVar[bool] = False
+    #: sinks of this type writing the same ``format`` (and ``output_template``) share one
+    #: encoder, so each event is formatted once (the writer is called with the runtime's
+    #: shared formatters as a second argument)
+    shares_format: ClassVar[bool] = False
     #: the formats this sink writes (``None``: the line formats of
     #: :mod:`logactors.formatting`, including registered ones)
     formats: ClassVar[frozenset[str] | None] = None
@@ -213,6 +217,7 @@ class FileSink(SinkConfig):
 
     kind: ClassVar[str] = "file"
     writer: ClassVar[str] = "logactors.sinks.file:FileWriter"
+    shares_format: ClassVar[bool] = True
 
     path: str = attrs.field(default="", converter=_to_path)
     rolling: Literal["never", "hourly", "daily"] = "never"

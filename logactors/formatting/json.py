@@ -165,6 +165,8 @@ class ClefFormatter:
     def __init__(self, *, rendered: bool = False) -> None:
         self._rendered = rendered
         self._name = "clef-rendered" if rendered else "clef"
+        #: each event's record is one line (see logactors.formatting._shared)
+        self.line_records = True
         self._iso = IsoUtc(7)
         self._start = -(10**18)
         self._stamp = ""
@@ -299,6 +301,8 @@ class JsonFormatter:
 
     def __init__(self) -> None:
         self._iso = IsoUtc(6)
+        #: each event's record is one line (see logactors.formatting._shared)
+        self.line_records = True
 
     def to_dict(self, event: LogEvent) -> dict[str, Any]:
         """The JSON object for one event."""

@@ -95,3 +95,8 @@ class LogfmtFormatter:
         """A batch as logfmt lines."""
         lines = format_all(self._line, events, "logfmt")
         return "".join(lines).encode("utf-8", "backslashreplace")
+
+    def format_records(self, events: Sequence[LogEvent]) -> list[bytes]:
+        """Each event's record, as :meth:`format_batch` writes it."""
+        lines = format_all(self._line, events, "logfmt")
+        return [line.encode("utf-8", "backslashreplace") for line in lines]

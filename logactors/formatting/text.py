@@ -202,6 +202,11 @@ class TextFormatter:
         lines = format_all(self._line, events, "text")
         return "".join(lines).encode("utf-8", "backslashreplace")
 
+    def format_records(self, events: Sequence[LogEvent]) -> list[bytes]:
+        """Each event's record, as :meth:`format_batch` writes it."""
+        lines = format_all(self._line, events, "text")
+        return [line.encode("utf-8", "backslashreplace") for line in lines]
+
 
 def _extra_properties(event: LogEvent) -> str:
     used = set(parse(event.template).property_names)

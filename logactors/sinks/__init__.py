@@ -10,11 +10,15 @@ the ``logactors.sinks`` entry-point group (then usable as ``type = "<name>"``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .._plugins import ENTRY_POINT_GROUP, entry_point_sinks, load_object
 from ..config import CustomSink, SinkConfig
 from ..exceptions import ConfigError
 from .base import Sink, SinkBase
+
+if TYPE_CHECKING:
+    from ..formatting._shared import SharedFormatters
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -26,8 +30,11 @@ __all__ = [
 ]
 
 
-def sink_factory(config: SinkConfig) -> Callable[[], Sink]:
-    """A callable that builds the sink for ``config`` (called again on restart).
+def sink_factory(
+    config: SinkConfig, formatters: SharedFormatters | None = None
+) -> Callable[[], Sink]:
+    """A callable that builds the sink for ``config`` (called again on restart); sinks whose
+    type ``shares_format`` share their encoder through ``formatters`` (the runtime's).
 
     Raises:
         ConfigError: the sink cannot be built (missing optional dependency, bad factory).
@@ -55,6 +62,11 @@ def sink_factory(config: SinkConfig) -> Callable[[], Sink]:
     if config.keep_writer:
         sink = writer(config)
         return lambda: sink
+    if config.shares_format and formatters is not None:
+        # sinks writing the same format to files encode each event once (formatting._shared)
+        formatters.add(config.format, config.output_template)
+        shared: Callable[..., Sink] = writer
+        return lambda: shared(config, formatters)
     return lambda: writer(config)
 
 

@@ -43,6 +43,7 @@ from .._events import LogEvent
 from .._files import open_file
 from ..config import FileSink
 from ..formatting import make_formatter, takes_plain_tuples
+from ..formatting._shared import SharedEncoder, SharedFormatters
 from .base import SinkBase, ThreadJob, start_job, wait_job
 
 __all__ = ["FileWriter"]
@@ -94,7 +95,9 @@ class _Write:
 class FileWriter(SinkBase):
     """Appends formatted batches to ``config.path`` (see the module docstring)."""
 
-    def __init__(self, config: FileSink) -> None:
+    def __init__(self, config: FileSink, formatters: SharedFormatters | None = None) -> None:
+        """``formatters``: the runtime's, to share the encoding of each event with the file
+        sinks that write the same format (see :mod:`logactors.formatting._shared`)."""
         self.config = config
         self.path = config.path
         directory, filename = os.path.split(config.path)
@@ -102,10 +105,17 @@ class FileWriter(SinkBase):
         stem, suffix = os.path.splitext(filename)
         self.stem = stem
         self.suffix = suffix
-        self._formatter = make_formatter(config.format, output_template=config.output_template)
-        #: the formatter's batch path only unpacks events: the actor may pass queued plain
-        #: tuples (see logactors._events.EventTuple); this sink reads nothing else from them
-        self.takes_plain_tuples = takes_plain_tuples(config.format)
+        self._formatter = (
+            make_formatter(config.format, output_template=config.output_template)
+            if formatters is None
+            else formatters.get(config.format, config.output_template)
+        )
+        #: the formatter's batch path only unpacks events (a shared one looks them up by
+        #: identity): the actor may pass queued plain tuples (see logactors._events.EventTuple);
+        #: this sink reads nothing else from them
+        self.takes_plain_tuples = isinstance(self._formatter, SharedEncoder) or takes_plain_tuples(
+            config.format
+        )
         self._period_ns = _PERIOD_NS.get(config.rolling)
         self._thread_until = 0.0  # write_mode="auto": use the worker thread until then
         self._regular = True  # the file is a regular file (not a pipe or device)
