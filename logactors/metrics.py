@@ -147,6 +147,11 @@ class _CounterFields:
     bytes: int = _counter("Bytes written, as reported by the sink.")
     batches: int = _counter("Batches written.")
     restarts: int = _counter("Times the sink's actor was restarted after a crash.")
+    late_written: int = _counter(
+        "Events of batches whose write timed out (counted failed, rerouted or spooled) that the"
+        " sink later saw written after all: they are in the destination too. Not part of the"
+        " conservation law."
+    )
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -434,10 +439,12 @@ class ShutdownReport:
         ]
         verdict = "nothing lost" if self.ok else "EVENTS WERE NOT DELIVERED"
         spool_dropped = self.totals.spool_dropped
+        late = self.totals.late_written
         summary = (
             f"shutdown ({self.strategy}) in {self.duration_s:.3f}s: {self.events} events, "
             f"{self.lost} lost, {self.rejected} rejected"
             f"{f', {spool_dropped} dropped from spools' if spool_dropped else ''}"
+            f"{f', {late} written late after a timed-out write' if late else ''}"
             f"{', deadline hit' if self.deadline_hit else ''} — {verdict}"
         )
         return "\n".join([summary, header + "  circuit", *rows])

@@ -152,6 +152,7 @@ SINK_FIELD_NAMES = [
     "bytes",
     "batches",
     "restarts",
+    "late_written",
     "queue_depth",
     "queue_bytes",
     "spool_depth",

@@ -668,6 +668,39 @@ def test_a_line_cut_by_an_abandoned_write_is_ended_before_the_next_batch(
     assert ids[-10:] == list(range(10, 20))
     assert ids[:-10] == list(range(len(ids) - 10))  # a prefix of `first`, its last line whole
     assert writer.late_events == 1
+    assert (writer.take_late(), writer.take_late()) == (1, 0)  # what the actor picks up, once
+
+
+async def test_late_writes_reach_the_metrics_and_the_report() -> None:
+    """Events a sink reports as written late (``take_late``) are counted in ``late_written``,
+    once, said once on the self-log, and the conservation law still holds."""
+    from logactors.sinks.base import SinkBase
+
+    class LateSink(SinkBase):
+        def __init__(self) -> None:
+            self.late = [3, 0, 2]
+
+        async def write_batch(self, events: Any) -> int:
+            return 0
+
+        def take_late(self) -> int:
+            return self.late.pop(0) if self.late else 0
+
+    lines: list[str] = []
+    config = logactors.SupervisorConfig(
+        sinks=[logactors.CustomSink(name="late", sink=LateSink(), batch={"max_events": 1})],
+        self_log=lines.append,
+    )
+    async with logactors.open_logger(config) as log:
+        for i in range(5):
+            log.info("e {i}", i=i)
+            await log.flush()
+        assert log.metrics().sinks["late"].late_written == 5
+    assert log.report is not None
+    m = log.report.sinks["late"]
+    assert (m.late_written, m.written, m.balanced) == (5, 5, True)
+    assert "5 written late after a timed-out write" in str(log.report)
+    assert sum("reached the destination after all" in line for line in lines) == 1
 
 
 def test_on_broken_pipe_and_shared_are_validated() -> None:

@@ -33,7 +33,7 @@ from .._events import EventTuple, LogEvent, as_events
 from .._levels import Level, level_name
 from ..exceptions import SinkError
 from ..metrics import Counters, SinkMetrics
-from ..sinks.base import rejection_reporter, takes_plain_tuples
+from ..sinks.base import SinkBase, rejection_reporter, takes_plain_tuples
 from .breaker import CircuitBreaker
 from .handoff import IN_SINK
 from .inbox import Inbox, InboxClosed, Rerouted
@@ -386,6 +386,7 @@ class SinkActor:
                 outcome = exc
             finally:
                 self._write_scope = None
+        self._take_late()
         if write.cancelled_caught:
             if self.scope.cancel_called:
                 await trio.lowlevel.checkpoint()  # stopped during the write: abandon it
@@ -393,6 +394,27 @@ class SinkActor:
                 f"write_batch took longer than write_timeout={self.config.write_timeout:g}s"
             )
         return outcome
+
+    def _take_late(self) -> None:
+        """Events of an earlier batch that this sink counted failed or passed on (its write
+        timed out) but whose write completed afterwards, as the sink learnt when it settled that
+        write (``SinkBase.take_late``): counted in ``late_written``, said once."""
+        take = self.sink.take_late if isinstance(self.sink, SinkBase) else None
+        if take is None:
+            return
+        try:
+            late = max(0, int(take()))
+        except Exception as exc:  # a sink's bug must not stop the actor
+            self.log(f"take_late failed: {type(exc).__name__}: {exc}", key="late")
+            return
+        if late:
+            self.counters.late_written += late
+            if not self.counters.late_written - late:  # the first time only; then the counter
+                self.log(
+                    f"{late} events whose write timed out reached the destination after all"
+                    " (they were counted failed, rerouted or spooled; late_written counts them)",
+                    key="late",
+                )
 
     def _take_rejected(self, limit: int) -> int:
         """Events of the batch just written that the peer accepted but discarded (a sink may

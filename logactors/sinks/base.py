@@ -94,6 +94,12 @@ class SinkBase:
         """No event is ever discarded by a peer: ``(0, [])``."""
         return (0, [])
 
+    def take_late(self) -> int:
+        """Events of an earlier batch, given up by the actor after its write timed out, that
+        the sink has since seen written after all (reset by the call). Writers whose timed-out
+        write can still complete override it; by default none: 0."""
+        return 0
+
     async def open(self) -> None:
         """Nothing to open."""
 

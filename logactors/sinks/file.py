@@ -123,6 +123,7 @@ class FileWriter(SinkBase):
         #: events of batches whose write completed after the actor had given up on them
         #: (counted failed, spooled or rerouted there): they are in the file all the same
         self.late_events = 0
+        self._late_taken = 0
         self._lock_fd = -1  # shared=True: the lock file
         self._fd = -1
         self._inode = -1
@@ -137,6 +138,12 @@ class FileWriter(SinkBase):
     async def open(self) -> None:
         """Create directories and open the file (in a worker thread)."""
         await trio.to_thread.run_sync(self._open_sync)
+
+    def take_late(self) -> int:
+        """:attr:`late_events` since the last call (the actor counts them in
+        ``late_written``)."""
+        late, self._late_taken = self.late_events - self._late_taken, self.late_events
+        return late
 
     async def write_batch(self, events: Sequence[LogEvent]) -> int:
         """Format on the trio thread; write (and roll) in one call, inline or in a worker
