@@ -139,6 +139,8 @@ class SinkActor:
         self._opened = False
         self._retry: tuple[list[LogEvent], SinkActor | None] | None = None
         self._retried_after_restart = False
+        #: the error of a write that failed permanently, said by ``_divert`` with its events' fate
+        self._permanent = ""
         self._in_flight: tuple[list[LogEvent], SinkActor | None] | None = None
         self._replay_after = -math.inf
         #: records in the spool, as counted on the trio thread (the spool object itself is
@@ -342,13 +344,14 @@ class SinkActor:
                 self.breaker.success()
                 self._replay_after = -math.inf
                 return Outcome.OK, written
+            if kind is Outcome.PERMANENT:  # no retry: said once, with the events' fate
+                self._permanent = f"{type(failure).__name__}: {failure}"
+                break
             self.log(
                 f"write of {len(batch)} events failed (attempt {attempt}/{retry.attempts}): "
                 f"{type(failure).__name__}: {failure}",
                 key="write",
             )
-            if kind is Outcome.PERMANENT:
-                break
             if attempt < retry.attempts:
                 await trio.sleep(self._backoff(attempt, failure))
         self.breaker.failure()
@@ -458,19 +461,30 @@ class SinkActor:
         batch = as_events(batch)  # (plain tuples of a sink that takes them go no further)
         count = len(batch)
         fallback = self.fallback
+        # a permanent failure is said once, here, with where its events went
+        reason, self._permanent = (self._permanent, "") if permanent else ("", self._permanent)
         # (a fallback that already gave up (shutdown) refuses: handled as a failed chain)
         if fallback is not None and await fallback.accept_rerouted(batch, origin or self):
             self.counters.rerouted += count
+            if reason:
+                self.log(
+                    f"write failed permanently ({reason}): {count} events rerouted", key="write"
+                )
             return
         target = origin if origin is not None else self
         accepted = await target.accept_diverted(batch, sender=self, permanent=permanent)
         if target is not self:
             self.counters.rerouted += count
         if accepted is Accepted.SPOOLED:
+            if reason:
+                self.log(
+                    f"write failed permanently ({reason}): {count} events spooled", key="write"
+                )
             return
         if permanent:
             self.log(
-                f"{count} events rejected permanently (no fallback): counted as failed",
+                f"{count} events rejected permanently (no fallback): counted as failed"
+                + (f" ({reason})" if reason else ""),
                 key="failed",
             )
         else:
