@@ -126,8 +126,9 @@ class Logger(LevelMethods):
         scan_above = -1 if every else (SHORTEST_MATCH - 1 if capture.scan == 1 else sys.maxsize)
         simple = builder.simple
         routes = rt.routes[level]
-        # The common case, one route to a sink's inbox: Inbox.put_nowait's first branch is
-        # inlined below. Other single routes (a filter, a capture) are called bound.
+        # The common case, one route to a sink's inbox, takes the plain tuple through the one
+        # put (``Inbox.put_nowait`` owns the bounds, the wake-up and the overflow policy).
+        # Other single routes (a filter, a capture) take a LogEvent.
         inbox = routes[0] if len(routes) == 1 and type(routes[0]) is Inbox else None
         single = routes[0].put_nowait if len(routes) == 1 and inbox is None else None
         # Several routes, all sink inboxes: they share one plain tuple.
@@ -136,9 +137,7 @@ class Logger(LevelMethods):
             if len(routes) > 1 and all(type(target) is Inbox for target in routes)
             else None
         )
-        if inbox is not None:
-            queue, queue_sizes, max_events, hard_cap = inbox.fast_path()
-            counters = inbox.counters
+        put = inbox.put_nowait if inbox is not None else None
         limit = rt.max_event_bytes
         base_size = sum(
             _STR_OVERHEAD + len(v) if type(v) is str else _SCALAR_BYTES
@@ -232,21 +231,12 @@ class Logger(LevelMethods):
                             return
                         fields, size = admitted
                 rt.events += 1
-                if inbox is not None:
-                    # queued as a plain tuple (see _events.EventTuple)
-                    counters.accepted += 1
-                    if len(queue) < max_events and inbox.bytes + size <= hard_cap:
-                        queue.append(fields)
-                        queue_sizes.append(size - BASE_BYTES)
-                        inbox.bytes += size
-                        if inbox._waiter is not None and len(queue) >= inbox._wake_at:
-                            inbox.wake()
-                    else:
-                        inbox.overflow(fields, level, size)
+                if put is not None:
+                    put(fields, level, size)  # queued as a plain tuple (_events.EventTuple)
                     return
                 if fan_out is not None:
-                    for put in fan_out:
-                        put(fields, level, size)
+                    for put_one in fan_out:
+                        put_one(fields, level, size)
                     return
                 if type(fields) is not LogEvent:
                     fields = new(LogEvent, fields)

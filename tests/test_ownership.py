@@ -20,7 +20,6 @@ PACKAGE = Path(logactors.__file__).parent
 #: Nothing may be added here.
 KNOWN: frozenset[tuple[str, str]] = frozenset(
     {
-        ("_logger.py", "accepted"),
         ("_core/handoff.py", "accepted"),
         ("_core/handoff.py", "dropped"),
     }

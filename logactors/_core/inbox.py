@@ -126,11 +126,8 @@ class Inbox:
     # -- producer side -------------------------------------------------------------------------
 
     def put_nowait(self, event: EventTuple, level: int, size: int) -> None:
-        """Queue ``event`` without waiting; apply the overflow policy when full.
-
-        The logger inlines the first branch for a level with a single route (see
-        :meth:`fast_path`); the two must stay in step.
-        """
+        """Queue ``event`` without waiting; apply the overflow policy when full (the one put:
+        every way into the logger reaches an inbox through here or :meth:`put`)."""
         self.counters.accepted += 1
         events = self._events
         if len(events) < self.max_events and self.bytes + size <= self.hard_cap:
@@ -143,13 +140,6 @@ class Inbox:
                 self.wake()
         else:
             self.overflow(event, level, size)
-
-    def fast_path(
-        self,
-    ) -> tuple[collections.deque[EventTuple], collections.deque[int], int, int]:
-        """``(events, sizes, max_events, hard_cap)`` for the logger's inlined
-        :meth:`put_nowait` (these objects and limits never change for an inbox)."""
-        return self._events, self._sizes, self.max_events, self.hard_cap
 
     def wake(self) -> None:
         """Wake the actor's wait for events (the wait decides whether enough are queued)."""
