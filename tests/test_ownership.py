@@ -14,16 +14,9 @@ import logactors
 
 PACKAGE = Path(logactors.__file__).parent
 
-#: Writes by a non-owner that are known and still to be removed, by (module, counter): the
-#: producer side of an inbox written from outside it (the logger's inlined
-#: ``Inbox.put_nowait``; the thread hand-off counting its producers' drops at the inbox).
+#: Writes by a non-owner that are known and still to be removed, by (module, counter).
 #: Nothing may be added here.
-KNOWN: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("_core/handoff.py", "accepted"),
-        ("_core/handoff.py", "dropped"),
-    }
-)
+KNOWN: frozenset[tuple[str, str]] = frozenset()
 
 
 def _is_self_counters(node: ast.expr) -> bool:

@@ -472,10 +472,7 @@ class Handoff:
         self.failed += 1
         for share in shares:
             if share.bounded:
-                counters = share.inbox.counters
-                counters.accepted += 1
-                counters.dropped += 1
-                share.inbox.restore_drop_notice({level: 1})
+                share.inbox.refused({level: 1})
             else:
                 self._rt.rejected += 1
         cause = type(exc).__qualname__
@@ -501,10 +498,7 @@ class Handoff:
         finally:
             self._lock.release()
         for share, drops in taken:
-            count = sum(drops.values())
-            share.inbox.counters.accepted += count
-            share.inbox.counters.dropped += count
-            share.inbox.restore_drop_notice(drops)
+            share.inbox.refused(drops)
         self._rt.events += unrouted
 
     def resume(self) -> None:

@@ -264,6 +264,15 @@ class Inbox:
         self.counters.dropped += 1
         self._notice[level] = self._notice.get(level, 0) + 1
 
+    def refused(self, drops: dict[int, int]) -> None:
+        """Events for this inbox that were dropped before reaching it (on a producing thread,
+        or failing on their way): counted as accepted and dropped together, so every snapshot
+        balances, and announced in the next drop notice. ``drops``: level -> count."""
+        count = sum(drops.values())
+        self.counters.accepted += count
+        self.counters.dropped += count
+        self.restore_drop_notice(drops)
+
     def restore_drop_notice(self, notice: dict[int, int]) -> None:
         """Put back a drop notice that could not be delivered (it goes with the next batch)."""
         for level, count in notice.items():
