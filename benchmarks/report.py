@@ -241,7 +241,7 @@ def goals(results: dict[str, Any]) -> list[Goal]:
     return out
 
 
-#: "within a few milliseconds" of the same CPU work without logging (issue: never stall)
+#: the trio loop stays "within a few milliseconds" of the same CPU work without logging
 STALL_MAX_MS = 5.0
 
 

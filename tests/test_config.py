@@ -551,7 +551,7 @@ def test_python_construction_validates() -> None:
 
 
 def test_sink_defaults() -> None:
-    """A sink without a name is named after its kind and takes the DESIGN defaults."""
+    """A sink without a name is named after its kind and takes the documented defaults."""
     sink = FileSink(path="app.log")
     assert sink.name == "file"
     assert sink.min_level == Level.TRACE
