@@ -90,9 +90,14 @@ class Logger(LevelMethods):
         if level is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
         rt = self._rt
-        rt.loggers.add(self)  # from now on set_level must reach this logger
-        method = self._method(level) if level >= rt.min_level else _noop
+        with rt.loggers_lock:  # from now on set_level must reach this logger
+            rt.loggers.add(self)
+            epoch, gate = rt.level_epoch, rt.min_level
+        method = self._method(level) if level >= gate else _noop
         setattr(self, attr, method)
+        if rt.level_epoch != epoch:  # set_level ran meanwhile: build again on the next call
+            with contextlib.suppress(AttributeError):
+                delattr(self, attr)
         return method
 
     def _apply_level(self) -> None:

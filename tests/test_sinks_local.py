@@ -711,3 +711,56 @@ def test_on_broken_pipe_and_shared_are_validated() -> None:
         ConsoleSink(on_broken_pipe="ignore")  # type: ignore[arg-type]
     with pytest.raises(logactors.ConfigError, match="shared"):
         FileSink(path="a.log", shared="yes")  # type: ignore[arg-type]
+
+
+def test_a_timed_out_write_that_completes_at_close_counts_as_late_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The actor gave up on a batch whose worker-thread write outlived ``write_timeout``; the
+    write completes before the sink closes: the report counts those events in ``late_written``
+    (they are in the file) while the law still counts them failed."""
+    import threading
+
+    from logactors.sinks.file import FileWriter
+
+    release = threading.Event()
+    real = FileWriter._write_job
+    calls = [0]
+
+    def held(self: FileWriter, write: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 1:
+            release.wait(30)  # a stalled disk, released by the test below
+        return real(self, write)
+
+    monkeypatch.setattr(FileWriter, "_write_job", held)
+    path = tmp_path / "app.log"
+    config = {
+        "self_log": "off",
+        "sinks": [
+            {
+                "type": "file",
+                "name": "f",
+                "path": str(path),
+                "format": "json",
+                "write_mode": "thread",
+                "write_timeout": 0.2,
+                "retry": {"attempts": 1},
+            }
+        ],
+    }
+
+    async def main() -> logactors.ShutdownReport | None:
+        async with logactors.open_logger(config) as log:
+            for i in range(3):
+                log.info("e {i}", i=i)
+            await log.flush()  # the write timed out: the batch is counted failed
+            assert log.metrics().sinks["f"].failed == 3
+            release.set()
+        return log.report
+
+    report = trio.run(main)
+    assert report is not None
+    m = report.sinks["f"]
+    assert (m.failed, m.late_written, m.balanced) == (3, 3, True)
+    assert len(path.read_text().splitlines()) == 3

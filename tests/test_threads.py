@@ -587,3 +587,42 @@ def test_stall_benchmark_quick_pass(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.count("logging (null)") == 2
     assert "logging (file)" in out
     assert "null  4000 events: dropped 0, written 4000" in out
+
+
+@pytest.mark.slow
+def test_set_level_from_a_thread_while_loggers_join_from_another() -> None:
+    """``set_level`` on one thread while another thread's loggers make their first calls
+    (joining the runtime's set of loggers): it never raises, and every logger follows the
+    last gate."""
+    from logactors._logger import Logger, _noop
+
+    log = logactors.start_in_thread({"min_level": "info", "sinks": [{"type": "null", "name": "n"}]})
+    try:
+        rt = log._host.runtime
+        keep = [Logger(rt, f"l{i}", {}) for i in range(50_000)]
+        for logger in keep:
+            assert logger.debug is _noop  # built under the info gate
+        stop = threading.Event()
+        joined: list[Logger] = []
+
+        def churn() -> None:
+            for _ in range(20_000):
+                if stop.is_set():
+                    return
+                logger = Logger(rt, "x", {})
+                logger.info  # noqa: B018  (the first use builds it and joins the set)
+                joined.append(logger)
+
+        thread = threading.Thread(target=churn)
+        thread.start()
+        try:
+            for i in range(20):
+                log.set_level("debug" if i % 2 == 0 else "info")
+            log.set_level("debug")
+        finally:
+            stop.set()
+            thread.join()
+        assert all(logger.debug is not _noop for logger in keep)
+        assert all(logger.debug is not _noop for logger in joined[-100:])
+    finally:
+        log.close()

@@ -628,8 +628,12 @@ class SinkActor:
             self._in_flight = None
             self.inbox.finished(len(replayed))
         else:
+            reason, self._permanent = self._permanent, ""
             self.counters.failed += consumed
-            self.log(f"{consumed} replayed events rejected permanently: counted as failed")
+            self.log(
+                f"{consumed} replayed events rejected permanently: counted as failed"
+                + (f" ({reason})" if reason else "")
+            )
 
     # -- restart ---------------------------------------------------------------------------------
 
@@ -714,6 +718,7 @@ class SinkActor:
             self.log(f"{method}() raised {type(exc).__name__}: {exc}", key=method)
         if method == "aclose":
             self._opened = False
+            self._take_late()  # a timed-out write the close waited for may have completed
 
     # -- shutdown --------------------------------------------------------------------------------
 

@@ -84,6 +84,11 @@ class Runtime:
         self.events = 0
         self.rejected = 0
         self.loggers: weakref.WeakSet[Logger] = weakref.WeakSet()
+        #: guards ``loggers`` and ``level_epoch``: loggers join on their first call, from any
+        #: thread, while ``set_level`` may run on another
+        self.loggers_lock = threading.Lock()
+        #: bumped by every ``set_level``: a level method built across a change is dropped
+        self.level_epoch = 0
         #: the one event builder (capture, redaction, enrichers, size; filters and sequence
         #: in ``admit``), shared by every way into the logger
         self.builder = Builder(
@@ -173,8 +178,12 @@ class Runtime:
 
     def set_level(self, level: object) -> None:
         """Change the logger gate for every logger of this runtime."""
-        self.min_level = parse_level(level)
-        for logger in list(self.loggers):
+        number = parse_level(level)
+        with self.loggers_lock:
+            self.min_level = number
+            self.level_epoch += 1
+            loggers = list(self.loggers)
+        for logger in loggers:
             logger._apply_level()
 
     # -- lifecycle -------------------------------------------------------------------------------

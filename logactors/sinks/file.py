@@ -74,6 +74,14 @@ def _write_all(fd: int, data: bytes | memoryview) -> int:
     return done
 
 
+def _counted(events: Sequence[LogEvent]) -> int:
+    """The events of a batch the actor counts: all but a leading synthetic drop notice (an
+    event of the logger ``logactors`` that the actor adds and does not count)."""
+    first = events[0] if events else None
+    notice = first is not None and first[5] == "logactors" and first[6] == "logactors"
+    return len(events) - 1 if notice else len(events)
+
+
 class _Write:
     """One batch's write: the formatted runs and how far it got (``at``: run and chunk index
     of the first chunk not yet written; ``rest``: the unwritten tail of a write that failed
@@ -159,7 +167,7 @@ class FileWriter(SinkBase):
                     return pending.bytes  # it completed: written once, counted once
                 return await self._run(pending)  # continue where it stopped
             if pending.job is not None and not pending.job.failed:
-                self.late_events += len(pending.events)
+                self.late_events += _counted(pending.events)
             elif pending.rest:  # the actor gave up on a write that cut a line: end that line
                 self.late_events += 1
                 cut = pending.rest[: pending.rest.find(b"\n") + 1] or pending.rest
@@ -199,8 +207,12 @@ class FileWriter(SinkBase):
     async def aclose(self) -> None:
         """Close the file (after a write still running in a worker thread, if any)."""
         pending = self._write
-        if pending is not None and pending.job is not None and not pending.job.done.is_set():
-            await wait_job(pending.job, first_wait=0)
+        if pending is not None and pending.job is not None:
+            if not pending.job.done.is_set():
+                await wait_job(pending.job, first_wait=0)
+            self._write = None
+            if not pending.job.failed:  # the actor had given up on it: it is in the file
+                self.late_events += _counted(pending.events)
         if self._lock_fd >= 0:
             lock_fd, self._lock_fd = self._lock_fd, -1
             os.close(lock_fd)
