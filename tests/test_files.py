@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import trio
 
+import logactors
 from logactors import FileSink, Level, LogEvent, SpoolConfig
 from logactors._core.spool import Spool
 from logactors._files import UnsafeFileError, create_temporary, open_file, replace_file
@@ -171,6 +172,12 @@ def test_file_sink_refuses_a_symlink_and_creates_0640(tmp_path: Path, umask_000:
     trio.run(ok.open)
     assert mode_of(tmp_path / "ok.log") == 0o640
     trio.run(ok.aclose)
+    private = FileWriter(FileSink(name="p", path=str(tmp_path / "private.log"), file_mode=0o600))
+    trio.run(private.open)
+    assert mode_of(tmp_path / "private.log") == 0o600  # configurable, umask or not
+    trio.run(private.aclose)
+    with pytest.raises(logactors.ConfigError, match="file_mode"):
+        FileSink(name="bad", path="x.log", file_mode=0o1777)
 
 
 def test_logger_with_a_foreign_spool_file_says_so_and_keeps_it(tmp_path: Path) -> None:

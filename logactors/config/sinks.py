@@ -213,6 +213,8 @@ class FileSink(SinkConfig):
             rolled; roll when due, then apply ``retain``). Local filesystems only (not NFS:
             ``O_APPEND`` and ``flock`` are not reliable there). Time rolling follows the
             active file's modification time.
+        file_mode: permission bits of the log files (and the shared lock file) this sink
+            creates, whatever the umask (default ``0o640``); existing files keep theirs.
     """
 
     kind: ClassVar[str] = "file"
@@ -226,9 +228,18 @@ class FileSink(SinkConfig):
     fsync: bool = False
     write_mode: Literal["auto", "thread", "inline"] = "auto"
     shared: bool = False
+    file_mode: int = 0o640
 
     def _validate(self, problems: _Problems) -> None:
         problems.choice("write_mode")
+        if (
+            isinstance(self.file_mode, bool)
+            or not isinstance(self.file_mode, int)
+            or not 0 <= self.file_mode <= 0o777
+        ):
+            problems.add(
+                "file_mode", f"must be permission bits from 0 to 0o777 (got {self.file_mode!r})"
+            )
         if self.path == "":
             problems.add("path", "missing (required: the file to write)")
         else:

@@ -245,7 +245,7 @@ class FileWriter(SinkBase):
 
     def _open_sync(self) -> None:
         os.makedirs(self.directory, exist_ok=True)
-        fd, _ = open_file(self.path, os.O_WRONLY | os.O_APPEND)  # no symlinks; 0o640
+        fd, _ = open_file(self.path, os.O_WRONLY | os.O_APPEND, mode=self.config.file_mode)
         st = os.fstat(fd)
         if self._fd >= 0:
             os.close(self._fd)
@@ -327,7 +327,7 @@ class FileWriter(SinkBase):
         (and the roll) and the write under the exclusive lock (see the module docstring)."""
         if self._lock_fd < 0:
             os.makedirs(self.directory, exist_ok=True)
-            self._lock_fd, _ = open_file(self.path + ".lock", os.O_RDWR)  # no symlinks; 0o640
+            self._lock_fd, _ = open_file(self.path + ".lock", os.O_RDWR, mode=self.config.file_mode)
         lock = self._lock_fd
         runs = write.runs
         for i in range(write.at[0], len(runs)):
