@@ -46,7 +46,7 @@ from ._events import LogEvent
 from ._json import safe_str
 from ._levels import Level
 from ._redact import SHORTEST_MATCH, Redactor
-from ._sizing import estimate, truncate
+from ._sizing import _SCALARS, estimate, truncate
 from ._trace import add_trace, context_getter
 from .config import CaptureConfig, RedactConfig
 from .templates import Destructuring, PropertyToken, parse
@@ -70,8 +70,8 @@ SCALARS: Final = frozenset(
         bytes,
     }
 )
-#: the scalars the logger's fast path takes (32 bytes each in the estimate)
-_PLAIN: Final = frozenset({int, float, bool, type(None)})
+#: the scalars the logger's fast path takes (fixed-size in the estimate: :mod:`._sizing`)
+_PLAIN: Final = _SCALARS
 MAX_DEPTH_MARK: Final = "<max depth>"
 MORE_KEY: Final = "…"
 #: call keywords taken from stdlib logging, never properties

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from ._json import safe_repr
-from ._levels import Level
+from ._levels import Level, level_name
 from .templates import parse
 
 
@@ -72,3 +73,27 @@ def as_events(batch: Sequence[EventTuple]) -> list[LogEvent]:
     if len(kinds) == 1:
         return list(batch)  # type: ignore[arg-type]
     return [as_event(event) for event in batch]
+
+
+#: the template of the synthetic event that reports drops (:func:`drop_notice`)
+DROP_NOTICE_TEMPLATE: Final = "{dropped} events dropped ({levels})"
+
+
+def drop_notice(counts: dict[int, int]) -> LogEvent:
+    """The synthetic event a sink actor writes before a batch to say how many events were
+    dropped before it (``counts``: level -> count)."""
+    total = sum(counts.values())
+    levels = ", ".join(f"{level_name(lv)}: {n}" for lv, n in sorted(counts.items()))
+    return LogEvent(
+        timestamp_ns=time.time_ns(),
+        level=Level.WARNING,
+        template=DROP_NOTICE_TEMPLATE,
+        properties={"dropped": total, "levels": levels},
+        logger="logactors",
+        task="logactors",
+    )
+
+
+def is_drop_notice(event: EventTuple) -> bool:
+    """Whether ``event`` is a :func:`drop_notice` (an event of no caller: never counted)."""
+    return event[2] == DROP_NOTICE_TEMPLATE and event[5] == "logactors"

@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING, cast
 
 import trio
 
-from .._events import EventTuple, LogEvent, as_events
-from .._levels import Level, level_name
+from .._events import EventTuple, LogEvent, as_events, drop_notice
 from ..exceptions import SinkError
 from ..metrics import Counters, SinkMetrics
 from ..sinks.base import SinkBase, rejection_reporter, takes_plain_tuples
@@ -85,20 +84,6 @@ def _classify(exc: BaseException) -> Outcome | None:
             return None
         return Outcome.PERMANENT if Outcome.PERMANENT in kinds else Outcome.FAILED
     return None
-
-
-def drop_notice(counts: dict[int, int]) -> LogEvent:
-    """The synthetic event that tells a sink how many events were dropped before it."""
-    total = sum(counts.values())
-    levels = ", ".join(f"{level_name(lv)}: {n}" for lv, n in sorted(counts.items()))
-    return LogEvent(
-        timestamp_ns=time.time_ns(),
-        level=Level.WARNING,
-        template="{dropped} events dropped ({levels})",
-        properties={"dropped": total, "levels": levels},
-        logger="logactors",
-        task="logactors",
-    )
 
 
 class SinkActor:

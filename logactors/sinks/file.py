@@ -39,7 +39,7 @@ from typing import Final
 
 import trio
 
-from .._events import LogEvent
+from .._events import LogEvent, is_drop_notice
 from .._files import open_file
 from ..config import FileSink
 from ..formatting import make_formatter, takes_plain_tuples
@@ -75,11 +75,8 @@ def _write_all(fd: int, data: bytes | memoryview) -> int:
 
 
 def _counted(events: Sequence[LogEvent]) -> int:
-    """The events of a batch the actor counts: all but a leading synthetic drop notice (an
-    event of the logger ``logactors`` that the actor adds and does not count)."""
-    first = events[0] if events else None
-    notice = first is not None and first[5] == "logactors" and first[6] == "logactors"
-    return len(events) - 1 if notice else len(events)
+    """The events of a batch the actor counts: all but a leading synthetic drop notice."""
+    return len(events) - 1 if events and is_drop_notice(events[0]) else len(events)
 
 
 class _Write:
