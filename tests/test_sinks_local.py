@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -482,6 +483,23 @@ async def test_a_write_that_times_out_is_written_once(tmp_path: Path, mode: str)
     assert (m.written, m.failed, m.dropped) == (len(reader.lines), 0, 0)
 
 
+def _half_then_fail(error: OSError) -> Callable[[int, Any], int]:
+    """An ``os.write`` that writes half a batch (and a few bytes more) on its first call,
+    raises ``error`` on its second, and writes normally afterwards."""
+    real_write = os.write
+    calls = [0]
+
+    def write(fd: int, data: Any) -> int:
+        calls[0] += 1
+        if calls[0] == 1:
+            return real_write(fd, bytes(data[: len(data) // 2 + 7]))
+        if calls[0] == 2:
+            raise error
+        return real_write(fd, data)
+
+    return write
+
+
 def test_a_write_that_failed_part_way_continues_where_it_stopped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -490,16 +508,7 @@ def test_a_write_that_failed_part_way_continues_where_it_stopped(
     path = tmp_path / "a.log"
     writer = FileWriter(FileSink(name="f", path=str(path), format="clef", write_mode="inline"))
     batch = [event(T0 + i, i) for i in range(100)]
-    real_write = os.write
-    calls = [0]
-
-    def half_then_fail(fd: int, data: Any) -> int:
-        calls[0] += 1
-        if calls[0] == 1:
-            return real_write(fd, bytes(data[: len(data) // 2 + 7]))
-        if calls[0] == 2:
-            raise OSError(28, "No space left on device")
-        return real_write(fd, data)
+    half_then_fail = _half_then_fail(OSError(28, "No space left on device"))
 
     async def main() -> None:
         await writer.open()
@@ -644,16 +653,7 @@ def test_a_line_cut_by_an_abandoned_write_is_ended_before_the_next_batch(
     writer = FileWriter(FileSink(name="f", path=str(path), format="clef", write_mode="inline"))
     first = [event(T0 + i, i) for i in range(10)]
     second = [event(T0 + i, i) for i in range(10, 20)]
-    real_write = os.write
-    calls = [0]
-
-    def half_then_fail(fd: int, data: Any) -> int:
-        calls[0] += 1
-        if calls[0] == 1:
-            return real_write(fd, bytes(data[: len(data) // 2 + 7]))
-        if calls[0] == 2:
-            raise OSError(5, "Input/output error")
-        return real_write(fd, data)
+    half_then_fail = _half_then_fail(OSError(5, "Input/output error"))
 
     async def main() -> None:
         await writer.open()
