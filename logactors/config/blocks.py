@@ -157,12 +157,7 @@ class SpoolConfig:
         p.string("path", self.path)
         p.size("max_bytes", self.max_bytes)
         p.booleans()
-        if (
-            isinstance(self.file_mode, bool)
-            or not isinstance(self.file_mode, int)
-            or not 0 <= self.file_mode <= 0o777
-        ):
-            p.add("file_mode", f"must be permission bits from 0 to 0o777 (got {self.file_mode!r})")
+        p.file_mode("file_mode", self.file_mode)
         p.raise_if_any()
 
 

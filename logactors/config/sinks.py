@@ -232,14 +232,7 @@ class FileSink(SinkConfig):
 
     def _validate(self, problems: _Problems) -> None:
         problems.choice("write_mode")
-        if (
-            isinstance(self.file_mode, bool)
-            or not isinstance(self.file_mode, int)
-            or not 0 <= self.file_mode <= 0o777
-        ):
-            problems.add(
-                "file_mode", f"must be permission bits from 0 to 0o777 (got {self.file_mode!r})"
-            )
+        problems.file_mode("file_mode", self.file_mode)
         if self.path == "":
             problems.add("path", "missing (required: the file to write)")
         else:

@@ -193,6 +193,11 @@ class _Problems:
     def nested(self, field: Field, error: ConfigError) -> None:
         self.items.extend(p.under(*_path(field)) for p in error.details)
 
+    def file_mode(self, field: Field, value: object) -> None:
+        """Permission bits of a file logactors creates (0 to 0o777)."""
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0o777:
+            self.add(field, f"must be permission bits from 0 to 0o777 (got {value!r})")
+
     def positive_int(self, field: Field, value: object, *, minimum: int = 1) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             self.add(field, f"must be an integer (got {_show(value)})")
