@@ -24,7 +24,7 @@ whatever it holds, and every captured string is masked by the value rules.
 :class:`Builder` is the one event builder: every way into the logger (level methods, ``a*``,
 bound loggers, other threads, proxies, the stdlib bridge through them) calls :meth:`prepare`
 on the caller's thread and :meth:`admit` on the trio thread. The logger's fast path only skips
-:meth:`prepare` for calls it has proved need nothing from it (see ``Logger._method``).
+:meth:`prepare` for calls it has proved need nothing from it (see :mod:`logactors._levelmethod`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ import attrs
 from ._events import LogEvent
 from ._json import safe_str
 from ._levels import Level
-from ._redact import SHORTEST_MATCH, Redactor
+from ._redact import Redactor
 from ._sizing import _SCALARS, estimate, truncate
 from ._trace import add_trace, context_getter
 from .config import CaptureConfig, RedactConfig
@@ -131,8 +131,8 @@ class Capture:
         #: property names known to need nothing (not secret, not reserved, not masked): the
         #: logger's fast path takes a call only when all its names are in here
         self.safe_names: set[str] = set()
-        #: 0: strings never need a scan; 1: only those with "@" or " " (the value rules'
-        #: hint); 2: every string (user patterns)
+        #: 0: strings never need a scan; 1: only those ``Redactor.needs_scan`` picks (the
+        #: value rules' hint); 2: every string (user patterns)
         self.scan = 0 if self.redactor is None else (2 if redact and redact.patterns else 1)
         #: template -> (as written, its length): the logger's fast path takes a call only
         #: when its template is in here
@@ -254,8 +254,7 @@ class Capture:
         the logger's fast path uses it (tests/test_capture.py proves the two agree)."""
         if depth >= self.max_depth or len(value) > self.max_items:
             return None
-        scan = self.scan
-        short = SHORTEST_MATCH
+        needs_scan = self.redactor.needs_scan if self.redactor is not None else None
         plain = _PLAIN
         size = 64
         if type(value) is dict:
@@ -266,9 +265,7 @@ class Capture:
                     return None
                 cls = type(item)
                 if cls is str:
-                    if scan and (
-                        scan == 2 or (len(item) >= short and ("@" in item or " " in item))
-                    ):
+                    if needs_scan is not None and needs_scan(item):
                         return None
                     size += 112 + len(key) + len(item)
                 elif cls in plain:
@@ -287,7 +284,7 @@ class Capture:
         for item in value:
             cls = type(item)
             if cls is str:
-                if scan and (scan == 2 or (len(item) >= short and ("@" in item or " " in item))):
+                if needs_scan is not None and needs_scan(item):
                     return None
                 size += 64 + len(item)
             elif cls in plain:

@@ -2,8 +2,9 @@
 
 Decide once, not per call: each :class:`Logger` holds its six level methods in slots. A level
 below the gate holds a shared no-op (a disabled call costs one function call); an enabled level
-holds a closure with everything it needs bound in. ``set_level`` rebuilds the slots of every
-logger of the runtime (``bind`` children included).
+holds a method compiled for this logger, level and runtime (:mod:`logactors._levelmethod`),
+built on first use. ``set_level`` clears the slots of every logger of the runtime (``bind``
+children included), so they are built again.
 
 A logging call never raises and never waits: the event is built by the runtime's one builder
 (:class:`logactors._capture.Builder`: values captured and redacted on the caller's thread),
@@ -15,7 +16,6 @@ only :class:`LoggerClosedError`, after close.
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -24,15 +24,11 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from ._capture import CONTEXT, default_capture, format_exc_info
-from ._core.inbox import Inbox, InboxClosed
-from ._events import LogEvent
+from ._core.inbox import InboxClosed
 from ._facade import LEVEL_METHODS, LEVEL_OF, METHOD_FOR, ExcInfo, LevelMethods, LogMethod
+from ._levelmethod import build as build_level_method
 from ._levels import Level, parse_level
-from ._redact import SHORTEST_MATCH
-from ._sizing import _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD, BASE_BYTES
-from ._trace import context_getter
 from .exceptions import LoggerClosedError
-from .templates import parse
 
 if TYPE_CHECKING:
     from ._core.runtime import Runtime
@@ -69,7 +65,7 @@ class Logger(LevelMethods):
 
     # the six level methods are slots: one closure (or the shared no-op) per level, built on
     # first use (``__getattr__``), so ``bind`` builds none of them up front
-    __slots__ = ("__weakref__", "_base", "_bound", "_name", "_rt", *METHOD_FOR.values())
+    __slots__ = ("__weakref__", "_bound", "_name", "_rt", *METHOD_FOR.values())
 
     def __init__(
         self, runtime: Runtime, name: str, bound: Mapping[str, Any], *, captured: bool = False
@@ -81,7 +77,6 @@ class Logger(LevelMethods):
         self._bound: dict[str, Any] = (
             bound if captured and type(bound) is dict else capture.properties(bound)
         )
-        self._base: dict[str, Any] = {**runtime.static_properties, **self._bound}
 
     def __getattr__(self, attr: str) -> Any:
         """A level method on its first use: the closure for an enabled level, the shared
@@ -109,151 +104,9 @@ class Logger(LevelMethods):
                 pass
 
     def _method(self, level: Level) -> LogMethod:
-        """The level method: the call's event from the one builder (``Builder.prepare``), put
-        in each route. The fast case, a ``str`` template with only plain scalar properties
-        whose names the capture knows to need nothing, skips ``prepare``: for it ``prepare``
-        would only copy the dict and add the same size (tests/test_capture.py proves both
-        paths queue identical events)."""
-        rt = self._rt
-        name = self._name
-        static = rt.static_properties
-        bound = self._bound
-        base = self._base or None
-        builder = rt.builder
-        prepare = builder.prepare
-        capture = builder.capture
-        known_template = capture.templates.get
-        plain = capture.plain
-        safe = capture.safe_names
-        every = capture.scan == 2  # user patterns: every string needs the capture
-        # the value rules: only strings longer than this may hold a credential (one comparison
-        # for the short strings most calls pass)
-        scan_above = -1 if every else (SHORTEST_MATCH - 1 if capture.scan == 1 else sys.maxsize)
-        simple = builder.simple
-        routes = rt.routes[level]
-        # The common case, one route to a sink's inbox, takes the plain tuple through the one
-        # put (``Inbox.put_nowait`` owns the bounds, the wake-up and the overflow policy).
-        # Other single routes (a filter, a capture) take a LogEvent.
-        inbox = routes[0] if len(routes) == 1 and type(routes[0]) is Inbox else None
-        single = routes[0].put_nowait if len(routes) == 1 and inbox is None else None
-        # Several routes, all sink inboxes: they share one plain tuple.
-        fan_out = (
-            tuple(target.put_nowait for target in routes)
-            if len(routes) > 1 and all(type(target) is Inbox for target in routes)
-            else None
-        )
-        put = inbox.put_nowait if inbox is not None else None
-        limit = rt.max_event_bytes
-        base_size = sum(
-            _STR_OVERHEAD + len(v) if type(v) is str else _SCALAR_BYTES
-            for v in (base or {}).values()
-            if type(v) is str or type(v) in _SCALARS
-        )
-        fixed_size = BASE_BYTES + base_size
-        str_bytes = _STR_OVERHEAD
-        scalar_bytes = _SCALAR_BYTES
-        fast = simple and all(type(v) is str or type(v) in _SCALARS for v in (base or {}).values())
-        get_ctx = _CONTEXT.get
-        get_ident = threading.get_ident
-        now = time.time_ns
-        current_task = trio.lowlevel.current_task
-        new = tuple.__new__
-        scalars = _SCALARS
-        handoff = rt.handoff
-        pending = handoff.pending_events if handoff is not None else ()
-        otel = context_getter(rt.config.trace_context)  # trace correlation (_trace.py)
-
-        def emit(template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any) -> None:
-            try:
-                if get_ident() != rt.gate_thread:  # another thread, or the logger is closed
-                    if rt.closed:
-                        rt.rejected += 1
-                    else:
-                        _from_thread(
-                            rt, level, name, static, bound, template, args, exc_info, props
-                        )
-                    return
-                if pending:
-                    rt.handoff.pump(force=True)  # type: ignore[union-attr]
-                try:
-                    task = current_task().name
-                except RuntimeError:
-                    task = ""
-                fields: Any = None
-                values: dict[str, Any] | None = props
-                if fast and exc_info is None and template.__class__ is str:
-                    known = known_template(template)
-                    if args and known is not None:
-                        # positional arguments bound to the holes, as the builder binds them
-                        # (a template without holes takes the builder: printf style)
-                        holes = parse(template)
-                        values = (
-                            {**holes.bind(args, props), **props} if holes.property_names else None
-                        )
-                    # an ambient context or an active span: the builder merges them
-                    if (
-                        known is not None
-                        and values is not None
-                        and not get_ctx()
-                        and not (otel is not None and otel())
-                    ):
-                        text, size = known
-                        size += fixed_size
-                        for key, value in values.items():
-                            if key not in safe:
-                                break
-                            cls = type(value)
-                            if cls is str:
-                                n = len(value)
-                                if n > scan_above and (every or "@" in value or " " in value):
-                                    break
-                                size += str_bytes + n
-                            elif cls in scalars:
-                                size += scalar_bytes
-                            elif cls is dict or cls is list:
-                                copied = plain(value, 0)
-                                if copied is None:
-                                    break
-                                values[key] = copied[0]  # (a value replaced, not a key added)
-                                size += copied[1]
-                            else:
-                                break
-                        else:
-                            if size <= limit:
-                                if base is not None:
-                                    values = {**base, **values}
-                                fields = (now(), level, text, values, None, name, task)
-                if fields is None:
-                    prepared = prepare(
-                        now(), level, template, args, exc_info, props, static, bound, name, task
-                    )
-                    size = prepared[7]
-                    if simple:
-                        fields = prepared[:7]
-                    else:
-                        admitted = builder.admit(prepared)
-                        if admitted is None:
-                            return
-                        fields, size = admitted
-                rt.events += 1
-                if put is not None:
-                    put(fields, level, size)  # queued as a plain tuple (_events.EventTuple)
-                    return
-                if fan_out is not None:
-                    for put_one in fan_out:
-                        put_one(fields, level, size)
-                    return
-                if type(fields) is not LogEvent:
-                    fields = new(LogEvent, fields)
-                if single is not None:
-                    single(fields, level, size)
-                else:
-                    for target in routes:
-                        target.put_nowait(fields, level, size)
-            except Exception as exc:
-                rt.internal_error(exc)
-
-        return emit
+        """The level method, compiled for this logger, level and runtime
+        (:mod:`logactors._levelmethod`)."""
+        return build_level_method(self._rt, level, self._name, self._bound)
 
     # -- other levels and forms ------------------------------------------------------------------
 
@@ -304,17 +157,8 @@ class Logger(LevelMethods):
             # Another thread or event loop (asyncio, a thread-hosted logger): no trio calls
             # here; the hand-off applies back-pressure for plain threads.
             if number is not None and number >= rt.min_level:
-                _from_thread(
-                    rt,
-                    number,
-                    self._name,
-                    rt.static_properties,
-                    self._bound,
-                    template,
-                    args,
-                    exc_info,
-                    props,
-                )
+                method: LogMethod = getattr(self, METHOD_FOR[number])
+                method(template, *args, exc_info=exc_info, **props)
             return
         if number is None or number < rt.min_level:
             await trio.lowlevel.checkpoint()
@@ -458,38 +302,3 @@ def ambient(**props: object) -> Iterator[None]:
             _CONTEXT.reset(token)
         except ValueError:  # exited in another context than it was entered in
             pass
-
-
-def _from_thread(
-    rt: Runtime,
-    level: Level,
-    name: str,
-    static: Mapping[str, Any],
-    bound: Mapping[str, Any],
-    template: str,
-    args: tuple[object, ...],
-    exc_info: ExcInfo,
-    props: dict[str, Any],
-) -> None:
-    """A call from a thread other than the trio thread: build the event here, hand it off."""
-    handoff = rt.handoff
-    if handoff is None or handoff.closed:
-        if handoff is not None:
-            handoff._reject()
-        else:
-            rt.rejected += 1
-        return
-    handoff.submit(
-        rt.builder.prepare(
-            time.time_ns(),
-            level,
-            template,
-            args,
-            exc_info,
-            props,
-            static,
-            bound,
-            name,
-            threading.current_thread().name,
-        )
-    )

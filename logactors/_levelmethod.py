@@ -1,0 +1,272 @@
+"""The logger's level methods, compiled once per logger and level from one template.
+
+A level method (``log.info`` …) is the hottest code of the library, and what it must do depends
+on the runtime: whether redaction scans strings, whether an OpenTelemetry getter exists, whether
+the logger has bound properties, whether a pipeline stage (enrichers, filters, sequence) runs
+after the capture, how many routes the level has. Instead of testing each of these per call,
+:func:`build` specialises :data:`TEMPLATE` at construction: every line tagged ``# [flags]``
+is kept only when all its flags hold (``!flag``: when it does not), so "no stages" is the
+shortest code, not a list of flags tested per call.
+
+Two functions come from the template: the method itself (the trio thread's path, ending in the
+put) and, with the flag ``thread``, the path of a call from another thread (ending in the
+hand-off's ``submit``). Both take the same fast case and build everything else with the one
+event builder (:meth:`logactors._capture.Builder.prepare`).
+
+The fast case: a ``str`` template the capture knows, no exception, only plain scalar property
+values (or small plain ``dict``/``list`` values, :meth:`~logactors._capture.Capture.plain`)
+under names the capture knows to need nothing, and no ambient context or active span. For such
+a call ``prepare`` would only copy the dict and add the same size; tests/test_capture.py and
+tests/test_levelmethod.py prove both paths queue identical events (and sizes).
+
+The put into a single inbox and the redaction scan hint are inlined from their one definition
+(:meth:`logactors._core.inbox.Inbox.put_nowait`, ``Redactor._scan_hint``) by
+:mod:`logactors._inline`; where a body cannot be inlined, the method calls it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import trio
+
+from ._capture import CONTEXT
+from ._core.inbox import Inbox
+from ._events import LogEvent
+from ._inline import NotInlinable, inline_body, inline_expression
+from ._levels import Level
+from ._redact import Redactor
+from ._sizing import _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD, BASE_BYTES
+from ._trace import context_getter
+from .templates import parse
+
+if TYPE_CHECKING:
+    from ._core.runtime import Runtime
+    from ._facade import LogMethod
+
+__all__ = ["TEMPLATE", "build", "source_for"]
+
+#: The level method. Flags: ``fast`` (the fast case applies to this logger), ``otel`` (trace
+#: correlation may add ids), ``hint``/``every`` (redaction scans strings that match the hint /
+#: every string), ``base`` (bound or configuration properties), ``simple`` (no stage after the
+#: capture), ``handoff`` (other threads may have queued events), ``thread`` (the other-thread
+#: path), and the route kinds ``one`` (one inbox: the put inlined), ``fan`` (several inboxes),
+#: ``single`` (one other target), ``many`` (anything else).
+TEMPLATE: Final = """\
+def emit(template, /, *args, exc_info=None, **props):
+    try:
+        if get_ident() != rt.gate_thread:  # [!thread]
+            if rt.closed:  # [!thread]
+                rt.rejected += 1  # [!thread]
+            else:  # [!thread]
+                from_thread(template, *args, exc_info=exc_info, **props)  # [!thread]
+            return  # [!thread]
+        if pending:  # [!thread handoff]
+            pump(force=True)  # [!thread handoff]
+        try:  # [!thread]
+            task = current_task().name  # [!thread]
+        except RuntimeError:  # [!thread]
+            task = ""  # [!thread]
+        task = current_thread().name  # [thread]
+        fields = None
+        if exc_info is None and template.__class__ is str:  # [fast]
+            known = known_template(template)  # [fast]
+            values = props  # [fast]
+            if args and known is not None:  # [fast]
+                # positional arguments bound to the holes, as the builder binds them (a
+                # template without holes takes the builder: printf style)
+                holes = parse(template)  # [fast]
+                if holes.property_names:  # [fast]
+                    values = {**holes.bind(args, props), **props}  # [fast]
+                else:  # [fast]
+                    values = None  # [fast]
+            # an ambient context or an active span: the builder merges them
+            if known and values is not None and not get_ctx():  # [fast !otel]
+            if known and values is not None and not (get_ctx() or otel()):  # [fast otel]
+                text, size = known  # [fast]
+                size += fixed_size  # [fast]
+                for key, value in values.items():  # [fast]
+                    if key not in safe:  # [fast]
+                        break  # [fast]
+                    cls = type(value)  # [fast]
+                    if cls is str:  # [fast]
+                        break  # [fast every]
+                        if HINT:  # [fast hint]
+                            break  # [fast hint]
+                        size += str_bytes + len(value)  # [fast !every]
+                    elif cls in scalars:  # [fast]
+                        size += scalar_bytes  # [fast]
+                    elif cls is dict or cls is list:  # [fast]
+                        copied = plain(value, 0)  # [fast]
+                        if copied is None:  # [fast]
+                            break  # [fast]
+                        values[key] = copied[0]  # (a value replaced, not a key added)  [fast]
+                        size += copied[1]  # [fast]
+                    else:  # [fast]
+                        break  # [fast]
+                else:  # [fast]
+                    if size <= limit:  # [fast]
+                        values = {**base, **values}  # [fast base]
+                        fields = (now(), level, text, values, None, name, task)  # [fast !thread]
+                        submit(  # [fast thread]
+                            (now(), level, text, values, None, name, task, size)  # [fast thread]
+                        )  # [fast thread]
+                        return  # [fast thread]
+        if fields is None:
+            prepared = prepare(
+                now(), level, template, args, exc_info, props, static, bound, name, task
+            )
+            submit(prepared)  # [thread]
+            return  # [thread]
+            size = prepared[7]  # [!thread]
+            fields = prepared[:7]  # [!thread simple]
+            admitted = admit(prepared)  # [!thread !simple]
+            if admitted is None:  # [!thread !simple]
+                return  # [!thread !simple]
+            fields, size = admitted  # [!thread !simple]
+        rt.events += 1  # [!thread]
+        PUT  # [one !thread]
+        for put_one in fan_out:  # [fan !thread]
+            put_one(fields, level, size)  # [fan !thread]
+        if type(fields) is not LogEvent:  # [single !thread]
+            fields = new(LogEvent, fields)  # [single !thread]
+        single(fields, level, size)  # [single !thread]
+        if type(fields) is not LogEvent:  # [many !thread]
+            fields = new(LogEvent, fields)  # [many !thread]
+        for target in routes:  # [many !thread]
+            target.put_nowait(fields, level, size)  # [many !thread]
+    except Exception as exc:
+        rt.internal_error(exc)
+"""
+
+_FLAGS: Final = re.compile(r"#[^\[\n]*\[([!\w ]+)\]\s*$")
+
+
+def source_for(flags: Mapping[str, bool], put: str = "", hint: str = "") -> str:
+    """The template specialised for ``flags``, with ``PUT`` and ``HINT`` replaced."""
+    lines: list[str] = []
+    for line in TEMPLATE.splitlines():
+        found = _FLAGS.search(line)
+        if found is not None:
+            wanted = found.group(1).split()
+            if not all(flags[w[1:]] is False if w[0] == "!" else flags[w] for w in wanted):
+                continue
+            line = line[: found.start()].rstrip()
+            if not line.strip():
+                continue
+        stripped = line.strip()
+        if stripped == "PUT":
+            indent = line[: len(line) - len(line.lstrip())]
+            lines.extend(indent + body for body in put.splitlines())
+            continue
+        lines.append(line.replace("HINT", hint) if "HINT" in line else line)
+    return "\n".join(lines) + "\n"
+
+
+def _compile(source: str, namespace: dict[str, Any]) -> Callable[..., None]:
+    exec(compile(source, "<logactors level method>", "exec"), namespace)
+    function: Callable[..., None] = namespace["emit"]
+    return function
+
+
+def build(rt: Runtime, level: Level, name: str, bound: dict[str, Any]) -> LogMethod:
+    """The level method of a logger called ``name`` with ``bound`` properties at ``level``."""
+    builder = rt.builder
+    capture = builder.capture
+    static = rt.static_properties
+    base = {**static, **bound}
+    routes = rt.routes[level]
+    handoff = rt.handoff
+    otel = context_getter(rt.config.trace_context)
+    redactor = capture.redactor
+    flags = {
+        # a plain base: the fast case merges it as it is (the builder would do the same)
+        "fast": builder.simple
+        and all(type(v) is str or type(v) in _SCALARS for v in base.values()),
+        "otel": otel is not None,
+        "every": capture.scan == 2,
+        "hint": capture.scan == 1,
+        "base": bool(base),
+        "simple": builder.simple,
+        "handoff": handoff is not None,
+        "one": len(routes) == 1 and type(routes[0]) is Inbox,
+        "fan": len(routes) > 1 and all(type(target) is Inbox for target in routes),
+    }
+    flags["single"] = len(routes) == 1 and not flags["one"]
+    flags["many"] = not (flags["one"] or flags["fan"] or flags["single"])
+    namespace: dict[str, Any] = {
+        "rt": rt,
+        "level": level,
+        "name": name,
+        "static": static,
+        "bound": bound,
+        "base": base,
+        "prepare": builder.prepare,
+        "admit": builder.admit,
+        "known_template": capture.templates.get,
+        "safe": capture.safe_names,
+        "plain": capture.plain,
+        "parse": parse,
+        "limit": rt.max_event_bytes,
+        "fixed_size": BASE_BYTES
+        + sum(_STR_OVERHEAD + len(v) if type(v) is str else _SCALAR_BYTES for v in base.values()),
+        "str_bytes": _STR_OVERHEAD,
+        "scalar_bytes": _SCALAR_BYTES,
+        "scalars": _SCALARS,
+        "get_ctx": CONTEXT.get,
+        "otel": otel,
+        "get_ident": threading.get_ident,
+        "current_task": trio.lowlevel.current_task,
+        "current_thread": threading.current_thread,
+        "now": time.time_ns,
+        "pending": handoff.pending_events if handoff is not None else (),
+        "pump": handoff.pump if handoff is not None else None,
+        "submit": handoff.submit if handoff is not None else None,
+        "routes": routes,
+        "fan_out": tuple(target.put_nowait for target in routes),
+        "single": routes[0].put_nowait if routes else None,
+        "new": tuple.__new__,
+        "LogEvent": LogEvent,
+    }
+    hint = ""
+    if flags["hint"] and redactor is not None:
+        try:
+            inlined = inline_expression(Redactor._scan_hint, {"text": "value"}, prefix="_hint_")
+            namespace.update(inlined.namespace)
+            hint = inlined.source
+        except NotInlinable:
+            namespace["needs_scan"] = redactor.needs_scan
+            hint = "needs_scan(value)"
+    put = ""
+    if flags["one"]:
+        inbox = routes[0]
+        namespace["inbox"] = inbox
+        try:
+            inlined = inline_body(
+                Inbox.put_nowait,
+                {"self": "inbox", "event": "fields", "level": "level", "size": "size"},
+                prefix="_put_",
+            )
+            namespace.update(inlined.namespace)
+            put = inlined.source
+        except NotInlinable:
+            put = "inbox.put_nowait(fields, level, size)"
+    if handoff is not None:
+        namespace["from_thread"] = _compile(
+            source_for({**flags, "thread": True}, put, hint), dict(namespace)
+        )
+    else:
+        namespace["from_thread"] = _closed_thread_call(rt)
+    method: LogMethod = _compile(source_for({**flags, "thread": False}, put, hint), namespace)
+    return method
+
+
+def _closed_thread_call(rt: Runtime) -> Callable[..., None]:
+    def reject(*args: object, **kwargs: object) -> None:
+        rt.rejected += 1
+
+    return reject

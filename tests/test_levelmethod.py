@@ -1,0 +1,239 @@
+"""The compiled level methods (logactors._levelmethod) and the inlining they use
+(logactors._inline): the inlined put and scan hint behave exactly as the functions they come
+from, the specialised methods queue exactly what the one builder builds, and each variant
+carries only the code its runtime needs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import trio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import logactors
+from logactors import NullSink, QueueConfig, RedactConfig, SupervisorConfig, _levelmethod
+from logactors._core.inbox import Inbox
+from logactors._inline import NotInlinable, inline_body, inline_expression
+from logactors._levels import Level
+from logactors._redact import Redactor
+from logactors.metrics import Counters
+
+# -- the inlined functions equal the functions ----------------------------------------------------
+
+
+def _inlined_put() -> Any:
+    inlined = inline_body(
+        Inbox.put_nowait,
+        {"self": "inbox", "event": "fields", "level": "level", "size": "size"},
+        prefix="_put_",
+    )
+    body = "\n".join("    " + line for line in inlined.source.splitlines())
+    namespace = dict(inlined.namespace)
+    exec(f"def put(inbox, fields, level, size):\n{body}\n", namespace)
+    return namespace["put"]
+
+
+def _state(inbox: Inbox) -> tuple[Any, ...]:
+    return (
+        list(inbox._events),
+        list(inbox._sizes),
+        inbox.bytes,
+        inbox.counters.accepted,
+        inbox.counters.dropped,
+        inbox._waiter,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["drop_oldest", "drop_newest"]),
+    st.integers(1, 6),
+    st.lists(st.tuples(st.sampled_from([10, 20, 30, 40, 50]), st.integers(400, 3000)), max_size=30),
+)
+def test_the_inlined_put_is_the_put(policy: str, max_events: int, calls: list[Any]) -> None:
+    """Property: the put inlined into the level methods leaves an inbox (events, sizes, bytes,
+    counters, overflow decisions) exactly as ``Inbox.put_nowait`` does."""
+    put = _inlined_put()
+    config = QueueConfig(max_events=max_events, max_bytes=8000, overflow=policy)  # type: ignore[arg-type]
+    called, inlined = Inbox(config, Counters()), Inbox(config, Counters())
+    for index, (level, size) in enumerate(calls):
+        event = (index, level)
+        called.put_nowait(event, level, size)  # type: ignore[arg-type]
+        put(inlined, event, level, size)
+        assert _state(called) == _state(inlined)
+
+
+@given(st.text(alphabet="ab @:/Bearer12", max_size=20) | st.text(max_size=12))
+def test_the_inlined_hint_is_the_hint(text: str) -> None:
+    """Property: the inlined redaction scan hint answers as ``Redactor._scan_hint``."""
+    inlined = inline_expression(Redactor._scan_hint, {"text": "value"}, prefix="_h_")
+    namespace = dict(inlined.namespace)
+    exec(f"def hint(value):\n    return {inlined.source}\n", namespace)
+    assert namespace["hint"](text) == Redactor._scan_hint(text)
+
+
+def test_inlining_refuses_what_it_cannot_inline() -> None:
+    """A body with ``return`` is no procedure; a missing source or a foreign argument name
+    is refused too, so the level method calls the function instead."""
+
+    def returns(a: int) -> int:
+        if a:
+            return 1
+        return 2
+
+    with pytest.raises(NotInlinable):
+        inline_body(returns, {"a": "x"}, prefix="_")
+    with pytest.raises(NotInlinable):
+        inline_expression(returns, {"a": "x"}, prefix="_")
+    with pytest.raises(NotInlinable):
+        inline_body(len, {"obj": "x"}, prefix="_")
+    with pytest.raises(NotInlinable):
+        inline_body(Inbox.put_nowait, {"self": "inbox"}, prefix="_")
+
+
+# -- each variant carries only what it needs ------------------------------------------------------
+
+
+async def _method(config: SupervisorConfig, **bound: Any) -> Any:
+    async with logactors.open_logger(config) as log:
+        target = log.bind(**bound) if bound else log
+        return target.info
+
+
+def _config(**options: Any) -> SupervisorConfig:
+    return SupervisorConfig(sinks=(NullSink(name="a"),), **options)
+
+
+async def test_no_stages_is_the_shortest_code() -> None:
+    """Without enrichers, filters, sequence, trace correlation or bound properties, the method
+    names none of them; the one put is inlined (no call to ``put_nowait``)."""
+    plain = await _method(_config(trace_context=False))
+    names = set(plain.__code__.co_names)
+    assert not names & {"admit", "otel", "put_nowait", "base", "fan_out", "single", "routes"}
+    assert "prepare" in names and "known_template" in names
+    staged = await _method(_config(enrichers=("sequence",)), user="ada")
+    assert {"admit"} <= set(staged.__code__.co_names)
+    fanned = await _method(SupervisorConfig(sinks=(NullSink(name="a"), NullSink(name="b"))))
+    assert "fan_out" in fanned.__code__.co_names
+
+
+async def test_a_put_that_cannot_be_inlined_is_called(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the inbox's put cannot be inlined, the level method calls it: same events."""
+
+    def refuse(*args: object, **kwargs: object) -> Any:
+        raise NotInlinable("test")
+
+    monkeypatch.setattr(_levelmethod, "inline_body", refuse)
+    monkeypatch.setattr(_levelmethod, "inline_expression", refuse)
+    config = SupervisorConfig(sinks=(logactors.MemorySink(name="m"),), trace_context=False)
+    async with logactors.open_logger(config) as log:
+        method: Any = log.info
+        assert "put_nowait" in method.__code__.co_names
+        log.info("a {x}", x="ada")
+        log.info("a {x}", x="mail ada@example.org", token="t")
+        await log.flush()
+        events = log.sink("m").events  # type: ignore[attr-defined]
+    assert [dict(e.properties) for e in events] == [
+        {"x": "ada"},
+        {"x": "mail ada@example.org", "token": "***"},
+    ]
+
+
+# -- the specialised methods queue what the builder builds ----------------------------------------
+
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.sampled_from(["ada", "a b", "mail ada@example.org", "postgres://u:pw@h/db", "x" * 9]),
+    st.lists(st.integers(0, 3), max_size=3),
+    st.dictionaries(st.sampled_from(["k", "password"]), st.integers(0, 3), max_size=2),
+)
+call_props = st.dictionaries(st.sampled_from(["user", "n", "token", "items"]), values, max_size=3)
+variants = st.fixed_dictionaries(
+    {
+        "sinks": st.integers(1, 2),
+        "redact": st.sampled_from(["default", "off", "patterns"]),
+        "sequence": st.booleans(),
+        "bound": st.booleans(),
+        "trace": st.booleans(),
+    }
+)
+
+
+def _variant_config(variant: dict[str, Any]) -> SupervisorConfig:
+    redact = {
+        "default": RedactConfig(),
+        "off": RedactConfig(enabled=False),
+        "patterns": RedactConfig(patterns=("s3cr3t",)),
+    }[variant["redact"]]
+    return SupervisorConfig(
+        sinks=tuple(
+            NullSink(name=f"s{i}", queue=QueueConfig(max_events=100))
+            for i in range(variant["sinks"])
+        ),
+        redact=redact,
+        enrichers=("sequence",) if variant["sequence"] else (),
+        trace_context=variant["trace"],
+    )
+
+
+@pytest.mark.slow
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    variants,
+    call_props,
+    st.lists(values, max_size=2),
+    st.sampled_from(["hello {user}", "{0} and {1}", "plain %s"]),
+)
+def test_every_variant_queues_what_the_builder_builds(
+    variant: dict[str, Any], props: dict[str, Any], args: list[Any], template: str
+) -> None:
+    """Property: for every specialisation (one inbox or fan-out, redaction default/off/with
+    patterns, a stage or none, bound properties or none, trace correlation on or off), the
+    level method queues into each real inbox the tuple and size ``Builder.prepare`` (and
+    ``admit``) gives for the same call, whether the call takes the fast case or not."""
+
+    async def main() -> None:
+        async with logactors.open_logger(_variant_config(variant)) as log:
+            target = log.bind(app="demo") if variant["bound"] else log
+            for _ in range(2):  # the first call teaches the capture the template and names
+                target.info(template, *copy.deepcopy(args), **copy.deepcopy(props))
+            rt = log._rt
+            inboxes = [actor.inbox for actor in rt.actors.values()]
+            queued = [(list(i._events), list(i._sizes)) for i in inboxes]  # not yet taken
+            prepared = rt.builder.prepare(
+                0,
+                Level.INFO,
+                template,
+                tuple(copy.deepcopy(args)),
+                None,
+                copy.deepcopy(props),
+                rt.static_properties,
+                {"app": "demo"} if variant["bound"] else {},
+                "",
+                "",
+            )
+            sequence = rt.builder.sequence
+            admitted = rt.builder.admit(prepared)
+            assert admitted is not None
+            event, size = admitted
+            for events, sizes in queued:
+                assert len(events) == 2
+                last = events[-1]
+                expected_props = dict(event.properties)
+                if variant["sequence"]:
+                    expected_props["sequence"] = sequence  # the second call's number
+                assert (last[1], last[2], last[3], last[4]) == (
+                    event.level,
+                    event.template,
+                    expected_props,
+                    event.exception,
+                )
+                assert sizes[-1] + logactors._sizing.BASE_BYTES == size
+            await log.flush()
+
+    trio.run(main)
