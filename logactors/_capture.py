@@ -134,9 +134,10 @@ class Capture:
         #: 0: strings never need a scan; 1: only those ``Redactor.needs_scan`` picks (the
         #: value rules' hint); 2: every string (user patterns)
         self.scan = 0 if self.redactor is None else (2 if redact and redact.patterns else 1)
-        #: template -> (as written, its length): the logger's fast path takes a call only
-        #: when its template is in here
-        self.templates: dict[str, tuple[str, int]] = {}
+        #: template -> (as written, its length, its hole names when positional arguments bind
+        #: to them by name, else ``()``): the logger's fast path takes a call only when its
+        #: template is in here
+        self.templates: dict[str, tuple[str, int, tuple[str, ...]]] = {}
         self._names: dict[str, tuple[str, bool]] = {}
 
     # -- names, texts ----------------------------------------------------------------------------
@@ -171,18 +172,22 @@ class Capture:
         redactor = self.redactor
         return value if redactor is None else redactor.text(value)
 
-    def template(self, template: str) -> str:
-        """The template, cut and masked (cached for short ones)."""
+    def template(self, template: str, *, learn: bool = True) -> str:
+        """The template, cut and masked; a short one written by the program is remembered
+        (``learn``; not text rendered at the call, such as a printf-style message, which
+        would only fill the cache with one-off entries)."""
         known = self.templates.get(template)
         if known is not None:
             return known[0]
         out = cut(template, self.max_text)
         if self.redactor is not None:
             out = self.redactor.text(out)
-        if len(template) <= 512 and "{$" not in template:  # ({$x} needs the capture)
+        if learn and len(template) <= 512 and "{$" not in template:  # ({$x}: the capture)
             if len(self.templates) >= 4096:
                 self.templates.clear()
-            self.templates[template] = (out, len(out))
+            parsed = parse(template)
+            names = parsed.property_names
+            self.templates[template] = (out, len(out), names if not parsed.positional else ())
         return out
 
     def stringify(self, value: object) -> str:
@@ -357,7 +362,20 @@ class Capture:
                     hints[token.name] = token.destructuring
         out: dict[str, Any] = {}
         plain = _PLAIN
+        safe = self.safe_names
+        redactor = self.redactor
         for key, value in props.items():
+            if key in safe and not hints:
+                # a name known to need nothing (no prefix, not secret, not masked): the value
+                # as the rules below would capture it, without the name's lookups
+                cls = type(value)
+                if cls in plain or (
+                    cls is str and (redactor is None or not redactor.needs_scan(value))
+                ):
+                    out[key] = value
+                else:
+                    out[key] = self.value(value, depth, False)
+                continue
             how = hints.get(key, Destructuring.DEFAULT) if hints else Destructuring.DEFAULT
             if type(key) is not str:
                 key = safe_str(key)
@@ -490,13 +508,15 @@ class Builder:
         exception = format_exc_info(exc_info) if exc_info is not None else None
         if props and not RESERVED.isdisjoint(props):
             props, exception = self._stdlib_keywords(props, exception)
-        if template.__class__ is not str:
+        learn = template.__class__ is str  # (a template the program wrote)
+        if not learn:
             template = safe_str(template).replace("{", "{{").replace("}", "}}")
         assert isinstance(template, str)
         if args:
             printf = _printf(template, args)
             if printf is not None:
                 template = printf.replace("{", "{{").replace("}", "}}")
+                learn = False
             else:
                 props = {**parse(template).bind(args, props), **props}
         captured = capture.properties(props, template)
@@ -512,7 +532,7 @@ class Builder:
             self.enrich(extra, task)
             for key, value in capture.properties(extra).items():
                 captured.setdefault(key, value)
-        template = capture.template(template)
+        template = capture.template(template, learn=learn)
         if exception is not None:
             exception = capture.text(cut(exception, self.limit))
         size = estimate(captured, self.limit) + len(template) + (len(exception or ""))

@@ -78,17 +78,22 @@ def emit(template, /, *args, exc_info=None, **props):
             values = props  # [fast]
             if args and known is not None:  # [fast]
                 # positional arguments bound to the holes, as the builder binds them (a
-                # template without holes takes the builder: printf style)
-                holes = parse(template)  # [fast]
-                if holes.property_names:  # [fast]
-                    values = {**holes.bind(args, props), **props}  # [fast]
+                # template without holes takes the builder: printf style); the common case,
+                # named holes, no keywords and no surplus, is MessageTemplate.bind's zip
+                names = known[2]  # [fast]
+                if not props and 0 < len(args) <= len(names):  # [fast]
+                    values = dict(zip(names, args))  # [fast]
                 else:  # [fast]
-                    values = None  # [fast]
+                    holes = parse(template)  # [fast]
+                    if holes.property_names:  # [fast]
+                        values = {**holes.bind(args, props), **props}  # [fast]
+                    else:  # [fast]
+                        values = None  # [fast]
             # an ambient context or an active span: the builder merges them
             if known and values is not None and not get_ctx():  # [fast !otel]
             if known and values is not None and not (get_ctx() or otel()):  # [fast otel]
-                text, size = known  # [fast]
-                size += fixed_size  # [fast]
+                text = known[0]  # [fast]
+                size = known[1] + fixed_size  # [fast]
                 for key, value in values.items():  # [fast]
                     if key not in safe:  # [fast]
                         break  # [fast]

@@ -72,7 +72,7 @@ class Logger(LevelMethods):
     ) -> None:
         self._rt = runtime
         capture = runtime.builder.capture
-        self._name = capture.template(name) if capture.redactor is not None else name
+        self._name = capture.template(name, learn=False) if capture.redactor is not None else name
         # ``captured``: a new dict of values this runtime already captured (bind, named)
         self._bound: dict[str, Any] = (
             bound if captured and type(bound) is dict else capture.properties(bound)

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 import logactors
 from logactors import CaptureConfig, RedactConfig, SupervisorConfig
-from logactors._capture import MAX_DEPTH_MARK, MORE_KEY
+from logactors._capture import MAX_DEPTH_MARK, MORE_KEY, Capture
 from logactors._events import LogEvent
 from logactors._json import dumps
 from logactors.formatting import make_formatter
@@ -580,3 +580,26 @@ def test_positional_fast_path_equals_the_builder(
     first = _key(events[0])
     for event in events[1:]:
         assert _key(event) == first
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["user", "n", "password", "@point", "$n", "Api-Key", "items", "a b"]),
+        call_values | st.sampled_from(["postgres://u:pw@h/db", "Bearer abc.DEF-123", "s3cr3t x"]),
+        max_size=4,
+    ),
+    st.sampled_from(["default", "off", "patterns"]),
+)
+def test_known_names_capture_as_unknown_names(props: dict[str, Any], redact: str) -> None:
+    """Property: ``Capture.properties`` gives the same result once it has learnt which names
+    need nothing (its shortcut for them) as for names it has never seen."""
+    config = {
+        "default": RedactConfig(),
+        "off": RedactConfig(enabled=False),
+        "patterns": RedactConfig(patterns=("s3cr3t",)),
+    }[redact]
+    fresh = Capture(CaptureConfig(), config, 4096)
+    warm = Capture(CaptureConfig(), config, 4096)
+    warm.properties(copy.deepcopy(props))  # learns the names
+    assert warm.properties(copy.deepcopy(props)) == fresh.properties(copy.deepcopy(props))
