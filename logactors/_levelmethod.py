@@ -26,10 +26,13 @@ The put into a single inbox and the redaction scan hint are inlined from their o
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
+from types import CodeType
 from typing import TYPE_CHECKING, Any, Final
 
 import trio
@@ -172,30 +175,66 @@ def source_for(flags: Mapping[str, bool], put: str = "", hint: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _compile(source: str, namespace: dict[str, Any]) -> Callable[..., None]:
-    exec(compile(source, "<logactors level method>", "exec"), namespace)
-    function: Callable[..., None] = namespace["emit"]
-    return function
+_FACTORY: Final = """\
+def make(name, bound, base, fixed_size):
+{thread}
+{trio}
+    return emit
+"""
+
+#: runtime -> (level, flags of the logger) -> the factory of its level methods
+_factories: weakref.WeakKeyDictionary[Runtime, dict[tuple[Any, ...], Factory]] = (
+    weakref.WeakKeyDictionary()
+)
+Factory = Callable[[str, dict[str, Any], dict[str, Any], int], "LogMethod"]
+
+
+@functools.lru_cache(maxsize=64)
+def _code(source: str) -> CodeType:
+    return compile(source, "<logactors level method>", "exec")
+
+
+def _indent(source: str) -> str:
+    return "\n".join("    " + line if line else line for line in source.splitlines())
 
 
 def build(rt: Runtime, level: Level, name: str, bound: dict[str, Any]) -> LogMethod:
-    """The level method of a logger called ``name`` with ``bound`` properties at ``level``."""
+    """The level method of a logger called ``name`` with ``bound`` properties at ``level``.
+
+    The code is generated once per runtime, level and kind of logger (with or without
+    properties to merge, plain or not); each logger only makes its closure from it.
+    """
+    base = {**rt.static_properties, **bound}
+    plain = all(type(v) is str or type(v) in _SCALARS for v in base.values())
+    key = (level, bool(base), plain, rt.handoff)
+    per_runtime = _factories.get(rt)
+    if per_runtime is None:
+        per_runtime = _factories.setdefault(rt, {})
+    factory = per_runtime.get(key)
+    if factory is None:
+        factory = per_runtime[key] = _factory(rt, level, bool(base), plain)
+    fixed_size = BASE_BYTES + sum(
+        _STR_OVERHEAD + len(v) if type(v) is str else _SCALAR_BYTES
+        for v in base.values()
+        if type(v) is str or type(v) in _SCALARS
+    )
+    return factory(name, bound, base, fixed_size)
+
+
+def _factory(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Factory:
     builder = rt.builder
     capture = builder.capture
-    static = rt.static_properties
-    base = {**static, **bound}
     routes = rt.routes[level]
     handoff = rt.handoff
     otel = context_getter(rt.config.trace_context)
     redactor = capture.redactor
     flags = {
         # a plain base: the fast case merges it as it is (the builder would do the same)
-        "fast": builder.simple
-        and all(type(v) is str or type(v) in _SCALARS for v in base.values()),
+        "fast": builder.simple and plain_base,
         "otel": otel is not None,
         "every": capture.scan == 2,
         "hint": capture.scan == 1,
-        "base": bool(base),
+        "base": has_base,
         "simple": builder.simple,
         "handoff": handoff is not None,
         "one": len(routes) == 1 and type(routes[0]) is Inbox,
@@ -206,10 +245,7 @@ def build(rt: Runtime, level: Level, name: str, bound: dict[str, Any]) -> LogMet
     namespace: dict[str, Any] = {
         "rt": rt,
         "level": level,
-        "name": name,
-        "static": static,
-        "bound": bound,
-        "base": base,
+        "static": rt.static_properties,
         "prepare": builder.prepare,
         "admit": builder.admit,
         "known_template": capture.templates.get,
@@ -217,8 +253,6 @@ def build(rt: Runtime, level: Level, name: str, bound: dict[str, Any]) -> LogMet
         "plain": capture.plain,
         "parse": parse,
         "limit": rt.max_event_bytes,
-        "fixed_size": BASE_BYTES
-        + sum(_STR_OVERHEAD + len(v) if type(v) is str else _SCALAR_BYTES for v in base.values()),
         "str_bytes": _STR_OVERHEAD,
         "scalar_bytes": _SCALAR_BYTES,
         "scalars": _SCALARS,
@@ -248,8 +282,7 @@ def build(rt: Runtime, level: Level, name: str, bound: dict[str, Any]) -> LogMet
             hint = "needs_scan(value)"
     put = ""
     if flags["one"]:
-        inbox = routes[0]
-        namespace["inbox"] = inbox
+        namespace["inbox"] = routes[0]
         try:
             inlined = inline_body(
                 Inbox.put_nowait,
@@ -261,13 +294,17 @@ def build(rt: Runtime, level: Level, name: str, bound: dict[str, Any]) -> LogMet
         except NotInlinable:
             put = "inbox.put_nowait(fields, level, size)"
     if handoff is not None:
-        namespace["from_thread"] = _compile(
-            source_for({**flags, "thread": True}, put, hint), dict(namespace)
-        )
+        thread = source_for({**flags, "thread": True}, put, hint)
+        thread = thread.replace("def emit(", "def from_thread(", 1)
     else:
-        namespace["from_thread"] = _closed_thread_call(rt)
-    method: LogMethod = _compile(source_for({**flags, "thread": False}, put, hint), namespace)
-    return method
+        thread = "from_thread = reject"
+        namespace["reject"] = _closed_thread_call(rt)
+    source = _FACTORY.format(
+        thread=_indent(thread), trio=_indent(source_for({**flags, "thread": False}, put, hint))
+    )
+    exec(_code(source), namespace)
+    factory: Factory = namespace["make"]
+    return factory
 
 
 def _closed_thread_call(rt: Runtime) -> Callable[..., None]:
