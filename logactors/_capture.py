@@ -461,16 +461,56 @@ class Builder:
         self.capture = capture
         #: OpenTelemetry's context getter when trace correlation is on (:mod:`._trace`)
         self.trace = context_getter(trace)
-        self.enrich = enrich
-        self.keep = keep
+        self._enrich = enrich
+        self._keep = keep
+        #: the last sequence number given (-1: the ``sequence`` enricher is off)
         self.sequence = 0 if sequence else -1
         self.limit = max_event_bytes
         self._report = report
         self._context = CONTEXT.get
         self._said: set[str] = set()
         self._contexts: tuple[Mapping[str, Any], dict[str, Any]] | None = None
-        #: no stage after the capture: the logger's fast path may skip :meth:`admit`
-        self.simple = enrich is None and keep is None and not sequence
+        # The optional stages, compiled into chains of only the configured ones: after the
+        # capture on the caller's thread (``prepare``: trace ids, enrichers), and on the trio
+        # thread (``admit``: filters, then the sequence number).
+        caller: list[Callable[[dict[str, Any], str], dict[str, Any]]] = []
+        if self.trace is not None:
+            caller.append(self._add_trace)
+        if enrich is not None:
+            caller.append(self._add_enriched)
+        self._caller_stages = tuple(caller)
+        trio_side: list[Callable[[LogEvent, int], int]] = []
+        if keep is not None:
+            trio_side.append(self._filter)
+        if sequence:
+            trio_side.append(self._number)
+        self._trio_stages = tuple(trio_side)
+        #: no stage after the capture but the trace ids (which the level methods add in
+        #: their own way): the logger's fast path may skip :meth:`admit`
+        self.simple = enrich is None and not trio_side
+
+    # -- the optional stages ---------------------------------------------------------------------
+
+    def _add_trace(self, captured: dict[str, Any], task: str) -> dict[str, Any]:
+        otel = self.trace() if self.trace is not None else None
+        return add_trace(captured, otel) if otel else captured
+
+    def _add_enriched(self, captured: dict[str, Any], task: str) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self._enrich is not None:
+            self._enrich(extra, task)
+        for key, value in self.capture.properties(extra).items():
+            captured.setdefault(key, value)
+        return captured
+
+    def _filter(self, event: LogEvent, size: int) -> int:
+        keep = self._keep
+        return size if keep is None or keep(event) else -1
+
+    def _number(self, event: LogEvent, size: int) -> int:
+        self.sequence += 1
+        event.properties["sequence"] = self.sequence  # type: ignore[index]  # (still ours)
+        return size + 32
 
     def once(self, key: str, message: str) -> None:
         """A self-log line the first time only."""
@@ -525,13 +565,8 @@ class Builder:
             captured = {**static, **self._ambient(ctx), **bound, **captured}
         elif static or bound:
             captured = {**static, **bound, **captured}
-        if self.trace is not None and (otel := self.trace()):
-            captured = add_trace(captured if captured is not props else dict(captured), otel)
-        if self.enrich is not None:
-            extra: dict[str, Any] = {}
-            self.enrich(extra, task)
-            for key, value in capture.properties(extra).items():
-                captured.setdefault(key, value)
+        for stage in self._caller_stages:
+            captured = stage(captured, task)
         template = capture.template(template, learn=learn)
         if exception is not None:
             exception = capture.text(cut(exception, self.limit))
@@ -567,11 +602,8 @@ class Builder:
         """
         timestamp_ns, level, template, props, exception, logger, task, size = prepared
         event = LogEvent(timestamp_ns, level, template, props, exception, logger, task)
-        keep = self.keep
-        if keep is not None and not keep(event):
-            return None
-        if self.sequence >= 0:
-            self.sequence += 1
-            props["sequence"] = self.sequence  # the dict is still ours alone
-            size += 32
+        for stage in self._trio_stages:
+            size = stage(event, size)
+            if size < 0:
+                return None
         return event, size
