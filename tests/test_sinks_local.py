@@ -764,3 +764,34 @@ def test_a_timed_out_write_that_completes_at_close_counts_as_late_written(
     m = report.sinks["f"]
     assert (m.failed, m.late_written, m.balanced) == (3, 3, True)
     assert len(path.read_text().splitlines()) == 3
+
+
+async def test_late_writes_are_taken_from_any_sink_that_reports_them() -> None:
+    """A sink that is no ``SinkBase`` but has ``take_late`` (``ReportsLate``) is asked too."""
+
+    class PlainLateSink:
+        def __init__(self) -> None:
+            self.late = [2]
+
+        async def open(self) -> None:
+            pass
+
+        async def write_batch(self, events: Any) -> int:
+            return 0
+
+        async def flush(self) -> None:
+            pass
+
+        async def aclose(self) -> None:
+            pass
+
+        def take_late(self) -> int:
+            return self.late.pop(0) if self.late else 0
+
+    config = logactors.SupervisorConfig(
+        sinks=[logactors.CustomSink(name="late", sink=PlainLateSink())], self_log=[].append
+    )
+    async with logactors.open_logger(config) as log:
+        log.info("e")
+        await log.flush()
+        assert log.metrics().sinks["late"].late_written == 2

@@ -32,7 +32,7 @@ import trio
 from .._events import EventTuple, LogEvent, as_events, drop_notice
 from ..exceptions import SinkError
 from ..metrics import Counters, SinkMetrics
-from ..sinks.base import SinkBase, rejection_reporter, takes_plain_tuples
+from ..sinks.base import late_reporter, rejection_reporter, takes_plain_tuples
 from .breaker import CircuitBreaker
 from .handoff import IN_SINK
 from .inbox import Inbox, InboxClosed, Rerouted
@@ -387,11 +387,11 @@ class SinkActor:
         """Events of an earlier batch that this sink counted failed or passed on (its write
         timed out) but whose write completed afterwards, as the sink learnt when it settled that
         write (``SinkBase.take_late``): counted in ``late_written``, said once."""
-        take = self.sink.take_late if isinstance(self.sink, SinkBase) else None
-        if take is None:
+        reporter = late_reporter(self.sink)
+        if reporter is None:
             return
         try:
-            late = max(0, int(take()))
+            late = max(0, int(reporter.take_late()))
         except Exception as exc:  # a sink's bug must not stop the actor
             self.log(f"take_late failed: {type(exc).__name__}: {exc}", key="late")
             return

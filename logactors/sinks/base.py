@@ -34,7 +34,9 @@ import trio
 from .._events import LogEvent
 
 __all__ = [
+    "ReportsLate",
     "ReportsRejected",
+    "late_reporter",
     "rejection_reporter",
     "takes_plain_tuples",
     "Sink",
@@ -82,10 +84,21 @@ class ReportsRejected(Protocol):
         ...
 
 
+@runtime_checkable
+class ReportsLate(Protocol):
+    """A sink whose timed-out write may still complete, and that reports such events."""
+
+    def take_late(self) -> int:
+        """Events of an earlier batch, given up by the actor after its write timed out, that
+        the sink has since seen written after all (reset by the call)."""
+        ...
+
+
 class SinkBase:
     """Convenience base: no-op ``open``/``flush``/``aclose``; subclasses add ``write_batch``.
-    It declares both optional capabilities (:class:`TakesPlainTuples`: no;
-    :class:`ReportsRejected`: nothing rejected), which subclasses override."""
+    It declares the optional capabilities (:class:`TakesPlainTuples`: no;
+    :class:`ReportsRejected`: nothing rejected; :class:`ReportsLate`: nothing late), which
+    subclasses override."""
 
     #: its ``write_batch`` only unpacks its events (see :class:`TakesPlainTuples`)
     takes_plain_tuples: bool = False
@@ -123,6 +136,14 @@ def rejection_reporter(sink: object) -> ReportsRejected | None:
     """``sink`` as a :class:`ReportsRejected`, or ``None`` when it does not report rejected
     events (a :class:`SinkBase` always does; another object if it has ``take_rejected``)."""
     if isinstance(sink, (SinkBase, ReportsRejected)):  # SinkBase first: the fast check
+        return sink
+    return None
+
+
+def late_reporter(sink: object) -> ReportsLate | None:
+    """``sink`` as a :class:`ReportsLate`, or ``None`` when it does not report late writes
+    (a :class:`SinkBase` always does; another object if it has ``take_late``)."""
+    if isinstance(sink, (SinkBase, ReportsLate)):  # SinkBase first: the fast check
         return sink
     return None
 
