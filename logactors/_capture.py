@@ -45,7 +45,7 @@ import attrs
 from ._events import LogEvent
 from ._json import safe_str
 from ._levels import Level
-from ._redact import Redactor
+from ._redact import SHORTEST_MATCH, Redactor
 from ._sizing import _SCALARS, estimate, truncate
 from ._trace import add_trace, context_getter
 from .config import CaptureConfig, RedactConfig
@@ -134,6 +134,9 @@ class Capture:
         #: 0: strings never need a scan; 1: only those ``Redactor.needs_scan`` picks (the
         #: value rules' hint); 2: every string (user patterns)
         self.scan = 0 if self.redactor is None else (2 if redact and redact.patterns else 1)
+        self._needs_scan = self.redactor.needs_scan if self.redactor is not None else None
+        #: the value rules match no shorter string (``SHORTEST_MATCH``); user patterns may
+        self._scan_min = SHORTEST_MATCH if self.scan == 1 else 0
         #: template -> (as written, its length, its hole names when positional arguments bind
         #: to them by name, else ``()``): the logger's fast path takes a call only when its
         #: template is in here
@@ -259,7 +262,8 @@ class Capture:
         the logger's fast path uses it (tests/test_capture.py proves the two agree)."""
         if depth >= self.max_depth or len(value) > self.max_items:
             return None
-        needs_scan = self.redactor.needs_scan if self.redactor is not None else None
+        needs_scan = self._needs_scan
+        scan_min = self._scan_min
         plain = _PLAIN
         size = 64
         if type(value) is dict:
@@ -270,9 +274,10 @@ class Capture:
                     return None
                 cls = type(item)
                 if cls is str:
-                    if needs_scan is not None and needs_scan(item):
+                    n = len(item)
+                    if n >= scan_min and needs_scan is not None and needs_scan(item):
                         return None
-                    size += 112 + len(key) + len(item)
+                    size += 112 + len(key) + n
                 elif cls in plain:
                     size += 88 + len(key)
                 elif cls is dict or cls is list:
@@ -289,9 +294,10 @@ class Capture:
         for item in value:
             cls = type(item)
             if cls is str:
-                if needs_scan is not None and needs_scan(item):
+                n = len(item)
+                if n >= scan_min and needs_scan is not None and needs_scan(item):
                     return None
-                size += 64 + len(item)
+                size += 64 + n
             elif cls in plain:
                 size += 40
             elif cls is dict or cls is list:
