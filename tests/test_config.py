@@ -302,11 +302,23 @@ SINGLE_PROBLEMS: list[tuple[Any, str]] = [
     ({"sinks": [{"type": "kafka"}]}, f"sinks[0].type: unknown sink type 'kafka' (known: {KNOWN})"),
     ({"sinks": [{"type": 3}]}, f"sinks[0].type: unknown sink type 3 (known: {KNOWN})"),
     ({"sinks": [{"name": "x"}]}, f"sinks[0].type: missing (required: one of {KNOWN})"),
-    ({"sinks": ["console"]}, "sinks[0]: must be a table with a 'type' (got 'console')"),
-    ({"sinks": "console"}, "sinks: must be a list of sink tables (got 'console')"),
-    ({"sinks": [{"type": "null", "queue": None}]}, "sinks[0].queue: must be a table (got None)"),
-    ({"sinks": [{"type": "null", "queue": 5}]}, "sinks[0].queue: must be a table (got 5)"),
-    ({"redact": "yes"}, "redact: must be a table (got 'yes')"),
+    (
+        {"sinks": ["console"]},
+        "sinks[0]: must be a sink configuration or a table with a 'type' (got 'console')",
+    ),
+    ({"sinks": "console"}, "sinks: must be a list of sinks (got 'console')"),
+    (
+        {"sinks": [{"type": "null", "queue": None}]},
+        "sinks[0].queue: must be a QueueConfig, or a table of its fields (got None)",
+    ),
+    (
+        {"sinks": [{"type": "null", "queue": 5}]},
+        "sinks[0].queue: must be a QueueConfig, or a table of its fields (got 5)",
+    ),
+    (
+        {"redact": "yes"},
+        "redact: must be a RedactConfig or None, or a table of its fields (got 'yes')",
+    ),
     (
         {"sinks": [{"type": "null", "queue": {"max_events": "lots"}}]},
         "sinks[0].queue.max_events: must be an integer (got 'lots')",
@@ -413,7 +425,10 @@ SINGLE_PROBLEMS: list[tuple[Any, str]] = [
         "sinks[0].compress: must be true or false (got 'no')",
     ),
     ({"filters": [{"exclude": "yes"}]}, "filters[0].exclude: must be true or false (got 'yes')"),
-    ({"filters": 3}, "filters: must be a list of filter tables (got 3)"),
+    (
+        {"filters": 3},
+        "filters: must be a list of filter tables, 'module:callable' names or callables (got 3)",
+    ),
     (
         {"filters": [3]},
         "filters[0]: must be one of filter tables, 'module:callable' names or callables (got 3)",
@@ -531,23 +546,26 @@ def test_config_error_message_and_types() -> None:
 
 
 def test_python_construction_validates() -> None:
-    """Building the classes in Python reports every problem by field name."""
+    """The classes built in Python report every problem by field name: a part when checked
+    (on its own, with paths from it), SupervisorConfig when built."""
+    queue = QueueConfig(max_events=0, overflow="x", block_timeout="never")  # type: ignore[arg-type]
     with pytest.raises(ConfigError) as info:
-        QueueConfig(max_events=0, overflow="x", block_timeout="never")  # type: ignore[arg-type]
+        queue.check()
     assert info.value.problems == [
         "max_events: must be > 0 (got 0)",
         "overflow: must be one of 'drop_oldest', 'drop_newest', 'block' (got 'x')",
         "block_timeout: must be a number of seconds or a duration like '200ms' (got 'never')",
     ]
     with pytest.raises(ConfigError, match="must be a QueueConfig"):
-        MemorySink(queue=7)  # type: ignore[arg-type]
+        MemorySink(queue=7).check()  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"filters\[0\]: unknown key 'lvl'"):
         SupervisorConfig(filters=[{"lvl": 1}])  # type: ignore[list-item]
     assert SupervisorConfig(filters=[{"min_level": "warn"}]).filters == (
         FilterConfig(min_level=Level.WARNING),
     )
     with pytest.raises(ConfigError, match="must not be empty"):
-        SpoolConfig(path="")
+        SpoolConfig(path="").check()
+    assert FileSink(path="x.log").check() == FileSink(path="x.log")  # valid: itself
 
 
 def test_sink_defaults() -> None:
@@ -747,8 +765,11 @@ def test_each_sink_block_as_a_table(name: str, cls: type) -> None:
     )["sinks"][0][name]
     assert MemorySink(**{name: table}) == MemorySink(**{name: cls(**_required(cls))})
     with pytest.raises(ConfigError) as info:
-        MemorySink(**{name: {**table, "zzz": 1}})
+        MemorySink(**{name: {**table, "zzz": 1}}).check()
     assert info.value.problems == [f"{name}: unknown key 'zzz'"]
+    with pytest.raises(ConfigError) as info:
+        SupervisorConfig(sinks=[MemorySink(**{name: {**table, "zzz": 1}})])
+    assert info.value.problems == [f"sinks[0].{name}: unknown key 'zzz'"]
     with pytest.raises(ConfigError) as info:
         SupervisorConfig(sinks=[{"type": "memory", name: {**table, "zzz": 1}}])
     assert info.value.problems == [f"sinks[0].{name}: unknown key 'zzz'"]

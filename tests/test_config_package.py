@@ -80,24 +80,31 @@ def test_python_and_loaded_configs_report_the_same_problems() -> None:
 
 
 def test_python_objects_report_paths_like_load_config() -> None:
-    """A sink built in Python reports the problems ``load_config`` reports for it, with the
-    path from the sink (Python builds the inner object first, so that is where it raises)."""
+    """A sink built in Python reports, inside the configuration that holds it, the problems
+    ``load_config`` reports for its table, with the same full paths; checked on its own, the
+    same problems with paths from the sink."""
     table: dict[str, Any] = {
         "name": "f",
         "path": "",
         "rolling": "weekly",
         "queue": {"max_events": 0},
-        "colors": 1,
     }
     with pytest.raises(ConfigError) as loaded:
-        load_config(
-            {"sinks": [{"type": "file", **{k: v for k, v in table.items() if k != "colors"}}]}
-        )
+        load_config({"sinks": [{"type": "file", **table}]})
+    sink = FileSink(**{**table, "queue": QueueConfig(max_events=0)})
     with pytest.raises(ConfigError) as built:
-        FileSink(**{k: v for k, v in table.items() if k != "colors"})
-    assert [p.under("sinks", 0) for p in built.value.details] == loaded.value.details
+        SupervisorConfig(sinks=[sink])
+    assert built.value.details == loaded.value.details
+    assert [p.path for p in loaded.value.details] == [
+        ("sinks", 0, "queue", "max_events"),
+        ("sinks", 0, "path"),
+        ("sinks", 0, "rolling"),
+    ]
+    with pytest.raises(ConfigError) as alone:
+        sink.check()
+    assert [p.under("sinks", 0) for p in alone.value.details] == loaded.value.details
     with pytest.raises(ConfigError) as console:
-        ConsoleSink(colors=1, stream="stdin")  # type: ignore[arg-type]
+        ConsoleSink(colors=1, stream="stdin").check()  # type: ignore[arg-type]
     assert [p.path for p in console.value.details] == [("stream",), ("colors",)]
 
 
@@ -158,7 +165,7 @@ def test_choices_come_from_the_literal_annotations() -> None:
             if cls is FileSink:
                 kwargs["path"] = "x.log"
             with pytest.raises(ConfigError) as exc:
-                cls(**kwargs)
+                cls(**kwargs).check()  # SupervisorConfig raises when built
             expected = f"must be one of {', '.join(map(repr, choices))} (got 'not-a-choice')"
             assert Problem((field.name,), expected) in exc.value.details, (cls, field.name)
             checked += 1
@@ -291,14 +298,46 @@ def test_sink_side_protocols() -> None:
     assert reporter is not None and reporter.take_rejected() == (0, [])
 
 
-def test_shutdown_config_still_rejects_alone() -> None:
-    """Standalone objects still raise at once, with paths from themselves."""
+def test_a_part_alone_is_never_accepted_silently() -> None:
+    """A part built on its own does not raise when built (the configuration that holds it
+    reports its problems with their paths), but wherever it is used: ``check()``, the sink
+    factory, and any configuration that takes it. Equality, hashing and immutability do not
+    depend on its problems."""
     with pytest.raises(ConfigError) as exc:
-        ShutdownConfig(timeout=-1)
+        ShutdownConfig(timeout=-1).check()
     assert exc.value.details == [Problem(("timeout",), "must be >= 0 (got -1)")]
+    queue = QueueConfig(max_events=0)
     with pytest.raises(ConfigError) as exc:
-        QueueConfig(max_events=0)
+        queue.check()
     assert exc.value.problems == ["max_events: must be > 0 (got 0)"]
+    assert queue == QueueConfig(max_events=0) != QueueConfig()
+    assert hash(queue) == hash(QueueConfig(max_events=0))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        queue.max_events = 5  # type: ignore[misc]
+    sink = MemorySink(name="m", queue=queue)
+    with pytest.raises(ConfigError) as exc:
+        sink_factory(sink)
+    assert exc.value.problems == ["queue.max_events: must be > 0 (got 0)"]
+    with pytest.raises(ConfigError) as exc:
+        SupervisorConfig(sinks=[sink])
+    assert exc.value.problems == ["sinks[0].queue.max_events: must be > 0 (got 0)"]
+    with pytest.raises(ConfigError) as exc:
+        SupervisorConfig.preset("testing", sinks=[sink])
+    assert exc.value.problems == ["sinks[0].queue.max_events: must be > 0 (got 0)"]
+    # a table with problems stays a table, immutable and hashable like the rest
+    tabled = MemorySink(name="m", queue={"max_events": 0, "zzz": 1})  # type: ignore[arg-type]
+    assert tabled.queue == {"max_events": 0, "zzz": 1}
+    again = MemorySink(name="m", queue={"zzz": 1, "max_events": 0})  # type: ignore[arg-type]
+    assert tabled == again
+    assert hash(tabled) == hash(again)
+    with pytest.raises(TypeError):
+        tabled.queue["zzz"] = 2  # type: ignore[index]
+    with pytest.raises(ConfigError) as exc:
+        tabled.check()
+    assert exc.value.problems == [
+        "queue: unknown key 'zzz'",
+        "queue.max_events: must be > 0 (got 0)",
+    ]
 
 
 def test_sink_factory_reports_a_writer_that_cannot_be_built(
@@ -359,7 +398,7 @@ def test_a_sink_type_with_a_local_annotation_is_checked() -> None:
 
     assert Scoped(flag=True).flag is True
     with pytest.raises(ConfigError) as exc:
-        Scoped(flag="x", mode="c")  # type: ignore[arg-type]
+        Scoped(flag="x", mode="c").check()  # type: ignore[arg-type]
     assert exc.value.problems == [
         "flag: must be true or false (got 'x')",
         "mode: must be one of 'a', 'b' (got 'c')",

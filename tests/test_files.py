@@ -156,7 +156,7 @@ def test_spool_file_mode_is_validated() -> None:
     from logactors import ConfigError
 
     with pytest.raises(ConfigError, match="file_mode"):
-        SpoolConfig(path="x", file_mode=0o1000)
+        SpoolConfig(path="x", file_mode=0o1000).check()
 
 
 def test_file_sink_refuses_a_symlink_and_creates_0640(tmp_path: Path, umask_000: None) -> None:
@@ -177,7 +177,7 @@ def test_file_sink_refuses_a_symlink_and_creates_0640(tmp_path: Path, umask_000:
     assert mode_of(tmp_path / "private.log") == 0o600  # configurable, umask or not
     trio.run(private.aclose)
     with pytest.raises(logactors.ConfigError, match="file_mode"):
-        FileSink(name="bad", path="x.log", file_mode=0o1777)
+        FileSink(name="bad", path="x.log", file_mode=0o1777).check()
 
 
 def test_logger_with_a_foreign_spool_file_says_so_and_keeps_it(tmp_path: Path) -> None:

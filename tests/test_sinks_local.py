@@ -708,9 +708,9 @@ def test_on_broken_pipe_and_shared_are_validated() -> None:
     assert ConsoleSink().on_broken_pipe == "exit"
     assert FileSink(path="a.log").shared is False
     with pytest.raises(logactors.ConfigError, match="on_broken_pipe"):
-        ConsoleSink(on_broken_pipe="ignore")  # type: ignore[arg-type]
+        ConsoleSink(on_broken_pipe="ignore").check()  # type: ignore[arg-type]
     with pytest.raises(logactors.ConfigError, match="shared"):
-        FileSink(path="a.log", shared="yes")  # type: ignore[arg-type]
+        FileSink(path="a.log", shared="yes").check()  # type: ignore[arg-type]
 
 
 def test_a_timed_out_write_that_completes_at_close_counts_as_late_written(

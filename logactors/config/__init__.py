@@ -1,9 +1,12 @@
 """Configuration: frozen, keyword-only attrs classes (the "supervisor config").
 
-Every class validates itself when built and raises one :class:`~logactors.ConfigError` that
-lists *every* problem it found, each with its field path (``ConfigError.details`` holds them as
-:class:`~logactors.exceptions.Problem` objects); :func:`load_config` builds the same classes
-from tables and reports the full path (``sinks[1].queue.max_events: must be > 0 (got -1)``).
+:class:`SupervisorConfig` checks itself when built and raises one
+:class:`~logactors.ConfigError` that lists *every* problem of the whole tree, each with its full
+path (``sinks[1].queue.max_events: must be > 0 (got -1)``; ``ConfigError.details`` holds them as
+:class:`~logactors.exceptions.Problem` objects), exactly as :func:`load_config` reports the same
+data. The other classes (blocks, sinks) are its parts: building one never raises (Python builds
+them before the configuration that holds them); that configuration reports their problems under
+their paths, and ``check()`` raises for a part used on its own.
 Values that people write by hand are converted leniently: levels by name or number, durations
 as seconds or ``"200ms"`` / ``"5s"`` / ``"1m"``, sizes as bytes or ``"64MiB"`` / ``"10MB"``.
 

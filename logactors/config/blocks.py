@@ -1,4 +1,9 @@
-"""Building blocks of a sink's configuration: queue, batching, breaker, retry, spool, filters."""
+"""Building blocks of a sink's configuration: queue, batching, breaker, retry, spool, filters.
+
+These are parts: building one never raises; the sink or ``SupervisorConfig`` that holds one
+reports its problems under its path (``sinks[0].queue.max_events: must be > 0 (got -1)``), and
+``check()`` raises for one used on its own.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,9 @@ from typing import Any, Literal
 import attrs
 
 from .._levels import Level
-from ..exceptions import ConfigError
 from .validate import (
     EMPTY,
+    Checked,
     _Problems,
     _show,
     _to_duration,
@@ -20,12 +25,13 @@ from .validate import (
     _to_path,
     _to_sink_level,
     _to_size,
+    _to_tuple,
 )
 from .validate import MIB as _MIB
 
 
 @attrs.frozen(kw_only=True)
-class QueueConfig:
+class QueueConfig(Checked):
     """A sink's inbox: its bound, and what a full inbox does to a non-blocking call.
 
     Attributes:
@@ -44,14 +50,12 @@ class QueueConfig:
     never_drop_level: int = attrs.field(default=Level.ERROR, converter=_to_sink_level)
     block_timeout: float = attrs.field(default=1.0, converter=_to_duration)
 
-    def __attrs_post_init__(self) -> None:
-        p = _Problems(self)
+    def _check(self, p: _Problems) -> None:
         p.positive_int("max_events", self.max_events)
         p.size("max_bytes", self.max_bytes, optional=True)
         p.choice("overflow")
         p.level("never_drop_level", self.never_drop_level, allow_off=True)
         p.number("block_timeout", self.block_timeout)
-        p.raise_if_any()
 
     @property
     def hard_cap_bytes(self) -> int:
@@ -60,7 +64,7 @@ class QueueConfig:
 
 
 @attrs.frozen(kw_only=True)
-class BatchConfig:
+class BatchConfig(Checked):
     """How a sink actor groups events: up to ``max_events`` or ``max_delay`` seconds after the
     first one, whichever comes first; ``max_bytes`` also caps a batch's estimated size.
 
@@ -75,16 +79,14 @@ class BatchConfig:
     max_delay: float = attrs.field(default=0.2, converter=_to_duration)
     max_bytes: int | None = attrs.field(default=None, converter=_to_optional_size)
 
-    def __attrs_post_init__(self) -> None:
-        p = _Problems(self)
+    def _check(self, p: _Problems) -> None:
         p.positive_int("max_events", self.max_events)
         p.number("max_delay", self.max_delay)
         p.size("max_bytes", self.max_bytes, optional=True)
-        p.raise_if_any()
 
 
 @attrs.frozen(kw_only=True)
-class BreakerConfig:
+class BreakerConfig(Checked):
     """Circuit breaker: open after ``failure_threshold`` consecutive failed batches, half-open
     ``reset_timeout`` seconds later, closed again after one good batch.
 
@@ -97,15 +99,13 @@ class BreakerConfig:
     failure_threshold: int = 5
     reset_timeout: float = attrs.field(default=5.0, converter=_to_duration)
 
-    def __attrs_post_init__(self) -> None:
-        p = _Problems(self)
+    def _check(self, p: _Problems) -> None:
         p.positive_int("failure_threshold", self.failure_threshold)
         p.number("reset_timeout", self.reset_timeout)
-        p.raise_if_any()
 
 
 @attrs.frozen(kw_only=True)
-class RetryConfig:
+class RetryConfig(Checked):
     """Retries of a failed batch: ``attempts`` tries in total (1 means no retry), with capped
     exponential backoff from ``initial_backoff`` up to ``max_backoff`` and ``jitter`` (a
     fraction of the delay, drawn uniformly).
@@ -123,8 +123,7 @@ class RetryConfig:
     max_backoff: float = attrs.field(default=5.0, converter=_to_duration)
     jitter: float = 0.1
 
-    def __attrs_post_init__(self) -> None:
-        p = _Problems(self)
+    def _check(self, p: _Problems) -> None:
         p.positive_int("attempts", self.attempts)
         p.number("initial_backoff", self.initial_backoff)
         p.number("max_backoff", self.max_backoff)
@@ -132,11 +131,10 @@ class RetryConfig:
             p.add("jitter", f"must be a number between 0 and 1 (got {self.jitter!r})")
         elif not 0 <= self.jitter <= 1:
             p.add("jitter", f"must be between 0 and 1 (got {self.jitter})")
-        p.raise_if_any()
 
 
 @attrs.frozen(kw_only=True)
-class SpoolConfig:
+class SpoolConfig(Checked):
     """An on-disk store for events a sink could not write, replayed when it recovers.
 
     Attributes:
@@ -152,17 +150,15 @@ class SpoolConfig:
     fsync: bool = False
     file_mode: int = 0o640
 
-    def __attrs_post_init__(self) -> None:
-        p = _Problems(self)
+    def _check(self, p: _Problems) -> None:
         p.string("path", self.path)
         p.size("max_bytes", self.max_bytes)
         p.booleans()
         p.file_mode("file_mode", self.file_mode)
-        p.raise_if_any()
 
 
 @attrs.frozen(kw_only=True)
-class FilterConfig:
+class FilterConfig(Checked):
     """A declarative filter: an event matches when every given condition holds.
 
     Attributes:
@@ -178,8 +174,7 @@ class FilterConfig:
     properties: Mapping[str, object] = attrs.field(default=EMPTY, converter=_to_mapping)
     exclude: bool = False
 
-    def __attrs_post_init__(self) -> None:
-        p = _Problems(self)
+    def _check(self, p: _Problems) -> None:
         if self.min_level is not None:
             p.level("min_level", self.min_level)
         if self.max_level is not None:
@@ -191,44 +186,8 @@ class FilterConfig:
                 "properties", f"must be a table of property values (got {_show(self.properties)})"
             )
         p.booleans()
-        p.raise_if_any()
 
 
 def _to_filters(value: Any) -> Any:
-    """Tables become FilterConfig objects; invalid ones stay tables (the validator says why)."""
-    if not isinstance(value, list | tuple):
-        return value
-    out: list[Any] = []
-    for item in value:
-        if isinstance(item, Mapping):
-            try:
-                item = FilterConfig(**item)
-            except (ConfigError, TypeError):
-                pass
-        out.append(item)
-    return tuple(out)
-
-
-def _check_filters(p: _Problems, value: object, *, callables: bool) -> None:
-    """Report every problem of a ``filters`` list (tables left unconverted included)."""
-    what = "filter tables, 'module:callable' names or callables" if callables else "filter tables"
-    if not isinstance(value, tuple):
-        p.add("filters", f"must be a list of {what} (got {_show(value)})")
-        return
-    known = {a.name for a in attrs.fields(FilterConfig)}
-    for i, item in enumerate(value):
-        field = ("filters", i)
-        if isinstance(item, FilterConfig) or (
-            callables and (isinstance(item, str) or callable(item))
-        ):
-            continue
-        if not isinstance(item, Mapping):
-            p.add(field, f"must be one of {what} (got {_show(item)})")
-            continue
-        for key in item:
-            if key not in known:
-                p.add(field, f"unknown key {_show(key)}")
-        try:
-            FilterConfig(**{k: v for k, v in item.items() if k in known})
-        except ConfigError as exc:
-            p.nested(field, exc)
+    """A list of filters as a tuple (the class that holds it converts its tables)."""
+    return _to_tuple(value)

@@ -1,14 +1,15 @@
 """Loading configuration from mappings, TOML and JSON files, and writing it back as data.
 
-Structuring is one hand-written walk over the attrs fields of the classes of
-:mod:`logactors.config` (the same walk converts tables given to the classes in Python, see
-:func:`convert_blocks`), so that it can report *every* problem at once: unknown keys (with a
-"did you mean" hint) at every level, missing required fields, sink types, and each class's own
-validation, even when a nested table next to it is invalid (the nested field then falls back to
-its default while the rest is checked; an invalid sink is stood in for by a placeholder with
-its name, so fallback references are still checked). Leaf values are left to the classes'
-lenient converters and validators, which know the messages (``must be > 0 (got -1)``). All
-problems are raised together as one :class:`~logactors.ConfigError`, each a
+A table becomes an object of its class through the class itself (:func:`_structure_class`):
+unknown keys (with a "did you mean" hint) and missing required fields are found here, the rest
+is the class's: it converts the tables of its parts (blocks, sinks, filters) with the same walk
+(:func:`convert_parts`), and finds the problems of its fields and of its parts
+(:func:`~.validate.problems_of`, through :func:`part_problems`). A part given as a table that
+has problems stays a table in its place, so that every problem is still found (each sink keeps
+its index, its name and fallback still count for the checks between sinks) and the part's
+problems are reported under its path exactly as for a part built in Python. Leaf values are
+left to the classes' lenient converters and checks, which know the messages (``must be > 0 (got
+-1)``). All problems are raised together as one :class:`~logactors.ConfigError`, each a
 :class:`~logactors.exceptions.Problem` with its field path.
 
 cattrs is used only the other way, by :func:`unstructure_config`: its own structuring (strict
@@ -25,7 +26,7 @@ import os
 import tomllib
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Union
 
 import attrs
@@ -36,11 +37,21 @@ from .._levels import OFF, Level, level_name
 from .._plugins import entry_point_sinks
 from ..exceptions import ConfigError, Problem
 from .blocks import FilterConfig
-from .sinks import SINK_TYPES, CustomSink, NullSink, SinkConfig
+from .sinks import SINK_TYPES, CustomSink, SinkConfig
 from .supervisor import SupervisorConfig
-from .validate import BLOCK_CONVERTER, FrozenMap, _hints, _show, in_field_order
+from .validate import (
+    CONVERT_PARTS,
+    PART_PROBLEMS,
+    Checked,
+    FrozenMap,
+    _hints,
+    _set,
+    _show,
+    in_field_order,
+    problems_of,
+)
 
-__all__ = ["convert_blocks", "load_config", "unstructure_config"]
+__all__ = ["convert_parts", "load_config", "part_problems", "unstructure_config"]
 
 #: Where the configuration classes are defined (re-exported by :mod:`logactors.config`).
 CONFIG_MODULES = frozenset(
@@ -54,7 +65,7 @@ _COMMON_SINK_FIELDS = frozenset(a.name for a in attrs.fields(SinkConfig))
 
 
 class _Invalid(Exception):
-    """Problems found while structuring one value (paths relative to it)."""
+    """The problems of a table that does not make a valid object (paths relative to it)."""
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__(problems)
@@ -62,28 +73,37 @@ class _Invalid(Exception):
 
 
 # ---------------------------------------------------------------------------------------------
-# Field shapes: what the structurer does with a field, decided once per class.
+# Parts: the fields whose values are configuration objects, found once per class from the
+# fields' types (a new block or list of them needs no edit here).
 
 
 @attrs.frozen
 class _Nested:
-    cls: type
+    """A block: an object of ``cls`` (or ``None`` when optional), or a table of its fields."""
+
+    cls: type[Checked]
     optional: bool
 
 
+@attrs.frozen
 class _Sinks:
-    pass
+    """A list of sinks: sink objects, or tables with a ``type``."""
 
 
+@attrs.frozen
 class _Filters:
-    pass
+    """A list of filters: filter objects or tables; also names and callables when allowed."""
+
+    callables: bool
+
+    @property
+    def what(self) -> str:
+        if self.callables:
+            return "filter tables, 'module:callable' names or callables"
+        return "filter tables"
 
 
-class _Leaf:
-    pass
-
-
-_Shape = _Nested | _Sinks | _Filters | _Leaf
+_Part = _Nested | _Sinks | _Filters
 
 
 def _strip_none(tp: Any) -> tuple[Any, bool]:
@@ -98,11 +118,12 @@ def _is_config_class(tp: Any) -> bool:
     return (
         isinstance(tp, type)
         and attrs.has(tp)
+        and issubclass(tp, Checked)
         and (tp.__module__ in CONFIG_MODULES or issubclass(tp, SinkConfig))
     )
 
 
-def _shape_of(tp: Any) -> _Shape:
+def _part_of(tp: Any) -> _Part | None:
     inner, optional = _strip_none(tp)
     if _is_config_class(inner):
         return _Nested(inner, optional)
@@ -114,99 +135,56 @@ def _shape_of(tp: Any) -> _Shape:
                 return _Sinks()
             members = typing.get_args(item) or (item,)
             if FilterConfig in members:
-                return _Filters()
-    return _Leaf()
+                return _Filters(callables=str in members)
+    return None
 
 
 @functools.cache
-def _shapes(cls: type) -> dict[str, tuple[attrs.Attribute[Any], _Shape]]:
+def _fields(cls: type) -> dict[str, tuple[attrs.Attribute[Any], _Part | None]]:
+    """The fields given when building ``cls``, each with its kind of part (``None``: a value)."""
     hints = _hints(cls)
-    return {a.name: (a, _shape_of(hints.get(a.name, Any))) for a in attrs.fields(cls) if a.init}
+    return {a.name: (a, _part_of(hints.get(a.name, Any))) for a in attrs.fields(cls) if a.init}
+
+
+@functools.cache
+def _parts(cls: type) -> tuple[tuple[str, _Part], ...]:
+    return tuple((name, part) for name, (_a, part) in _fields(cls).items() if part is not None)
 
 
 # ---------------------------------------------------------------------------------------------
-# Structuring.
+# Tables to objects.
 
 
-def _structure_class(data: Any, cls: type) -> Any:
+def _structure_class(data: Mapping[Any, Any], cls: type) -> Any:
     """Build ``cls`` from a table, or raise :class:`_Invalid` with every problem."""
-    if isinstance(data, cls):
-        return data
-    if not isinstance(data, Mapping):
-        raise _Invalid([Problem((), f"must be a table (got {_show(data)})")])
-    fields = _shapes(cls)
-    problems: list[Problem] = []
-    problems.extend(
+    fields = _fields(cls)
+    problems = [
         Problem((), f"unknown key {_show(key)}{_did_you_mean(key, fields)}")
         for key in data
         if key not in fields
-    )
-    kwargs: dict[str, Any] = {}
-    for name, (field, shape) in fields.items():
-        if name not in data:
-            if field.default is attrs.NOTHING:
-                problems.append(Problem((name,), "missing (required)"))
-            continue
-        value, inner = _structure_value(data[name], shape)
-        problems.extend(p.under(name) for p in inner)
-        if value is not _OMIT:
-            kwargs[name] = value
-    if not any(fields[n][0].default is attrs.NOTHING and n not in kwargs for n in fields):
+    ]
+    missing = [
+        Problem((name,), "missing (required)")
+        for name, (field, _part) in fields.items()
+        if name not in data and field.default is attrs.NOTHING
+    ]
+    problems.extend(missing)
+    if not missing:
         try:
-            result = cls(**kwargs)
-        except ConfigError as exc:
+            result = cls(**{name: data[name] for name in fields if name in data})
+        except ConfigError as exc:  # SupervisorConfig checks itself when built
             problems.extend(exc.details)
-        except (TypeError, ValueError) as exc:  # pragma: no cover - validators catch these
+        except (TypeError, ValueError) as exc:  # pragma: no cover - the checks catch these
             problems.append(Problem((), f"invalid ({exc})"))
         else:
+            problems.extend(problems_of(result))
             if not problems:
                 return result
     raise _Invalid(in_field_order(problems, cls))
 
 
-_OMIT: Any = object()
-
-
-def _structure_value(value: Any, shape: _Shape) -> tuple[Any, list[Problem]]:
-    """A field's value and the problems found in it (``_OMIT``: use the default)."""
-    if isinstance(shape, _Leaf):
-        return value, []
-    if isinstance(shape, _Nested):
-        if value is None:
-            if shape.optional:
-                return None, []
-            return _OMIT, [Problem((), f"must be a table (got {_show(value)})")]
-        try:
-            return _structure_class(value, shape.cls), []
-        except _Invalid as exc:
-            return _OMIT, exc.problems
-    if not isinstance(value, list | tuple):
-        kind = "sink tables" if isinstance(shape, _Sinks) else "filter tables"
-        return _OMIT, [Problem((), f"must be a list of {kind} (got {_show(value)})")]
-    out: list[Any] = []
-    problems: list[Problem] = []
-    for i, item in enumerate(value):
-        try:
-            if isinstance(shape, _Sinks):
-                out.append(_structure_sink(item))
-            elif isinstance(item, Mapping):
-                out.append(_structure_class(item, FilterConfig))
-            else:
-                out.append(item)  # "module:callable" or a callable (validated by the class)
-        except _Invalid as exc:
-            problems.extend(p.under(i) for p in exc.problems)
-            if isinstance(shape, _Sinks):
-                placeholder = _placeholder(item)
-                if placeholder is not None:
-                    out.append(placeholder)
-    return tuple(out), problems
-
-
-def _structure_sink(data: Any) -> SinkConfig:
-    if isinstance(data, SinkConfig):
-        return data
-    if not isinstance(data, Mapping):
-        raise _Invalid([Problem((), f"must be a table with a 'type' (got {_show(data)})")])
+def _structure_sink(data: Mapping[Any, Any]) -> SinkConfig:
+    """Build a sink from its table (its ``type`` names the class), or raise :class:`_Invalid`."""
     if "type" not in data:
         raise _Invalid([Problem(("type",), f"missing (required: one of {_known_kinds()})")])
     kind = data["type"]
@@ -229,20 +207,9 @@ def _structure_sink(data: Any) -> SinkConfig:
     return custom
 
 
-def _placeholder(data: Any) -> SinkConfig | None:
-    """A stand-in for an invalid sink, so the other sinks' fallbacks are still checked."""
-    if not isinstance(data, Mapping):
-        return None
-    name = data.get("name") or data.get("type")
-    if not isinstance(name, str) or not name:
-        return None
-    fallback = data.get("fallback")
-    if not isinstance(fallback, str) or not fallback or fallback == name:
-        fallback = None
-    try:
-        return NullSink(name=name, fallback=fallback)
-    except ConfigError:  # pragma: no cover - a non-empty str name is always valid
-        return None
+def _structure_filter(data: Mapping[Any, Any]) -> FilterConfig:
+    result: FilterConfig = _structure_class(data, FilterConfig)
+    return result
 
 
 def _did_you_mean(key: object, fields: Mapping[str, object]) -> str:
@@ -263,56 +230,101 @@ def _plugin(kind: object) -> str | None:
     return ep.value if ep is not None else None
 
 
-def convert_blocks(obj: attrs.AttrsInstance) -> list[Problem]:
-    """Convert the nested blocks of a config object that were given as tables, in place.
+def _built(table: Mapping[Any, Any], build: Callable[[Mapping[Any, Any]], Any]) -> Any:
+    """The object built from a table, or the table itself (immutable, so that the object that
+    holds it stays hashable) when it has problems: :func:`part_problems` reports them."""
+    try:
+        return build(table)
+    except _Invalid:
+        return FrozenMap(table)
 
-    A config object built in Python (``SupervisorConfig(shutdown={"timeout": 2})``) gets its
-    blocks converted exactly as :func:`load_config` converts them: each field whose type is a
-    configuration class (``shutdown``, ``restart``, ``queue`` …, found from the attrs fields'
-    types, so a new block needs no edit here), and each sink table (with its ``type``) in a
-    ``sinks`` list. Called by the classes' validation.
 
-    Returns:
-        The problems, with their paths from ``obj``; a block that could not be converted,
-        or that is neither a table nor an object of its class, is reported here (and left as
-        it is: the object is not used, the caller raises).
+def _table_problems(
+    table: Mapping[Any, Any], build: Callable[[Mapping[Any, Any]], Any]
+) -> list[Problem]:
+    try:
+        build(table)
+    except _Invalid as exc:
+        return exc.problems
+    return []
+
+
+def convert_parts(obj: Checked) -> None:
+    """Replace the parts of a configuration object that were given as tables by objects of
+    their classes, in place: blocks (``shutdown``, ``queue`` …), sink tables (with their
+    ``type``) in ``sinks``, filter tables in ``filters``. Called when the object is built, so
+    that ``SupervisorConfig(shutdown={"timeout": 2}).shutdown`` is a ``ShutdownConfig``, built
+    exactly as :func:`load_config` builds it. A table with problems stays in its place as a
+    table: :func:`part_problems` reports them.
     """
-    problems: list[Problem] = []
-    for name, (_field, shape) in _shapes(type(obj)).items():
+    cls: type = type(obj)
+    for name, part in _parts(cls):
         value = getattr(obj, name)
-        if isinstance(shape, _Nested):
-            if isinstance(value, shape.cls) or (value is None and shape.optional):
-                continue
-            if not isinstance(value, Mapping):
-                what = f"a {shape.cls.__name__}{' or None' if shape.optional else ''}"
-                problems.append(
-                    Problem(
-                        (name,), f"must be {what}, or a table of its fields (got {_show(value)})"
-                    )
-                )
-                continue
-            try:
-                converted = _structure_class(value, shape.cls)
-            except _Invalid as exc:
-                problems.extend(p.under(name) for p in exc.problems)
-                continue
-            object.__setattr__(obj, name, converted)
-        elif isinstance(shape, _Sinks) and isinstance(value, tuple):
-            if not any(isinstance(item, Mapping) for item in value):
-                continue
-            sinks: list[Any] = []
+        if isinstance(part, _Nested):
+            if isinstance(value, Mapping):
+                _set(obj, name, _built(value, functools.partial(_structure_class, cls=part.cls)))
+        elif isinstance(value, tuple) and any(isinstance(item, Mapping) for item in value):
+            build = _structure_sink if isinstance(part, _Sinks) else _structure_filter
+            _set(
+                obj,
+                name,
+                tuple(_built(v, build) if isinstance(v, Mapping) else v for v in value),
+            )
+
+
+def part_problems(obj: Checked) -> list[Problem]:
+    """The problems of the parts of a configuration object, each under its path from the
+    object: a part object's own (:func:`~.validate.problems_of`, recursively), a table's (as
+    :func:`load_config` finds them), or a value that is neither."""
+    problems: list[Problem] = []
+    cls: type = type(obj)
+    for name, part in _parts(cls):
+        value = getattr(obj, name)
+        if isinstance(part, _Nested):
+            problems.extend(p.under(name) for p in _block_problems(value, part))
+        elif not isinstance(value, tuple):
+            what = part.what if isinstance(part, _Filters) else "sinks"
+            problems.append(Problem((name,), f"must be a list of {what} (got {_show(value)})"))
+        else:
             for i, item in enumerate(value):
-                if isinstance(item, Mapping):
-                    try:
-                        item = _structure_sink(item)
-                    except _Invalid as exc:
-                        problems.extend(p.under(name, i) for p in exc.problems)
-                        item = _placeholder(item)
-                        if item is None:
-                            continue
-                sinks.append(item)
-            object.__setattr__(obj, name, tuple(sinks))
+                found = (
+                    _sink_problems(item)
+                    if isinstance(part, _Sinks)
+                    else _filter_problems(item, part)
+                )
+                problems.extend(p.under(name, i) for p in found)
     return problems
+
+
+def _block_problems(value: object, part: _Nested) -> list[Problem]:
+    if isinstance(value, part.cls):
+        return problems_of(value)
+    if value is None and part.optional:
+        return []
+    if isinstance(value, Mapping):
+        return _table_problems(value, functools.partial(_structure_class, cls=part.cls))
+    what = f"a {part.cls.__name__}{' or None' if part.optional else ''}"
+    return [Problem((), f"must be {what}, or a table of its fields (got {_show(value)})")]
+
+
+def _sink_problems(item: object) -> list[Problem]:
+    if isinstance(item, SinkConfig):
+        return problems_of(item)
+    if isinstance(item, Mapping):
+        return _table_problems(item, _structure_sink)
+    return [
+        Problem((), f"must be a sink configuration or a table with a 'type' (got {_show(item)})")
+    ]
+
+
+def _filter_problems(item: object, part: _Filters) -> list[Problem]:
+    if isinstance(item, FilterConfig):
+        return problems_of(item)
+    if isinstance(item, Mapping):
+        return _table_problems(item, _structure_filter)
+    if part.callables and (isinstance(item, str) or callable(item)):
+        return []
+    return [Problem((), f"must be one of {part.what} (got {_show(item)})")]
 
 
 def _make_converter() -> cattrs.Converter:
@@ -414,4 +426,5 @@ def _unstructure_sink(sink: SinkConfig) -> dict[str, Any]:
     return out
 
 
-BLOCK_CONVERTER[0] = convert_blocks
+CONVERT_PARTS[0] = convert_parts
+PART_PROBLEMS[0] = part_problems

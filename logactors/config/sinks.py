@@ -6,6 +6,11 @@ A sink type is one configuration class that names its writer: it subclasses
 (``"package.module:Class"``, called with the configuration to build the sink), and is
 registered with :func:`register_sink`. Nothing else needs to know about it: ``load_config``
 finds it by ``type``, :func:`logactors.sinks.sink_factory` builds its writer.
+
+A sink is a part of :class:`~logactors.config.SupervisorConfig`: building one never raises; the
+configuration that holds it reports its problems under ``sinks[i]``, ``sink_factory`` and
+``check()`` raise them for a sink used on its own. A sink type adds its own checks in
+``_validate(problems)``.
 """
 
 from __future__ import annotations
@@ -25,11 +30,11 @@ from .blocks import (
     QueueConfig,
     RetryConfig,
     SpoolConfig,
-    _check_filters,
     _to_filters,
 )
 from .validate import (
     EMPTY,
+    Checked,
     _identity,
     _Problems,
     _set,
@@ -42,11 +47,12 @@ from .validate import (
     _to_path,
     _to_sink_level,
     _to_str_tuple,
+    convert_parts,
 )
 
 
 @attrs.frozen(kw_only=True)
-class SinkConfig:
+class SinkConfig(Checked):
     """Fields shared by every sink (``name`` must be unique within a config).
 
     Attributes:
@@ -98,21 +104,20 @@ class SinkConfig:
     def __attrs_post_init__(self) -> None:
         if self.name == "":
             _set(self, "name", self.kind)
-        p = _Problems(self)
+        convert_parts(self)  # queue, batch, breaker, retry, spool, filters given as tables
+
+    def _check(self, p: _Problems) -> None:
         p.string("name", self.name)
         p.level("min_level", self.min_level, allow_off=True)
         p.choice("format", sorted(self.accepted_formats()))
         p.string("output_template", self.output_template, empty=True)
-        p.blocks()  # queue, batch, breaker, retry, spool … given as tables
         if self.fallback is not None:
             p.string("fallback", self.fallback)
             if self.fallback == self.name:
                 p.add("fallback", f"a sink cannot be its own fallback ({self.name!r})")
         p.number("write_timeout", self.write_timeout, positive=True)
-        _check_filters(p, self.filters, callables=False)
         p.booleans()
         self._validate(p)
-        p.raise_if_any()
 
     @classmethod
     def accepted_formats(cls) -> frozenset[str]:

@@ -1,10 +1,11 @@
-"""Configuration: frozen, keyword-only attrs classes (the "supervisor config").
+"""The whole configuration (:class:`SupervisorConfig`) and its supervisor-level settings.
 
-Every class validates itself when built and raises one :class:`~logactors.ConfigError` that
-lists *every* problem it found, each with its field name; :func:`logactors.load_config` adds
-the full path (``sinks[1].queue.max_events: must be > 0 (got -1)``). Values that people write
-by hand are converted leniently: levels by name or number, durations as seconds or ``"200ms"``
-/ ``"5s"`` / ``"1m"``, sizes as bytes or ``"64MiB"`` / ``"10MB"``.
+``SupervisorConfig`` checks itself when built and raises one :class:`~logactors.ConfigError`
+listing *every* problem of the whole tree (its parts', each sink's and each block's), each with
+its full path (``sinks[1].queue.max_events: must be > 0 (got -1)``), exactly as
+:func:`logactors.load_config` reports the same data. Values that people write by hand are
+converted leniently: levels by name or number, durations as seconds or ``"200ms"`` / ``"5s"`` /
+``"1m"``, sizes as bytes or ``"64MiB"`` / ``"10MB"``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from ..exceptions import ConfigError, Problem
 from .blocks import (
     FilterConfig,
     QueueConfig,
-    _check_filters,
     _to_filters,
 )
 from .sinks import (
@@ -32,6 +32,7 @@ from .sinks import (
 )
 from .validate import (
     EMPTY,
+    Checked,
     _identity,
     _Problems,
     _set,
@@ -41,6 +42,7 @@ from .validate import (
     _to_mapping,
     _to_size,
     _to_str_tuple,
+    convert_parts,
 )
 
 #: the enrichers named in ``SupervisorConfig.enrichers`` that logactors implements
@@ -71,7 +73,7 @@ DEFAULT_REDACT_KEYS: Final = (
 
 
 @attrs.frozen(kw_only=True)
-class RestartPolicy:
+class RestartPolicy(Checked):
     """Restart intensity (as OTP's): at most ``max_restarts`` crashes within ``window`` seconds;
     one more and the sink is marked dead (its events go to fallback/spool).
 
@@ -84,15 +86,13 @@ class RestartPolicy:
     max_restarts: int = 5
     window: float = attrs.field(default=60.0, converter=_to_duration)
 
-    def __attrs_post_init__(self) -> None:
-        p = _Problems(self)
+    def _check(self, p: _Problems) -> None:
         p.positive_int("max_restarts", self.max_restarts, minimum=0)
         p.number("window", self.window, positive=True)
-        p.raise_if_any()
 
 
 @attrs.frozen(kw_only=True)
-class ShutdownConfig:
+class ShutdownConfig(Checked):
     """How the supervisor shuts down.
 
     Attributes:
@@ -107,16 +107,14 @@ class ShutdownConfig:
     strategy: Literal["graceful", "flush", "immediate"] = "graceful"
     spool_timeout: float = attrs.field(default=1.0, converter=_to_duration)
 
-    def __attrs_post_init__(self) -> None:
-        p = _Problems(self)
+    def _check(self, p: _Problems) -> None:
         p.number("timeout", self.timeout)
         p.choice("strategy")
         p.number("spool_timeout", self.spool_timeout)
-        p.raise_if_any()
 
 
 @attrs.frozen(kw_only=True)
-class RedactConfig:
+class RedactConfig(Checked):
     """Masks secrets at the call, before any sink, fallback or spool sees them (on by default).
 
     Attributes:
@@ -137,8 +135,7 @@ class RedactConfig:
     value_rules: bool = True
     replacement: str = "***"
 
-    def __attrs_post_init__(self) -> None:
-        p = _Problems(self)
+    def _check(self, p: _Problems) -> None:
         p.strings("keys", self.keys, empty=False)
         p.strings("patterns", self.patterns, empty=False)
         for i, pattern in enumerate(self.patterns if isinstance(self.patterns, tuple) else ()):
@@ -149,11 +146,10 @@ class RedactConfig:
                     p.add(("patterns", i), f"invalid regular expression {pattern!r}: {exc}")
         p.string("replacement", self.replacement, empty=True)
         p.booleans()
-        p.raise_if_any()
 
 
 @attrs.frozen(kw_only=True)
-class CaptureConfig:
+class CaptureConfig(Checked):
     """Bounds of the capture at the call (nested values are copied when logged).
 
     Attributes:
@@ -166,15 +162,13 @@ class CaptureConfig:
     max_depth: int = 8
     max_items: int = 100
 
-    def __attrs_post_init__(self) -> None:
-        p = _Problems(self)
+    def _check(self, p: _Problems) -> None:
         p.positive_int("max_depth", self.max_depth)
         p.positive_int("max_items", self.max_items)
-        p.raise_if_any()
 
 
 @attrs.frozen(kw_only=True)
-class MetricsConfig:
+class MetricsConfig(Checked):
     """Metrics settings: ``latency_window`` batches kept for the latency percentiles.
 
     Attributes:
@@ -184,10 +178,8 @@ class MetricsConfig:
 
     latency_window: int = 1024
 
-    def __attrs_post_init__(self) -> None:
-        p = _Problems(self)
+    def _check(self, p: _Problems) -> None:
         p.positive_int("latency_window", self.latency_window)
-        p.raise_if_any()
 
 
 def _default_sinks() -> tuple[SinkConfig, ...]:
@@ -200,7 +192,7 @@ def _to_sinks(value: Iterable[SinkConfig]) -> tuple[SinkConfig, ...]:
 
 
 @attrs.frozen(kw_only=True)
-class SupervisorConfig:
+class SupervisorConfig(Checked):
     """The whole configuration of a logger and its root supervisor.
 
     Attributes:
@@ -246,12 +238,12 @@ class SupervisorConfig:
     def __attrs_post_init__(self) -> None:
         if isinstance(self.sinks, list):
             _set(self, "sinks", tuple(self.sinks))
-        p = _Problems(self)
+        convert_parts(self)  # redact, restart, shutdown, metrics, sinks, filters as tables
+        self.check()  # every problem of the tree, with its path
+
+    def _check(self, p: _Problems) -> None:
         p.level("min_level", self.min_level)
-        p.blocks()  # redact, restart, shutdown, metrics … and sink tables given as tables
-        if not isinstance(self.sinks, tuple):
-            p.add("sinks", f"must be a list of sinks (got {self.sinks!r})")
-        else:
+        if isinstance(self.sinks, tuple):
             self._check_sinks(p)
         if not isinstance(self.properties, Mapping):
             p.add(
@@ -275,7 +267,6 @@ class SupervisorConfig:
                     )
             elif not callable(enricher):
                 p.add(("enrichers", i), f"must be a name or a callable (got {_show(enricher)})")
-        _check_filters(p, self.filters, callables=True)
         if not (
             (isinstance(self.self_log, str) and self.self_log in ("stderr", "off"))
             or callable(self.self_log)
@@ -283,46 +274,48 @@ class SupervisorConfig:
             p.add("self_log", f"must be 'stderr', 'off' or a callable (got {_show(self.self_log)})")
         p.size("max_event_bytes", self.max_event_bytes, minimum=1024)
         p.booleans()
-        p.raise_if_any()
 
     def _check_sinks(self, p: _Problems) -> None:
-        names: dict[str, int] = {}
-        for i, sink in enumerate(self.sinks):
-            if not isinstance(sink, SinkConfig):
-                p.add(("sinks", i), f"must be a sink configuration (got {sink!r})")
+        """Problems between sinks: duplicate names, fallbacks that name no sink, cycles. Each
+        sink's own problems are its own (reported as a part); an invalid sink takes part as far
+        as its name and fallback can be read (:func:`_link`)."""
+        links = [_link(sink) for sink in self.sinks]
+        first: dict[str, int] = {}
+        for i, (name, _fallback) in enumerate(links):
+            if name is None:
                 continue
-            if sink.name in names:
+            if name in first:
                 p.add(
                     ("sinks", i, "name"),
-                    f"duplicate sink name {sink.name!r} (also sinks[{names[sink.name]}])",
+                    f"duplicate sink name {name!r} (also sinks[{first[name]}])",
                 )
-            names.setdefault(sink.name, i)
-        by_name = {s.name: s for s in self.sinks if isinstance(s, SinkConfig)}
+            first.setdefault(name, i)
+        # by name (the last sink of a duplicate name)
+        fallback_of = {name: fallback for name, fallback in links if name is not None}
         reported: set[frozenset[str]] = set()
-        for i, sink in enumerate(self.sinks):
-            if not isinstance(sink, SinkConfig) or sink.fallback is None:
+        for i, (name, fallback) in enumerate(links):
+            if fallback is None:
                 continue
-            if sink.fallback not in by_name:
+            if fallback not in fallback_of:
                 p.add(
                     ("sinks", i, "fallback"),
-                    f"no sink named {_show(sink.fallback)} (sinks: {', '.join(sorted(by_name))})",
+                    f"no sink named {_show(fallback)} (sinks: {', '.join(sorted(fallback_of))})",
                 )
                 continue
-            if sink.fallback == sink.name:
-                continue  # reported by the sink itself
-            chain = [sink.name]
-            current: SinkConfig | None = by_name[sink.fallback]
-            while current is not None and current.name not in chain:
-                chain.append(current.name)
-                current = by_name.get(current.fallback) if current.fallback else None
-            if current is None or current.name != sink.name:
+            if name is None:
+                continue  # no other sink can name it: it is in no cycle
+            chain = [name]
+            current: str | None = fallback
+            while current is not None and current not in chain:
+                chain.append(current)
+                after = fallback_of[current]
+                current = after if after in fallback_of else None
+            if current != name:
                 continue  # no cycle, or one this sink only leads into
             cycle = frozenset(chain)
             if cycle not in reported:  # each cycle once, at its first sink
                 reported.add(cycle)
-                p.add(
-                    ("sinks", i, "fallback"), f"fallback cycle: {' -> '.join([*chain, sink.name])}"
-                )
+                p.add(("sinks", i, "fallback"), f"fallback cycle: {' -> '.join([*chain, name])}")
 
     @classmethod
     def preset(
@@ -360,3 +353,22 @@ class SupervisorConfig:
             names = typing.get_args(typing.get_type_hints(cls.preset)["name"])
             raise ConfigError(Problem(("preset",), f"unknown preset {name!r} ({', '.join(names)})"))
         return attrs.evolve(base, **overrides) if overrides else base
+
+
+def _link(sink: object) -> tuple[str | None, str | None]:
+    """A sink's name and fallback as the checks between sinks see them, whether the sink is
+    valid or not (a sink object, or a sink table that could not be built): the name only when
+    it is usable (a non-empty string), the fallback only when it names another sink with a
+    non-empty string (the sink itself reports a bad name or fallback)."""
+    name: object = None
+    fallback: object = None
+    if isinstance(sink, SinkConfig):
+        name, fallback = sink.name, sink.fallback
+    elif isinstance(sink, Mapping):  # named as the sink built from it would be
+        name, fallback = sink.get("name", ""), sink.get("fallback")
+        if isinstance(name, str) and not name:
+            name = sink.get("type")
+    usable = name if isinstance(name, str) and name else None
+    if not isinstance(fallback, str) or not fallback or fallback == name:
+        return usable, None
+    return usable, fallback

@@ -2,6 +2,13 @@
 
 Converters never raise: what they cannot convert stays as it is, and the class validation
 (:class:`_Problems`) reports it with the field path, so one ``ConfigError`` lists every problem.
+
+Every configuration class derives from :class:`Checked`. Building one never raises, except
+:class:`~logactors.config.SupervisorConfig` (the whole configuration), which checks itself when
+built. The problems of an object are found from its fields when asked (:func:`problems_of`):
+its own (each class's ``_check``) and those of its parts (blocks, sinks, filters), each under
+the path of the part. So the object that holds a part reports the part's problems with their
+full path, however the part was built; a part used on its own raises from :meth:`Checked.check`.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import sys
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Final, final
+from typing import Any, Final, Self, final
 
 import attrs
 
@@ -165,33 +172,69 @@ def in_field_order(problems: Iterable[Problem], cls: type) -> list[Problem]:
     return sorted(problems, key=lambda p: rank.get(p.path[0], -1) if p.path else -1)
 
 
-def _no_converter(obj: attrs.AttrsInstance) -> list[Problem]:
+def _not_installed(obj: Any) -> Any:
     raise RuntimeError("logactors.config.convert was not imported")  # pragma: no cover
 
 
-#: :func:`logactors.config.convert.convert_blocks`, installed by that module (it builds on the
-#: classes that use this one, so this module cannot import it)
-BLOCK_CONVERTER: list[Callable[[attrs.AttrsInstance], list[Problem]]] = [_no_converter]
+#: :func:`logactors.config.convert.convert_parts` and :func:`~.convert.part_problems`,
+#: installed by that module (it builds on the classes that use this one, so this module cannot
+#: import it)
+CONVERT_PARTS: list[Callable[[Checked], None]] = [_not_installed]
+PART_PROBLEMS: list[Callable[[Checked], list[Problem]]] = [_not_installed]
+
+
+class Checked:
+    """Base of the configuration classes: the problems of an object are found from its fields
+    when asked, so that the object that holds it reports them with their full path.
+
+    Building a configuration object never raises (except ``SupervisorConfig``, which checks
+    itself when built): :meth:`check` raises for an object used on its own.
+    """
+
+    __slots__ = ()
+
+    def _check(self, problems: _Problems) -> None:
+        """Report the problems of this object's own fields (its parts are checked for it)."""
+
+    def check(self) -> Self:
+        """Raise :class:`~logactors.ConfigError` listing every problem of this object and of its
+        parts, each with its path from this object; return the object when it has none.
+
+        ``SupervisorConfig`` checks itself when built; a part (a block such as
+        :class:`QueueConfig`, a sink) is checked by the configuration that holds it, or by this.
+        """
+        problems = problems_of(self)
+        if problems:
+            raise ConfigError(problems)
+        return self
+
+
+def problems_of(obj: Checked) -> list[Problem]:
+    """Every problem of a configuration object, its parts' included, with paths from it, in
+    the order of its fields (problems of the whole object first)."""
+    p = _Problems(obj)
+    p.items.extend(PART_PROBLEMS[0](obj))
+    obj._check(p)
+    return in_field_order(p.items, p.cls)
+
+
+def convert_parts(obj: Checked) -> None:
+    """Replace the parts of ``obj`` given as tables by objects of their classes, in place (a
+    table with problems stays a table: :func:`problems_of` reports it)."""
+    CONVERT_PARTS[0](obj)
 
 
 class _Problems:
     """Collects the problems of one config object, each with its path from that object."""
 
-    def __init__(self, obj: attrs.AttrsInstance) -> None:
+    def __init__(self, obj: Checked) -> None:
         self.obj = obj
+        #: the object's attrs class
+        self.cls: Any = type(obj)
         self.items: list[Problem] = []
 
     def add(self, field: Field, message: str) -> None:
         self.items.append(Problem(_path(field), message))
-
-    def blocks(self) -> None:
-        """Convert the nested blocks of the object given as tables (as ``load_config`` does)
-        and report those that cannot be converted, with their paths (through the converter
-        that :mod:`.convert` installs when the package is imported)."""
-        self.items.extend(BLOCK_CONVERTER[0](self.obj))
-
-    def nested(self, field: Field, error: ConfigError) -> None:
-        self.items.extend(p.under(*_path(field)) for p in error.details)
 
     def file_mode(self, field: Field, value: object) -> None:
         """Permission bits of a file logactors creates (0 to 0o777)."""
@@ -250,8 +293,8 @@ class _Problems:
 
     def booleans(self) -> None:
         """Check every field of the object whose type is ``bool`` or ``bool | None``."""
-        for a in attrs.fields(type(self.obj)):
-            tp = _hints(type(self.obj)).get(a.name)
+        for a in attrs.fields(self.cls):
+            tp = _hints(self.cls).get(a.name)
             if tp is bool:
                 self.boolean(a.name, getattr(self.obj, a.name))
             elif _is_optional_bool(tp):
@@ -271,7 +314,7 @@ class _Problems:
         ``Literal`` annotation."""
         value = getattr(self.obj, field)
         if choices is None:
-            choices = typing.get_args(_hints(type(self.obj))[field])
+            choices = typing.get_args(_hints(self.cls)[field])
         allowed = tuple(choices)
         if value not in allowed:
             self.add(field, f"must be one of {', '.join(map(repr, allowed))} (got {_show(value)})")
@@ -281,10 +324,6 @@ class _Problems:
             self.add(field, f"must be a string (got {_show(value)})")
         elif not value and not empty:
             self.add(field, "must not be empty")
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise ConfigError(in_field_order(self.items, type(self.obj)))
 
 
 @final

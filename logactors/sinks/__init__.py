@@ -37,8 +37,10 @@ def sink_factory(
     type ``shares_format`` share their encoder through ``formatters`` (the runtime's).
 
     Raises:
-        ConfigError: the sink cannot be built (missing optional dependency, bad factory).
+        ConfigError: the configuration has problems (``config.check()``), or the sink cannot be
+            built (missing optional dependency, bad factory).
     """
+    config.check()
     if isinstance(config, CustomSink):
         return _custom_factory(config)
     if not config.writer:

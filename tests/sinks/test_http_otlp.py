@@ -203,7 +203,7 @@ def test_resource_defaults_environment_and_config(monkeypatch: pytest.MonkeyPatc
 def test_protobuf_only_for_otlp(protocol: str, fmt: str) -> None:
     """format='protobuf' is for the otlp protocol, which sends nothing else but json."""
     with pytest.raises(ConfigError, match="format"):
-        HttpSink(name="h", url="http://x", protocol=protocol, format=fmt)  # type: ignore[arg-type]
+        HttpSink(name="h", url="http://x", protocol=protocol, format=fmt).check()  # type: ignore[arg-type]
 
 
 # -- against a real server ----------------------------------------------------------------------

@@ -74,14 +74,14 @@ def test_http_validation() -> None:
 def test_http_line_format_must_be_a_line_format() -> None:
     """json/loki lines are json, clef or clef-rendered."""
     with pytest.raises(ConfigError, match="format: the loki protocol sends lines in"):
-        HttpSink(url="http://x", protocol="loki", format="otlp")
+        HttpSink(url="http://x", protocol="loki", format="otlp").check()
     assert HttpSink(url="http://x", protocol="loki", format="clef").format == "clef"
 
 
 def test_http_password_needs_username() -> None:
     """A password alone is an error."""
     with pytest.raises(ConfigError, match="password: needs a username"):
-        HttpSink(url="http://x", password="p")
+        HttpSink(url="http://x", password="p").check()
 
 
 def test_syslog_validation() -> None:
@@ -98,14 +98,14 @@ def test_syslog_validation() -> None:
     assert any(p.startswith("sinks[0].transport: must be one of") for p in found)
     assert "sinks[0].max_message_bytes: must be >= 480 (got 100)" in found
     with pytest.raises(ConfigError, match="65507"):
-        SyslogSink(max_message_bytes=70_000)
+        SyslogSink(max_message_bytes=70_000).check()
 
 
 def test_syslog_unix_address_is_a_path() -> None:
     """For unix the address is a path, not host:port."""
     assert SyslogSink(address="/dev/log", transport="unix").address == "/dev/log"
     with pytest.raises(ConfigError, match="address: must not be empty"):
-        SyslogSink(address="", transport="unix")
+        SyslogSink(address="", transport="unix").check()
 
 
 def test_gelf_validation() -> None:
