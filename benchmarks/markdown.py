@@ -244,6 +244,15 @@ def _bridge(br: dict[str, Any]) -> list[str]:
         f"(call minus the no-op handler) {_f(br['ratio_own'])}, `handle(record)` "
         f"{_f(br['ratio_handle'])} (medians of per-round ratios, {br['rounds']} rounds of "
         f"{br['calls']:,} calls).",
+        *(
+            [
+                "",
+                f"The floor of the whole-call ratio, a handler that does nothing against "
+                f"`QueueHandler` (record creation and dispatch alone): {_f(br['ratio_floor'])}.",
+            ]
+            if "ratio_floor" in br
+            else []
+        ),
         "",
     ]
 
