@@ -130,6 +130,7 @@ async def run(calls: int, rounds: int) -> dict[str, Any]:
     # over the run moves both sides of a pair alike.
     rounds_ = range(rounds)
     return {
+        "workload": 'lib.info("GET %s -> %d", path, status), a new path every call',
         "call_ns": call,
         "handle_ns": handle,
         "ratio_call": statistics.median(

@@ -590,6 +590,8 @@ def _script_lines(results: dict[str, Any]) -> list[str]:
     if "bridge" in results:
         br = results["bridge"]
         lines.append("\n15. STDLIB BRIDGE, thread CPU ns per record (median of rounds)")
+        if "workload" in br:
+            lines.append(f"  each record: {br['workload']}")
         for key, label in BRIDGE_LABELS.items():
             lines.append(f"  {label:<44}{br['call_ns'][key]:>10,.0f}{br['handle_ns'][key]:>10,.0f}")
         lines.append(
