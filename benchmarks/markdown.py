@@ -238,12 +238,27 @@ def _bridge(br: dict[str, Any]) -> list[str]:
         for key, label in BRIDGE_LABELS.items()
     ]
     lines = _table(["stdlib logger with…", "ns per record", "handle(record) ns"], rows)
+    workload = br.get("workload")
     return [
+        *(
+            [f"Each record: `{workload}` (the same arguments for each handler).", ""]
+            if workload
+            else []
+        ),
         *lines,
         f"Bridge / `QueueHandler`: whole call {_f(br['ratio_call'])}, the handler's own share "
         f"(call minus the no-op handler) {_f(br['ratio_own'])}, `handle(record)` "
         f"{_f(br['ratio_handle'])} (medians of per-round ratios, {br['rounds']} rounds of "
         f"{br['calls']:,} calls).",
+        *(
+            [
+                "",
+                f"The floor of the whole-call ratio, a handler that does nothing against "
+                f"`QueueHandler` (record creation and dispatch alone): {_f(br['ratio_floor'])}.",
+            ]
+            if "ratio_floor" in br
+            else []
+        ),
         "",
     ]
 

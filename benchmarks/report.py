@@ -290,7 +290,12 @@ def _script_goals(results: dict[str, Any]) -> list[Goal]:
                 "<=",
                 0.5,
                 f"handler's own share {bridge['ratio_own']:.2f}, "
-                f"handle(record) {bridge['ratio_handle']:.2f}",
+                f"handle(record) {bridge['ratio_handle']:.2f}"
+                + (
+                    f", floor (no-op handler) {bridge['ratio_floor']:.2f}"
+                    if "ratio_floor" in bridge
+                    else ""
+                ),
             )
         )
     shipping = results.get("shipping")
@@ -585,11 +590,14 @@ def _script_lines(results: dict[str, Any]) -> list[str]:
     if "bridge" in results:
         br = results["bridge"]
         lines.append("\n15. STDLIB BRIDGE, thread CPU ns per record (median of rounds)")
+        if "workload" in br:
+            lines.append(f"  each record: {br['workload']}")
         for key, label in BRIDGE_LABELS.items():
             lines.append(f"  {label:<44}{br['call_ns'][key]:>10,.0f}{br['handle_ns'][key]:>10,.0f}")
         lines.append(
             f"  bridge / QueueHandler: call {br['ratio_call']:.2f}, own share "
             f"{br['ratio_own']:.2f}, handle(record) {br['ratio_handle']:.2f}"
+            + (f", floor (no-op handler) {br['ratio_floor']:.2f}" if "ratio_floor" in br else "")
         )
     if "shipping" in results:
         sh = results["shipping"]

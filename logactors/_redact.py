@@ -47,6 +47,12 @@ _CACHE_MAX: Final = 8192
 #: the value rules match no string shorter than this (``a://:p@`` is the shortest URL match,
 #: an authorization value needs 14 characters), so shorter strings are never scanned
 SHORTEST_MATCH: Final = 7
+#: the characters other than ASCII letters that the case-insensitive ``bearer|basic`` of
+#: :data:`AUTH_VALUE` takes for one of their letters and that ``str.lower`` does not turn into
+#: it: ``re`` folds U+0130 (capital I with a dot) and U+0131 (dotless i) to ``i`` and U+017F
+#: (long s) to ``s`` (tests/test_redaction.py checks this list against every code point)
+AUTH_FOLDS: Final = "\u0130\u0131\u017f"
+_has_fold: Final = re.compile(f"[{AUTH_FOLDS}]").search
 #: whole words that contain a key but name no secret
 NOT_SECRET: Final = frozenset(
     {
@@ -60,6 +66,32 @@ NOT_SECRET: Final = frozenset(
         "tokenization",
     }
 )
+
+
+def needs_value_scan(text: str) -> bool:
+    """Whether the value rules (:data:`URL_CREDENTIALS`, :data:`AUTH_VALUE`) may match ``text``.
+
+    False only when they cannot: a URL credential needs ``://`` and ``@``; an authorization
+    value needs ``bearer`` or ``basic``, in any case, followed by a space. The regular
+    expression runs only on the strings this lets through (tests/test_redaction.py checks with
+    hypothesis that it never turns away a string the rules would change). A message with spaces
+    and neither word (most messages) costs a ``lower()`` and a few substring searches.
+
+    One ``return`` expression (no statements, no comprehension), simple to inline into a hot
+    loop.
+    """
+    return len(text) >= SHORTEST_MATCH and (
+        ("@" in text and "://" in text)
+        or (
+            " " in text
+            and (
+                "bearer " in (low := text.lower())
+                or "basic " in low
+                # outside ASCII, re also takes a few other letters for an i or an s
+                or (not text.isascii() and _has_fold(text) is not None)
+            )
+        )
+    )
 
 
 def words(name: str) -> tuple[str, ...]:
@@ -88,10 +120,8 @@ class Redactor:
         self.needs_scan = self._scan_all if config.patterns else self._scan_hint
         self._names: dict[str, bool] = {}
 
-    @staticmethod
-    def _scan_hint(text: str) -> bool:
-        # URL credentials need '@'; an authorization value needs a space.
-        return len(text) >= SHORTEST_MATCH and ("@" in text or " " in text)
+    #: the value rules' hint (defined once, as :func:`needs_value_scan`)
+    _scan_hint = staticmethod(needs_value_scan)
 
     @staticmethod
     def _scan_all(text: str) -> bool:

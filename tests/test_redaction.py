@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import trio
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import logactors
 from logactors import CustomSink, FileSink, RedactConfig, SpoolConfig, SupervisorConfig
 from logactors._capture import Capture
-from logactors._redact import Redactor, words
+from logactors._redact import (
+    AUTH_FOLDS,
+    AUTH_VALUE,
+    SHORTEST_MATCH,
+    URL_CREDENTIALS,
+    Redactor,
+    needs_value_scan,
+    words,
+)
 from logactors._selflog import SelfLog
 from logactors.config import CaptureConfig
 from logactors.testing import capture
@@ -208,3 +218,94 @@ def test_self_log_masks_url_credentials() -> None:
     assert lines == [
         "sink http://user:***@collector:4318/v1 failed: http://user:***@collector refused"
     ]
+
+
+# -- the scan hint: the value rules' regular expression runs only where it may match ----------
+
+_VALUE_RULES = re.compile(f"{URL_CREDENTIALS}|{AUTH_VALUE}")
+_FRAGMENTS = (
+    *("bearer", "Bearer", "BEARER", "BeArEr", "bEARER", "bearer\t", "be arer"),
+    *("basic", "Basic", "BaSiC", "ba\u017fic", "bas\u0131c", "BAS\u0130C", "bas\u0130c"),
+    *(" ", "  ", "://", "@", ":", "/", "?", "#", "=", "==", "+", "-", ".", "_", "~", "\n"),
+    *("http", "postgres", "u", "pw", "db", "abcdefgh1", "Zm9vOmJhcg", "XYZ", "é", "\u212a"),
+)
+_WORD_FORMS = (
+    "bearer",
+    "Bearer",
+    "BeArEr",
+    "basic",
+    "BASIC",
+    "ba\u017fic",
+    "bas\u0130c",
+    "bas\u0131c",
+)
+_TOKENS = ("abcdefgh1", "Zm9vOmJhcg==", "abcdefghij", "ABCDEFGH", "short1", "a-b.c~d+e/f")
+#: pieces shaped like a credential (or nearly: a piece missing, a tab for the space)
+_credential = st.one_of(
+    st.builds(
+        "{}{}{}".format,
+        st.sampled_from(_WORD_FORMS),
+        st.sampled_from((" ", "  ", "\t", "")),
+        st.sampled_from(_TOKENS),
+    ),
+    st.builds(
+        "{}://{}{}{}{}".format,
+        st.sampled_from(("http", "postgres", "a", "x+y.z-1", "1a", "")),
+        st.sampled_from(("u", "", "user name")),
+        st.sampled_from((":", "")),
+        st.sampled_from(("pw", "p", "", "p w", "p/w")),
+        st.sampled_from(("@h", "@", "h", "")),
+    ),
+)
+_texts = st.lists(
+    st.one_of(_credential, st.sampled_from(_FRAGMENTS), st.text(max_size=3)), max_size=8
+).map("".join)
+_default_rules = Redactor(RedactConfig())
+
+
+@given(_texts)
+@example("BeArEr Zm9vOmJhcg1")
+@example("ba\u017fic Zm9vOmJhcg1")
+@example("bas\u0130c Zm9vOmJhcg1")
+@example("a://:p@")
+def test_scan_hint_never_skips_a_string_the_value_rules_change(text: str) -> None:
+    """Property: a string the hint lets go holds no match of the value rules (so skipping the
+    regular expression for it changes nothing)."""
+    if _VALUE_RULES.search(text) is not None:
+        assert needs_value_scan(text), text
+    if not needs_value_scan(text):
+        assert _default_rules.text(text) == text
+
+
+def test_scan_hint_is_selective() -> None:
+    """The hint takes what may hold a credential, and leaves ordinary messages alone."""
+    for text in (
+        "postgres://u:pw@db/app",
+        "Authorization: Bearer abc",  # (no match: too short; the hint only says "maybe")
+        "header BeArEr x",
+        "ba\u017fic y",
+        "\u00e9t\u00e9 bas\u0130c z",
+    ):
+        assert needs_value_scan(text), text
+    for text in (
+        "GET /api/orders/17/items -> 200",
+        "mail ada@example.org about it",  # an '@' but no '://'
+        "see https://example.org/docs",  # a '://' but no '@'
+        "basic configuration loaded",  # (the hint takes this one: the rule decides)
+        "bearer_token_refreshed",
+        "a@b://",  # shorter than any match
+        "caf\u00e9 ouvert \u00e0 8h",
+    ):
+        expected = text == "basic configuration loaded"
+        assert needs_value_scan(text) is expected, text
+    assert not needs_value_scan("a@b://"[: SHORTEST_MATCH - 1])
+
+
+def test_auth_folds_are_every_letter_re_folds_that_lower_does_not() -> None:
+    """Every code point that the case-insensitive ``bearer|basic`` takes for one of its
+    letters is that letter lower-cased, or is in AUTH_FOLDS (and each of those is one)."""
+    letters = "abceirs"
+    every = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    odd = {c for c in re.findall(f"(?i)[{letters}]", every) if c.lower() not in letters}
+    assert odd == set(AUTH_FOLDS)
+    assert re.findall("(?i) ", every) == [" "]  # the space after the word is a plain space

@@ -139,6 +139,39 @@ async def test_extra_fields_go_through_the_logger_call_path() -> None:
     assert "hunter2" not in repr(event)
 
 
+async def test_rendered_messages_are_masked_by_the_value_rules_and_patterns() -> None:
+    """Every forwarded message goes through redaction, in any case of the scheme words and
+    from any thread; a message that holds no credential arrives as it was."""
+    config = SupervisorConfig(sinks=(), redact=RedactConfig(patterns=(r"card-\d{4}",)))
+    messages = [
+        ("connecting to %s", "postgres://app:hunter2@db:5432/app"),
+        ("sending %s", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload"),
+        ("header %s", "authorization: BeArEr Zm9vOmJhcjE5ODQ"),
+        ("header %s", "BASIC dXNlcjpwYXNzd29yZA=="),
+        ("paid with %s", "card-1234"),
+    ]
+    async with capture(config=config) as cap:
+        with cap.log.capture_stdlib():
+            lib = logging.getLogger("client")
+            for template, value in messages:
+                lib.info(template, value)
+            lib.info("GET %s -> %d", "/api/orders/17/items", 200)
+            await trio.to_thread.run_sync(lib.info, "from a thread: %s", "http://u:pw@h/")
+            await cap.log.flush()
+    rendered = [event.rendered for event in cap.events]
+    assert rendered == [
+        "connecting to postgres://app:***@db:5432/app",
+        "sending Authorization: Bearer ***",
+        "header authorization: BeArEr ***",
+        "header BASIC ***",
+        "paid with ***",
+        "GET /api/orders/17/items -> 200",
+        "from a thread: http://u:***@h/",
+    ]
+    for secret in ("hunter2", "eyJhbG", "Zm9vOmJh", "dXNlcjpw", "1234", ":pw@"):
+        assert secret not in repr(cap.events), secret
+
+
 async def test_failed_percent_format_is_logged_raw_and_counted(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
