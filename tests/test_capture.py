@@ -483,9 +483,14 @@ async def test_the_fast_path_is_taken_once_names_are_known() -> None:
         for _ in range(3):
             cap.log.info("hello {user}", user="ada", n=1, items={"k": [1, None]})
         assert len(calls) == 1
-        cap.log.info("hello {user}", user="mail ada@example.org")
+        cap.log.info("hello {user}", user="mail ada@example.org")  # (no credential shape)
+        assert len(calls) == 1
+        cap.log.info("hello {user}", user="db postgres://ada:pw@db")
         assert len(calls) == 2
-    assert [e.properties["user"] for e in cap.events] == ["ada"] * 3 + ["mail ada@example.org"]
+    assert [e.properties["user"] for e in cap.events] == ["ada"] * 3 + [
+        "mail ada@example.org",
+        "db postgres://ada:***@db",
+    ]
 
 
 @pytest.mark.slow
