@@ -138,9 +138,10 @@ class Capture:
         #: the value rules match no shorter string (``SHORTEST_MATCH``); user patterns may
         self._scan_min = SHORTEST_MATCH if self.scan == 1 else 0
         #: template -> (as written, its length, its hole names when positional arguments bind
-        #: to them by name, else ``()``): the logger's fast path takes a call only when its
-        #: template is in here
-        self.templates: dict[str, tuple[str, int, tuple[str, ...]]] = {}
+        #: to them by name, else ``()``; ``None`` until a call passes arguments: see
+        #: :meth:`hole_names`): the logger's fast path takes a call only when its template is
+        #: in here
+        self.templates: dict[str, tuple[str, int, tuple[str, ...] | None]] = {}
         self._names: dict[str, tuple[str, bool]] = {}
 
     # -- names, texts ----------------------------------------------------------------------------
@@ -188,10 +189,19 @@ class Capture:
         if learn and len(template) <= 512 and "{$" not in template:  # ({$x}: the capture)
             if len(self.templates) >= 4096:
                 self.templates.clear()
-            parsed = parse(template)
-            names = parsed.property_names
-            self.templates[template] = (out, len(out), names if not parsed.positional else ())
+            self.templates[template] = (out, len(out), None)
         return out
+
+    def hole_names(self, template: str) -> tuple[str, ...]:
+        """The hole names positional arguments bind to by name (``()`` for a template without
+        holes or with positional holes ``{0}``), parsed on the first call with arguments and
+        kept in the template's cache entry."""
+        parsed = parse(template)
+        names = () if parsed.positional else parsed.property_names
+        known = self.templates.get(template)
+        if known is not None:
+            self.templates[template] = (known[0], known[1], names)
+        return names
 
     def stringify(self, value: object) -> str:
         """``str(value)`` (never raises), cut and masked."""

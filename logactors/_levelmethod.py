@@ -84,6 +84,8 @@ def emit(template, /, *args, exc_info=None, **props):
                 # template without holes takes the builder: printf style); the common case,
                 # named holes, no keywords and no surplus, is MessageTemplate.bind's zip
                 names = known[2]  # [fast]
+                if names is None:  # [fast]
+                    names = hole_names(template)  # [fast]
                 if not props and 0 < len(args) <= len(names):  # [fast]
                     values = dict(zip(names, args))  # [fast]
                 else:  # [fast]
@@ -249,6 +251,7 @@ def _factory(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Fac
         "prepare": builder.prepare,
         "admit": builder.admit,
         "known_template": capture.templates.get,
+        "hole_names": capture.hole_names,
         "safe": capture.safe_names,
         "plain": capture.plain,
         "parse": parse,

@@ -7,9 +7,10 @@ replacing its handlers) and restores both afterwards. Works from any thread.
 A record is taken as the record, not its internals. It becomes one call of the logger's public
 level method (so the capture rules, redaction and enrichment of an ordinary call apply):
 
-* the template is ``record.getMessage()``, rendered now, with braces doubled (it renders as
-  itself); a record whose ``%``-format fails keeps its raw ``msg`` and gets the property
-  ``format_error`` (counted, said once on the self-log; never stdlib's "--- Logging error ---");
+* the template is ``record.getMessage()``, rendered now and written as text (its braces
+  doubled, so it renders as itself; not remembered among the program's templates); a record
+  whose ``%``-format fails keeps its raw ``msg`` and gets the property ``format_error``
+  (counted, said once on the self-log; never stdlib's "--- Logging error ---");
 * the record's name is the event's logger name (``LogEvent.logger``: ``SourceContext`` in CLEF,
   ``logger`` in the other formats), its level the event's level;
 * properties: every ``extra=`` field (a record attribute that a plain :class:`logging.LogRecord`
@@ -69,6 +70,15 @@ _METHOD_NAMES: Final = METHOD_FOR
 _BY_LEVELNO: Final = {int(level): name for level, name in _METHOD_NAMES.items()}
 _NAMED_CACHE_LIMIT: Final = 4096
 _NO_PROPERTIES: Final[dict[str, Any]] = {}
+
+
+class _Rendered(str):
+    """A rendered message: the logger writes a template that is not a plain ``str`` as text
+    (braces doubled, so it renders as itself) and does not remember it as a template, so
+    forwarded records, each with its own message, neither fill nor evict the logger's cache
+    of the program's templates."""
+
+    __slots__ = ()
 
 
 class _Guard(threading.local):
@@ -195,8 +205,7 @@ class LogactorsHandler(logging.Handler):
                 props = {"format_error": f"{type(exc).__name__}: {safe_str(exc)}"}
             else:
                 props = _NO_PROPERTIES
-            if "{" in message or "}" in message:
-                message = message.replace("{", "{{").replace("}", "}}")
+            message = _Rendered(message)  # text, not a template (see _Rendered)
             name = record.name
             if len(record.__dict__) > _PLAIN_SIZE or self._detailed or props or record.stack_info:
                 props = self._properties(record, dict(props))

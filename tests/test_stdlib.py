@@ -433,3 +433,27 @@ async def test_hypercorn_access_log_carries_no_environment(
     lines = [json.loads(line) for line in clef.read_text(encoding="utf-8").splitlines()]
     assert all(len(line) < 20 for line in lines)  # a handful of fields, not ~1 KB of atoms
     assert stats == BridgeStatistics(format_errors=0, feedback=0, failed=0)
+
+
+async def test_forwarded_messages_do_not_fill_the_template_cache() -> None:
+    """Each record's rendered message is text, not a template: thousands of distinct messages
+    neither grow the logger's template cache nor evict the program's own templates, and they
+    are written as themselves (braces included)."""
+    async with capture() as cap:
+        log = cap.log
+        log.info("app {n}", n=1)
+        templates = log._rt.builder.capture.templates
+        before = set(templates)
+        lib = logging.getLogger("tests.bridge.cache")
+        lib.propagate = False
+        lib.setLevel(logging.INFO)
+        lib.handlers = [LogactorsHandler(log)]
+        try:
+            for i in range(5000):
+                lib.info("GET /item/%d {x} -> %d", i, 200)
+        finally:
+            lib.handlers = []
+        assert set(templates) == before
+        await log.flush()
+    assert len(cap.events) == 5001
+    assert cap.events[-1].rendered == "GET /item/4999 {x} -> 200"
