@@ -51,7 +51,16 @@ from ._trace import add_trace, context_getter
 from .config import CaptureConfig, RedactConfig
 from .templates import Destructuring, PropertyToken, parse
 
-__all__ = ["CONTEXT", "SCALARS", "Builder", "Capture", "cut", "default_capture", "format_exc_info"]
+__all__ = [
+    "CONTEXT",
+    "SCALARS",
+    "Builder",
+    "Capture",
+    "Text",
+    "cut",
+    "default_capture",
+    "format_exc_info",
+]
 
 #: kept as they are (exact types; checked first, before any isinstance)
 SCALARS: Final = frozenset(
@@ -82,6 +91,16 @@ _EMPTY: Final[dict[str, Any]] = {}
 CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
     "logactors_context", default=_EMPTY
 )
+
+
+class Text(str):
+    """A message already rendered (the stdlib bridge's ``record.getMessage()``): the logger
+    writes it as text (braces doubled, so it renders as itself), never as a template, and does
+    not remember it among the program's templates (each record has its own). Any other
+    template that is not a plain ``str`` is taken the same way, through :meth:`Builder.prepare`;
+    a ``Text`` also has the level methods' fast case (:meth:`Capture.as_text`)."""
+
+    __slots__ = ()
 
 
 def cut(text: str, limit: int) -> str:
@@ -191,6 +210,17 @@ class Capture:
                 self.templates.clear()
             self.templates[template] = (out, len(out), None)
         return out
+
+    def as_text(self, text: str) -> tuple[str, int, tuple[str, ...]] | None:
+        """A rendered message as the level methods' fast case takes it: (its braces doubled,
+        its length, no hole names), when it needs neither a cut nor masking; else None (the
+        builder's path, which gives the same text for the others)."""
+        out = str.__str__(text)
+        if "{" in out or "}" in out:
+            out = out.replace("{", "{{").replace("}", "}}")
+        if len(out) > self.max_text or (self._needs_scan is not None and self._needs_scan(out)):
+            return None
+        return out, len(out), ()
 
     def hole_names(self, template: str) -> tuple[str, ...]:
         """The hole names positional arguments bind to by name (``()`` for a template without

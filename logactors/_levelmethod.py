@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import trio
 
-from ._capture import CONTEXT
+from ._capture import CONTEXT, Text
 from ._core.inbox import Inbox
 from ._events import LogEvent
 from ._inline import NotInlinable, inline_body, inline_expression
@@ -76,10 +76,15 @@ def emit(template, /, *args, exc_info=None, **props):
             task = ""  # [!thread]
         task = current_thread().name  # [thread]
         fields = None
-        if exc_info is None and template.__class__ is str:  # [fast]
-            known = known_template(template)  # [fast]
+        known = None  # [fast]
+        if exc_info is None:  # [fast]
+            if template.__class__ is str:  # [fast]
+                known = known_template(template)  # [fast]
+            elif template.__class__ is Text and not args:  # [fast]
+                known = as_text(template)  # (a rendered message: see Capture.as_text)  [fast]
+        if known is not None:  # [fast]
             values = props  # [fast]
-            if args and known is not None:  # [fast]
+            if args:  # [fast]
                 # positional arguments bound to the holes, as the builder binds them (a
                 # template without holes takes the builder: printf style); the common case,
                 # named holes, no keywords and no surplus, is MessageTemplate.bind's zip
@@ -95,8 +100,8 @@ def emit(template, /, *args, exc_info=None, **props):
                     else:  # [fast]
                         values = None  # [fast]
             # an ambient context or an active span: the builder merges them
-            if known and values is not None and not get_ctx():  # [fast !otel]
-            if known and values is not None and not (get_ctx() or otel()):  # [fast otel]
+            if values is not None and not get_ctx():  # [fast !otel]
+            if values is not None and not (get_ctx() or otel()):  # [fast otel]
                 text = known[0]  # [fast]
                 size = known[1] + fixed_size  # [fast]
                 for key, value in values.items():  # [fast]
@@ -252,6 +257,8 @@ def _factory(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Fac
         "admit": builder.admit,
         "known_template": capture.templates.get,
         "hole_names": capture.hole_names,
+        "as_text": capture.as_text,
+        "Text": Text,
         "safe": capture.safe_names,
         "plain": capture.plain,
         "parse": parse,

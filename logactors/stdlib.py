@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from ._capture import Text
 from ._core.handoff import IN_SINK
 from ._facade import METHOD_FOR
 from ._json import safe_str
@@ -70,15 +71,6 @@ _METHOD_NAMES: Final = METHOD_FOR
 _BY_LEVELNO: Final = {int(level): name for level, name in _METHOD_NAMES.items()}
 _NAMED_CACHE_LIMIT: Final = 4096
 _NO_PROPERTIES: Final[dict[str, Any]] = {}
-
-
-class _Rendered(str):
-    """A rendered message: the logger writes a template that is not a plain ``str`` as text
-    (braces doubled, so it renders as itself) and does not remember it as a template, so
-    forwarded records, each with its own message, neither fill nor evict the logger's cache
-    of the program's templates."""
-
-    __slots__ = ()
 
 
 class _Guard(threading.local):
@@ -205,7 +197,7 @@ class LogactorsHandler(logging.Handler):
                 props = {"format_error": f"{type(exc).__name__}: {safe_str(exc)}"}
             else:
                 props = _NO_PROPERTIES
-            message = _Rendered(message)  # text, not a template (see _Rendered)
+            message = Text(message)  # text, not a template (see logactors._capture.Text)
             name = record.name
             if len(record.__dict__) > _PLAIN_SIZE or self._detailed or props or record.stack_info:
                 props = self._properties(record, dict(props))

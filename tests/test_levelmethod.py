@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import logactors
 from logactors import NullSink, QueueConfig, RedactConfig, SupervisorConfig, _levelmethod
+from logactors._capture import Text
 from logactors._core.inbox import Inbox
 from logactors._inline import NotInlinable, inline_body, inline_expression
 from logactors._levels import Level
@@ -234,6 +235,34 @@ def test_every_variant_queues_what_the_builder_builds(
                     event.exception,
                 )
                 assert sizes[-1] + logactors._sizing.BASE_BYTES == size
+            await log.flush()
+
+    trio.run(main)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["GET /a -> 200", "x {y} }{", "db postgres://u:pw@h/db", "Bearer abc.DEF-123"])
+    | st.text(max_size=30),
+    st.sampled_from(["default", "off", "patterns"]),
+)
+def test_rendered_text_takes_the_fast_case_as_the_builder(text: str, redact: str) -> None:
+    """Property: a rendered message (``Text``, the stdlib bridge's) queues what the builder
+    builds for it: braces doubled, masked, cut; never remembered as a template."""
+
+    async def main() -> None:
+        config = _variant_config(
+            {"sinks": 1, "redact": redact, "sequence": False, "bound": False, "trace": False}
+        )
+        async with logactors.open_logger(config) as log:
+            log.info(Text(text))
+            rt = log._rt
+            (inbox,) = [actor.inbox for actor in rt.actors.values()]
+            queued, size = inbox._events[-1], inbox._sizes[-1]
+            prepared = rt.builder.prepare(0, Level.INFO, Text(text), (), None, {}, {}, {}, "", "")
+            assert (queued[2], queued[3]) == (prepared[2], prepared[3])
+            assert size + logactors._sizing.BASE_BYTES == prepared[7]
+            assert text not in rt.builder.capture.templates or text == ""
             await log.flush()
 
     trio.run(main)
