@@ -79,9 +79,9 @@ async def _variant(name: str, rounds: int) -> float:
 
 
 def _base(directory: str, rounds: int) -> float:
-    code = (
-        f"import sys, trio; sys.path.insert(0, {directory!r}); import logactors;"
-        "from benchmarks.ablation import _time;"
+    code = (  # this module first (the checkout has its own benchmarks), then its logactors
+        "import sys, trio; from benchmarks.ablation import _time;"
+        f"sys.path.insert(0, {directory!r}); import logactors;"
         f"print(trio.run(_time, logactors, {rounds}))"
     )
     done = subprocess.run(
