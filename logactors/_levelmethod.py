@@ -1,4 +1,5 @@
-"""The logger's level methods, compiled once per logger and level from one template.
+"""The logger's level methods, generated from one template: compiled once per runtime, level
+and kind of logger (with or without properties to merge), then closed over each logger.
 
 A level method (``log.info`` …) is the hottest code of the library, and what it must do depends
 on the runtime: whether redaction scans strings, whether an OpenTelemetry getter exists, whether
@@ -13,10 +14,12 @@ put) and, with the flag ``thread``, the path of a call from another thread (endi
 hand-off's ``submit``). Both take the same fast case and build everything else with the one
 event builder (:meth:`logactors._capture.Builder.prepare`).
 
-The fast case: a ``str`` template the capture knows, no exception, only plain scalar property
-values (or small plain ``dict``/``list`` values, :meth:`~logactors._capture.Capture.plain`)
-under names the capture knows to need nothing, and no ambient context or active span. For such
-a call ``prepare`` would only copy the dict and add the same size; tests/test_capture.py and
+The fast case: a ``str`` template the capture knows (or a rendered message, ``Text``, that needs
+no cut and no masking: :meth:`~logactors._capture.Capture.as_text`), no exception, only plain
+scalar property values (or small plain ``dict``/``list`` values,
+:meth:`~logactors._capture.Capture.plain`) under names the capture knows to need nothing, and
+no ambient context or active span. For such a call ``prepare`` would only copy the dict and add
+the same size; tests/test_capture.py and
 tests/test_levelmethod.py prove both paths queue identical events (and sizes).
 
 The put into a single inbox and the redaction scan hint are inlined from their one definition
