@@ -121,6 +121,9 @@ class FileWriter(SinkBase):
         self.takes_plain_tuples = isinstance(self._formatter, SharedEncoder) or takes_plain_tuples(
             config.format
         )
+        #: its events are written by peers too: the shared encoder frees them (the actor keeps
+        #: no batch once delivered, see SinkActor._loop)
+        self.shares_batches = isinstance(self._formatter, SharedEncoder)
         self._period_ns = _PERIOD_NS.get(config.rolling)
         self._thread_until = 0.0  # write_mode="auto": use the worker thread until then
         self._regular = True  # the file is a regular file (not a pipe or device)
