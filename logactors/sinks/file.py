@@ -121,8 +121,8 @@ class FileWriter(SinkBase):
         self.takes_plain_tuples = isinstance(self._formatter, SharedEncoder) or takes_plain_tuples(
             config.format
         )
-        #: its events are written by peers too: the shared encoder frees them (the actor keeps
-        #: no batch once delivered, see SinkActor._loop)
+        #: its batches' events are written by other sinks too: the shared encoder holds them
+        #: until every one of them wrote them, so the actor keeps none (see SinkActor._loop)
         self.shares_batches = isinstance(self._formatter, SharedEncoder)
         self._period_ns = _PERIOD_NS.get(config.rolling)
         self._thread_until = 0.0  # write_mode="auto": use the worker thread until then
