@@ -187,17 +187,24 @@ async def test_never_drop_level_keeps_errors_through_a_flood(
 
 
 def test_take_part_of_the_queue_keeps_order_and_bytes() -> None:
-    """Taking fewer events than are queued (with and without a byte limit) returns the oldest
-    in order, leaves the rest in order, and moves exactly their bytes."""
-    for max_bytes in (None, 10**9):
-        inbox = Inbox(QueueConfig(max_events=100), Counters())
-        for n in range(10):
-            inbox.put_nowait(event(n), Level.INFO, 1000 + n)
-        total = inbox.bytes
-        batch = inbox.take(4, max_bytes)
-        assert [e.properties["n"] for e in batch] == [0, 1, 2, 3]
-        assert queued(inbox) == [4, 5, 6, 7, 8, 9]
-        assert inbox.bytes == total - (1000 + 1001 + 1002 + 1003)
-        assert inbox.in_flight == 4
-        assert [e.properties["n"] for e in inbox.take(100, max_bytes)] == [4, 5, 6, 7, 8, 9]
-        assert inbox.bytes == 0
+    """Taking fewer events than are queued (a small part or most of the queue, with and
+    without a byte limit) returns the oldest in order, leaves the rest in order, and moves
+    exactly their bytes; the queue then goes on as before (puts, eviction, the next take)."""
+    for count in (4, 7):
+        for max_bytes in (None, 10**9):
+            inbox = Inbox(QueueConfig(max_events=12, overflow="drop_oldest"), Counters())
+            for n in range(10):
+                inbox.put_nowait(event(n), Level.INFO, 1000 + n)
+            total = inbox.bytes
+            batch = inbox.take(count, max_bytes)
+            assert [e.properties["n"] for e in batch] == list(range(count))
+            assert queued(inbox) == list(range(count, 10))
+            assert inbox.bytes == total - sum(1000 + n for n in range(count))
+            assert inbox.in_flight == count
+            for n in range(10, 14 + count):  # two more than it holds: the oldest two go
+                inbox.put_nowait(event(n), Level.INFO, 1000 + n)
+            left = list(range(count + 2, 14 + count))
+            assert queued(inbox) == left
+            assert inbox.bytes == sum(1000 + n for n in left)
+            assert [e.properties["n"] for e in inbox.take(100, max_bytes)] == left
+            assert inbox.bytes == 0

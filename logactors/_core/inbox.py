@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -76,15 +77,15 @@ class Inbox:
     __slots__ = (
         "_events",
         "_flushes",
+        "_free",
         "_kicked",
         "_notice",
         "_sizes",
         "_skip",
         "_space",
         "_waiter",
-        "_wake_at",
+        "_wake_after",
         "block",
-        "bytes",
         "closed",
         "counters",
         "drop_newest",
@@ -103,7 +104,9 @@ class Inbox:
         self._sizes: collections.deque[int] = collections.deque()
         self._skip = 0  # leading events known to be at/above never_drop (eviction hint)
         self._waiter: trio.Event | None = None
-        self._wake_at = 1
+        #: a put wakes the waiting actor once more events than this were queued before it
+        #: (``sys.maxsize`` while the actor is not waiting: one comparison per put)
+        self._wake_after = sys.maxsize
         self._kicked = False
         self._space = trio.lowlevel.ParkingLot()
         self._flushes: list[FlushRequest] = []
@@ -114,7 +117,8 @@ class Inbox:
         self.never_drop = config.never_drop_level
         self.block = config.overflow == "block"
         self.drop_newest = config.overflow == "drop_newest"
-        self.bytes = 0
+        #: bytes left below the hard cap (``bytes`` is what it is not: one field per put)
+        self._free = config.hard_cap_bytes
         self.in_flight = 0
         self.closed = False
         self.sealed = False  # emptied for good (abandonment): takes no more rerouted batches
@@ -130,22 +134,30 @@ class Inbox:
         every way into the logger reaches an inbox through here or :meth:`put`)."""
         self.counters.accepted += 1
         events = self._events
-        if len(events) < self.max_events and self.bytes + size <= self.hard_cap:
+        queued = len(events)
+        free = self._free - size
+        if free >= 0 and queued < self.max_events:
+            self._free = free
             events.append(event)
             # Sizes are kept above the fixed part: a small (cached) int for a typical event,
             # so the queue holds no int object per event. Byte accounting is unchanged.
             self._sizes.append(size - BASE_BYTES)
-            self.bytes += size
-            if self._waiter is not None and len(events) >= self._wake_at:
+            if queued >= self._wake_after:
                 self.wake()
         else:
             self.overflow(event, level, size)
+
+    @property
+    def bytes(self) -> int:
+        """Estimated bytes of the events queued."""
+        return self.hard_cap - self._free
 
     def wake(self) -> None:
         """Wake the actor's wait for events (the wait decides whether enough are queued)."""
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
+            self._wake_after = sys.maxsize
             waiter.set()
 
     def overflow(self, event: EventTuple, level: int, size: int) -> None:
@@ -156,13 +168,13 @@ class Inbox:
             return
         self._events.append(event)
         self._sizes.append(size - BASE_BYTES)
-        self.bytes += size
-        if self._waiter is not None and len(self._events) >= self._wake_at:
+        self._free -= size
+        if len(self._events) > self._wake_after:
             self.wake()
 
     def has_room(self, size: int) -> bool:
         """Whether an awaiting put of ``size`` bytes would be admitted now."""
-        return len(self._events) < self.max_events and self.bytes + size <= self.hard_cap
+        return len(self._events) < self.max_events and size <= self._free
 
     async def put(self, event: EventTuple, level: int, size: int) -> None:
         """Queue ``event``, waiting for room (back-pressure); raises InboxClosed after close.
@@ -216,7 +228,7 @@ class Inbox:
             return False
         events = self._events
         while True:
-            over_bytes = self.bytes + size > self.hard_cap
+            over_bytes = size > self._free
             if not events or not (over_bytes or len(events) >= self.max_events):
                 return True
             if self.block and not over_bytes:
@@ -254,7 +266,7 @@ class Inbox:
             size = self._sizes[index] + BASE_BYTES
             del events[index]
             del self._sizes[index]
-        self.bytes -= size
+        self._free += size
         for request in self._flushes:
             if index < request.queued:
                 request.queued -= 1
@@ -317,12 +329,24 @@ class Inbox:
             batch = list(events)
             events.clear()
             sizes.clear()
-            self.bytes = 0
+            self._free = self.hard_cap
+        elif max_bytes is None and len(events) - n <= n:
+            # Most of the queue (the producer kept logging while the actor woke up): copy all
+            # of it and put the rest back, in C; the bytes left are those of the rest.
+            batch = list(events)
+            rest = batch[n:]
+            del batch[n:]
+            rest_sizes = list(sizes)[n:]
+            events.clear()
+            events.extend(rest)
+            sizes.clear()
+            sizes.extend(rest_sizes)
+            self._free = self.hard_cap - sum(rest_sizes) - len(rest_sizes) * BASE_BYTES
         elif max_bytes is None:
-            # Part of the queue (the producer kept logging while the actor woke up, or a
-            # backlog): n pops, done in C rather than one Python iteration per event.
+            # A small part of a backlog: n pops, done in C rather than one Python iteration
+            # per event.
             batch = list(map(_popleft, itertools.repeat(events, n)))
-            self.bytes -= sum(map(_popleft, itertools.repeat(sizes, n))) + n * BASE_BYTES
+            self._free += sum(map(_popleft, itertools.repeat(sizes, n))) + n * BASE_BYTES
         else:
             batch = []
             total = 0
@@ -333,7 +357,7 @@ class Inbox:
                     break
                 batch.append(popleft())
                 total += popsize() + BASE_BYTES
-            self.bytes -= total
+            self._free += total
         self._skip = max(0, self._skip - len(batch))
         self.in_flight += len(batch)
         for request in self._flushes:
@@ -399,21 +423,19 @@ class Inbox:
             return
         waiter = trio.Event()
         self._waiter = waiter
-        self._wake_at = count
+        self._wake_after = count - 1
         try:
             with trio.move_on_at(deadline):
                 await waiter.wait()
         finally:
             self._waiter = None
+            self._wake_after = sys.maxsize
             self._kicked = False
 
     def kick(self) -> None:
         """Wake the actor now (flush, close, rerouted batch, timer)."""
         self._kicked = True
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            waiter.set()
+        self.wake()
 
     def close(self) -> None:
         """Stop accepting awaiting puts and let the actor drain and exit."""

@@ -66,7 +66,9 @@ def sink_factory(
         return lambda: sink
     if config.shares_format and formatters is not None:
         # sinks writing the same format to files encode each event once (formatting._shared)
-        formatters.add(config.format, config.output_template)
+        # (sinks of one min_level and no filters are given the same events, in the same order)
+        route = None if config.filters else ("min_level", config.min_level)
+        formatters.add(config.format, config.output_template, route)
         shared: Callable[..., Sink] = writer
         return lambda: shared(config, formatters)
     return lambda: writer(config)

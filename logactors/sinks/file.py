@@ -121,6 +121,9 @@ class FileWriter(SinkBase):
         self.takes_plain_tuples = isinstance(self._formatter, SharedEncoder) or takes_plain_tuples(
             config.format
         )
+        #: its batches' events are written by other sinks too: the shared encoder holds them
+        #: until every one of them wrote them, so the actor keeps none (see SinkActor._loop)
+        self.shares_batches = isinstance(self._formatter, SharedEncoder)
         self._period_ns = _PERIOD_NS.get(config.rolling)
         self._thread_until = 0.0  # write_mode="auto": use the worker thread until then
         self._regular = True  # the file is a regular file (not a pipe or device)
