@@ -60,8 +60,9 @@ __all__ = ["TEMPLATE", "build", "source_for"]
 #: correlation may add ids), ``hint``/``every`` (redaction scans strings that match the hint /
 #: every string), ``base`` (bound or configuration properties), ``simple`` (no stage after the
 #: capture), ``handoff`` (other threads may have queued events), ``thread`` (the other-thread
-#: path), and the route kinds ``one`` (one inbox: the put inlined), ``fan`` (several inboxes),
-#: ``single`` (one other target), ``many`` (anything else).
+#: path), and the route kinds ``one`` (one inbox: the put inlined), ``fan`` (several inboxes:
+#: the put inlined in a loop over them), ``single`` (one other target), ``many`` (anything
+#: else).
 TEMPLATE: Final = """\
 def emit(template, /, *args, exc_info=None, **props):
     try:
@@ -148,8 +149,8 @@ def emit(template, /, *args, exc_info=None, **props):
             fields, size = admitted  # [!thread !simple]
         rt.events += 1  # [!thread]
         PUT  # [one !thread]
-        for put_one in fan_out:  # [fan !thread]
-            put_one(fields, level, size)  # [fan !thread]
+        for inbox in inboxes:  # [fan !thread]
+            PUT  # [fan !thread]
         if type(fields) is not LogEvent:  # [single !thread]
             fields = new(LogEvent, fields)  # [single !thread]
         single(fields, level, size)  # [single !thread]
@@ -279,7 +280,6 @@ def _factory(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Fac
         "pump": handoff.pump if handoff is not None else None,
         "submit": handoff.submit if handoff is not None else None,
         "routes": routes,
-        "fan_out": tuple(target.put_nowait for target in routes),
         "single": routes[0].put_nowait if routes else None,
         "new": tuple.__new__,
         "LogEvent": LogEvent,
@@ -294,8 +294,9 @@ def _factory(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Fac
             namespace["needs_scan"] = redactor.needs_scan
             hint = "needs_scan(value)"
     put = ""
-    if flags["one"]:
-        namespace["inbox"] = routes[0]
+    if flags["one"] or flags["fan"]:
+        namespace["inbox"] = routes[0]  # (one inbox; with several, the loop's variable)
+        namespace["inboxes"] = routes
         try:
             inlined = inline_body(
                 Inbox.put_nowait,

@@ -113,12 +113,13 @@ async def test_no_stages_is_the_shortest_code() -> None:
     names none of them; the one put is inlined (no call to ``put_nowait``)."""
     plain = await _method(_config(trace_context=False))
     names = set(plain.__code__.co_names)
-    assert not names & {"admit", "otel", "put_nowait", "base", "fan_out", "single", "routes"}
+    assert not names & {"admit", "otel", "put_nowait", "base", "inboxes", "single", "routes"}
     assert "prepare" in names and "known_template" in names
     staged = await _method(_config(enrichers=("sequence",)), user="ada")
     assert {"admit"} <= set(staged.__code__.co_names)
     fanned = await _method(SupervisorConfig(sinks=(NullSink(name="a"), NullSink(name="b"))))
-    assert "fan_out" in fanned.__code__.co_names
+    assert "inboxes" in fanned.__code__.co_names
+    assert "put_nowait" not in fanned.__code__.co_names  # inlined in the loop too
 
 
 async def test_a_put_that_cannot_be_inlined_is_called(monkeypatch: pytest.MonkeyPatch) -> None:
