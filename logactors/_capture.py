@@ -46,7 +46,7 @@ from ._events import LogEvent
 from ._json import safe_str
 from ._levels import Level
 from ._redact import SHORTEST_MATCH, Redactor
-from ._sizing import _SCALARS, estimate, truncate
+from ._sizing import _SCALARS, BASE_BYTES, estimate, truncate
 from ._trace import add_trace, context_getter
 from .config import CaptureConfig, RedactConfig
 from .templates import Destructuring, PropertyToken, parse
@@ -515,7 +515,7 @@ class Builder:
         self._report = report
         self._context = CONTEXT.get
         self._said: set[str] = set()
-        self._contexts: tuple[Mapping[str, Any], dict[str, Any]] | None = None
+        self._contexts: tuple[Mapping[str, Any], dict[str, Any], int] | None = None
         # The optional stages, compiled into chains of only the configured ones: after the
         # capture on the caller's thread (``prepare``: trace ids, enrichers), and on the trio
         # thread (``admit``: filters, then the sequence number).
@@ -568,13 +568,17 @@ class Builder:
         """Bound properties, captured once (at ``bind``)."""
         return self.capture.properties(props)
 
-    def _ambient(self, ctx: Mapping[str, Any]) -> dict[str, Any]:
+    def ambient(self, ctx: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+        """The ambient context's properties as this runtime captures them, and their estimated
+        bytes (the event's estimate counts each value on its own); kept for the last context
+        seen (a context is a new mapping whenever it changes)."""
         last = self._contexts
         if last is not None and last[0] is ctx:
-            return last[1]
+            return last[1], last[2]
         captured = self.capture.properties(ctx)
-        self._contexts = (ctx, captured)
-        return captured
+        size = estimate(captured, self.limit) - BASE_BYTES
+        self._contexts = (ctx, captured, size)
+        return captured, size
 
     def prepare(
         self,
@@ -608,7 +612,7 @@ class Builder:
         captured = capture.properties(props, template)
         ctx = self._context()
         if ctx:  # config/enricher properties < ambient context < bound < call site
-            captured = {**static, **self._ambient(ctx), **bound, **captured}
+            captured = {**static, **self.ambient(ctx)[0], **bound, **captured}
         elif static or bound:
             captured = {**static, **bound, **captured}
         for stage in self._caller_stages:

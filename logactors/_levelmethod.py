@@ -18,9 +18,10 @@ The fast case: a ``str`` template the capture knows (or a rendered message, ``Te
 no cut and no masking: :meth:`~logactors._capture.Capture.as_text`), no exception, only plain
 scalar property values (or small plain ``dict``/``list`` values,
 :meth:`~logactors._capture.Capture.plain`) under names the capture knows to need nothing, and
-no ambient context or active span. For such a call ``prepare`` would only copy the dict and add
-the same size; tests/test_capture.py and
-tests/test_levelmethod.py prove both paths queue identical events (and sizes).
+no active span (an ambient context is merged as the builder merges it, unless a name is in two
+of its layers). For such a call ``prepare`` would only copy the dicts and add the same size;
+tests/test_capture.py and tests/test_levelmethod.py prove both paths queue identical events
+(properties in the same order, and the same sizes).
 
 The put into a single inbox and the redaction scan hint are inlined from their one definition
 (:meth:`logactors._core.inbox.Inbox.put_nowait`, ``Redactor._scan_hint``) by
@@ -103,9 +104,9 @@ def emit(template, /, *args, exc_info=None, **props):
                         values = {**holes.bind(args, props), **props}  # [fast]
                     else:  # [fast]
                         values = None  # [fast]
-            # an ambient context or an active span: the builder merges them
-            if values is not None and not get_ctx():  # [fast !otel]
-            if values is not None and not (get_ctx() or otel()):  # [fast otel]
+            # an active span: the builder adds its ids
+            if values is not None:  # [fast !otel]
+            if values is not None and not otel():  # [fast otel]
                 text = known[0]  # [fast]
                 size = known[1] + fixed_size  # [fast]
                 for key, value in values.items():  # [fast]
@@ -128,8 +129,24 @@ def emit(template, /, *args, exc_info=None, **props):
                     else:  # [fast]
                         break  # [fast]
                 else:  # [fast]
-                    if size <= limit:  # [fast]
+                    ctx = get_ctx()  # [fast]
+                    if not base_names.isdisjoint(values):  # [fast base]
+                        # a call value replaces a bound or configured one: the builder sizes it
+                        size = limit + 1  # [fast base]
+                    elif ctx:  # [fast base]
+                    if ctx:  # [fast !base]
+                        # the ambient context, merged as the builder merges it (config <
+                        # context < bound < call); a name in two layers takes the builder
+                        ambient_values, ambient_size = ambient(ctx)  # [fast]
+                        names = ambient_values.keys()  # [fast]
+                        if names.isdisjoint(values) and names.isdisjoint(base):  # [fast]
+                            values = {**static, **ambient_values, **bound, **values}  # [fast]
+                            size += ambient_size  # [fast]
+                        else:  # [fast]
+                            size = limit + 1  # [fast]
+                    else:  # [fast base]
                         values = {**base, **values}  # [fast base]
+                    if size <= limit:  # [fast]
                         fields = (now(), level, text, values, None, name, task)  # [fast !thread]
                         submit(  # [fast thread]
                             (now(), level, text, values, None, name, task, size)  # [fast thread]
@@ -188,6 +205,7 @@ def source_for(flags: Mapping[str, bool], put: str = "", hint: str = "") -> str:
 
 _FACTORY: Final = """\
 def make(name, bound, base, fixed_size):
+    base_names = base.keys()
 {thread}
 {trio}
     return emit
@@ -262,6 +280,7 @@ def _factory(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Fac
         "known_template": capture.templates.get,
         "hole_names": capture.hole_names,
         "as_text": capture.as_text,
+        "ambient": builder.ambient,
         "Text": Text,
         "safe": capture.safe_names,
         "plain": capture.plain,

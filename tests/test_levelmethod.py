@@ -5,6 +5,7 @@ carries only the code its runtime needs."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Any
 
@@ -162,6 +163,10 @@ variants = st.fixed_dictionaries(
         "sequence": st.booleans(),
         "bound": st.booleans(),
         "trace": st.booleans(),
+        "static": st.sampled_from([{}, {"svc": "a"}, {"svc": "a", "user": "cfg"}]),
+        "context": st.sampled_from(
+            [None, {"req": "r1"}, {"req": "r1", "n": 7}, {"app": "ctx", "tags": [1, "a b"]}]
+        ),
     }
 )
 
@@ -180,6 +185,7 @@ def _variant_config(variant: dict[str, Any]) -> SupervisorConfig:
         redact=redact,
         enrichers=("sequence",) if variant["sequence"] else (),
         trace_context=variant["trace"],
+        properties=variant.get("static", {}),
     )
 
 
@@ -195,48 +201,55 @@ def test_every_variant_queues_what_the_builder_builds(
     variant: dict[str, Any], props: dict[str, Any], args: list[Any], template: str
 ) -> None:
     """Property: for every specialisation (one inbox or fan-out, redaction default/off/with
-    patterns, a stage or none, bound properties or none, trace correlation on or off), the
-    level method queues into each real inbox the tuple and size ``Builder.prepare`` (and
-    ``admit``) gives for the same call, whether the call takes the fast case or not."""
+    patterns, a stage or none, configuration, bound and ambient properties or none, trace
+    correlation on or off), the level method queues into each real inbox the tuple (its
+    properties in the same order) and size ``Builder.prepare`` (and ``admit``) gives for the
+    same call, whether the call takes the fast case or not."""
 
     async def main() -> None:
+        context = variant["context"]
         async with logactors.open_logger(_variant_config(variant)) as log:
-            target = log.bind(app="demo") if variant["bound"] else log
-            for _ in range(2):  # the first call teaches the capture the template and names
-                target.info(template, *copy.deepcopy(args), **copy.deepcopy(props))
-            rt = log._rt
-            inboxes = [actor.inbox for actor in rt.actors.values()]
-            queued = [(list(i._events), list(i._sizes)) for i in inboxes]  # not yet taken
-            prepared = rt.builder.prepare(
-                0,
-                Level.INFO,
-                template,
-                tuple(copy.deepcopy(args)),
-                None,
-                copy.deepcopy(props),
-                rt.static_properties,
-                {"app": "demo"} if variant["bound"] else {},
-                "",
-                "",
+            with log.context(**context) if context else contextlib.nullcontext(log):
+                await check(log)
+
+    async def check(log: logactors.Logger) -> None:
+        target = log.bind(app="demo") if variant["bound"] else log
+        for _ in range(2):  # the first call teaches the capture the template and names
+            target.info(template, *copy.deepcopy(args), **copy.deepcopy(props))
+        rt = log._rt
+        inboxes = [actor.inbox for actor in rt.actors.values()]
+        queued = [(list(i._events), list(i._sizes)) for i in inboxes]  # not yet taken
+        prepared = rt.builder.prepare(
+            0,
+            Level.INFO,
+            template,
+            tuple(copy.deepcopy(args)),
+            None,
+            copy.deepcopy(props),
+            rt.static_properties,
+            {"app": "demo"} if variant["bound"] else {},
+            "",
+            "",
+        )
+        sequence = rt.builder.sequence
+        admitted = rt.builder.admit(prepared)
+        assert admitted is not None
+        event, size = admitted
+        for events, sizes in queued:
+            assert len(events) == 2
+            last = events[-1]
+            expected_props = dict(event.properties)
+            if variant["sequence"]:
+                expected_props["sequence"] = sequence  # the second call's number
+            assert (last[1], last[2], last[3], last[4]) == (
+                event.level,
+                event.template,
+                expected_props,
+                event.exception,
             )
-            sequence = rt.builder.sequence
-            admitted = rt.builder.admit(prepared)
-            assert admitted is not None
-            event, size = admitted
-            for events, sizes in queued:
-                assert len(events) == 2
-                last = events[-1]
-                expected_props = dict(event.properties)
-                if variant["sequence"]:
-                    expected_props["sequence"] = sequence  # the second call's number
-                assert (last[1], last[2], last[3], last[4]) == (
-                    event.level,
-                    event.template,
-                    expected_props,
-                    event.exception,
-                )
-                assert sizes[-1] + logactors._sizing.BASE_BYTES == size
-            await log.flush()
+            assert list(last[3]) == list(expected_props)  # the same order
+            assert sizes[-1] + logactors._sizing.BASE_BYTES == size
+        await log.flush()
 
     trio.run(main)
 
