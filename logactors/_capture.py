@@ -534,6 +534,8 @@ class Builder:
         #: no stage after the capture but the trace ids (which the level methods add in
         #: their own way): the logger's fast path may skip :meth:`admit`
         self.simple = enrich is None and not trio_side
+        #: an enricher runs in the capture (the level methods' fast case does not apply)
+        self.enriches = enrich is not None
 
     # -- the optional stages ---------------------------------------------------------------------
 

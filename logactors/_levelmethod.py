@@ -60,10 +60,10 @@ __all__ = ["TEMPLATE", "build", "source_for"]
 #: The level method. Flags: ``fast`` (the fast case applies to this logger), ``otel`` (trace
 #: correlation may add ids), ``hint``/``every`` (redaction scans strings that match the hint /
 #: every string), ``base`` (bound or configuration properties), ``simple`` (no stage after the
-#: capture), ``handoff`` (other threads may have queued events), ``thread`` (the other-thread
-#: path), and the route kinds ``one`` (one inbox: the put inlined), ``fan`` (several inboxes:
-#: the put inlined in a loop over them), ``single`` (one other target), ``many`` (anything
-#: else).
+#: capture; with one, the fast case and the builder both end in ``admit``), ``handoff`` (other
+#: threads may have queued events), ``thread`` (the other-thread path), and the route kinds
+#: ``one`` (one inbox: the put inlined), ``fan`` (several inboxes: the put inlined in a loop
+#: over them), ``single`` (one other target), ``many`` (anything else).
 TEMPLATE: Final = """\
 def emit(template, /, *args, exc_info=None, **props):
     try:
@@ -159,11 +159,11 @@ def emit(template, /, *args, exc_info=None, **props):
             submit(prepared)  # [thread]
             return  # [thread]
             size = prepared[7]  # [!thread]
-            fields = prepared[:7]  # [!thread simple]
-            admitted = admit(prepared)  # [!thread !simple]
-            if admitted is None:  # [!thread !simple]
-                return  # [!thread !simple]
-            fields, size = admitted  # [!thread !simple]
+            fields = prepared[:7]  # [!thread]
+        admitted = admit((*fields, size))  # (filters, sequence)  [!thread !simple]
+        if admitted is None:  # [!thread !simple]
+            return  # [!thread !simple]
+        fields, size = admitted  # [!thread !simple]
         rt.events += 1  # [!thread]
         PUT  # [one !thread]
         for inbox in inboxes:  # [fan !thread]
@@ -258,8 +258,9 @@ def _factory(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Fac
     otel = context_getter(rt.config.trace_context)
     redactor = capture.redactor
     flags = {
-        # a plain base: the fast case merges it as it is (the builder would do the same)
-        "fast": builder.simple and plain_base,
+        # no enricher (a stage of the capture) and a plain base, which the fast case merges
+        # as it is (the builder would do the same); filters and sequence numbers run after it
+        "fast": not builder.enriches and plain_base,
         "otel": otel is not None,
         "every": capture.scan == 2,
         "hint": capture.scan == 1,

@@ -15,7 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import logactors
-from logactors import NullSink, QueueConfig, RedactConfig, SupervisorConfig, _levelmethod
+from logactors import (
+    FilterConfig,
+    NullSink,
+    QueueConfig,
+    RedactConfig,
+    SupervisorConfig,
+    _levelmethod,
+)
 from logactors._capture import Text
 from logactors._core.inbox import Inbox
 from logactors._inline import NotInlinable, inline_body, inline_expression
@@ -161,6 +168,7 @@ variants = st.fixed_dictionaries(
         "sinks": st.integers(1, 2),
         "redact": st.sampled_from(["default", "off", "patterns"]),
         "sequence": st.booleans(),
+        "filter": st.booleans(),
         "bound": st.booleans(),
         "trace": st.booleans(),
         "static": st.sampled_from([{}, {"svc": "a"}, {"svc": "a", "user": "cfg"}]),
@@ -186,6 +194,7 @@ def _variant_config(variant: dict[str, Any]) -> SupervisorConfig:
         enrichers=("sequence",) if variant["sequence"] else (),
         trace_context=variant["trace"],
         properties=variant.get("static", {}),
+        filters=(FilterConfig(min_level="debug"),) if variant.get("filter") else (),
     )
 
 
@@ -201,10 +210,11 @@ def test_every_variant_queues_what_the_builder_builds(
     variant: dict[str, Any], props: dict[str, Any], args: list[Any], template: str
 ) -> None:
     """Property: for every specialisation (one inbox or fan-out, redaction default/off/with
-    patterns, a stage or none, configuration, bound and ambient properties or none, trace
-    correlation on or off), the level method queues into each real inbox the tuple (its
-    properties in the same order) and size ``Builder.prepare`` (and ``admit``) gives for the
-    same call, whether the call takes the fast case or not."""
+    patterns, stages after the capture (a filter, sequence numbers) or none, configuration,
+    bound and ambient properties or none, trace correlation on or off), the level method queues
+    into each real inbox the tuple (its properties in the same order) and size
+    ``Builder.prepare`` (and ``admit``) gives for the same call, whether the call takes the
+    fast case or not."""
 
     async def main() -> None:
         context = variant["context"]
