@@ -150,6 +150,9 @@ class Capture:
         #: property names known to need nothing (not secret, not reserved, not masked): the
         #: logger's fast path takes a call only when all its names are in here
         self.safe_names: set[str] = set()
+        #: property names known to be secret (and otherwise as plain as the safe ones): the
+        #: fast path writes the mask for their values
+        self.secret_names: set[str] = set()
         #: 0: strings never need a scan; 1: only those ``Redactor.needs_scan`` picks (the
         #: value rules' hint); 2: every string (user patterns)
         self.scan = 0 if self.redactor is None else (2 if redact and redact.patterns else 1)
@@ -176,13 +179,12 @@ class Capture:
         else:
             masked, secret = redactor.text(key), redactor.is_secret_key(key)
         if (
-            not secret
-            and masked == key
+            masked == key
             and key not in RESERVED
             and key[:1] not in ("@", "$")
-            and len(self.safe_names) < _SAFE_NAMES_MAX
+            and len(self.safe_names) + len(self.secret_names) < _SAFE_NAMES_MAX
         ):
-            self.safe_names.add(key)
+            (self.secret_names if secret else self.safe_names).add(key)
         known = (masked, secret)
         if len(key) <= 256:
             if len(self._names) >= _SAFE_NAMES_MAX:

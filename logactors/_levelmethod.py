@@ -17,7 +17,8 @@ event builder (:meth:`logactors._capture.Builder.prepare`).
 The fast case: a ``str`` template the capture knows (or a rendered message, ``Text``, that needs
 no cut and no masking: :meth:`~logactors._capture.Capture.as_text`), no exception, only plain
 scalar property values (or small plain ``dict``/``list`` values,
-:meth:`~logactors._capture.Capture.plain`) under names the capture knows to need nothing, and
+:meth:`~logactors._capture.Capture.plain`) under names the capture knows to need nothing (or
+to be secret: their values are written as the mask), and
 no active span (an ambient context is merged as the builder merges it, unless a name is in two
 of its layers). For such a call ``prepare`` would only copy the dicts and add the same size;
 tests/test_capture.py and tests/test_levelmethod.py prove both paths queue identical events
@@ -111,6 +112,10 @@ def emit(template, /, *args, exc_info=None, **props):
                 size = known[1] + fixed_size  # [fast]
                 for key, value in values.items():  # [fast]
                     if key not in safe:  # [fast]
+                        if key in secret:  # (its value is written as the mask)  [fast]
+                            values[key] = mask  # [fast]
+                            size += mask_bytes  # [fast]
+                            continue  # [fast]
                         break  # [fast]
                     cls = type(value)  # [fast]
                     if cls is str:  # [fast]
@@ -284,6 +289,9 @@ def _factory(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Fac
         "ambient": builder.ambient,
         "Text": Text,
         "safe": capture.safe_names,
+        "secret": capture.secret_names,
+        "mask": capture.mask,
+        "mask_bytes": _STR_OVERHEAD + len(capture.mask),
         "plain": capture.plain,
         "parse": parse,
         "limit": rt.max_event_bytes,
