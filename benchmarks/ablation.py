@@ -71,11 +71,9 @@ async def _variant(name: str, rounds: int) -> float:
             if old not in original:
                 raise RuntimeError(f"the template no longer has {old!r}")
             _levelmethod.TEMPLATE = original.replace(old, new)  # type: ignore[misc]
-        _levelmethod._factories.clear()
         return await _time(logactors, rounds)
     finally:
         _levelmethod.TEMPLATE = original  # type: ignore[misc]
-        _levelmethod._factories.clear()
 
 
 def _base(directory: str, rounds: int) -> float:

@@ -35,7 +35,6 @@ import functools
 import re
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from types import CodeType
 from typing import TYPE_CHECKING, Any, Final
@@ -216,10 +215,6 @@ def make(name, bound, base, fixed_size):
     return emit
 """
 
-#: runtime -> (level, flags of the logger) -> the factory of its level methods
-_factories: weakref.WeakKeyDictionary[Runtime, dict[tuple[Any, ...], Factory]] = (
-    weakref.WeakKeyDictionary()
-)
 Factory = Callable[[str, dict[str, Any], dict[str, Any], int], "LogMethod"]
 
 
@@ -241,12 +236,10 @@ def build(rt: Runtime, level: Level, name: str, bound: dict[str, Any]) -> LogMet
     base = {**rt.static_properties, **bound}
     plain = all(type(v) is str or type(v) in _SCALARS for v in base.values())
     key = (level, bool(base), plain, rt.handoff)
-    per_runtime = _factories.get(rt)
-    if per_runtime is None:
-        per_runtime = _factories.setdefault(rt, {})
-    factory = per_runtime.get(key)
+    factories = rt.level_method_factories  # (the runtime's own: they go with it)
+    factory = factories.get(key)
     if factory is None:
-        factory = per_runtime[key] = _factory(rt, level, bool(base), plain)
+        factory = factories[key] = _factory(rt, level, bool(base), plain)
     fixed_size = BASE_BYTES + sum(
         _STR_OVERHEAD + len(v) if type(v) is str else _SCALAR_BYTES
         for v in base.values()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -290,3 +292,21 @@ def test_rendered_text_takes_the_fast_case_as_the_builder(text: str, redact: str
             await log.flush()
 
     trio.run(main)
+
+
+def test_a_closed_runtime_and_its_level_methods_are_collected() -> None:
+    """The compiled methods' factories live on their runtime: once the logger is closed and
+    dropped, nothing the level methods made keeps the runtime (its actors, its queues)
+    alive."""
+    refs: list[weakref.ref[Any]] = []
+
+    async def main() -> None:
+        for _ in range(3):
+            async with logactors.open_logger(_config()) as log:
+                log.info("x {a}", a=1)
+                log.bind(b=2).warning("y")
+                refs.append(weakref.ref(log._rt))
+
+    trio.run(main)
+    gc.collect()
+    assert [ref() for ref in refs] == [None, None, None]

@@ -89,6 +89,9 @@ class Runtime:
         self.loggers_lock = threading.Lock()
         #: bumped by every ``set_level``: a level method built across a change is dropped
         self.level_epoch = 0
+        #: the compiled level methods' factories (:mod:`logactors._levelmethod`), by level and
+        #: kind of logger; kept here so they go with the runtime
+        self.level_method_factories: dict[tuple[Any, ...], Any] = {}
         #: the one event builder (capture, redaction, enrichers, size; filters and sequence
         #: in ``admit``), shared by every way into the logger
         self.builder = Builder(
