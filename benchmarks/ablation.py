@@ -33,10 +33,11 @@ ABLATIONS: dict[str, tuple[str, str]] = {
     ),
     "safe-name check": ("if key not in safe:  # [fast]", "if False:  # [fast]"),
     "redaction hint": ("if HINT:  # [fast hint]", "if False:  # [fast hint]"),
-    "context and span check": (
-        "if values is not None and not (get_ctx() or otel()):  # [fast otel]",
+    "span check": (
+        "if values is not None and not otel():  # [fast otel]",
         "if values is not None:  # [fast otel]",
     ),
+    "context check": ("ctx = get_ctx()  # [fast]", "ctx = None  # [fast]"),
     "task name": ("task = current_task().name  # [!thread]", "task = ''  # [!thread]"),
     "thread check": ("if get_ident() != rt.gate_thread:  # [!thread]", "if False:  # [!thread]"),
 }

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import trio
 
 from benchmarks import markdown
 from benchmarks.__main__ import SUITES
@@ -153,3 +154,14 @@ def test_markdown_update_rewrites_only_the_generated_section(tmp_path: Path) -> 
     assert updated.startswith("prose before\n") and updated.endswith("prose after\n")
     assert "stale" not in updated
     assert markdown.sections(updated)[0][2] == markdown.render_section(kind, path)
+
+
+def test_every_ablation_still_names_a_line_of_the_template() -> None:
+    """``benchmarks.ablation`` edits the real level-method template: each part it takes out
+    must still be in the template (and the edited template must still compile and log)."""
+    from benchmarks import ablation
+    from logactors import _levelmethod
+
+    for name, (old, _new) in ablation.ABLATIONS.items():
+        assert old in _levelmethod.TEMPLATE, name
+    assert trio.run(ablation._variant, "task name", 1) > 0
