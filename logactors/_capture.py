@@ -49,7 +49,7 @@ from ._redact import SHORTEST_MATCH, Redactor
 from ._sizing import _SCALARS, BASE_BYTES, estimate, truncate
 from ._trace import add_trace, context_getter
 from .config import CaptureConfig, RedactConfig
-from .templates import Destructuring, PropertyToken, parse
+from .templates import Destructuring, PropertyToken, escape_braces, parse
 
 __all__ = [
     "CONTEXT",
@@ -217,9 +217,7 @@ class Capture:
         """A rendered message as the level methods' fast case takes it: (its braces doubled,
         its length, no hole names), when it needs neither a cut nor masking; else None (the
         builder's path, which gives the same text for the others)."""
-        out = str.__str__(text)
-        if "{" in out or "}" in out:
-            out = out.replace("{", "{{").replace("}", "}}")
+        out = escape_braces(str.__str__(text))
         if len(out) > self.max_text or (self._needs_scan is not None and self._needs_scan(out)):
             return None
         return out, len(out), ()
@@ -604,12 +602,12 @@ class Builder:
             props, exception = self._stdlib_keywords(props, exception)
         learn = template.__class__ is str  # (a template the program wrote)
         if not learn:
-            template = safe_str(template).replace("{", "{{").replace("}", "}}")
+            template = escape_braces(safe_str(template))
         assert isinstance(template, str)
         if args:
             printf = _printf(template, args)
             if printf is not None:
-                template = printf.replace("{", "{{").replace("}", "}}")
+                template = escape_braces(printf)
                 learn = False
             else:
                 props = {**parse(template).bind(args, props), **props}

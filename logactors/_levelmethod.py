@@ -47,7 +47,7 @@ from ._events import LogEvent
 from ._inline import NotInlinable, inline_body, inline_expression
 from ._levels import Level
 from ._redact import Redactor
-from ._sizing import _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD, BASE_BYTES
+from ._sizing import _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD, estimate
 from ._trace import context_getter
 from .templates import parse
 
@@ -240,12 +240,8 @@ def build(rt: Runtime, level: Level, name: str, bound: dict[str, Any]) -> LogMet
     factory = factories.get(key)
     if factory is None:
         factory = factories[key] = _factory(rt, level, bool(base), plain)
-    fixed_size = BASE_BYTES + sum(
-        _STR_OVERHEAD + len(v) if type(v) is str else _SCALAR_BYTES
-        for v in base.values()
-        if type(v) is str or type(v) in _SCALARS
-    )
-    return factory(name, bound, base, fixed_size)
+    # (used only when the base is plain: then the estimate of an event holding just the base)
+    return factory(name, bound, base, estimate(base, rt.max_event_bytes))
 
 
 def _factory(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Factory:

@@ -63,8 +63,17 @@ __all__ = [
     "MessageTemplate",
     "PropertyToken",
     "TextToken",
+    "escape_braces",
     "parse",
 ]
+
+
+def escape_braces(text: str) -> str:
+    """``text`` as a template (or ``str.format`` string) that renders as itself: every brace
+    doubled."""
+    if "{" in text or "}" in text:
+        return text.replace("{", "{{").replace("}", "}}")
+    return text
 
 
 #: the widest alignment, format width or number precision rendered (larger ones are clamped)
@@ -356,7 +365,7 @@ def _python_format_string(tokens: Sequence[Token]) -> tuple[str, tuple[str, ...]
     names: list[str] = []
     for token in tokens:
         if isinstance(token, TextToken):
-            parts.append(token.text.replace("{", "{{").replace("}", "}}"))
+            parts.append(escape_braces(token.text))
             continue
         if token.destructuring is not Destructuring.DEFAULT or token.alignment:
             return None
