@@ -12,8 +12,31 @@ from typing import Any
 
 import trio
 
-from logactors import LogEvent, SinkError
+from logactors import Level, LogEvent, SinkError
 from logactors.metrics import MetricsSnapshot, ShutdownReport, SinkMetrics
+
+
+def built(
+    log: Any,
+    template: object,
+    args: Sequence[object] = (),
+    props: dict[str, Any] | None = None,
+    *,
+    bound: dict[str, Any] | None = None,
+    config_properties: bool = False,
+) -> tuple[LogEvent, int]:
+    """The event (and its estimated size) that the runtime's one builder makes for an info
+    call, ``Builder.prepare`` then ``admit``: what every faster path must queue. The
+    runtime's configuration properties are merged when ``config_properties``."""
+    rt = log._rt
+    static = rt.static_properties if config_properties else {}
+    prepared = rt.builder.prepare(
+        0, Level.INFO, template, tuple(args), None, dict(props or {}), static, bound or {}, "", ""
+    )
+    admitted = rt.builder.admit(prepared)
+    assert admitted is not None
+    event, size = admitted
+    return event, size
 
 
 class RecordingSink:

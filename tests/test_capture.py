@@ -34,6 +34,7 @@ from logactors.formatting.gelf import gelf_dict
 from logactors.formatting.otlp import log_record
 from logactors.testing import capture
 
+from .helpers import built
 from .strategies import json_values
 
 LINE_FORMATS = ("text", "json", "clef", "clef-rendered", "logfmt", "csv")
@@ -317,13 +318,7 @@ def test_fast_path_equals_every_slow_path(props: dict[str, Any], template: str) 
                 log.info(template)
             await trio.to_thread.run_sync(lambda: log.info(template, **copy.deepcopy(props)))
             await log.flush()
-            rt = log._rt
-            prepared = rt.builder.prepare(
-                0, logactors.Level.INFO, template, (), None, copy.deepcopy(props), {}, {}, "", ""
-            )
-            admitted = rt.builder.admit(prepared)
-            assert admitted is not None
-            return [*cap.events, admitted[0]]
+            return [*cap.events, built(log, template, (), copy.deepcopy(props))[0]]
 
     events = trio.run(main)
     first = _key(events[0])
@@ -564,22 +559,8 @@ def test_positional_fast_path_equals_the_builder(
             log = cap.log
             for _ in range(2):  # the first call teaches the capture the template and names
                 log.info(template, *copy.deepcopy(args), **copy.deepcopy(props))
-            rt = log._rt
-            prepared = rt.builder.prepare(
-                0,
-                logactors.Level.INFO,
-                template,
-                tuple(copy.deepcopy(args)),
-                None,
-                copy.deepcopy(props),
-                {},
-                {},
-                "",
-                "",
-            )
-            admitted = rt.builder.admit(prepared)
-            assert admitted is not None
-            return [*cap.events, admitted[0]]
+            event = built(log, template, copy.deepcopy(args), copy.deepcopy(props))[0]
+            return [*cap.events, event]
 
     events = trio.run(main)
     first = _key(events[0])

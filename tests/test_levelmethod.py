@@ -28,9 +28,10 @@ from logactors import (
 from logactors._capture import Text
 from logactors._core.inbox import Inbox
 from logactors._inline import NotInlinable, inline_body, inline_expression
-from logactors._levels import Level
 from logactors._redact import Redactor
 from logactors.metrics import Counters
+
+from .helpers import built
 
 # -- the inlined functions equal the functions ----------------------------------------------------
 
@@ -231,28 +232,21 @@ def test_every_variant_queues_what_the_builder_builds(
         rt = log._rt
         inboxes = [actor.inbox for actor in rt.actors.values()]
         queued = [(list(i._events), list(i._sizes)) for i in inboxes]  # not yet taken
-        prepared = rt.builder.prepare(
-            0,
-            Level.INFO,
+        sequence = rt.builder.sequence  # the second call's number (the builder takes the next)
+        event, size = built(
+            log,
             template,
-            tuple(copy.deepcopy(args)),
-            None,
+            copy.deepcopy(args),
             copy.deepcopy(props),
-            rt.static_properties,
-            {"app": "demo"} if variant["bound"] else {},
-            "",
-            "",
+            bound={"app": "demo"} if variant["bound"] else {},
+            config_properties=True,
         )
-        sequence = rt.builder.sequence
-        admitted = rt.builder.admit(prepared)
-        assert admitted is not None
-        event, size = admitted
         for events, sizes in queued:
             assert len(events) == 2
             last = events[-1]
             expected_props = dict(event.properties)
             if variant["sequence"]:
-                expected_props["sequence"] = sequence  # the second call's number
+                expected_props["sequence"] = sequence
             assert (last[1], last[2], last[3], last[4]) == (
                 event.level,
                 event.template,
@@ -285,9 +279,9 @@ def test_rendered_text_takes_the_fast_case_as_the_builder(text: str, redact: str
             rt = log._rt
             (inbox,) = [actor.inbox for actor in rt.actors.values()]
             queued, size = inbox._events[-1], inbox._sizes[-1]
-            prepared = rt.builder.prepare(0, Level.INFO, Text(text), (), None, {}, {}, {}, "", "")
-            assert (queued[2], queued[3]) == (prepared[2], prepared[3])
-            assert size + logactors._sizing.BASE_BYTES == prepared[7]
+            event, expected_size = built(log, Text(text))
+            assert (queued[2], queued[3]) == (event.template, event.properties)
+            assert size + logactors._sizing.BASE_BYTES == expected_size
             assert text not in rt.builder.capture.templates or text == ""
             await log.flush()
 
