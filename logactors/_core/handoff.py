@@ -60,10 +60,8 @@ from typing import TYPE_CHECKING, Any, Final
 import trio
 
 if TYPE_CHECKING:
+    from .._capture import Prepared
     from .runtime import Runtime
-
-#: (timestamp_ns, level, template, properties, exception, logger, task, size)
-RawEvent = tuple[int, Any, str, dict[str, Any], "str | None", str, str, int]
 
 #: Most events one pump slice moves before it returns to the loop.
 SLICE_EVENTS: Final = 256
@@ -183,7 +181,7 @@ class Handoff:
         self, token: trio.lowlevel.TrioToken, runtime: Runtime, *, limit: int = CAPTURE_LIMIT
     ) -> None:
         #: (raw event, the shares it goes to or None for all of its level's)
-        self._items: collections.deque[tuple[RawEvent, tuple[_Share, ...] | None]] = (
+        self._items: collections.deque[tuple[Prepared, tuple[_Share, ...] | None]] = (
             collections.deque()
         )
         self._token = token
@@ -239,7 +237,7 @@ class Handoff:
 
     # -- other threads ---------------------------------------------------------------------------
 
-    def submit(self, raw: RawEvent) -> None:
+    def submit(self, raw: Prepared) -> None:
         """Queue one event from a non-trio thread; never raises, waits only within bounds."""
         shares = self._shares.get(raw[1], ())
         size = raw[7]
@@ -450,7 +448,7 @@ class Handoff:
         else:
             self._notify_due = True
 
-    def _deliver(self, raw: RawEvent, level: int, shares: tuple[_Share, ...]) -> None:
+    def _deliver(self, raw: Prepared, level: int, shares: tuple[_Share, ...]) -> None:
         """Finish one event and put it in its inboxes; a failure costs this event only."""
         rt = self._rt
         try:
@@ -517,7 +515,7 @@ class Handoff:
         self._wakeup.set()  # the pump task ends
 
 
-def _admitter(runtime: Runtime) -> Callable[[RawEvent], Any]:
+def _admitter(runtime: Runtime) -> Callable[[Prepared], Any]:
     """The runtime's event builder finishes a raw tuple built on the producing thread."""
     return runtime.builder.admit
 
