@@ -40,8 +40,9 @@ __all__ = ["Logger", "ambient", "format_exc_info"]
 _CONTEXT = CONTEXT
 
 
-def _noop(*args: object, **kwargs: object) -> None:
-    """A disabled level."""
+def _noop(template: object, /, *args: object, **props: object) -> None:
+    """A disabled level. (Its parameters are the level method's, without ``exc_info``'s
+    default, which would only slow the call: it arrives in ``props``.)"""
 
 
 def _task_name() -> str:

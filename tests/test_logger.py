@@ -67,6 +67,7 @@ async def test_disabled_level_is_the_shared_noop() -> None:
     async with capture(min_level="warning") as cap:
         assert cap.log.debug is cap.log.info
         assert cap.log.debug("x", a=1) is None
+        assert cap.log.debug("x %s", 1, exc_info=True, a=1) is None  # every call shape
         assert cap.log.warning is not cap.log.debug
 
 
