@@ -254,6 +254,17 @@ def test_clef_batch_path_equals_the_exact_path(events: list[LogEvent]) -> None:
     assert fmt.format_batch(events[::-1]) == b"".join(clef(e) for e in events[::-1])
 
 
+@given(st.lists(_plain_events, max_size=30), st.integers(0, 10**9 - 1))
+def test_clef_batch_path_writes_plain_events_itself(events: list[LogEvent], shift: int) -> None:
+    """Plain events, at any fraction of a second, are written by the batch path itself, not by
+    the per-event fallback (which would hide a batch path that raises)."""
+    events = sorted(
+        (e._replace(timestamp_ns=e.timestamp_ns + shift) for e in events),
+        key=lambda e: e.timestamp_ns,
+    )
+    assert ClefFormatter()._batch(events) == b"".join(clef(e) for e in events)
+
+
 def test_clef_batch_path_with_each_odd_property() -> None:
     """Each shortcut-defeating property, alone in a batch of plain events, comes out exact."""
     for odd in _ODD_PROPS:

@@ -7,6 +7,12 @@ from typing import Final
 
 _MARK: Final = "\ue000"  # private-use character standing in for %f
 
+#: ``"000"`` … ``"999"`` and ``"00"`` … ``"99"``: the CLEF batch path writes an event's seven
+#: fraction digits as three lookups (``DIGITS3[ns // 10**6]``, ``DIGITS2[ns // 10**4 % 100]``,
+#: ``DIGITS2[ns // 100 % 100]``), about 200 ns cheaper per event than ``"%07d" %``
+DIGITS3: Final = tuple(f"{i:03d}" for i in range(1000))
+DIGITS2: Final = tuple(f"{i:02d}" for i in range(100))
+
 
 class IsoUtc:
     """``2026-11-23T02:30:34.1234567Z`` (CLEF, 7 digits) or 6 digits (``digits=6``)."""

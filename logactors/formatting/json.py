@@ -33,7 +33,7 @@ from .._json import dumps
 from .._levels import SERILOG_NAMES, level_name, round_level
 from ..templates import parse
 from ._isolate import format_all, isolated, name_text, plain, substitute
-from ._time import IsoUtc
+from ._time import DIGITS2, DIGITS3, IsoUtc
 
 __all__ = ["ClefFormatter", "JsonFormatter", "clef_dict", "json_line", "json_text"]
 
@@ -215,7 +215,9 @@ class ClefFormatter:
         levels = _CLEF_LEVEL
         formats = self._formats
         start = self._start  # the second of the cached stamp, in ns
-        stamp = self._stamp
+        stamp = self._stamp  # its text up to the fraction's digits
+        d3 = DIGITS3
+        d2 = DIGITS2
         fields = 0  # ',"@' names written after "@mt" ("@r", "@l", "@x")
         surplus = 0  # other "@" in exact-path lines
         for event in events:
@@ -224,13 +226,17 @@ class ClefFormatter:
             if not 0 <= fraction < 1_000_000_000:
                 fraction = timestamp % 1_000_000_000
                 start = timestamp - fraction
-                stamp = self._iso(timestamp)[:-9] + ".%07dZ"
+                stamp = self._iso(timestamp)[:-8]  # (up to the ".")
             # "@tr"/"@sp", or names clashing with the fields, take the exact path (below)
             if not ("trace_id" in props or "span_id" in props or "@t" in props or "@mt" in props):
+                at = (  # IsoUtc(7)'s text, from the second's cached prefix
+                    f"{stamp}{d3[fraction // 1_000_000]}"
+                    f"{d2[fraction // 10_000 % 100]}{d2[fraction // 100 % 100]}Z"
+                )
                 if level == 20 and not (exception or logger) and formats.get(template) is False:
-                    append({"@t": stamp % (fraction // 100), "@mt": template, **props})
+                    append({"@t": at, "@mt": template, **props})
                     continue
-                out: dict[Any, Any] = {"@t": stamp % (fraction // 100), "@mt": template}
+                out: dict[Any, Any] = {"@t": at, "@mt": template}
                 has_formats = formats.get(template)
                 if has_formats is None:
                     has_formats = self._learn(template)
