@@ -24,7 +24,7 @@ from typing import Any
 import trio
 
 from . import bridge, profile, shapes, shipping, stall, suites, writers
-from ._util import loop_overhead, machine, source_state
+from ._util import loop_overhead, machine, source_state, speed_probe
 from .report import goals, render, save
 
 SUITES = (
@@ -77,6 +77,7 @@ async def run_all(settings: suites.Settings, only: Sequence[str], quiet: bool) -
             "argv": sys.argv[1:],
             "suites": list(only),
             "load_before": os.getloadavg(),
+            "probe_before": speed_probe(),
         }
     }
     started = time.perf_counter()
@@ -118,6 +119,7 @@ async def run_all(settings: suites.Settings, only: Sequence[str], quiet: bool) -
         results["profile"] = await profile.profile_suite(settings, progress)
     results["meta"]["duration_s"] = round(time.perf_counter() - started, 1)
     results["meta"]["load_after"] = os.getloadavg()
+    results["meta"]["probe_after"] = speed_probe()
     return results
 
 

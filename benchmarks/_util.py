@@ -172,6 +172,40 @@ def source_state() -> dict[str, Any]:
     return {"commit": commit, "logactors_modified_files": len([d for d in dirty if d.strip()])}
 
 
+def speed_probe(runs: int = 9, n: int = 200_000) -> dict[str, float]:
+    """How fast this machine runs plain Python right now: ``runs`` timings (ms) of one fixed
+    loop, min/median/max. Load average misses a noisy neighbour on a virtual machine (the
+    loop, ten times longer, took 82 ms and 154 ms minutes apart on the 2-core machine of the
+    committed results); the probe, taken before and after a run, says whether two results
+    files were measured on a machine in the same state."""
+
+    def loop() -> int:
+        total = 0
+        for i in range(n):
+            total += i
+        return total
+
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        loop()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {"min_ms": times[0], "median_ms": times[len(times) // 2], "max_ms": times[-1]}
+
+
+def probe_text(meta: dict[str, Any]) -> str:
+    """The speed probes of a results file's ``meta``, before and after the run."""
+    parts = []
+    for key, label in (("probe_before", "before"), ("probe_after", "after")):
+        probe = meta.get(key)
+        if probe:
+            parts.append(
+                f"{label} {probe['min_ms']:.0f} / {probe['median_ms']:.0f} / {probe['max_ms']:.0f}"
+            )
+    return ", ".join(parts)
+
+
 def machine() -> dict[str, Any]:
     """Where the numbers come from: CPU, cores, memory, OS, Python and library versions."""
     try:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ._util import MIB
+from ._util import MIB, probe_text
 
 TIMES = "\N{MULTIPLICATION SIGN}"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -118,6 +118,14 @@ def _meta(results: dict[str, Any], path: str) -> list[str]:
             "so wall-clock figures are inflated; ratios within one suite are what to read"
             if busy
             else ""
+        ),
+        *(
+            [
+                "- speed probe (one plain-Python loop, ms, min / median / max of 9 runs; the "
+                "same machine has varied twofold between runs): " + probe_text(meta)
+            ]
+            if "probe_before" in meta
+            else []
         ),
         "",
     ]

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._util import MIB
+from ._util import MIB, probe_text
 
 Goal = dict[str, Any]
 
@@ -377,6 +377,11 @@ def render(results: dict[str, Any]) -> str:
             if max(meta.get("load_before", [0])[0], meta.get("load_after", [0])[0])
             > (m["cores"] or 1)
             else ""
+        ),
+        *(
+            [f"  speed probe (plain-Python loop, ms, min/median/max of 9): {probe_text(meta)}"]
+            if "probe_before" in meta
+            else []
         ),
     ]
     if "caller" in results:
