@@ -194,6 +194,13 @@ def speed_probe(runs: int = 9, n: int = 200_000) -> dict[str, float]:
     return {"min_ms": times[0], "median_ms": times[len(times) // 2], "max_ms": times[-1]}
 
 
+def full_collections(row: dict[str, Any]) -> str:
+    """A row's full collections and the longest, as the tables show them (the stall suite)."""
+    if "gc_full" not in row:
+        return ""
+    return f"{row['gc_full']} ({row['gc_full_max_ms']:.1f})" if row["gc_full"] else "0"
+
+
 def probe_text(meta: dict[str, Any]) -> str:
     """The speed probes of a results file's ``meta``, before and after the run."""
     parts = []

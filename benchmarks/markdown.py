@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ._util import MIB, probe_text
+from ._util import MIB, full_collections, probe_text
 
 TIMES = "\N{MULTIPLICATION SIGN}"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -185,8 +185,15 @@ def _stall(st: dict[str, Any]) -> list[str]:
                 _f(ref["late_max_ms"]),
                 _f(log["dropped"]),
                 _f(log["events_per_s"]),
+                *(
+                    [full_collections(log) or "0", full_collections(ref) or "0"]
+                    if "gc_full" in log
+                    else []
+                ),
             ]
         )
+    gc_columns = ["full GCs (longest ms)", "no-logging full GCs"]
+    has_gc = any("gc_full" in row["logging"] for row in st["threads"])
     lines = _table(
         [
             "producers",
@@ -197,9 +204,19 @@ def _stall(st: dict[str, Any]) -> list[str]:
             "no-logging max ms",
             "dropped",
             "events/s",
+            *(gc_columns if has_gc else []),
         ],
         rows,
     )
+    if "heap_collect_ms" in st:
+        lines += [
+            f"One `gc.collect()` of the benchmark process's heap ({_f(st['heap_objects'])} "
+            f"objects), timed before the rows: {_f(st['heap_collect_ms'])} ms. A full collection "
+            "holds the GIL, and so the loop, that long; events waiting in queues are tuples "
+            "holding a dict, which CPython keeps tracked, so under a steady stream some survive "
+            "the young collections and start full ones.",
+            "",
+        ]
     bursts = [
         [b["sink"], _f(b["events"]), _f(b["dropped"]), _f(b["written"]), _f(b["events_per_s"])]
         for b in st["asyncio_burst"]

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._util import MIB, probe_text
+from ._util import MIB, full_collections, probe_text
 
 Goal = dict[str, Any]
 
@@ -264,7 +264,12 @@ def _script_goals(results: dict[str, Any]) -> list[Goal]:
                     "<=",
                     STALL_MAX_MS,
                     f"p50 {log['late_p50_ms']:.2f} vs {ref['late_p50_ms']:.2f} ms; "
-                    f"{log['dropped']:,} dropped of {log['events']:,}",
+                    f"{log['dropped']:,} dropped of {log['events']:,}"
+                    + (
+                        f"; {log['gc_full']} full GCs, longest {log['gc_full_max_ms']:.1f} ms"
+                        if log.get("gc_full")
+                        else ""
+                    ),
                 )
             )
     writers = results.get("writers")
@@ -573,6 +578,18 @@ def _script_lines(results: dict[str, Any]) -> list[str]:
                 f"{log['events_per_s']:>10,}"
             )
         lines.append("  (ref: the same threads doing CPU work without logging)")
+        for row in st["threads"]:
+            log, ref = row["logging"], row["no_logging"]
+            if "gc_full" in log:
+                lines.append(
+                    f"  {_stall_label(row):<22}full GCs (longest ms): logging "
+                    f"{full_collections(log)}, ref {full_collections(ref)}"
+                )
+        if "heap_collect_ms" in st:
+            lines.append(
+                f"  one gc.collect() of the heap ({st['heap_objects']:,} objects) before the rows: "
+                f"{st['heap_collect_ms']:.2f} ms"
+            )
         for b in st["asyncio_burst"]:
             lines.append(
                 f"  asyncio burst via start_in_thread → {b['sink']}: {b['events']:,} events, "

@@ -12,14 +12,18 @@ Then an asyncio program bursts ``--burst`` events through ``start_in_thread`` in
 and into a file (default settings) and reports what was dropped.
 
 Reported per row: heartbeat ticks seen and expected, lateness p50 and max (ms), events dropped
-(sink drops plus rejected calls) and throughput (events per second while the threads ran).
-Wall-clock figures depend on the machine's load: compare the rows of one run, not runs.
+(sink drops plus rejected calls), throughput (events per second while the threads ran), and the
+full (generation 2) garbage collections that ran meanwhile, with the longest. A full collection
+holds the GIL, so it holds the loop, for as long as it walks the process's heap; the suite also
+times one ``gc.collect()`` of the heap before the rows (``heap_collect_ms``), the floor of such
+a pause. Wall-clock figures depend on the machine's load: compare the rows of one run, not runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -32,6 +36,8 @@ import trio
 
 import logactors
 from logactors import FileSink, NullSink, SupervisorConfig
+
+from ._util import full_collections
 
 TICK = 0.01
 
@@ -59,17 +65,52 @@ class Heartbeat:
         }
 
 
-async def _with_heartbeat(work: Any) -> tuple[float, Heartbeat]:
+class FullCollections:
+    """Counts the full (generation 2) garbage collections while installed, and the longest."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.longest = 0.0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.count += 1
+            self.longest = max(self.longest, time.perf_counter() - self._started)
+
+    def figures(self) -> dict[str, Any]:
+        return {"gc_full": self.count, "gc_full_max_ms": round(self.longest * 1000, 2)}
+
+
+def heap_collect_ms() -> dict[str, Any]:
+    """One full collection of this process's heap, timed (the floor of a full-collection
+    pause here), and the number of objects it tracks."""
+    started = time.perf_counter()
+    gc.collect()
+    took = time.perf_counter() - started
+    return {"heap_collect_ms": round(took * 1000, 2), "heap_objects": len(gc.get_objects())}
+
+
+async def _with_heartbeat(work: Any) -> tuple[float, Heartbeat, dict[str, Any]]:
     beat = Heartbeat()
+    full = FullCollections()
     async with trio.open_nursery() as nursery:
         nursery.start_soon(beat.run)
         await trio.sleep(TICK * 3)  # the heartbeat is running before the threads start
         beat.late.clear()
-        started = time.perf_counter()
-        await work()
-        seconds = time.perf_counter() - started
+        gc.callbacks.append(full)
+        try:
+            started = time.perf_counter()
+            await work()
+            seconds = time.perf_counter() - started
+        finally:
+            gc.callbacks.remove(full)
         beat.stop = True
-    return seconds, beat
+    return seconds, beat, full.figures()
 
 
 async def logging_row(threads: int, events: int, path: str | None = None) -> dict[str, Any]:
@@ -89,7 +130,7 @@ async def logging_row(threads: int, events: int, path: str | None = None) -> dic
                 for worker in range(threads):
                     nursery.start_soon(trio.to_thread.run_sync, produce, worker)
 
-        seconds, beat = await _with_heartbeat(work)
+        seconds, beat, collections = await _with_heartbeat(work)
         await log.flush()
         metrics = log.metrics()
     out = metrics.sinks["out"]
@@ -103,6 +144,7 @@ async def logging_row(threads: int, events: int, path: str | None = None) -> dic
         "written": out.written,
         "balanced": out.balanced,
         "events_per_s": round(per_thread * threads / seconds),
+        **collections,
     }
 
 
@@ -121,8 +163,8 @@ async def baseline_row(threads: int, seconds: float) -> dict[str, Any]:
             for worker in range(threads):
                 nursery.start_soon(trio.to_thread.run_sync, spin, worker)
 
-    took, beat = await _with_heartbeat(work)
-    return {"threads": threads, "seconds": round(took, 3), **beat.figures(took)}
+    took, beat, collections = await _with_heartbeat(work)
+    return {"threads": threads, "seconds": round(took, 3), **beat.figures(took), **collections}
 
 
 def asyncio_burst(events: int, sink: str, directory: str) -> dict[str, Any]:
@@ -171,6 +213,7 @@ async def stall_suite(settings: Any, progress: Any) -> dict[str, Any]:
     """The suite as ``python -m benchmarks --only stall`` runs it (``settings``: the runner's
     ``Settings``; the asyncio bursts run in a worker thread, outside this trio run)."""
     progress(f"stall: 1 and 4 threads, {settings.stall_events:,} events per row")
+    heap = heap_collect_ms()
     rows = await thread_suite(settings.stall_events, settings.directory)
     bursts = []
     for sink in ("null", "file"):
@@ -180,14 +223,16 @@ async def stall_suite(settings: Any, progress: Any) -> dict[str, Any]:
                 asyncio_burst, settings.stall_burst, sink, settings.directory
             )
         )
-    return {"events": settings.stall_events, "threads": rows, "asyncio_burst": bursts}
+    return {"events": settings.stall_events, "threads": rows, "asyncio_burst": bursts, **heap}
 
 
-def render(rows: list[dict[str, Any]], bursts: list[dict[str, Any]]) -> str:
+def render(
+    rows: list[dict[str, Any]], bursts: list[dict[str, Any]], heap: dict[str, Any] | None = None
+) -> str:
     lines = [
         "thread producers (NullSink, then a file with default settings), heartbeat every 10 ms",
         f"{'threads':>7} {'run':<16} {'ticks':>11} {'p50 ms':>7} {'max ms':>8} "
-        f"{'dropped':>8} {'events/s':>9}",
+        f"{'dropped':>8} {'events/s':>9} {'full GCs (longest ms)':>22}",
     ]
     for row in rows:
         for name in ("logging", "no_logging"):
@@ -197,10 +242,16 @@ def render(rows: list[dict[str, Any]], bursts: list[dict[str, Any]]) -> str:
             rate = f"{r['events_per_s']:>9}" if "events_per_s" in r else f"{'':>9}"
             lines.append(
                 f"{r['threads']:>7} {label:<16} {r['ticks']:>5}/{r['expected_ticks']:<5} "
-                f"{r['late_p50_ms']:>7.2f} {r['late_max_ms']:>8.2f} {dropped} {rate}"
+                f"{r['late_p50_ms']:>7.2f} {r['late_max_ms']:>8.2f} {dropped} {rate} "
+                f"{full_collections(r):>22}"
             )
         log_max, ref_max = row["logging"]["late_max_ms"], row["no_logging"]["late_max_ms"]
         lines.append(f"{'':>7} max lateness, logging minus no logging: {log_max - ref_max:+.2f} ms")
+    if heap:
+        lines.append(
+            f"one gc.collect() of this process's heap ({heap['heap_objects']:,} objects) "
+            f"before the rows: {heap['heap_collect_ms']:.2f} ms"
+        )
     lines.append("asyncio burst through start_in_thread (default settings)")
     for b in bursts:
         lines.append(
@@ -219,13 +270,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     events, burst = (4_000, 4_000) if args.quick else (args.events, args.burst)
     with tempfile.TemporaryDirectory() as directory:
+        heap = heap_collect_ms()
         rows = trio.run(thread_suite, events, directory)
         bursts = [asyncio_burst(burst, sink, directory) for sink in ("null", "file")]
-    print(render(rows, bursts))
+    print(render(rows, bursts, heap))
     print(f"(1-minute load average after the run: {os.getloadavg()[0]:.1f})")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
-            json.dump({"threads": rows, "asyncio_burst": bursts}, out, indent=2)
+            json.dump({"threads": rows, "asyncio_burst": bursts, **heap}, out, indent=2)
     return 0
 
 
