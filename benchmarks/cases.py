@@ -61,8 +61,8 @@ class IsoCache:
 class Case:
     """A library under test (see the module docstring)."""
 
-    key: ClassVar[str] = ""
-    label: ClassVar[str] = ""
+    key: str = ""  # (a class attribute; a variant of a case sets its own on the instance)
+    label: str = ""
     threads: ClassVar[bool] = True  # may be called from a worker thread
     gated: ClassVar[bool] = True  # has a level gate (disabled calls)
 
@@ -391,7 +391,7 @@ def keeping_args(handler_class: Any) -> Any:
     ``record.props``: ``prepare`` renders the message on the caller's thread and drops
     ``args``, and the properties must reach the formatter like every other library's."""
 
-    class KeepingArgs(handler_class):  # type: ignore[misc, valid-type]
+    class KeepingArgs(handler_class):  # type: ignore[misc]
         def prepare(self, record: Any) -> Any:
             args = record.args
             prepared = super().prepare(record)
@@ -578,7 +578,7 @@ class _PicoBase(PercentCalls):
 
         iso = IsoCache()
 
-        class PicoJson(picologging.Formatter):  # type: ignore[misc]
+        class PicoJson(picologging.Formatter):
             def format(self, record: Any) -> str:
                 return record_json(record, iso)
 

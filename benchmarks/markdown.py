@@ -19,7 +19,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._util import MIB, full_collections, probe_text
@@ -46,7 +46,7 @@ def _row(*cells: object) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
-def _table(head: list[str], rows: list[list[object]]) -> list[str]:
+def _table(head: list[str], rows: Sequence[Sequence[object]]) -> list[str]:
     return [_row(*head), _row(*["---"] * len(head)), *(_row(*r) for r in rows), ""]
 
 

@@ -48,7 +48,6 @@ class StalledSink:
         """Block forever."""
         self.calls += 1
         await trio.sleep_forever()
-        return 0  # pragma: no cover
 
     async def flush(self) -> None:
         """Nothing buffered."""

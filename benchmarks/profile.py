@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import functools
 import io
 import json
 import os
@@ -50,11 +51,12 @@ import trio
 import logactors
 from logactors import FileSink, FilterConfig, LogEvent, QueueConfig, SupervisorConfig
 from logactors._capture import CONTEXT
-from logactors._core.inbox import Counters, Inbox
+from logactors._core.inbox import Inbox
 from logactors._sizing import estimate
 from logactors.formatting import make_formatter
 from logactors.formatting._time import IsoUtc
 from logactors.formatting.json import clef_dict, json_line
+from logactors.metrics import Counters
 
 from . import TEMPLATE
 
@@ -185,7 +187,8 @@ def _parts(log: logactors.Logger) -> list[tuple[str, Block]]:
     capture = builder.capture
     level = logactors.Level.INFO
     props = {"id": 1, "user": "bob"}
-    static, bound = rt.static_properties, {}
+    static = rt.static_properties
+    bound: dict[str, Any] = {}
     limit = rt.max_event_bytes
     prepared = prepare(time.time_ns(), level, TEMPLATE, (), None, props, static, bound, "", "t")
     admitted = admit(prepared)
@@ -337,7 +340,9 @@ def consumer_breakdown(sizes: Sizes) -> list[tuple[str, float]]:
         lines = out.count(b"\n")
         if lines != batch:
             raise AssertionError(f"{fmt}: {lines} lines for {batch} events")
-        rows.append((f"{fmt}: format_batch", per_event(lambda f=formatter: f.format_batch(events))))
+        rows.append(
+            (f"{fmt}: format_batch", per_event(functools.partial(formatter.format_batch, events)))
+        )
     rows += [
         (
             "clef: clef_dict + json_line per event (the exact path)",

@@ -12,6 +12,7 @@ Nothing is sent over the network: this is the sender's cost, not the collector's
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import time
 from collections.abc import Callable
@@ -72,6 +73,14 @@ def _cpu(fn: Callable[[], object]) -> float:
     return time.process_time() - started
 
 
+def _encode(writer: HttpWriter, events: list[LogEvent], bodies: list[bytes]) -> None:
+    bodies.extend(body for _, body in writer.bodies(events))
+
+
+def _squeeze(bodies: list[bytes], packed: list[bytes]) -> None:
+    packed.extend(gzip.compress(body, compresslevel=6, mtime=0) for body in bodies)
+
+
 def measure(count: int, rounds: int) -> dict[str, dict[str, float]]:
     events = typical_events(count)
     writers = {
@@ -90,13 +99,9 @@ def measure(count: int, rounds: int) -> dict[str, dict[str, float]]:
     for _ in range(rounds):
         for name, writer in writers.items():
             bodies: list[bytes] = []
-            encode = _cpu(lambda w=writer, b=bodies: b.extend(x for _, x in w.bodies(events)))
             packed: list[bytes] = []
-            squeeze = _cpu(
-                lambda b=bodies, p=packed: p.extend(
-                    gzip.compress(x, compresslevel=6, mtime=0) for x in b
-                )
-            )
+            encode = _cpu(functools.partial(_encode, writer, events, bodies))
+            squeeze = _cpu(functools.partial(_squeeze, bodies, packed))
             best[name][0] = min(best[name][0], encode)
             best[name][1] = min(best[name][1], squeeze)
             sizes[name] = (sum(map(len, bodies)), sum(map(len, packed)))

@@ -56,7 +56,7 @@ async def produce(kind: str, mode: str, events: int, yield_every: int, path: str
                 marks.append(produced[0])
             return done
 
-        file._write_all = timed  # type: ignore[assignment]
+        file._write_all = timed
         sink: Any = FileSink(name="out", path=path, write_mode=mode)  # type: ignore[arg-type]
     else:
         write = console._write
@@ -67,7 +67,7 @@ async def produce(kind: str, mode: str, events: int, yield_every: int, path: str
                 stamps.append(time.perf_counter())
                 marks.append(produced[0])
 
-        console._write = timed_console  # type: ignore[assignment]
+        console._write = timed_console
         sink = ConsoleSink(name="out")
     t0 = time.perf_counter()
     async with logactors.open_logger(SupervisorConfig(sinks=[sink])) as log:

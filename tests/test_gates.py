@@ -40,6 +40,6 @@ def test_ruff_format() -> None:
 
 
 def test_mypy_strict() -> None:
-    """`mypy --strict` over the package reports no error."""
-    result = _run(sys.executable, "-m", "mypy", "--strict", "logactors")
+    """`mypy --strict` over the package and the benchmarks reports no error."""
+    result = _run(sys.executable, "-m", "mypy", "--strict", "logactors", "benchmarks")
     assert result.returncode == 0, result.stdout + result.stderr
