@@ -11,7 +11,9 @@ shortest code, not a list of flags tested per call.
 
 Two functions come from the template: the method itself (the trio thread's path, ending in the
 put) and, with the flag ``thread``, the path of a call from another thread (ending in the
-hand-off's ``submit``). Both take the same fast case and build everything else with the one
+hand-off's ``submit``). The method is a closure made per logger; the other-thread path is made
+once per compiled factory and takes the logger's name and properties as arguments, so that
+building a logger's method makes one function, not two. Both take the same fast case and build everything else with the one
 event builder (:meth:`logactors._capture.Builder.prepare`).
 
 The fast case: a ``str`` template the capture knows (or a rendered message, ``Text``, that needs
@@ -71,7 +73,10 @@ def emit(template, /, *args, exc_info=None, **props):
             if rt.closed:  # [!thread]
                 rt.rejected += 1  # [!thread]
             else:  # [!thread]
-                from_thread(template, *args, exc_info=exc_info, **props)  # [!thread]
+                from_thread(  # [!thread]
+                    name, bound, base, base_names, fixed_size,  # [!thread]
+                    template, *args, exc_info=exc_info, **props  # [!thread]
+                )  # [!thread]
             return  # [!thread]
         if pending:  # [!thread handoff]
             pump(force=True)  # [!thread handoff]
@@ -208,9 +213,10 @@ def source_for(flags: Mapping[str, bool], put: str = "", hint: str = "") -> str:
 
 
 _FACTORY: Final = """\
+{thread}
+
 def make(name, bound, base, fixed_size):
     base_names = base.keys()
-{thread}
 {trio}
     return emit
 """
@@ -325,13 +331,16 @@ def _factory(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Fac
         except NotInlinable:
             put = "inbox.put_nowait(fields, level, size)"
     if handoff is not None:
+        # the other-thread path: one function per factory, its logger's fields passed in
         thread = source_for({**flags, "thread": True}, put, hint)
-        thread = thread.replace("def emit(", "def from_thread(", 1)
+        thread = thread.replace(
+            "def emit(", "def from_thread(name, bound, base, base_names, fixed_size, ", 1
+        )
     else:
         thread = "from_thread = reject"
         namespace["reject"] = _closed_thread_call(rt)
     source = _FACTORY.format(
-        thread=_indent(thread), trio=_indent(source_for({**flags, "thread": False}, put, hint))
+        thread=thread, trio=_indent(source_for({**flags, "thread": False}, put, hint))
     )
     exec(_code(source), namespace)
     factory: Factory = namespace["make"]
