@@ -13,8 +13,8 @@ Two functions come from the template: the method itself (the trio thread's path,
 put) and, with the flag ``thread``, the path of a call from another thread (ending in the
 hand-off's ``submit``). The method is a closure made per logger; the other-thread path is made
 once per compiled factory and takes the logger's name and properties as arguments, so that
-building a logger's method makes one function, not two. Both take the same fast case and build everything else with the one
-event builder (:meth:`logactors._capture.Builder.prepare`).
+building a logger's method makes one function, not two. Both take the same fast case and
+build everything else with the one event builder (:meth:`logactors._capture.Builder.prepare`).
 
 The fast case: a ``str`` template the capture knows (or a rendered message, ``Text``, that needs
 no cut and no masking: :meth:`~logactors._capture.Capture.as_text`), no exception, only plain
