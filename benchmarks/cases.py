@@ -391,7 +391,7 @@ def keeping_args(handler_class: Any) -> Any:
     ``record.props``: ``prepare`` renders the message on the caller's thread and drops
     ``args``, and the properties must reach the formatter like every other library's."""
 
-    class KeepingArgs(handler_class):  # type: ignore[misc]
+    class KeepingArgs(handler_class):
         def prepare(self, record: Any) -> Any:
             args = record.args
             prepared = super().prepare(record)
