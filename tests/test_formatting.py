@@ -9,6 +9,7 @@ import json
 import logging
 import pathlib
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -144,6 +145,21 @@ def test_clef_level_between_levels_rounds_down() -> None:
 def test_clef_timestamps(ts: int, expected: str) -> None:
     """@t is UTC ISO-8601 with 7 fractional digits and Z, as .NET's "O" format."""
     assert json.loads(clef(event(ts=ts)))["@t"] == expected
+
+
+@given(st.lists(st.integers(0, 4 * 10**18), min_size=1, max_size=20), st.sampled_from([3, 6, 7, 9]))
+def test_timestamp_digits_are_the_fraction_zero_padded(stamps: list[int], digits: int) -> None:
+    """IsoUtc and Strftime write the fraction from digit tables; the text is the plain
+    zero-padded fraction, whatever the order of the timestamps (the per-second caches)."""
+    iso = IsoUtc(digits)
+    local = Strftime("%H:%M:%S.%f|%f", utc=True)
+    for ns in sorted(stamps) + stamps:
+        second, fraction = divmod(ns, 10**9)
+        head = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        assert iso(ns) == f"{head}.{fraction // 10 ** (9 - digits):0{digits}d}Z"
+        micro = f"{fraction // 1000:06d}"
+        assert local(ns) == f"{time.strftime('%H:%M:%S', time.gmtime(second))}.{micro}|{micro}"
+        assert Strftime("%f")(ns) == micro
 
 
 def test_timestamps_beyond_the_platform_never_raise() -> None:

@@ -7,9 +7,9 @@ from typing import Final
 
 _MARK: Final = "\ue000"  # private-use character standing in for %f
 
-#: ``"000"`` … ``"999"`` and ``"00"`` … ``"99"``: the CLEF batch path writes an event's seven
-#: fraction digits as three lookups (``DIGITS3[ns // 10**6]``, ``DIGITS2[ns // 10**4 % 100]``,
-#: ``DIGITS2[ns // 100 % 100]``), about 200 ns cheaper per event than ``"%07d" %``
+#: ``"000"`` … ``"999"`` and ``"00"`` … ``"99"``: a timestamp's fraction digits are written as
+#: look-ups in these (seven digits: ``DIGITS3[ns // 10**6]``, ``DIGITS2[ns // 10**4 % 100]``,
+#: ``DIGITS2[ns // 100 % 100]``; six: two ``DIGITS3``), cheaper than ``"%07d"`` formatting
 DIGITS3: Final = tuple(f"{i:03d}" for i in range(1000))
 DIGITS2: Final = tuple(f"{i:02d}" for i in range(100))
 
@@ -37,13 +37,22 @@ class IsoUtc:
                 )
             except (OverflowError, OSError, ValueError):  # beyond what the platform can show
                 self._prefix = f"{second}s"
-        return f"{self._prefix}.{fraction // self._divisor:0{self._digits}d}Z"
+        digits = self._digits
+        if digits == 7:  # (CLEF) as the CLEF batch path writes them
+            return (
+                f"{self._prefix}.{DIGITS3[fraction // 1_000_000]}"
+                f"{DIGITS2[fraction // 10_000 % 100]}{DIGITS2[fraction // 100 % 100]}Z"
+            )
+        if digits == 6:
+            micro = f"{DIGITS3[fraction // 1_000_000]}{DIGITS3[fraction // 1000 % 1000]}"
+            return f"{self._prefix}.{micro}Z"
+        return f"{self._prefix}.{fraction // self._divisor:0{digits}d}Z"
 
 
 class Strftime:
     """A strftime pattern (with ``%f`` microseconds) in local time or UTC, cached per second."""
 
-    __slots__ = ("_convert", "_has_fraction", "_pattern", "_second", "_text")
+    __slots__ = ("_convert", "_has_fraction", "_head", "_pattern", "_second", "_tail", "_text")
 
     def __init__(self, pattern: str, *, utc: bool = False) -> None:
         self._has_fraction = "%f" in pattern
@@ -51,6 +60,9 @@ class Strftime:
         self._convert = time.gmtime if utc else time.localtime
         self._second: int | None = None
         self._text = ""
+        #: the second's text around its first ``%f`` (the rest of the text, when it has none)
+        self._head = ""
+        self._tail = ""
 
     def __call__(self, timestamp_ns: int) -> str:
         second, fraction = divmod(timestamp_ns, 1_000_000_000)
@@ -60,6 +72,10 @@ class Strftime:
                 self._text = time.strftime(self._pattern, self._convert(second))
             except (ValueError, OverflowError, OSError):
                 self._text = str(second)
+            self._head, _, self._tail = self._text.partition(_MARK)
         if self._has_fraction:
-            return self._text.replace(_MARK, f"{fraction // 1000:06d}")
+            micro = f"{DIGITS3[fraction // 1_000_000]}{DIGITS3[fraction // 1000 % 1000]}"
+            if _MARK in self._tail:  # (a second %f: rare)
+                return self._text.replace(_MARK, micro)
+            return f"{self._head}{micro}{self._tail}"
         return self._text
