@@ -423,6 +423,18 @@ def test_text_alignment_and_names() -> None:
     assert line == "[INF  |   inf] db    |t1|n is {n}|007|   7||n is 7\n"
 
 
+def test_text_template_literals_and_names_are_never_code() -> None:
+    """The output template is compiled into one function: its literal text (quotes,
+    backslashes, escaped braces, a line break) and its property names are data, not code."""
+    template = "a'b\"c\\d {{e}} '''{x}\"\"\" {{0}} {Message}|{e.x}|{__import__}|{t2}\n"
+    fmt = TextFormatter(template)
+    line = fmt.format_event(event("m {x}", x="X", t2="two", **{"e.x": 1, "__import__": 2}))
+    assert line == "a'b\"c\\d {e} '''X\"\"\" {0} m X|1|2|two\n"
+    assert TextFormatter("").format_event(event()) == "\n"
+    between = LogEvent(TS, 21, "m", {}, None, "", "")  # a level between two: rounds down
+    assert TextFormatter("{Level,3}").format_event(between) == "Information\n"
+
+
 def test_text_properties_token() -> None:
     """{Properties} lists, as JSON, the properties the message does not use."""
     fmt = TextFormatter("{Message} {Properties}")

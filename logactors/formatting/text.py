@@ -135,50 +135,78 @@ def format_exception_block(exception: str, color: str = "") -> str:
 
 
 class TextFormatter:
-    """Formats events with an output template (see the module docstring)."""
+    """Formats events with an output template (see the module docstring).
+
+    The output template is compiled into one function per formatter: each token becomes one
+    expression of a single f-string (:meth:`_compile`), so a line costs one call, not one call
+    per token.
+    """
 
     def __init__(self, output_template: str, *, colors: bool = False) -> None:
         self.colors = colors
-        self._parts: list[Part] = [self._compile(t) for t in parse(output_template).tokens]
+        namespace: dict[str, object] = {"align": _align, "escape": escape_control}
+        fields = [
+            self._compile(token, f"t{i}", namespace)
+            for i, token in enumerate(parse(output_template).tokens)
+        ]
+        source = "def line(e):\n    return f'" + "".join("{(" + f + ")}" for f in fields) + "'\n"
+        exec(compile(source, "<logactors text output template>", "exec"), namespace)
+        self._render: Part = namespace["line"]  # type: ignore[assignment]
 
-    def _compile(self, token: TextToken | PropertyToken) -> Part:
+    def _compile(self, token: TextToken | PropertyToken, key: str, ns: dict[str, object]) -> str:
+        """The expression (over the event ``e``) that writes ``token``; the values it needs are
+        put in ``ns`` under names starting with ``key``."""
         if isinstance(token, TextToken):
-            text = token.text
-            return lambda _e: text
+            ns[key] = token.text
+            return key
         name = token.name
         alignment = token.alignment
         colors = self.colors
+
+        def aligned(expression: str) -> str:
+            if alignment is None:
+                return expression
+            ns[key + "a"] = alignment
+            return f"align({expression}, {key}a)"
+
         if name == "Timestamp":
-            stamp = Strftime(token.format or "%Y-%m-%d %H:%M:%S.%f")
+            ns[key] = Strftime(token.format or "%Y-%m-%d %H:%M:%S.%f")
+            stamp = aligned(f"{key}(e.timestamp_ns)")
             if colors:
-                return lambda e: DIM + _align(stamp(e.timestamp_ns), alignment) + RESET
-            return lambda e: _align(stamp(e.timestamp_ns), alignment)
+                ns[key + "c"], ns[key + "r"] = DIM, RESET
+                return f"{key}c + {stamp} + {key}r"
+            return stamp
         if name == "Level":
             spec = token.format
             cache = {lv: _align(level_text(lv, spec), alignment) for lv in Level}
             if colors:
                 cache = {lv: LEVEL_COLORS[lv] + text + RESET for lv, text in cache.items()}
-            return lambda e: cache.get(e.level) or _align(level_text(e.level, spec), alignment)
+            ns[key] = cache
+            ns[key + "f"] = lambda level: _align(level_text(level, spec), alignment)
+            return f"{key}.get(e.level) or {key}f(e.level)"
         if name == "Message":
             if colors:
-                return lambda e: _align(render_message_colored(e), alignment)
-            return lambda e: _align(escape_control(e.rendered), alignment)
+                ns[key] = render_message_colored
+                return aligned(f"{key}(e)")
+            return aligned("escape(e.rendered)")
         if name == "NewLine":
-            return lambda _e: "\n"
+            ns[key] = "\n"
+            return key
         if name == "Exception":
+            ns[key] = format_exception_block
             if colors:
-                return lambda e: (
-                    format_exception_block(e.exception, _EXCEPTION_COLOR) if e.exception else ""
-                )
-            return lambda e: format_exception_block(e.exception) if e.exception else ""
+                ns[key + "c"] = _EXCEPTION_COLOR
+                return f'{key}(e.exception, {key}c) if e.exception else ""'
+            return f'{key}(e.exception) if e.exception else ""'
         if name == "Properties":
-            return lambda e: _align(escape_control(_extra_properties(e)), alignment)
+            ns[key] = _extra_properties
+            return aligned(f"escape({key}(e))")
         if name in ("Logger", "SourceContext"):
-            return lambda e: _align(escape_control(e.logger), alignment)
+            return aligned("escape(e.logger)")
         if name in ("Task", "ThreadName"):
-            return lambda e: _align(escape_control(e.task), alignment)
+            return aligned("escape(e.task)")
         if name in ("Template", "MessageTemplate"):
-            return lambda e: _align(escape_control(e.template), alignment)
+            return aligned("escape(e.template)")
 
         def prop(event: LogEvent) -> str:
             props = event.properties
@@ -186,7 +214,8 @@ class TextFormatter:
                 return ""
             return escape_control(render_value(props[name], token))
 
-        return prop
+        ns[key] = prop
+        return f"{key}(e)"
 
     def format_event(self, event: LogEvent) -> str:
         """One event as text, ending with a newline; an event that cannot be formatted is
@@ -194,7 +223,7 @@ class TextFormatter:
         return isolated(self._line, event, "text")
 
     def _line(self, event: LogEvent) -> str:
-        line = "".join([part(event) for part in self._parts])
+        line = self._render(event)
         return line if line.endswith("\n") else line + "\n"
 
     def format_batch(self, events: Sequence[LogEvent]) -> bytes:
