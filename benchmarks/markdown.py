@@ -212,9 +212,8 @@ def _stall(st: dict[str, Any]) -> list[str]:
         lines += [
             f"One `gc.collect()` of the benchmark process's heap ({_f(st['heap_objects'])} "
             f"objects), timed before the rows: {_f(st['heap_collect_ms'])} ms. A full collection "
-            "holds the GIL, and so the loop, that long; events waiting in queues are tuples "
-            "holding a dict, which CPython keeps tracked, so under a steady stream some survive "
-            "the young collections and start full ones.",
+            "holds the GIL, and so the loop, that long (why logging starts them: see "
+            '"Where a goal stops at a floor" below).',
             "",
         ]
     bursts = [
