@@ -271,6 +271,16 @@ def test_thread_safe() -> None:
     assert results == [expected] * 4
 
 
+async def _log_requests(log: Any, n: int, *, checkpoint_every: int) -> None:
+    """``n`` request events, a checkpoint now and then (the sinks take partial batches), then
+    a flush."""
+    for i in range(n):
+        log.info("request {id} for {user}", id=i, user="bob")
+        if i % checkpoint_every == 0:
+            await trio.lowlevel.checkpoint()
+    await log.flush()
+
+
 async def test_file_sinks_share_the_encoding(tmp_path: Path) -> None:
     """Four CLEF file sinks with different batch sizes write identical files and encode each
     event once; a sink of another format keeps its own formatter."""
@@ -286,11 +296,7 @@ async def test_file_sinks_share_the_encoding(tmp_path: Path) -> None:
     sinks.append(FileSink(name="text", path=str(tmp_path / "t.log"), format="text"))
     config = SupervisorConfig(min_level="trace", sinks=sinks, self_log="off")
     async with logactors.open_logger(config) as log:
-        for i in range(300):
-            log.info("request {id} for {user}", id=i, user="bob")
-            if i % 37 == 0:
-                await trio.lowlevel.checkpoint()
-        await log.flush()
+        await _log_requests(log, 300, checkpoint_every=37)
         writers = [log._rt.actors[f"f{i}"].sink for i in range(4)]
         encoder = writers[0]._formatter  # type: ignore[attr-defined]
         assert all(w._formatter is encoder for w in writers)  # type: ignore[attr-defined]
@@ -358,11 +364,7 @@ async def test_a_failing_sink_costs_its_peers_nothing(
     sinks = _shared_sinks(tmp_path, 4, batch=BatchConfig(max_events=32, max_delay=0), breaker=None)
     config = SupervisorConfig(sinks=sinks, self_log="off")
     async with logactors.open_logger(config) as log:
-        for i in range(200):
-            log.info("request {id} for {user}", id=i, user="bob")
-            if i % 50 == 0:
-                await trio.lowlevel.checkpoint()
-        await log.flush()
+        await _log_requests(log, 200, checkpoint_every=50)
         encoder = log._rt.actors["f0"].sink._formatter  # type: ignore[attr-defined]
         assert encoder.encoded == 200
     report = log.report
