@@ -568,23 +568,19 @@ def _script_lines(results: dict[str, Any]) -> list[str]:
         )
         lines.append(
             f"  {'row':<22}{'p50 ms':>8}{'max ms':>9}{'ref p50':>9}{'ref max':>9}"
-            f"{'dropped':>9}{'events/s':>10}"
+            f"{'dropped':>9}{'events/s':>10}  full GCs (longest ms), ref"
         )
         for row in st["threads"]:
             log, ref = row["logging"], row["no_logging"]
+            collections = (
+                f"  {full_collections(log)}, {full_collections(ref)}" if "gc_full" in log else ""
+            )
             lines.append(
                 f"  {_stall_label(row):<22}{log['late_p50_ms']:>8.2f}{log['late_max_ms']:>9.2f}"
                 f"{ref['late_p50_ms']:>9.2f}{ref['late_max_ms']:>9.2f}{log['dropped']:>9,}"
-                f"{log['events_per_s']:>10,}"
+                f"{log['events_per_s']:>10,}{collections}"
             )
         lines.append("  (ref: the same threads doing CPU work without logging)")
-        for row in st["threads"]:
-            log, ref = row["logging"], row["no_logging"]
-            if "gc_full" in log:
-                lines.append(
-                    f"  {_stall_label(row):<22}full GCs (longest ms): logging "
-                    f"{full_collections(log)}, ref {full_collections(ref)}"
-                )
         if "heap_collect_ms" in st:
             lines.append(
                 f"  one gc.collect() of the heap ({st['heap_objects']:,} objects) before the rows: "
