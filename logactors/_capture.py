@@ -213,6 +213,10 @@ class Capture:
             self.templates[template] = (out, len(out), None)
         return out
 
+    def logger_name(self, name: str) -> str:
+        """A logger name as events carry it: masked (and cut) when redaction is on."""
+        return self.template(name, learn=False) if self.redactor is not None else name
+
     def as_text(self, text: str) -> tuple[str, int, tuple[str, ...]] | None:
         """A rendered message as the level methods' fast case takes it: (its braces doubled,
         its length, no hole names), when it needs neither a cut nor masking; else None (the
@@ -401,8 +405,9 @@ class Capture:
         self, props: Mapping[str, Any], template: str | None = None, depth: int = 0
     ) -> dict[str, Any]:
         """Captured properties: names masked, ``@``/``$`` names and template holes applied."""
-        hints: dict[str, Destructuring] = {}
+        hints: dict[str, Destructuring] | None = None  # (a dict only for "{@"/"{$" holes)
         if template is not None and ("{@" in template or "{$" in template):
+            hints = {}
             for token in parse(template).tokens:
                 if isinstance(token, PropertyToken):
                     hints[token.name] = token.destructuring

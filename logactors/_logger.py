@@ -68,16 +68,23 @@ class Logger(LevelMethods):
     # first use (``__getattr__``), so ``bind`` builds none of them up front
     __slots__ = ("__weakref__", "_bound", "_name", "_rt", *METHOD_FOR.values())
 
-    def __init__(
-        self, runtime: Runtime, name: str, bound: Mapping[str, Any], *, captured: bool = False
-    ) -> None:
-        self._rt = runtime
+    def __init__(self, runtime: Runtime, name: str, bound: Mapping[str, Any]) -> None:
         capture = runtime.builder.capture
-        self._name = capture.template(name, learn=False) if capture.redactor is not None else name
-        # ``captured``: a new dict of values this runtime already captured (bind, named)
-        self._bound: dict[str, Any] = (
-            bound if captured and type(bound) is dict else capture.properties(bound)
-        )
+        self._rt = runtime
+        self._name = capture.logger_name(name)
+        self._bound: dict[str, Any] = capture.properties(bound)
+
+    @classmethod
+    def _child(cls, runtime: Runtime, name: str, bound: dict[str, Any]) -> Logger:
+        """A logger of ``runtime`` whose name and bound properties (a dict no logger mutates)
+        that runtime already captured (``bind``, ``named``): nothing is captured again, and no
+        ``__init__`` runs (a class call with a Python ``__init__`` would double the cost of
+        ``bind``)."""
+        child = object.__new__(cls)
+        child._rt = runtime
+        child._name = name
+        child._bound = bound
+        return child
 
     def __getattr__(self, attr: str) -> Any:
         """A level method on its first use: the closure for an enabled level, the shared
@@ -207,12 +214,13 @@ class Logger(LevelMethods):
     def bind(self, **props: object) -> Logger:
         """A child logger that adds ``props`` to every event (shares the level gate); the
         values are captured now, once."""
-        added = self._rt.builder.bound(props)
-        return Logger(self._rt, self._name, {**self._bound, **added}, captured=True)
+        added = self._rt.builder.bound(props)  # (a new dict)
+        bound = {**self._bound, **added} if self._bound else added
+        return Logger._child(self._rt, self._name, bound)
 
     def named(self, name: str) -> Logger:
         """A child logger with another logger name (same bound properties)."""
-        return Logger(self._rt, name, self._bound, captured=True)
+        return Logger._child(self._rt, self._rt.builder.capture.logger_name(name), self._bound)
 
     @contextlib.contextmanager
     def context(self, **props: object) -> Iterator[Logger]:

@@ -341,6 +341,24 @@ async def test_bound_values_captured_once_at_bind() -> None:
     assert second.properties == {"ctx": ["a", "b"]}
 
 
+async def test_child_loggers_keep_what_their_parent_captured() -> None:
+    """``bind`` and ``named`` children carry the parent's captured name and properties without
+    capturing them again: a masked name stays masked, a bind of a bind merges (the later value
+    wins), and the parent keeps its own properties."""
+    async with capture() as cap:
+        parent = cap.log.named("postgres://u:pw@h/db").bind(a=1, user="ada")
+        child = parent.bind(a=2, token="t")
+        renamed = child.named("svc")
+        parent.info("p")
+        child.info("c")
+        renamed.info("r")
+    p, c, r = cap.events
+    assert (p.logger, c.logger, r.logger) == ("postgres://u:***@h/db",) * 2 + ("svc",)
+    assert dict(p.properties) == {"a": 1, "user": "ada"}
+    assert dict(c.properties) == {"a": 2, "user": "ada", "token": "***"}
+    assert dict(r.properties) == dict(c.properties)
+
+
 async def test_enricher_values_are_captured() -> None:
     """User enrichers' values go through the capture (copied, redacted)."""
     shared = {"k": [1]}
