@@ -23,7 +23,7 @@ from typing import Any
 
 import trio
 
-from . import bridge, profile, shapes, shipping, stall, suites, writers
+from . import ablation, bridge, profile, shapes, shipping, stall, suites, writers
 from ._util import loop_overhead, machine, source_state, speed_probe
 from .report import goals, render, save
 
@@ -45,6 +45,7 @@ SUITES = (
     "writers",
     "bridge",
     "shipping",
+    "ablation",
     "profile",
 )
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -115,6 +116,8 @@ async def run_all(settings: suites.Settings, only: Sequence[str], quiet: bool) -
         results["bridge"] = await bridge.bridge_suite(settings, progress)
     if "shipping" in only:
         results["shipping"] = await shipping.shipping_suite(settings, progress)
+    if "ablation" in only:
+        results["ablation"] = await ablation.ablation_suite(settings, progress)
     if "profile" in only:
         results["profile"] = await profile.profile_suite(settings, progress)
     results["meta"]["duration_s"] = round(time.perf_counter() - started, 1)

@@ -8,6 +8,15 @@ hint, the ambient-context and span check) are what a call costs over the same ca
 without capture: ``--base DIR`` adds that version (a checkout of an older commit, e.g.
 ``git worktree add /tmp/base 76372e7``), imported from ``DIR`` in a child process.
 
+Two more rows place the call between its floors: ``every rule part`` takes all the parts above
+out at once (what is left is the call, the clock, each value's type and size, the tuple, the
+counters and the bounded put), and ``bare trio pipeline`` is the benchmarks' bare pipeline
+(:class:`benchmarks.cases.BareCase`: ``send_nowait`` of a tuple on a trio memory channel),
+timed the same way in the same process. ``python -m benchmarks --only ablation`` runs the same
+rows as a suite of the results file.
+The ``caller`` goal compares the full call with the bare pipeline; the gap between the two
+rows above shows how much of it the rules' parts are.
+
 Figures: thread CPU ns per call, fastest of ``R`` rounds of 20,000 calls, the variants
 interleaved. An ablated variant is not a working logger (it skips a check the rules need); it
 only measures.
@@ -17,12 +26,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import Any, Final
 
 import trio
+
+from .cases import BareCase
+from .report import ablation_label
+from .suites import Progress, Settings
+
+BARE: Final = "bare trio pipeline"
 
 CALLS = 20_000
 #: variant -> (text in the template, its replacement)
@@ -43,7 +59,7 @@ ABLATIONS: dict[str, tuple[str, str]] = {
 }
 
 
-async def _time(module: Any, rounds: int) -> float:
+async def _time(module: Any, rounds: int, calls: int = CALLS) -> float:
     config = module.SupervisorConfig(
         sinks=[module.NullSink(name="null", queue=module.QueueConfig(max_events=1_000_000))]
     )
@@ -54,27 +70,82 @@ async def _time(module: Any, rounds: int) -> float:
         best = float("inf")
         for _ in range(rounds):
             start = time.thread_time_ns()
-            for _ in range(CALLS):
+            for _ in range(calls):
                 info("user {user} did {n}", user="ada", n=5)
-            best = min(best, (time.thread_time_ns() - start) / CALLS)
+            best = min(best, (time.thread_time_ns() - start) / calls)
             await log.flush()
         return best
 
 
-async def _variant(name: str, rounds: int) -> float:
+#: the row that takes every part of :data:`ABLATIONS` out at once
+EVERY_PART: Final = "every rule part"
+
+
+async def _variant(name: str, rounds: int, calls: int = CALLS) -> float:
     import logactors
     from logactors import _levelmethod
 
     original = _levelmethod.TEMPLATE
+    parts = list(ABLATIONS.values()) if name == EVERY_PART else [ABLATIONS.get(name, ("", ""))]
     try:
         if name != "full":
-            old, new = ABLATIONS[name]
-            if old not in original:
-                raise RuntimeError(f"the template no longer has {old!r}")
-            _levelmethod.TEMPLATE = original.replace(old, new)  # type: ignore[misc]
-        return await _time(logactors, rounds)
+            ablated = original
+            for old, new in parts:
+                if old not in ablated:
+                    raise RuntimeError(f"the template no longer has {old!r}")
+                ablated = ablated.replace(old, new)
+            _levelmethod.TEMPLATE = ablated  # type: ignore[misc]
+        return await _time(logactors, rounds, calls)
     finally:
         _levelmethod.TEMPLATE = original  # type: ignore[misc]
+
+
+async def _bare(rounds: int, calls: int = CALLS) -> float:
+    """The bare trio pipeline's call (``BareCase``), timed as :func:`_time` times a logger."""
+    case = BareCase()
+    await case.open(os.devnull, e2e=False)
+    try:
+        info = case.info
+        best = float("inf")
+        for _ in range(rounds):
+            start = time.thread_time_ns()
+            for _ in range(calls):
+                info("user {user} did {n}", user="ada", n=5)
+            best = min(best, (time.thread_time_ns() - start) / calls)
+            await case.drain()
+        return best
+    finally:
+        await case.close()
+
+
+async def _pass(rounds: int, calls: int) -> dict[str, float]:
+    """One interleaved pass over every row: the full call, each ablation, every rule part out
+    at once, and the bare pipeline."""
+    row = {name: await _variant(name, rounds, calls) for name in ["full", *ABLATIONS, EVERY_PART]}
+    row[BARE] = await _bare(rounds, calls)
+    return row
+
+
+def _fastest(passes: list[dict[str, float]]) -> dict[str, float]:
+    return {key: min(row[key] for row in passes if key in row) for key in passes[0]}
+
+
+async def ablation_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
+    """The rows of :func:`main` (without ``--base``) in the running trio run: thread CPU ns
+    per call, the fastest of every pass, and each row's ratio to the bare pipeline."""
+    passes = []
+    for n in range(settings.ablation_passes):
+        passes.append(await _pass(settings.ablation_rounds, settings.ablation_calls))
+        progress(f"ablation pass {n + 1}/{settings.ablation_passes}")
+    best = _fastest(passes)
+    return {
+        "unit": "thread CPU ns per call (fastest)",
+        "calls": settings.ablation_calls,
+        "rounds": settings.ablation_rounds,
+        "passes": settings.ablation_passes,
+        "ns": best,
+        "ratio_to_bare": {key: value / best[BARE] for key, value in best.items()},
+    }
 
 
 def _base(directory: str, rounds: int) -> float:
@@ -96,21 +167,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved passes")
     args = parser.parse_args()
-    names = ["full", *ABLATIONS]
-    results: dict[str, list[float]] = {}
+    passes = []
     for _ in range(args.repeat):
-        if args.base:
-            results.setdefault("base", []).append(_base(args.base, args.rounds))
-        for name in names:
-            results.setdefault(name, []).append(trio.run(_variant, name, args.rounds))
-    best = {key: min(values) for key, values in results.items()}
+        row = {"base": _base(args.base, args.rounds)} if args.base else {}
+        passes.append({**row, **trio.run(_pass, args.rounds, CALLS)})
+    best = _fastest(passes)
     full = best["full"]
     print("thread CPU ns per call (fastest); 'part' = full minus the call without that part")
     for key, value in best.items():
-        label = key if key in ("full", "base") else f"without the {key}"
-        part = "" if key in ("full", "base") else f"   part {full - value:+6.0f}"
+        label = "base" if key == "base" else ablation_label(key)
+        part = "" if key in ("full", "base", BARE) else f"   part {full - value:+6.0f}"
         ratio = f"   ÷ base {value / best['base']:.3f}" if "base" in best else ""
-        print(f"  {label:<40} {value:7.0f}{part}{ratio}")
+        print(f"  {label:<40} {value:7.0f}{part}{ratio}   ÷ bare {value / best[BARE]:.3f}")
     print(json.dumps({k: round(v, 1) for k, v in best.items()}))
 
 

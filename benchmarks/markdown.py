@@ -320,6 +320,30 @@ def _shipping(sh: dict[str, Any]) -> list[str]:
     ]
 
 
+def _ablation(ab: dict[str, Any]) -> list[str]:
+    from .report import ablation_label
+
+    full = ab["ns"]["full"]
+    rows = [
+        [
+            ablation_label(key),
+            _f(ns, 0),
+            "" if key in ("full", "bare trio pipeline") else f"{full - ns:+,.0f}",
+            _f(ab["ratio_to_bare"][key]),
+        ]
+        for key, ns in ab["ns"].items()
+    ]
+    return [
+        f"`log.info` with two properties (one `NullSink`, default configuration), the real "
+        f"generated level method with parts of its template taken out (an ablated method "
+        f"is not a working logger: it only measures), and the bare trio pipeline's call; "
+        f"thread CPU ns, fastest of {ab['passes']} interleaved passes of {ab['rounds']} "
+        f"rounds of {ab['calls']:,} calls:",
+        "",
+        *_table(["call", "ns per call", "part", "÷ bare pipeline"], rows),
+    ]
+
+
 def _profile(pr: dict[str, Any]) -> list[str]:
     sizes = pr["sizes"]
     whole = pr["caller_whole_ns"]
@@ -398,6 +422,7 @@ def render_full(results: dict[str, Any], path: str) -> str:
         ("writers", "Writers at full speed (default configuration)", _writers),
         ("bridge", "The stdlib bridge", _bridge),
         ("shipping", "Shipping: encoding for HTTP collectors", _shipping),
+        ("ablation", "The call's parts (`python -m benchmarks.ablation`)", _ablation),
         ("profile", "Where the time goes (`python -m benchmarks.profile`)", _profile),
     ]
     for key, title, render in sections:

@@ -82,7 +82,15 @@ def goals(results: dict[str, Any]) -> list[Goal]:
     out: list[Goal] = []
     caller = results.get("caller")
     if caller:
-        out.append(_per_call_goal("caller: logactors/bare-trio", caller, "bare-trio", "<=", 1.5))
+        goal = _per_call_goal("caller: logactors/bare-trio", caller, "bare-trio", "<=", 1.5)
+        ablation = results.get("ablation")
+        if ablation:  # the floor: the same call with the capture rules' parts taken out
+            floor = ablation["ratio_to_bare"]
+            goal["note"] += (
+                f"; ablation (thread CPU): full call {_fmt(floor['full'], 2)}, "
+                f"without the capture rules' parts {_fmt(floor['every rule part'], 2)}"
+            )
+        out.append(goal)
         out.append(
             _per_call_goal("caller: logactors/stdlib-queue", caller, "stdlib-queue", "<=", 1 / 6)
         )
@@ -632,12 +640,32 @@ def _script_lines(results: dict[str, Any]) -> list[str]:
             f"  caller with trace correlation, no span: {tr['on_us']:.2f} µs, off: "
             f"{tr['off_us']:.2f} µs ({tr['overhead'] * 100:+.1f}%)"
         )
+    if "ablation" in results:
+        ab = results["ablation"]
+        lines.append(
+            f"\n17. THE CALL'S PARTS (python -m benchmarks.ablation), {ab['unit']}, "
+            f"{ab['passes']} passes"
+        )
+        full = ab["ns"]["full"]
+        for key, ns in ab["ns"].items():
+            part = "" if key in ("full", "bare trio pipeline") else f"  part {full - ns:+6.0f}"
+            lines.append(
+                f"  {ablation_label(key):<44}{ns:>8,.0f}{part}   ÷ bare "
+                f"{ab['ratio_to_bare'][key]:.3f}"
+            )
     if "profile" in results:
         from .profile import render as render_profile
 
-        lines.append("\n17. WHERE THE TIME GOES (python -m benchmarks.profile)")
+        lines.append("\n18. WHERE THE TIME GOES (python -m benchmarks.profile)")
         lines += ["  " + line for line in render_profile(results["profile"]).splitlines()]
     return lines
+
+
+def ablation_label(key: str) -> str:
+    """A row of the ablation suite as the reports name it."""
+    if key in ("full", "bare trio pipeline"):
+        return "the full call" if key == "full" else key
+    return "without every part above" if key == "every rule part" else f"without the {key}"
 
 
 BRIDGE_LABELS = {

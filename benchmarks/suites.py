@@ -62,6 +62,10 @@ class Settings:
     #: the stdlib bridge (benchmarks.bridge): calls per block, rounds
     bridge_calls: int = 5_000
     bridge_rounds: int = 15
+    #: the caller's parts (benchmarks.ablation): calls per round, rounds, interleaved passes
+    ablation_calls: int = 20_000
+    ablation_rounds: int = 10
+    ablation_passes: int = 3
     #: shipping (benchmarks.shipping): events per batch, rounds
     shipping_events: int = 1_000
     shipping_rounds: int = 15
@@ -105,6 +109,9 @@ class Settings:
             stall_events=4_000,
             stall_burst=4_000,
             writers_events=20_000,
+            ablation_calls=500,
+            ablation_rounds=2,
+            ablation_passes=1,
             bridge_calls=500,
             bridge_rounds=2,
             shipping_events=100,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import trio
 
-from benchmarks import markdown
+from benchmarks import ablation, markdown
 from benchmarks.__main__ import SUITES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +68,12 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
     assert results["bridge"]["ratio_call"] > 0
     assert set(results["shipping"]["protocols"]) >= {"otlp-json", "otlp-protobuf"}
     assert results["profile"]["caller_whole_ns"]
+    assert results["ablation"]["ratio_to_bare"]["bare trio pipeline"] == 1
+    assert set(results["ablation"]["ns"]) == {
+        "full",
+        "every rule part",
+        "bare trio pipeline",
+    } | set(ablation.ABLATIONS)
     named = {g["goal"].split(":")[0] for g in results["goals"]}
     assert named >= {"stall", "writers", "bridge", "shipping"}
     assert "THREAD PRODUCERS" in done.stdout
@@ -159,7 +165,6 @@ def test_markdown_update_rewrites_only_the_generated_section(tmp_path: Path) -> 
 def test_every_ablation_still_names_a_line_of_the_template() -> None:
     """``benchmarks.ablation`` edits the real level-method template: each part it takes out
     must still be in the template (and the edited template must still compile and log)."""
-    from benchmarks import ablation
     from logactors import _levelmethod
 
     for name, (old, _new) in ablation.ABLATIONS.items():
