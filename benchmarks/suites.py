@@ -63,8 +63,8 @@ class Settings:
     bridge_calls: int = 5_000
     bridge_rounds: int = 15
     #: the caller's parts (benchmarks.ablation): calls per round, rounds, interleaved passes
-    ablation_calls: int = 20_000
-    ablation_rounds: int = 10
+    ablation_calls: int = 2_000
+    ablation_rounds: int = 50
     ablation_passes: int = 3
     #: shipping (benchmarks.shipping): events per batch, rounds
     shipping_events: int = 1_000
