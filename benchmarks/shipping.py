@@ -12,6 +12,7 @@ Nothing is sent over the network: this is the sender's cost, not the collector's
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gzip
 import time
@@ -116,41 +117,57 @@ def measure(count: int, rounds: int) -> dict[str, dict[str, float]]:
     }
 
 
-def caller_cost(count: int, rounds: int, *, trace_context: bool = True) -> float:
-    """CPU µs of one ``log.info`` call with five properties (null sink; queue drained between
-    rounds; no span active): the application's side, the same for every protocol."""
+def caller_costs(count: int, rounds: int) -> dict[bool, float]:
+    """Thread-CPU µs of one ``log.info`` call with five properties (null sink; queue drained
+    between rounds; no span active) with ``trace_context`` on and off: the application's side,
+    the same for every protocol. Both loggers are open at once and take turns round by round,
+    so that the machine's slow and fast phases fall on both alike; the fastest round of each."""
 
-    async def run() -> float:
-        sink = NullSink(name="null", queue=QueueConfig(max_events=count * 2))
-        config = SupervisorConfig(sinks=[sink], self_log="off", trace_context=trace_context)
-        async with logactors.open_logger(config) as log:
-            info = log.info
-            best = float("inf")
-            for _ in range(rounds):
-                started = time.process_time()
-                for i in range(count):
-                    info(
-                        "Order {order_id} placed by {user} for {amount}",
-                        order_id=i,
-                        user="bob",
-                        amount=12.5,
-                        request_id="req-1",
-                        app="shop",
+    async def run() -> dict[bool, float]:
+        best = {True: float("inf"), False: float("inf")}
+        async with contextlib.AsyncExitStack() as stack:
+            logs = {
+                trace: await stack.enter_async_context(
+                    logactors.open_logger(
+                        SupervisorConfig(
+                            sinks=[NullSink(name="null", queue=QueueConfig(max_events=count * 2))],
+                            self_log="off",
+                            trace_context=trace,
+                        )
                     )
-                best = min(best, time.process_time() - started)
-                await log.flush()
-        return best / count * 1e6
+                )
+                for trace in (False, True)
+            }
+            for r in range(rounds):
+                for trace in (False, True) if r % 2 else (True, False):
+                    log = logs[trace]
+                    info = log.info
+                    started = time.thread_time()
+                    for i in range(count):
+                        info(
+                            "Order {order_id} placed by {user} for {amount}",
+                            order_id=i,
+                            user="bob",
+                            amount=12.5,
+                            request_id="req-1",
+                            app="shop",
+                        )
+                    best[trace] = min(best[trace], time.thread_time() - started)
+                    await log.flush()
+        return {trace: value / count * 1e6 for trace, value in best.items()}
 
     return trio.run(run)
 
 
 def trace_cost(calls: int, rounds: int, repeats: int = 3) -> dict[str, float]:
     """CPU µs per call with the trace-correlation lookup (no span active) and with it switched
-    off, interleaved ``repeats`` times (best of each); ``overhead`` is the relative cost."""
+    off (:func:`caller_costs`, ``repeats`` times: the best of each); ``overhead`` is the
+    relative cost."""
     with_trace = without = float("inf")
     for _ in range(repeats):
-        without = min(without, caller_cost(calls, rounds, trace_context=False))
-        with_trace = min(with_trace, caller_cost(calls, rounds))
+        costs = caller_costs(calls, rounds)
+        without = min(without, costs[False])
+        with_trace = min(with_trace, costs[True])
     return {"on_us": with_trace, "off_us": without, "overhead": with_trace / without - 1}
 
 
