@@ -65,6 +65,13 @@ ABLATIONS: dict[str, tuple[str, str]] = {
 }
 
 
+#: the row that takes every part of :data:`ABLATIONS` out at once
+EVERY_PART: Final = "every rule part"
+#: every row of a pass, in order
+ROWS: Final = ("full", *ABLATIONS, EVERY_PART, BARE)
+WORKLOAD: Final = "user {user} did {n}"
+
+
 async def _time(module: Any, rounds: int, calls: int = CALLS) -> float:
     config = module.SupervisorConfig(
         sinks=[module.NullSink(name="null", queue=module.QueueConfig(max_events=1_000_000))]
@@ -72,24 +79,17 @@ async def _time(module: Any, rounds: int, calls: int = CALLS) -> float:
     async with module.open_logger(config) as log:
         info = log.info
         for _ in range(2):  # the first call teaches the capture the template and names
-            info("user {user} did {n}", user="ada", n=5)
+            info(WORKLOAD, user="ada", n=5)
         await log.flush()
         gc.collect()
         best = float("inf")
         for _ in range(rounds):
             start = time.thread_time_ns()
             for _ in range(calls):
-                info("user {user} did {n}", user="ada", n=5)
+                info(WORKLOAD, user="ada", n=5)
             best = min(best, (time.thread_time_ns() - start) / calls)
             await log.flush()
         return best
-
-
-#: the row that takes every part of :data:`ABLATIONS` out at once
-EVERY_PART: Final = "every rule part"
-#: every row of a pass, in order
-ROWS: Final = ("full", *ABLATIONS, EVERY_PART, BARE)
-WORKLOAD: Final = "user {user} did {n}"
 
 
 @dataclass(frozen=True)
