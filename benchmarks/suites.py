@@ -178,17 +178,46 @@ async def caller_once(case: Case, path: str, n: int, block: int, loop: Loop) -> 
     return blocks.per_call(loop)
 
 
+async def caller_round(
+    cases: Sequence[Case], settings: Settings, loop: Loop
+) -> dict[str, dict[str, float]]:
+    """One round of :func:`caller_once` for every case, the cases open at once and taking
+    turns block by block (in the given order), so that a change of the machine's speed falls
+    on all of them alike instead of on the one measured at that moment. A case that makes
+    fewer calls (``Settings.scale``) stops taking turns when its calls are done."""
+    paths = {case.key: _path(settings, f"caller-{case.key}") for case in cases}
+    calls = {case.key: settings.n_for(case, settings.caller_n) for case in cases}
+    warm = min(settings.block, 200)
+    for case in cases:
+        remove(paths[case.key])
+        await case.open(paths[case.key], e2e=False)
+        case.block(-warm, warm)
+        await case.drain()
+    collect()
+    blocks = {case.key: Blocks() for case in cases}
+    done = dict.fromkeys(calls, 0)
+    while any(done[key] < calls[key] for key in calls):
+        for case in cases:
+            k = min(settings.block, calls[case.key] - done[case.key])
+            if k > 0:
+                blocks[case.key].run(case.block, done[case.key], k)
+                done[case.key] += k
+                await case.drain()
+    for case in reversed(cases):  # (each holds nurseries: left in the reverse order)
+        await _leave(case)
+        _check_lines(case, paths[case.key], calls[case.key] + warm)
+        remove(paths[case.key])
+    return {key: b.per_call(loop) for key, b in blocks.items()}
+
+
 async def caller_suite(settings: Settings, loop: Loop, progress: Progress) -> dict[str, Any]:
-    """Caller-side ns per enabled call for every library."""
+    """Caller-side ns per enabled call for every library (:func:`caller_round`, the order of
+    the turns rotated from round to round)."""
     cases = library_cases(picologging=settings.picologging)
     runs: dict[str, list[dict[str, float]]] = {c.key: [] for c in cases}
     for r in range(settings.rounds):
-        for case in _rotate(cases, r):
-            n = settings.n_for(case, settings.caller_n)
-            value = await caller_once(
-                case, _path(settings, f"caller-{case.key}"), n, settings.block, loop
-            )
-            runs[case.key].append(value)
+        for key, value in (await caller_round(_rotate(cases, r), settings, loop)).items():
+            runs[key].append(value)
         progress(f"caller round {r + 1}/{settings.rounds}")
     return _per_call_section(cases, runs)
 
