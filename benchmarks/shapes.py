@@ -76,29 +76,35 @@ SHAPES: dict[str, tuple[Shape, bool]] = {
 
 
 async def shapes_suite(settings: Settings, loop: Loop, progress: Progress) -> dict[str, Any]:
-    """Caller ns per call for each shape (median of ``rounds``; shapes interleaved)."""
+    """Caller ns per call for each shape (median of ``rounds``). The shapes take turns block
+    by block on one logger (the order rotated from round to round), so that a change of the
+    machine's speed falls on all of them alike."""
     runs: dict[str, list[float]] = {name: [] for name in SHAPES}
     path = _path(settings, "shapes")
     n = settings.caller_n
+    names = list(SHAPES)
     for r in range(settings.rounds):
         remove(path)
         case = LogactorsCase()
         await case.open(path, e2e=False)
         log = case.log
         expected = 0
-        for name, (shape, writes) in SHAPES.items():
+        for shape, writes in SHAPES.values():
             shape(log, -settings.block, settings.block)  # warm
             await case.drain()
-            collect()
-            total = 0
-            done = 0
-            while done < n:
-                k = min(settings.block, n - done)
-                total += shape(log, done, k)
-                done += k
-                await case.drain()
-            runs[name].append(total / n - loop.wall)
             expected += (n + settings.block) if writes else 0
+        collect()
+        totals = dict.fromkeys(SHAPES, 0)
+        done = 0
+        turn = r % len(names)
+        while done < n:
+            k = min(settings.block, n - done)
+            for name in names[turn:] + names[:turn]:
+                totals[name] += SHAPES[name][0](log, done, k)
+                await case.drain()
+            done += k
+        for name, total in totals.items():
+            runs[name].append(total / n - loop.wall)
         await _leave(case)
         found = count_lines(path)
         if found != expected:
