@@ -60,7 +60,10 @@ ABLATIONS: dict[str, tuple[str, str]] = {
         "if values is not None:  # [fast otel]",
     ),
     "context check": ("ctx = get_ctx()  # [fast]", "ctx = None  # [fast]"),
-    "task name": ("task = current_task().name  # [!thread]", "task = ''  # [!thread]"),
+    "task name": (
+        "task = run_context.task.name  # (trio.lowlevel.current_task().name)  [!thread]",
+        "task = ''  # [!thread]",
+    ),
     "thread check": ("if get_ident() != rt.gate_thread:  # [!thread]", "if False:  # [!thread]"),
 }
 

@@ -304,3 +304,96 @@ def test_a_closed_runtime_and_its_level_methods_are_collected() -> None:
     trio.run(main)
     gc.collect()
     assert [ref() for ref in refs] == [None, None, None]
+
+
+# -- the calling task ---------------------------------------------------------------------------
+
+
+async def test_events_name_the_task_that_logged_them() -> None:
+    """The level method reads the task from trio's run context: each event names the task
+    ``trio.lowlevel.current_task`` names at the call (the fast case and the builder's path
+    alike), and a call from outside any task on the trio thread (an instrument's hook)
+    names none."""
+    from logactors.testing import capture
+
+    async with capture() as cap:
+        log = cap.log
+
+        async def worker(n: int) -> None:
+            log.info("fast {n}", n=n)
+            log.info("builder {n}", n=n, exc_info=ValueError("x"))
+
+        async with trio.open_nursery() as nursery:
+            for n in range(2):
+                nursery.start_soon(worker, n, name=f"worker-{n}")
+        log.info("main")
+        main = trio.lowlevel.current_task().name
+        await _outside_any_task(lambda: log.info("outside"))
+    tasks = {e.template: e.task for e in cap.events}
+    assert tasks == {
+        "fast {n}": tasks["fast {n}"],
+        "builder {n}": tasks["builder {n}"],
+        "main": main,
+        "outside": "",
+    }
+    by_task = sorted((e.task, e.template) for e in cap.events if "{n}" in e.template)
+    assert by_task == [
+        ("worker-0", "builder {n}"),
+        ("worker-0", "fast {n}"),
+        ("worker-1", "builder {n}"),
+        ("worker-1", "fast {n}"),
+    ]
+
+
+async def test_the_task_comes_from_the_public_function_where_the_run_context_differs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where trio's run context does not give the current task (another trio version), a
+    runtime's level methods take it from ``trio.lowlevel.current_task`` instead; that object
+    gives the same task, and none outside a task."""
+
+    class Stale:
+        task = None
+
+    assert _levelmethod.run_context() is _levelmethod.RUN_CONTEXT  # this trio: its own
+    monkeypatch.setattr(_levelmethod, "RUN_CONTEXT", Stale())
+    public = _levelmethod.run_context()
+    assert type(public).__name__ == "_PublicRunContext"
+    assert public.task is trio.lowlevel.current_task()
+    from logactors.testing import capture
+
+    async with capture() as cap:
+        cap.log.info("x")
+    assert cap.events[0].task == trio.lowlevel.current_task().name
+    outside: list[str] = []
+
+    def read() -> None:
+        try:
+            public.task  # noqa: B018 - the attribute read is the test
+        except AttributeError as exc:
+            outside.append(str(exc))
+
+    await _outside_any_task(read)
+    assert outside == ["task"]
+
+
+async def _outside_any_task(call: Any) -> None:
+    """Run ``call`` once on the trio thread outside any task: in an instrument's
+    ``before_io_wait`` hook (trio runs ``run_sync_soon`` callbacks in a system task). The
+    loop has chosen its timeout by then: a ``run_sync_soon`` wakes it to see the event set."""
+    done = trio.Event()
+    token = trio.lowlevel.current_trio_token()
+
+    class Once(trio.abc.Instrument):
+        def before_io_wait(self, timeout: float) -> None:
+            if not done.is_set():
+                call()
+                done.set()
+                token.run_sync_soon(lambda: None)
+
+    instrument = Once()
+    trio.lowlevel.add_instrument(instrument)
+    try:
+        await done.wait()
+    finally:
+        trio.lowlevel.remove_instrument(instrument)
