@@ -159,6 +159,17 @@ def goals(results: dict[str, Any]) -> list[Goal]:
                 f"max_bytes={cap / MIB:.0f} MiB, {memory['events']:,} events",
             )
         )
+        if "measured_bytes_per_event" in memory:
+            out.append(
+                _goal(
+                    "memory: RSS growth per queued event (B)",
+                    memory["measured_bytes_per_event"],
+                    "<=",
+                    400,
+                    f"{memory['queue_depth']:,} events queued; the queue's own estimate "
+                    f"{memory['estimated_bytes_per_event']:.0f} B per event",
+                )
+            )
     metrics = results.get("metrics")
     if metrics:
         cpu = metrics["e2e_cpu_ns_per_event"]["median"]
