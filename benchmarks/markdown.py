@@ -172,12 +172,14 @@ def _e2e(e2e: dict[str, Any]) -> list[str]:
 
 
 def _stall(st: dict[str, Any]) -> list[str]:
+    from .report import stall_label
+
     rows = []
     for row in st["threads"]:
         log, ref = row["logging"], row["no_logging"]
         rows.append(
             [
-                f"{log['threads']} thread(s) → {log['sink']}",
+                stall_label(row),
                 f"{log['ticks']}/{log['expected_ticks']}",
                 _f(log["late_p50_ms"]),
                 _f(log["late_max_ms"]),

@@ -264,9 +264,11 @@ def goals(results: dict[str, Any]) -> list[Goal]:
 STALL_MAX_MS = 5.0
 
 
-def _stall_label(row: dict[str, Any]) -> str:
+def stall_label(row: dict[str, Any]) -> str:
+    """A row of the stall suite as the reports name it."""
     log = row["logging"]
-    return f"{log['threads']} thread{'s' if log['threads'] > 1 else ''} → {log['sink']}"
+    frozen = ", gc.freeze() after start-up" if log.get("gc_freeze") else ""
+    return f"{log['threads']} thread{'s' if log['threads'] > 1 else ''} → {log['sink']}{frozen}"
 
 
 def _script_goals(results: dict[str, Any]) -> list[Goal]:
@@ -278,7 +280,7 @@ def _script_goals(results: dict[str, Any]) -> list[Goal]:
             log, ref = row["logging"], row["no_logging"]
             out.append(
                 _goal(
-                    f"stall: {_stall_label(row)}, max loop lateness minus no-logging run (ms)",
+                    f"stall: {stall_label(row)}, max loop lateness minus no-logging run (ms)",
                     log["late_max_ms"] - ref["late_max_ms"],
                     "<=",
                     STALL_MAX_MS,
@@ -585,8 +587,9 @@ def _script_lines(results: dict[str, Any]) -> list[str]:
             f"\n13. THREAD PRODUCERS: {st['events']:,} events per row from "
             "trio.to_thread.run_sync threads, heartbeat every 10 ms on the loop"
         )
+        width = max(22, *(len(stall_label(row)) + 1 for row in st["threads"]))
         lines.append(
-            f"  {'row':<22}{'p50 ms':>8}{'max ms':>9}{'ref p50':>9}{'ref max':>9}"
+            f"  {'row':<{width}}{'p50 ms':>8}{'max ms':>9}{'ref p50':>9}{'ref max':>9}"
             f"{'dropped':>9}{'events/s':>10}  full GCs (longest ms), ref"
         )
         for row in st["threads"]:
@@ -595,7 +598,8 @@ def _script_lines(results: dict[str, Any]) -> list[str]:
                 f"  {full_collections(log)}, {full_collections(ref)}" if "gc_full" in log else ""
             )
             lines.append(
-                f"  {_stall_label(row):<22}{log['late_p50_ms']:>8.2f}{log['late_max_ms']:>9.2f}"
+                f"  {stall_label(row):<{width}}{log['late_p50_ms']:>8.2f}"
+                f"{log['late_max_ms']:>9.2f}"
                 f"{ref['late_p50_ms']:>9.2f}{ref['late_max_ms']:>9.2f}{log['dropped']:>9,}"
                 f"{log['events_per_s']:>10,}{collections}"
             )

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -30,6 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import trio
@@ -113,13 +115,17 @@ async def _with_heartbeat(work: Any) -> tuple[float, Heartbeat, dict[str, Any]]:
     return seconds, beat, full.figures()
 
 
-async def logging_row(threads: int, events: int, path: str | None = None) -> dict[str, Any]:
+async def logging_row(
+    threads: int, events: int, path: str | None = None, *, freeze: bool = False
+) -> dict[str, Any]:
     """``threads`` threads log ``events`` events in total into a NullSink (or a CLEF file at
-    ``path``, default settings)."""
+    ``path``, default settings). ``freeze``: the process calls ``gc.collect()`` then
+    ``gc.freeze()`` once the logger has started, as a service would after its start-up, so
+    that full collections leave out what existed by then (unfrozen after the row)."""
     sink: Any = NullSink(name="out") if path is None else FileSink(name="out", path=path)
     config = SupervisorConfig(sinks=[sink], self_log="off")
     per_thread = events // threads
-    async with logactors.open_logger(config) as log:
+    async with logactors.open_logger(config) as log, _frozen(freeze):
 
         def produce(worker: int) -> None:
             for n in range(per_thread):
@@ -136,6 +142,7 @@ async def logging_row(threads: int, events: int, path: str | None = None) -> dic
     out = metrics.sinks["out"]
     return {
         "sink": "null" if path is None else "file",
+        **({"gc_freeze": True} if freeze else {}),
         "threads": threads,
         "events": per_thread * threads,
         "seconds": round(seconds, 3),
@@ -148,8 +155,22 @@ async def logging_row(threads: int, events: int, path: str | None = None) -> dic
     }
 
 
-async def baseline_row(threads: int, seconds: float) -> dict[str, Any]:
-    """``threads`` threads busy with CPU work (no logging) for ``seconds``."""
+@contextlib.asynccontextmanager
+async def _frozen(freeze: bool) -> AsyncIterator[None]:
+    if not freeze:
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+async def baseline_row(threads: int, seconds: float, *, freeze: bool = False) -> dict[str, Any]:
+    """``threads`` threads busy with CPU work (no logging) for ``seconds`` (``freeze``: as in
+    :func:`logging_row`)."""
 
     def spin(worker: int) -> None:
         deadline = time.perf_counter() + seconds
@@ -163,7 +184,8 @@ async def baseline_row(threads: int, seconds: float) -> dict[str, Any]:
             for worker in range(threads):
                 nursery.start_soon(trio.to_thread.run_sync, spin, worker)
 
-    took, beat, collections = await _with_heartbeat(work)
+    async with _frozen(freeze):
+        took, beat, collections = await _with_heartbeat(work)
     return {"threads": threads, "seconds": round(took, 3), **beat.figures(took), **collections}
 
 
@@ -206,6 +228,10 @@ async def thread_suite(events: int, directory: str) -> list[dict[str, Any]]:
         rows.append({"logging": logged, "no_logging": reference})
     to_file = await logging_row(1, events, os.path.join(directory, "thread.clef"))
     rows.append({"logging": to_file, "no_logging": await baseline_row(1, to_file["seconds"])})
+    frozen = await logging_row(1, events, freeze=True)
+    rows.append(
+        {"logging": frozen, "no_logging": await baseline_row(1, frozen["seconds"], freeze=True)}
+    )
     return rows
 
 
@@ -238,6 +264,8 @@ def render(
         for name in ("logging", "no_logging"):
             r = row[name]
             label = f"{name} ({r['sink']})" if "sink" in r else name
+            if row["logging"].get("gc_freeze"):
+                label += ", frozen"
             dropped = f"{r['dropped']:>8}" if "dropped" in r else f"{'':>8}"
             rate = f"{r['events_per_s']:>9}" if "events_per_s" in r else f"{'':>9}"
             lines.append(

@@ -61,7 +61,8 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
     assert results["memory"]["queue_depth"] > 0
     assert results["shutdown"]["graceful"]["lost"] == 0
     assert {g["verdict"] for g in results["goals"]} <= {"PASS", "FAIL", "n/a"}
-    assert [len(results["stall"]["threads"]), len(results["stall"]["asyncio_burst"])] == [3, 2]
+    assert [len(results["stall"]["threads"]), len(results["stall"]["asyncio_burst"])] == [4, 2]
+    assert results["stall"]["threads"][3]["logging"]["gc_freeze"] is True
     assert [r["written"] + r["dropped"] for r in results["writers"]["runs"]] == [
         results["writers"]["events"]
     ] * 4
