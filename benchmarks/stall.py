@@ -6,7 +6,9 @@ loop sleeps 10 ms at a time and records how late each tick wakes. The same heart
 measured beside the same number of threads doing CPU work without logging (a busy loop building
 a dict, for as long as the logging run took): with the GIL, CPU-bound threads delay the loop by
 themselves, and that is the reference the logging run is compared with. One more row has one
-thread log into a CLEF file with the default settings.
+thread log into a CLEF file with the default settings, and the last has one thread log into a
+NullSink after ``gc.collect()`` and ``gc.freeze()`` (as a service can do after its start-up:
+full collections then leave out what existed before), its reference frozen the same way.
 
 Then an asyncio program bursts ``--burst`` events through ``start_in_thread`` into a NullSink
 and into a file (default settings) and reports what was dropped.
@@ -257,7 +259,7 @@ def render(
 ) -> str:
     lines = [
         "thread producers (NullSink, then a file with default settings), heartbeat every 10 ms",
-        f"{'threads':>7} {'run':<16} {'ticks':>11} {'p50 ms':>7} {'max ms':>8} "
+        f"{'threads':>7} {'run':<24} {'ticks':>11} {'p50 ms':>7} {'max ms':>8} "
         f"{'dropped':>8} {'events/s':>9} {'full GCs (longest ms)':>22}",
     ]
     for row in rows:
@@ -269,7 +271,7 @@ def render(
             dropped = f"{r['dropped']:>8}" if "dropped" in r else f"{'':>8}"
             rate = f"{r['events_per_s']:>9}" if "events_per_s" in r else f"{'':>9}"
             lines.append(
-                f"{r['threads']:>7} {label:<16} {r['ticks']:>5}/{r['expected_ticks']:<5} "
+                f"{r['threads']:>7} {label:<24} {r['ticks']:>5}/{r['expected_ticks']:<5} "
                 f"{r['late_p50_ms']:>7.2f} {r['late_max_ms']:>8.2f} {dropped} {rate} "
                 f"{full_collections(r):>22}"
             )

@@ -584,7 +584,8 @@ def test_stall_benchmark_quick_pass(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert stall.main(["--quick"]) == 0
     out = capsys.readouterr().out
-    assert out.count("logging (null)") == 2
+    assert out.count("logging (null)") == 3
+    assert "logging (null), frozen" in out and "no_logging, frozen" in out
     assert "logging (file)" in out
     assert "null  4000 events: dropped 0, written 4000" in out
 
