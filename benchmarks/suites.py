@@ -165,48 +165,37 @@ async def _drained_blocks(case: Case, n: int, block: int) -> Blocks:
 
 async def caller_once(case: Case, path: str, n: int, block: int, loop: Loop) -> dict[str, float]:
     """Mean wall and CPU ns per enabled call (loop overhead subtracted); the consumer drains
-    between blocks, untimed."""
-    remove(path)
-    await case.open(path, e2e=False)
-    warm = min(block, 200)
-    case.block(-warm, warm)
-    await case.drain()
-    blocks = await _drained_blocks(case, n, block)
-    await _leave(case)
-    _check_lines(case, path, n + warm)
-    remove(path)
-    return blocks.per_call(loop)
+    between blocks, untimed (:func:`caller_round` of one case)."""
+    return (await caller_round([(case, path, n)], block, loop))[case.key]
 
 
 async def caller_round(
-    cases: Sequence[Case], settings: Settings, loop: Loop
+    runs: Sequence[tuple[Case, str, int]], block: int, loop: Loop
 ) -> dict[str, dict[str, float]]:
-    """One round of :func:`caller_once` for every case, the cases open at once and taking
+    """:func:`caller_once` for each ``(case, path, calls)``, the cases open at once and taking
     turns block by block (in the given order), so that a change of the machine's speed falls
     on all of them alike instead of on the one measured at that moment. A case that makes
     fewer calls (``Settings.scale``) stops taking turns when its calls are done."""
-    paths = {case.key: _path(settings, f"caller-{case.key}") for case in cases}
-    calls = {case.key: settings.n_for(case, settings.caller_n) for case in cases}
-    warm = min(settings.block, 200)
-    for case in cases:
-        remove(paths[case.key])
-        await case.open(paths[case.key], e2e=False)
+    warm = min(block, 200)
+    for case, path, _calls in runs:
+        remove(path)
+        await case.open(path, e2e=False)
         case.block(-warm, warm)
         await case.drain()
     collect()
-    blocks = {case.key: Blocks() for case in cases}
-    done = dict.fromkeys(calls, 0)
-    while any(done[key] < calls[key] for key in calls):
-        for case in cases:
-            k = min(settings.block, calls[case.key] - done[case.key])
+    blocks = {case.key: Blocks() for case, _path, _calls in runs}
+    done = {case.key: 0 for case, _path, _calls in runs}
+    while any(done[case.key] < calls for case, _path, calls in runs):
+        for case, _path, calls in runs:
+            k = min(block, calls - done[case.key])
             if k > 0:
                 blocks[case.key].run(case.block, done[case.key], k)
                 done[case.key] += k
                 await case.drain()
-    for case in reversed(cases):  # (each holds nurseries: left in the reverse order)
+    for case, path, calls in reversed(runs):  # (each holds nurseries: left in reverse order)
         await _leave(case)
-        _check_lines(case, paths[case.key], calls[case.key] + warm)
-        remove(paths[case.key])
+        _check_lines(case, path, calls + warm)
+        remove(path)
     return {key: b.per_call(loop) for key, b in blocks.items()}
 
 
@@ -216,7 +205,11 @@ async def caller_suite(settings: Settings, loop: Loop, progress: Progress) -> di
     cases = library_cases(picologging=settings.picologging)
     runs: dict[str, list[dict[str, float]]] = {c.key: [] for c in cases}
     for r in range(settings.rounds):
-        for key, value in (await caller_round(_rotate(cases, r), settings, loop)).items():
+        turns = [
+            (case, _path(settings, f"caller-{case.key}"), settings.n_for(case, settings.caller_n))
+            for case in _rotate(cases, r)
+        ]
+        for key, value in (await caller_round(turns, settings.block, loop)).items():
             runs[key].append(value)
         progress(f"caller round {r + 1}/{settings.rounds}")
     return _per_call_section(cases, runs)
