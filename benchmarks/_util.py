@@ -8,7 +8,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -125,6 +125,30 @@ class Blocks:
         """Mean ns per call, loop overhead subtracted: ``{"wall": ..., "cpu": ...}``."""
         calls = self.calls or 1
         return {"wall": self.wall / calls - loop.wall, "cpu": self.cpu / calls - loop.cpu}
+
+
+#: a turn of :func:`fastest_turns`: ``block(n)`` makes ``n`` calls, ``settle()`` then lets the
+#: queues drain (not timed; ``None``: nothing to drain)
+Turn = tuple[Callable[[int], object], "Callable[[], Awaitable[object]] | None"]
+
+
+async def fastest_turns(rows: Mapping[str, Turn], rounds: int, calls: int) -> dict[str, float]:
+    """Thread-CPU ns per call of each row, the fastest of ``rounds`` turns of ``calls`` calls.
+    The rows take turns round by round, the order rotated from round to round, so that a
+    change of the machine's speed (seconds at a time on the benchmarks' VM) falls on every row
+    alike instead of on the one measured at that moment."""
+    names = list(rows)
+    best = dict.fromkeys(names, float("inf"))
+    for r in range(rounds):
+        turn = r % len(names) if names else 0
+        for name in names[turn:] + names[:turn]:
+            block, settle = rows[name]
+            started = time.thread_time_ns()
+            block(calls)
+            best[name] = min(best[name], (time.thread_time_ns() - started) / calls)
+            if settle is not None:
+                await settle()
+    return best
 
 
 def _version(dist: str) -> str | None:

@@ -33,13 +33,12 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any, Final
 
 import trio
 
+from ._util import Turn, fastest_turns
 from .cases import BareCase
 from .report import ablation_label
 from .suites import Progress, Settings
@@ -75,7 +74,18 @@ ROWS: Final = ("full", *ABLATIONS, EVERY_PART, BARE)
 WORKLOAD: Final = "user {user} did {n}"
 
 
+def _block(info: Callable[..., object]) -> Callable[[int], None]:
+    """``n`` calls of the workload through ``info``."""
+
+    def block(n: int) -> None:
+        for _ in range(n):
+            info(WORKLOAD, user="ada", n=5)
+
+    return block
+
+
 async def _time(module: Any, rounds: int, calls: int = CALLS) -> float:
+    """The full call of ``module`` (this checkout's logactors, or an older one's)."""
     config = module.SupervisorConfig(
         sinks=[module.NullSink(name="null", queue=module.QueueConfig(max_events=1_000_000))]
     )
@@ -85,20 +95,7 @@ async def _time(module: Any, rounds: int, calls: int = CALLS) -> float:
             info(WORKLOAD, user="ada", n=5)
         await log.flush()
         gc.collect()
-        best = float("inf")
-        for _ in range(rounds):
-            start = time.thread_time_ns()
-            for _ in range(calls):
-                info(WORKLOAD, user="ada", n=5)
-            best = min(best, (time.thread_time_ns() - start) / calls)
-            await log.flush()
-        return best
-
-
-@dataclass(frozen=True)
-class _Row:
-    info: Callable[..., None]
-    settle: Callable[[], Awaitable[None]]  # lets the queue drain (not timed)
+        return (await fastest_turns({"full": (_block(info), log.flush)}, rounds, calls))["full"]
 
 
 def _ablated(template: str, name: str) -> str:
@@ -112,14 +109,14 @@ def _ablated(template: str, name: str) -> str:
     return template
 
 
-async def _open_row(stack: contextlib.AsyncExitStack, name: str) -> _Row:
-    """Row ``name``'s call, open until ``stack`` closes: a logger whose level method was built
+async def _open_row(stack: contextlib.AsyncExitStack, name: str) -> Turn:
+    """Row ``name``'s calls, open until ``stack`` closes: a logger whose level method was built
     from the ablated template (a NullSink with room for every round), or the bare pipeline."""
     if name == BARE:
         case = BareCase()
         await case.open(os.devnull, e2e=False)
         stack.push_async_callback(case.close)
-        return _Row(case.info, case.drain)
+        return _block(case.info), case.drain
     import logactors
     from logactors import _levelmethod
 
@@ -135,26 +132,15 @@ async def _open_row(stack: contextlib.AsyncExitStack, name: str) -> _Row:
         _levelmethod.TEMPLATE = original  # type: ignore[misc]
     info(WORKLOAD, user="ada", n=5)  # the first call teaches the capture the template and names
     await log.flush()
-    return _Row(info, log.flush)
+    return _block(info), log.flush
 
 
 async def _pass(rounds: int, calls: int) -> dict[str, float]:
-    """One pass: every row open at once, the rows taking turns round by round (the machine's
-    slow and fast phases then fall on every row alike); the fastest round of each row."""
+    """One pass: every row open at once, taking turns round by round (:func:`fastest_turns`)."""
     async with contextlib.AsyncExitStack() as stack:
         rows = {name: await _open_row(stack, name) for name in ROWS}
         gc.collect()
-        best = dict.fromkeys(rows, float("inf"))
-        for r in range(rounds):
-            turn = r % len(ROWS)
-            for name in ROWS[turn:] + ROWS[:turn]:
-                info = rows[name].info
-                start = time.thread_time_ns()
-                for _ in range(calls):
-                    info(WORKLOAD, user="ada", n=5)
-                best[name] = min(best[name], (time.thread_time_ns() - start) / calls)
-                await rows[name].settle()
-        return best
+        return await fastest_turns(rows, rounds, calls)
 
 
 def _fastest(passes: list[dict[str, float]]) -> dict[str, float]:

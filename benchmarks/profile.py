@@ -14,7 +14,8 @@ core changes, the figures follow. Four views:
    * *whole calls*: the real ``log.info`` of loggers that differ in one setting each (a stage
      switched on or off through the configuration, a call shape, a bound logger, an ambient
      context, two sinks). A stage's cost is its row minus the default row. The loggers are all
-     open at once and take turns round by round; each round's events are flushed (untimed).
+     open at once and take turns round by round, with the parts, in an order rotated from round
+     to round (``_util.fastest_turns``); each turn's events are flushed (untimed).
 
 2. **Consumer** (ns per event of a 512-event batch): each format's ``format_batch`` as the
    sinks build it (``make_formatter``), the exact CLEF path (``clef_dict`` + ``json_line``),
@@ -59,6 +60,7 @@ from logactors.formatting.json import clef_dict, json_line
 from logactors.metrics import Counters
 
 from . import TEMPLATE
+from ._util import Turn, fastest_turns
 
 #: ``block(n)`` runs ``n`` calls and returns nothing; the harness times it
 Block = Callable[[int], None]
@@ -89,12 +91,6 @@ def _loop_cpu_ns(n: int) -> float:
             pass
         best = min(best, (time.thread_time_ns() - t0) / n)
     return best
-
-
-def _timed(block: Block, n: int) -> float:
-    t0 = time.thread_time_ns()
-    block(n)
-    return (time.thread_time_ns() - t0) / n
 
 
 def _config(directory: str, name: str, **options: Any) -> SupervisorConfig:
@@ -278,14 +274,14 @@ async def caller_breakdown(sizes: Sizes) -> dict[str, list[tuple[str, float]]]:
                 )
                 loggers.append((label, log, _block(log, shape)))
             parts = _parts(loggers[1][1])
-            best_whole = [float("inf")] * len(loggers)
-            best_part = [float("inf")] * len(parts)
-            for _ in range(sizes.rounds):
-                for k, (_label, log, block) in enumerate(loggers):
-                    best_whole[k] = min(best_whole[k], _timed(block, sizes.calls))
-                    await log.flush()  # untimed: the sink writes what the round queued
-                for k, (_label, part) in enumerate(parts):
-                    best_part[k] = min(best_part[k], _timed(part, sizes.calls))
+            # (the flush after a logger's turn is untimed: the sink writes what the turn queued)
+            turns: dict[str, Turn] = {
+                **{f"whole{k}": (block, log.flush) for k, (_, log, block) in enumerate(loggers)},
+                **{f"part{k}": (part, None) for k, (_, part) in enumerate(parts)},
+            }
+            best = await fastest_turns(turns, sizes.rounds, sizes.calls)
+            best_whole = [best[f"whole{k}"] for k in range(len(loggers))]
+            best_part = [best[f"part{k}"] for k in range(len(parts))]
             written = {label: log.metrics().events for label, log, _ in loggers}
     expected = sizes.rounds * sizes.calls
     for label, events in written.items():

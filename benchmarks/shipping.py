@@ -33,6 +33,8 @@ from logactors import (
 )
 from logactors.sinks.http import HttpWriter
 
+from ._util import Turn, fastest_turns
+
 PROTOCOLS: dict[str, dict[str, str]] = {
     "otlp-json": {"protocol": "otlp", "format": "json"},
     "otlp-protobuf": {"protocol": "otlp", "format": "protobuf"},
@@ -121,40 +123,36 @@ def caller_costs(count: int, rounds: int) -> dict[bool, float]:
     """Thread-CPU µs of one ``log.info`` call with five properties (null sink; queue drained
     between rounds; no span active) with ``trace_context`` on and off: the application's side,
     the same for every protocol. Both loggers are open at once and take turns round by round,
-    so that the machine's slow and fast phases fall on both alike; the fastest round of each."""
+    so that the machine's slow and fast phases fall on both alike (:func:`fastest_turns`); the
+    fastest round of each."""
+
+    def block(info: Callable[..., object]) -> Callable[[int], None]:
+        def calls(n: int) -> None:
+            for i in range(n):
+                info(
+                    "Order {order_id} placed by {user} for {amount}",
+                    order_id=i,
+                    user="bob",
+                    amount=12.5,
+                    request_id="req-1",
+                    app="shop",
+                )
+
+        return calls
 
     async def run() -> dict[bool, float]:
-        best = {True: float("inf"), False: float("inf")}
+        rows: dict[str, Turn] = {}
         async with contextlib.AsyncExitStack() as stack:
-            logs = {
-                trace: await stack.enter_async_context(
-                    logactors.open_logger(
-                        SupervisorConfig(
-                            sinks=[NullSink(name="null", queue=QueueConfig(max_events=count * 2))],
-                            self_log="off",
-                            trace_context=trace,
-                        )
-                    )
+            for trace in (False, True):
+                config = SupervisorConfig(
+                    sinks=[NullSink(name="null", queue=QueueConfig(max_events=count * 2))],
+                    self_log="off",
+                    trace_context=trace,
                 )
-                for trace in (False, True)
-            }
-            for r in range(rounds):
-                for trace in (False, True) if r % 2 else (True, False):
-                    log = logs[trace]
-                    info = log.info
-                    started = time.thread_time()
-                    for i in range(count):
-                        info(
-                            "Order {order_id} placed by {user} for {amount}",
-                            order_id=i,
-                            user="bob",
-                            amount=12.5,
-                            request_id="req-1",
-                            app="shop",
-                        )
-                    best[trace] = min(best[trace], time.thread_time() - started)
-                    await log.flush()
-        return {trace: value / count * 1e6 for trace, value in best.items()}
+                log = await stack.enter_async_context(logactors.open_logger(config))
+                rows[str(trace)] = (block(log.info), log.flush)
+            best = await fastest_turns(rows, rounds, count)
+        return {trace: best[str(trace)] / 1000 for trace in (False, True)}
 
     return trio.run(run)
 
