@@ -72,7 +72,8 @@ class _PublicRunContext:
             raise AttributeError("task") from None
 
 
-def _run_context() -> Any:
+def _load_run_context() -> Any:
+    """trio's run context, or the public function's stand-in where this trio has none."""
     try:
         from trio._core._run import GLOBAL_RUN_CONTEXT
     except ImportError:
@@ -86,7 +87,7 @@ def _run_context() -> Any:
 #: call. It is trio's private attribute: where this trio has none, an object giving the same
 #: through the public function, and a runtime whose first level method is built in a task
 #: takes that object too when the two disagree (:func:`run_context`).
-RUN_CONTEXT: Final[Any] = _run_context()
+RUN_CONTEXT: Final[Any] = _load_run_context()
 
 
 def run_context() -> Any:

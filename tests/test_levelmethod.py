@@ -358,7 +358,7 @@ async def test_the_task_comes_from_the_public_function_where_the_run_context_dif
     assert _levelmethod.run_context() is _levelmethod.RUN_CONTEXT  # this trio: its own
     monkeypatch.setattr(_levelmethod, "RUN_CONTEXT", Stale())
     public = _levelmethod.run_context()
-    assert type(public).__name__ == "_PublicRunContext"
+    assert isinstance(public, _levelmethod._PublicRunContext)
     assert public.task is trio.lowlevel.current_task()
     from logactors.testing import capture
 
