@@ -40,7 +40,6 @@ import trio
 
 from ._util import Turn, fastest_turns
 from .cases import BareCase
-from .report import ablation_label
 from .suites import Progress, Settings
 
 BARE: Final = "bare trio pipeline"
@@ -67,10 +66,12 @@ ABLATIONS: dict[str, tuple[str, str]] = {
 }
 
 
+#: the row of the real call, whole
+FULL: Final = "full"
 #: the row that takes every part of :data:`ABLATIONS` out at once
 EVERY_PART: Final = "every rule part"
 #: every row of a pass, in order
-ROWS: Final = ("full", *ABLATIONS, EVERY_PART, BARE)
+ROWS: Final = (FULL, *ABLATIONS, EVERY_PART, BARE)
 WORKLOAD: Final = "user {user} did {n}"
 
 
@@ -95,12 +96,27 @@ async def _time(module: Any, rounds: int, calls: int = CALLS) -> float:
             info(WORKLOAD, user="ada", n=5)
         await log.flush()
         gc.collect()
-        return (await fastest_turns({"full": (_block(info), log.flush)}, rounds, calls))["full"]
+        return (await fastest_turns({FULL: (_block(info), log.flush)}, rounds, calls))[FULL]
+
+
+def label(key: str) -> str:
+    """A row as the reports name it."""
+    if key == FULL:
+        return "the full call"
+    if key == EVERY_PART:
+        return "without every part above"
+    return key if key in (BARE, "base") else f"without the {key}"
+
+
+def part(key: str, ns: dict[str, float]) -> float | None:
+    """What the parts a row takes out cost (the full call minus the row); None for the rows
+    that take nothing out of the full call."""
+    return None if key in (FULL, BARE, "base") else ns[FULL] - ns[key]
 
 
 def _ablated(template: str, name: str) -> str:
     """``template`` with the parts of row ``name`` taken out."""
-    if name == "full":
+    if name == FULL:
         return template
     for old, new in ABLATIONS.values() if name == EVERY_PART else [ABLATIONS[name]]:
         if old not in template:
@@ -189,13 +205,12 @@ def main() -> None:
         row = {"base": _base(args.base, args.rounds)} if args.base else {}
         passes.append({**row, **trio.run(_pass, args.rounds, CALLS)})
     best = _fastest(passes)
-    full = best["full"]
     print("thread CPU ns per call (fastest); 'part' = full minus the call without that part")
     for key, value in best.items():
-        label = "base" if key == "base" else ablation_label(key)
-        part = "" if key in ("full", "base", BARE) else f"   part {full - value:+6.0f}"
+        cost = part(key, best)
+        parts = "" if cost is None else f"   part {cost:+6.0f}"
         ratio = f"   ÷ base {value / best['base']:.3f}" if "base" in best else ""
-        print(f"  {label:<40} {value:7.0f}{part}{ratio}   ÷ bare {value / best[BARE]:.3f}")
+        print(f"  {label(key):<40} {value:7.0f}{parts}{ratio}   ÷ bare {value / best[BARE]:.3f}")
     print(json.dumps({k: round(v, 1) for k, v in best.items()}))
 
 

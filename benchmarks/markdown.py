@@ -323,14 +323,13 @@ def _shipping(sh: dict[str, Any]) -> list[str]:
 
 
 def _ablation(ab: dict[str, Any]) -> list[str]:
-    from .report import ablation_label
+    from .ablation import label, part
 
-    full = ab["ns"]["full"]
     rows = [
         [
-            ablation_label(key),
+            label(key),
             _f(ns, 0),
-            "" if key in ("full", "bare trio pipeline") else f"{full - ns:+,.0f}",
+            "" if (cost := part(key, ab["ns"])) is None else f"{cost:+,.0f}",
             _f(ab["ratio_to_bare"][key]),
         ]
         for key, ns in ab["ns"].items()

@@ -85,10 +85,12 @@ def goals(results: dict[str, Any]) -> list[Goal]:
         goal = _per_call_goal("caller: logactors/bare-trio", caller, "bare-trio", "<=", 1.5)
         ablation = results.get("ablation")
         if ablation:  # the floor: the same call with the capture rules' parts taken out
+            from .ablation import EVERY_PART, FULL
+
             floor = ablation["ratio_to_bare"]
             goal["note"] += (
-                f"; ablation (thread CPU): full call {_fmt(floor['full'], 2)}, "
-                f"without the capture rules' parts {_fmt(floor['every rule part'], 2)}"
+                f"; ablation (thread CPU): full call {_fmt(floor[FULL], 2)}, "
+                f"without the capture rules' parts {_fmt(floor[EVERY_PART], 2)}"
             )
         out.append(goal)
         out.append(
@@ -661,11 +663,13 @@ def _script_lines(results: dict[str, Any]) -> list[str]:
             f"\n17. THE CALL'S PARTS (python -m benchmarks.ablation), {ab['unit']}, "
             f"{ab['passes']} passes"
         )
-        full = ab["ns"]["full"]
+        from . import ablation
+
         for key, ns in ab["ns"].items():
-            part = "" if key in ("full", "bare trio pipeline") else f"  part {full - ns:+6.0f}"
+            cost = ablation.part(key, ab["ns"])
+            parts = "" if cost is None else f"  part {cost:+6.0f}"
             lines.append(
-                f"  {ablation_label(key):<44}{ns:>8,.0f}{part}   ÷ bare "
+                f"  {ablation.label(key):<44}{ns:>8,.0f}{parts}   ÷ bare "
                 f"{ab['ratio_to_bare'][key]:.3f}"
             )
     if "profile" in results:
@@ -674,13 +678,6 @@ def _script_lines(results: dict[str, Any]) -> list[str]:
         lines.append("\n18. WHERE THE TIME GOES (python -m benchmarks.profile)")
         lines += ["  " + line for line in render_profile(results["profile"]).splitlines()]
     return lines
-
-
-def ablation_label(key: str) -> str:
-    """A row of the ablation suite as the reports name it."""
-    if key in ("full", "bare trio pipeline"):
-        return "the full call" if key == "full" else key
-    return "without every part above" if key == "every rule part" else f"without the {key}"
 
 
 BRIDGE_LABELS = {

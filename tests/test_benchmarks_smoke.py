@@ -69,12 +69,11 @@ def test_quick_benchmark_runs_and_writes_json(tmp_path: Path) -> None:
     assert results["bridge"]["ratio_call"] > 0
     assert set(results["shipping"]["protocols"]) >= {"otlp-json", "otlp-protobuf"}
     assert results["profile"]["caller_whole_ns"]
-    assert results["ablation"]["ratio_to_bare"]["bare trio pipeline"] == 1
-    assert set(results["ablation"]["ns"]) == {
-        "full",
-        "every rule part",
-        "bare trio pipeline",
-    } | set(ablation.ABLATIONS)
+    assert results["ablation"]["ratio_to_bare"][ablation.BARE] == 1
+    assert set(results["ablation"]["ns"]) == set(ablation.ROWS)
+    assert set(ablation.ROWS) == {"full", "every rule part", "bare trio pipeline"} | set(
+        ablation.ABLATIONS
+    )
     named = {g["goal"].split(":")[0] for g in results["goals"]}
     assert named >= {"stall", "writers", "bridge", "shipping"}
     assert "THREAD PRODUCERS" in done.stdout
