@@ -137,7 +137,9 @@ def _block(log: logactors.Logger, shape: str) -> Block:
                 debug(template, id=i, user="bob")
 
         return disabled
-    info = (log.bind(request="r1") if shape == "bound" else log).info
+    target = log.bind(request="r1") if shape == "bound" else log
+    target._settle()  # (its first call's step, so that ``info`` is the compiled method)
+    info = target.info
     if shape == "positional":
 
         def positional(n: int) -> None:

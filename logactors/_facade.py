@@ -4,9 +4,9 @@
 (``start_in_thread``) all satisfy :class:`BoundLogger`; tests/test_facade.py has mypy check it.
 The level methods come from one table, :data:`LEVEL_METHODS`:
 
-* the six level methods (``trace`` … ``critical``) are each façade's own, built from the table:
-  a ``Logger`` holds one closure (or the shared no-op) per level in its slots, a proxy and a
-  thread-hosted logger get theirs from :func:`level_methods`;
+* the six level methods (``trace`` … ``critical``) are each façade's own, built from the table
+  with :func:`level_methods`: a ``Logger``'s are set again on its runtime's classes by the gate
+  (:class:`logactors._logger.LoggerTypes`), a proxy and a thread-hosted logger forward theirs;
 * ``exception`` and the stdlib aliases ``warn`` and ``fatal`` call the level method they stand
   for, and the awaiting twins (``atrace`` … ``acritical``, ``aexception``) call the façade's
   ``alog``: :class:`LevelMethods` generates them for every façade.

@@ -1,5 +1,6 @@
 """The logger's level methods, generated from one template: compiled once per runtime, level
-and kind of logger (with or without properties to merge), then closed over each logger.
+and kind of logger (with or without properties to merge), and held by that runtime's logger
+class of that kind (:class:`logactors._logger.LoggerTypes`).
 
 A level method (``log.info`` …) is the hottest code of the library, and what it must do depends
 on the runtime: whether redaction scans strings, whether an OpenTelemetry getter exists, whether
@@ -9,11 +10,11 @@ after the capture, how many routes the level has. Instead of testing each of the
 is kept only when all its flags hold (``!flag``: when it does not), so "no stages" is the
 shortest code, not a list of flags tested per call.
 
-Two functions come from the template: the method itself (the trio thread's path, ending in the
-put) and, with the flag ``thread``, the path of a call from another thread (ending in the
-hand-off's ``submit``). The method is a closure made per logger; the other-thread path is made
-once per compiled factory and takes the logger's name and properties as arguments, so that
-building a logger's method makes one function, not two. Both take the same fast case and
+Two functions come from the template, both with the level method's parameters after the logger
+(``self``): the method itself (the trio thread's path, ending in the put) and, with the flag
+``thread``, the path of a call from another thread (ending in the hand-off's ``submit``). What
+differs from one logger to the next (its name, bound properties, their merge with the
+configuration's and its size) is read from the logger's slots. Both take the same fast case and
 build everything else with the one event builder (:meth:`logactors._capture.Builder.prepare`).
 
 The fast case: a ``str`` template the capture knows (or a rendered message, ``Text``, that needs
@@ -49,15 +50,18 @@ from ._events import LogEvent
 from ._inline import NotInlinable, inline_body, inline_expression
 from ._levels import Level
 from ._redact import Redactor
-from ._sizing import _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD, estimate
+from ._sizing import _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD
 from ._trace import context_getter
 from .templates import parse
 
 if TYPE_CHECKING:
     from ._core.runtime import Runtime
-    from ._facade import LogMethod
 
-__all__ = ["RUN_CONTEXT", "TEMPLATE", "build", "run_context", "source_for"]
+__all__ = ["RUN_CONTEXT", "TEMPLATE", "Method", "build", "run_context", "source_for"]
+
+#: A level method as its class holds it: a function of the logger, then the level method's
+#: parameters (``log.info`` binds the logger).
+Method = Callable[..., None]
 
 
 class _PublicRunContext:
@@ -110,16 +114,13 @@ def run_context() -> Any:
 #: ``one`` (one inbox: the put inlined), ``fan`` (several inboxes: the put inlined in a loop
 #: over them), ``single`` (one other target), ``many`` (anything else).
 TEMPLATE: Final = """\
-def emit(template, /, *args, exc_info=None, **props):
+def emit(self, template, /, *args, exc_info=None, **props):
     try:
         if get_ident() != rt.gate_thread:  # [!thread]
             if rt.closed:  # [!thread]
                 rt.rejected += 1  # [!thread]
             else:  # [!thread]
-                from_thread(  # [!thread]
-                    name, bound, base, base_names, fixed_size,  # [!thread]
-                    template, *args, exc_info=exc_info, **props  # [!thread]
-                )  # [!thread]
+                from_thread(self, template, *args, exc_info=exc_info, **props)  # [!thread]
             return  # [!thread]
         if pending:  # [!thread handoff]
             pump(force=True)  # [!thread handoff]
@@ -156,7 +157,7 @@ def emit(template, /, *args, exc_info=None, **props):
             if values is not None:  # [fast !otel]
             if values is not None and not otel():  # [fast otel]
                 text = known[0]  # [fast]
-                size = known[1] + fixed_size  # [fast]
+                size = known[1] + self._fixed_size  # [fast]
                 for key, value in values.items():  # [fast]
                     if key not in safe:  # [fast]
                         if key in secret:  # (its value is written as the mask)  [fast]
@@ -182,7 +183,7 @@ def emit(template, /, *args, exc_info=None, **props):
                         break  # [fast]
                 else:  # [fast]
                     ctx = get_ctx()  # [fast]
-                    if not base_names.isdisjoint(values):  # [fast base]
+                    if not self._base_names.isdisjoint(values):  # [fast base]
                         # a call value replaces a bound or configured one: the builder sizes it
                         size = limit + 1  # [fast base]
                     elif ctx:  # [fast base]
@@ -191,22 +192,26 @@ def emit(template, /, *args, exc_info=None, **props):
                         # context < bound < call); a name in two layers takes the builder
                         ambient_values, ambient_size = ambient(ctx)  # [fast]
                         names = ambient_values.keys()  # [fast]
-                        if names.isdisjoint(values) and names.isdisjoint(base):  # [fast]
-                            values = {**static, **ambient_values, **bound, **values}  # [fast]
+                        if names.isdisjoint(values) and names.isdisjoint(self._base):  # [fast]
+                            values = {**static, **ambient_values, **self._bound, **values}  # [fast]
                             size += ambient_size  # [fast]
                         else:  # [fast]
                             size = limit + 1  # [fast]
                     else:  # [fast base]
-                        values = {**base, **values}  # [fast base]
+                        values = {**self._base, **values}  # [fast base]
                     if size <= limit:  # [fast]
-                        fields = (now(), level, text, values, None, name, task)  # [fast !thread]
+                        fields = (  # [fast !thread]
+                            now(), level, text, values, None, self._name, task  # [fast !thread]
+                        )  # [fast !thread]
                         submit(  # [fast thread]
-                            (now(), level, text, values, None, name, task, size)  # [fast thread]
+                            (now(), level, text, values, None, self._name, task,  # [fast thread]
+                             size)  # [fast thread]
                         )  # [fast thread]
                         return  # [fast thread]
         if fields is None:
             prepared = prepare(
-                now(), level, template, args, exc_info, props, static, bound, name, task
+                now(), level, template, args, exc_info, props, static, self._bound, self._name,
+                task,
             )
             submit(prepared)  # [thread]
             return  # [thread]
@@ -255,16 +260,11 @@ def source_for(flags: Mapping[str, bool], put: str = "", hint: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-_FACTORY: Final = """\
+_SOURCE: Final = """\
 {thread}
 
-def make(name, bound, base, fixed_size):
-    base_names = base.keys()
 {trio}
-    return emit
 """
-
-Factory = Callable[[str, dict[str, Any], dict[str, Any], int], "LogMethod"]
 
 
 @functools.lru_cache(maxsize=64)
@@ -272,28 +272,12 @@ def _code(source: str) -> CodeType:
     return compile(source, "<logactors level method>", "exec")
 
 
-def _indent(source: str) -> str:
-    return "\n".join("    " + line if line else line for line in source.splitlines())
-
-
-def build(rt: Runtime, level: Level, name: str, bound: dict[str, Any]) -> LogMethod:
-    """The level method of a logger called ``name`` with ``bound`` properties at ``level``.
-
-    The code is generated once per runtime, level and kind of logger (with or without
-    properties to merge, plain or not); each logger only makes its closure from it.
-    """
-    base = {**rt.static_properties, **bound}
-    plain = all(type(v) is str or type(v) in _SCALARS for v in base.values())
-    key = (level, bool(base), plain, rt.handoff)
-    factories = rt.level_method_factories  # (the runtime's own: they go with it)
-    factory = factories.get(key)
-    if factory is None:
-        factory = factories[key] = _factory(rt, level, bool(base), plain)
-    # (used only when the base is plain: then the estimate of an event holding just the base)
-    return factory(name, bound, base, estimate(base, rt.max_event_bytes))
-
-
-def _factory(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Factory:
+def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method:
+    """The level method of ``rt``'s loggers of one kind at ``level``: loggers with or without
+    properties to merge (``has_base``: bound or configuration properties), all of them plain
+    scalars or not (``plain_base``). A function of the logger (a method of its class): it reads
+    the logger's name, bound properties and their merge (:meth:`Logger._settle
+    <logactors._logger.Logger._settle>`) from the logger's slots."""
     builder = rt.builder
     capture = builder.capture
     routes = rt.routes[level]
@@ -374,20 +358,16 @@ def _factory(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Fac
         except NotInlinable:
             put = "inbox.put_nowait(fields, level, size)"
     if handoff is not None:
-        # the other-thread path: one function per factory, its logger's fields passed in
+        # the other-thread path: the same parameters, ending in the hand-off
         thread = source_for({**flags, "thread": True}, put, hint)
-        thread = thread.replace(
-            "def emit(", "def from_thread(name, bound, base, base_names, fixed_size, ", 1
-        )
+        thread = thread.replace("def emit(", "def from_thread(", 1)
     else:
         thread = "from_thread = reject"
         namespace["reject"] = _closed_thread_call(rt)
-    source = _FACTORY.format(
-        thread=thread, trio=_indent(source_for({**flags, "thread": False}, put, hint))
-    )
+    source = _SOURCE.format(thread=thread, trio=source_for({**flags, "thread": False}, put, hint))
     exec(_code(source), namespace)
-    factory: Factory = namespace["make"]
-    return factory
+    method: Method = namespace["emit"]
+    return method
 
 
 def _closed_thread_call(rt: Runtime) -> Callable[..., None]:

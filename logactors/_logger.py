@@ -1,10 +1,11 @@
 """The logger front end: level gate, event construction and hand-off to the sink inboxes.
 
-Decide once, not per call: each :class:`Logger` holds its six level methods in slots. A level
-below the gate holds a shared no-op (a disabled call costs one function call); an enabled level
-holds a method compiled for this logger, level and runtime (:mod:`logactors._levelmethod`),
-built on first use. ``set_level`` clears the slots of every logger of the runtime (``bind``
-children included), so they are built again.
+Decide once, not per call: a :class:`Logger` is an instance of one of its runtime's logger
+classes (:class:`LoggerTypes`), whose six level methods are class attributes. A level below the
+gate holds a shared no-op (a disabled call costs one function call); an enabled level holds a
+method compiled for this runtime, level and kind of logger (:mod:`logactors._levelmethod`).
+``set_level`` sets the classes' attributes again, so every logger of the runtime (``bind``
+children included) follows at once.
 
 A logging call never raises and never waits: the event is built by the runtime's one builder
 (:class:`logactors._capture.Builder`: values captured and redacted on the caller's thread),
@@ -25,9 +26,18 @@ import trio
 
 from ._capture import CONTEXT, default_capture, format_exc_info
 from ._core.inbox import InboxClosed
-from ._facade import LEVEL_METHODS, LEVEL_OF, METHOD_FOR, ExcInfo, LevelMethods, LogMethod
+from ._facade import (
+    LEVEL_METHODS,
+    METHOD_FOR,
+    ExcInfo,
+    LevelMethods,
+    LogMethod,
+    level_methods,
+)
+from ._levelmethod import Method
 from ._levelmethod import build as build_level_method
 from ._levels import Level, parse_level
+from ._sizing import _SCALARS, estimate
 from .exceptions import LoggerClosedError
 
 if TYPE_CHECKING:
@@ -35,12 +45,12 @@ if TYPE_CHECKING:
     from .metrics import MetricsSnapshot, ShutdownReport
     from .sinks.base import Sink
 
-__all__ = ["Logger", "ambient", "format_exc_info"]
+__all__ = ["Logger", "LoggerTypes", "ambient", "format_exc_info"]
 
 _CONTEXT = CONTEXT
 
 
-def _noop(template: object, /, *args: object, **props: object) -> None:
+def _noop(self: Logger, template: object, /, *args: object, **props: object) -> None:
     """A disabled level. (Its parameters are the level method's, without ``exc_info``'s
     default, which would only slow the call: it arrives in ``props``.)"""
 
@@ -52,6 +62,27 @@ def _task_name() -> str:
         return threading.current_thread().name
 
 
+def _settling(level: Level, attr: str) -> Method:
+    """An enabled level of a logger that has not settled yet (:meth:`Logger._settle`): the
+    level methods of :class:`Logger` itself."""
+
+    def settle_and_log(self: Logger, template: str, /, *args: object, **props: object) -> None:
+        # (settled already when this is a method taken from the logger before its first call)
+        if type(self) is self._rt.logger_types.unsettled:
+            try:
+                self._settle()
+            except Exception as exc:
+                self._rt.internal_error(exc)
+                return
+        getattr(self, attr)(template, *args, **props)
+
+    settle_and_log.__name__ = attr
+    settle_and_log.__qualname__ = f"Logger.{attr}"
+    settle_and_log.__doc__ = f"Log at {level.name.lower()} (see :class:`Logger`)."
+    return settle_and_log
+
+
+@level_methods(_settling)
 class Logger(LevelMethods):
     """The logging front end (get one from ``open_logger``, ``start_logger`` or ``bind``).
 
@@ -64,9 +95,15 @@ class Logger(LevelMethods):
     queue room (see :meth:`alog`). A :class:`Logger` satisfies :class:`BoundLogger`.
     """
 
-    # the six level methods are slots: one closure (or the shared no-op) per level, built on
-    # first use (``__getattr__``), so ``bind`` builds none of them up front
-    __slots__ = ("__weakref__", "_bound", "_name", "_rt", *METHOD_FOR.values())
+    # A logger is an instance of one of its runtime's classes (:class:`LoggerTypes`), which hold
+    # the level methods; the slots hold what differs from one logger to the next: its name and
+    # bound properties, and (from its first enabled call on) their merge with the
+    # configuration's properties, its keys and its size.
+    __slots__ = ("__weakref__", "_base", "_base_names", "_bound", "_fixed_size", "_name", "_rt")
+
+    def __new__(cls, runtime: Runtime, name: str, bound: Mapping[str, Any]) -> Logger:
+        logger: Logger = object.__new__(runtime.logger_types.unsettled)
+        return logger
 
     def __init__(self, runtime: Runtime, name: str, bound: Mapping[str, Any]) -> None:
         capture = runtime.builder.capture
@@ -80,41 +117,29 @@ class Logger(LevelMethods):
         that runtime already captured (``bind``, ``named``): nothing is captured again, and no
         ``__init__`` runs (a class call through a Python ``__init__`` builds an argument tuple
         and a keyword dict: about a quarter of what ``bind`` cost with it)."""
-        child = object.__new__(cls)
+        child: Logger = object.__new__(runtime.logger_types.unsettled)
         child._rt = runtime
         child._name = name
         child._bound = bound
         return child
 
-    def __getattr__(self, attr: str) -> Any:
-        """A level method on its first use: the closure for an enabled level, the shared
-        no-op for a disabled one; kept in its slot until the gate changes."""
-        level = LEVEL_OF.get(attr)
-        if level is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
+    def _settle(self) -> None:
+        """The first enabled call: merge the bound properties with the configuration's (and
+        size the merge once), then become an instance of the runtime's class for this kind of
+        logger, whose level methods take it from here. (Two threads settling the same logger
+        at once compute the same values.)"""
         rt = self._rt
-        with rt.loggers_lock:  # from now on set_level must reach this logger
-            rt.loggers.add(self)
-            epoch, gate = rt.level_epoch, rt.min_level
-        method = self._method(level) if level >= gate else _noop
-        setattr(self, attr, method)
-        if rt.level_epoch != epoch:  # set_level ran meanwhile: build again on the next call
-            with contextlib.suppress(AttributeError):
-                delattr(self, attr)
-        return method
-
-    def _apply_level(self) -> None:
-        """The gate or the routes changed: forget the built level methods (rebuilt on use)."""
-        for _level, attr in LEVEL_METHODS:
-            try:
-                delattr(self, attr)
-            except AttributeError:  # not built yet
-                pass
-
-    def _method(self, level: Level) -> LogMethod:
-        """The level method, compiled for this logger, level and runtime
-        (:mod:`logactors._levelmethod`)."""
-        return build_level_method(self._rt, level, self._name, self._bound)
+        base = {**rt.static_properties, **self._bound}
+        plain = True
+        for value in base.values():
+            if type(value) is not str and type(value) not in _SCALARS:
+                plain = False
+                break
+        self._base = base
+        self._base_names = base.keys()
+        # (used only when the base is plain: then the estimate of an event holding just it)
+        self._fixed_size = estimate(base, rt.max_event_bytes)
+        self.__class__ = rt.logger_types.of_kind(bool(base), plain)
 
     # -- other levels and forms ------------------------------------------------------------------
 
@@ -311,3 +336,63 @@ def ambient(**props: object) -> Iterator[None]:
             _CONTEXT.reset(token)
         except ValueError:  # exited in another context than it was entered in
             pass
+
+
+class LoggerTypes:
+    """A runtime's logger classes, which hold its level methods: decided once per runtime,
+    level and kind of logger, not per logger nor per call.
+
+    Each class is a subclass of :class:`Logger` with no slots of its own (a logger changes
+    class on its first enabled call, :meth:`Logger._settle`) whose six level methods are class
+    attributes: a level below the gate holds the shared no-op (a disabled call costs one
+    function call), an enabled one the method compiled for this runtime, level and kind
+    (:func:`logactors._levelmethod.build`), or in :attr:`unsettled`, the class of a new logger,
+    the settling step. :meth:`apply` sets them again when the gate or the routes change: every
+    logger of the runtime, ``bind`` children included, follows at once, and the runtime keeps
+    no list of its loggers.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+        # (set_level and a kind's first logger may run on different threads)
+        self._lock = threading.Lock()
+        self._kinds: dict[tuple[bool, bool], type[Logger]] = {}
+        #: the class of a logger before its first enabled call
+        self.unsettled = self._new(None)
+
+    def of_kind(self, has_base: bool, plain_base: bool) -> type[Logger]:
+        """The class of loggers with (or without) properties to merge, plain or not."""
+        kind = (has_base, plain_base)
+        cls = self._kinds.get(kind)
+        if cls is None:
+            with self._lock:
+                cls = self._kinds.get(kind)
+                if cls is None:
+                    cls = self._kinds[kind] = self._new(kind)
+        return cls
+
+    def apply(self) -> None:
+        """The gate or the routes changed: set every class's level methods again."""
+        with self._lock:
+            self._fill(self.unsettled, None)
+            for kind, cls in self._kinds.items():
+                self._fill(cls, kind)
+
+    def _new(self, kind: tuple[bool, bool] | None) -> type[Logger]:
+        namespace = {"__slots__": (), "__module__": Logger.__module__, "__doc__": Logger.__doc__}
+        cls = type(Logger.__name__, (Logger,), namespace)
+        cls.__qualname__ = Logger.__qualname__
+        self._fill(cls, kind)
+        return cls
+
+    def _fill(self, cls: type[Logger], kind: tuple[bool, bool] | None) -> None:
+        gate = self._rt.min_level
+        for level, attr in LEVEL_METHODS:
+            method: Method
+            if level < gate:
+                method = _noop
+            elif kind is None:
+                method = getattr(Logger, attr)  # (the settling step)
+            else:
+                method = build_level_method(self._rt, level, *kind)
+            setattr(cls, attr, method)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+import weakref
 from typing import Any
 
 import pytest
@@ -63,12 +64,52 @@ async def test_levels_gate_and_set_level_applies_to_bound_children() -> None:
 
 
 async def test_disabled_level_is_the_shared_noop() -> None:
-    """A disabled level method is the same no-op function object (one call, no work)."""
+    """A disabled level method is the same no-op function object (one call, no work), and a
+    disabled call leaves a new logger unsettled."""
     async with capture(min_level="warning") as cap:
-        assert cap.log.debug is cap.log.info
-        assert cap.log.debug("x", a=1) is None
-        assert cap.log.debug("x %s", 1, exc_info=True, a=1) is None  # every call shape
-        assert cap.log.warning is not cap.log.debug
+        child = cap.log.bind(a=1)
+        assert type(child) is cap.log._rt.logger_types.unsettled
+        for log in (cap.log, child):
+            assert type(log).debug is type(log).info
+            assert log.debug("x", a=1) is None
+            assert log.debug("x %s", 1, exc_info=True, a=1) is None  # every call shape
+            assert type(log).warning is not type(log).debug
+        assert type(child) is cap.log._rt.logger_types.unsettled
+    assert cap.events == []
+
+
+async def test_a_logger_settles_on_its_first_enabled_call() -> None:
+    """A new logger's enabled levels settle it (merge its properties once) on its first call,
+    then it is an instance of its runtime's class for its kind; loggers of one kind share one
+    class, and the gate reaches every logger whatever its class."""
+    config = SupervisorConfig(sinks=(), properties={"app": "shop"})
+    async with capture(config=config) as cap:
+        types = cap.log._rt.logger_types
+        first, second = cap.log.bind(user="ada"), cap.log.bind(user="bob", n=2)
+        nested = cap.log.bind(tags=["a"])  # (not a plain scalar: a kind of its own)
+        assert {type(first), type(second), type(nested)} == {types.unsettled}
+        for log in (first, second, nested):
+            log.info("hello {n}", n=1)
+        assert type(first) is type(second) is types.of_kind(True, True)
+        assert type(nested) is types.of_kind(True, False) is not type(first)
+        assert isinstance(first, logactors.Logger) and type(first).__name__ == "Logger"
+        assert first._base == {"app": "shop", "user": "ada"}
+        cap.log.set_level("error")
+        late = cap.log.bind(user="eve")
+        for log in (first, nested, late):
+            log.info("hidden")
+        assert type(late) is types.unsettled
+        cap.log.set_level("info")
+        for log in (second, late):
+            log.info("shown")
+    assert [(e.template, e.properties.get("user")) for e in cap.events] == [
+        ("hello {n}", "ada"),
+        ("hello {n}", "bob"),
+        ("hello {n}", None),
+        ("shown", "bob"),
+        ("shown", "eve"),
+    ]
+    assert cap.events[2].properties["tags"] == ["a"]
 
 
 async def test_log_with_level_names_numbers_and_rounding() -> None:
@@ -342,14 +383,41 @@ async def test_awaiting_calls_wait_for_room(autojump_clock: trio.testing.MockClo
     assert sink.values("i") == list(range(10))
 
 
-async def test_logger_objects_are_collectable() -> None:
-    """Bound children are not kept alive by the runtime (weak registry)."""
+async def test_a_method_taken_before_the_first_call_logs_as_the_logger_does() -> None:
+    """``info = log.bind(...).info`` before any call holds the settling step: each call logs
+    the same event the logger's own method would, and the logger settles once."""
     async with capture() as cap:
-        before = len(cap.log._rt.loggers)
+        child = cap.log.bind(user="ada")
+        info = child.info
+        settled = []
+        settle = logactors.Logger._settle
+
+        def counting(self: Any) -> None:
+            settled.append(self)
+            settle(self)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(logactors.Logger, "_settle", counting)
+            for i in range(3):
+                info("call {i}", i=i)
+            child.info("call {i}", i=3)
+    assert [(e.properties["i"], e.properties["user"]) for e in cap.events] == [
+        (i, "ada") for i in range(4)
+    ]
+    assert settled == [child]
+
+
+async def test_logger_objects_are_collectable() -> None:
+    """Bound children are not kept alive by the runtime (it keeps no list of its loggers)."""
+    async with capture() as cap:
+        refs = []
         for i in range(100):
-            cap.log.bind(i=i).info("x")
+            child = cap.log.bind(i=i)
+            child.info("x")
+            refs.append(weakref.ref(child))
+        del child
         gc.collect()
-        assert len(cap.log._rt.loggers) <= before + 1
+        assert [ref() for ref in refs] == [None] * 100
 
 
 async def test_report_available_after_exit_and_user_exception_propagates_unwrapped() -> None:

@@ -591,28 +591,29 @@ def test_stall_benchmark_quick_pass(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.slow
-def test_set_level_from_a_thread_while_loggers_join_from_another() -> None:
+def test_set_level_from_a_thread_while_loggers_settle_on_another() -> None:
     """``set_level`` on one thread while another thread's loggers make their first calls
-    (joining the runtime's set of loggers): it never raises, and every logger follows the
-    last gate."""
+    (settling, and making their runtime's classes for new kinds of logger): it never raises,
+    and every logger follows the last gate."""
     from logactors._logger import Logger, _noop
 
     log = logactors.start_in_thread({"min_level": "info", "sinks": [{"type": "null", "name": "n"}]})
     try:
         rt = log._host.runtime
         keep = [Logger(rt, f"l{i}", {}) for i in range(50_000)]
-        for logger in keep:
-            assert logger.debug is _noop  # built under the info gate
+        assert all(type(logger).debug is _noop for logger in keep)  # under the info gate
         stop = threading.Event()
-        joined: list[Logger] = []
+        settled: list[Logger] = []
 
         def churn() -> None:
-            for _ in range(20_000):
+            for n in range(20_000):
                 if stop.is_set():
                     return
-                logger = Logger(rt, "x", {})
-                logger.info  # noqa: B018  (the first use builds it and joins the set)
-                joined.append(logger)
+                # three kinds of logger: no properties, plain ones, a list (not plain)
+                bound = ({}, {"n": n}, {"n": [n]})[n % 3]
+                logger = Logger(rt, "x", bound)
+                logger.warning("first call {n}", n=n)  # settles it
+                settled.append(logger)
 
         thread = threading.Thread(target=churn)
         thread.start()
@@ -623,7 +624,10 @@ def test_set_level_from_a_thread_while_loggers_join_from_another() -> None:
         finally:
             stop.set()
             thread.join()
-        assert all(logger.debug is not _noop for logger in keep)
-        assert all(logger.debug is not _noop for logger in joined[-100:])
+        assert len({type(logger) for logger in settled[-3:]}) == 3
+        assert all(type(logger).debug is Logger.debug for logger in keep)  # (to settle)
+        assert all(type(logger).debug not in (_noop, Logger.debug) for logger in settled)
+        log.flush()
+        assert log.metrics().sinks["n"].written == len(settled)
     finally:
         log.close()

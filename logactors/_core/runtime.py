@@ -31,7 +31,6 @@ from __future__ import annotations
 import math
 import threading
 import time
-import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from os import PathLike
@@ -83,15 +82,6 @@ class Runtime:
         self.accepting_handoff = True
         self.events = 0
         self.rejected = 0
-        self.loggers: weakref.WeakSet[Logger] = weakref.WeakSet()
-        #: guards ``loggers`` and ``level_epoch``: loggers join on their first call, from any
-        #: thread, while ``set_level`` may run on another
-        self.loggers_lock = threading.Lock()
-        #: bumped by every ``set_level``: a level method built across a change is dropped
-        self.level_epoch = 0
-        #: the compiled level methods' factories (:mod:`logactors._levelmethod`), by level and
-        #: kind of logger; kept here so they go with the runtime
-        self.level_method_factories: dict[tuple[Any, ...], Any] = {}
         #: the one event builder (capture, redaction, enrichers, size; filters and sequence
         #: in ``admit``), shared by every way into the logger
         self.builder = Builder(
@@ -160,8 +150,10 @@ class Runtime:
         self._interrupted = False
         #: the supervisor task has given out ``root`` (``task_status.started``)
         self.handed_over = False
-        from .._logger import Logger
+        from .._logger import Logger, LoggerTypes
 
+        #: this runtime's logger classes, which hold the level methods
+        self.logger_types = LoggerTypes(self)
         self.root = Logger(self, "", {})
 
     # -- routing (trio thread) -------------------------------------------------------------------
@@ -181,13 +173,8 @@ class Runtime:
 
     def set_level(self, level: object) -> None:
         """Change the logger gate for every logger of this runtime."""
-        number = parse_level(level)
-        with self.loggers_lock:
-            self.min_level = number
-            self.level_epoch += 1
-            loggers = list(self.loggers)
-        for logger in loggers:
-            logger._apply_level()
+        self.min_level = parse_level(level)
+        self.logger_types.apply()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -206,7 +193,7 @@ class Runtime:
         for actor in self.actors.values():
             actor.inbox.on_room = handoff.resume
         self.gate_thread = self.thread_id
-        self.set_level(self.min_level)  # rebuild the loggers' methods around the hand-off
+        self.logger_types.apply()  # the level methods again, around the hand-off
         async with trio.open_nursery() as actors:
             try:
                 await self._start_actors(actors)
