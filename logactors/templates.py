@@ -47,6 +47,7 @@ import threading
 import unicodedata
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from types import CodeType, FunctionType
 from typing import Any, Final
 
 import attrs
@@ -359,22 +360,59 @@ def render_value(value: object, token: PropertyToken) -> str:
     return text
 
 
-def _python_format_string(tokens: Sequence[Token]) -> tuple[str, tuple[str, ...]] | None:
-    """Compile tokens into ``str.format`` form for the fast path, or None when unsafe."""
-    parts: list[str] = []
+#: templates with more holes render token by token (a bound on the renderers' compiled code)
+_COMPILED_HOLES_MAX: Final = 32
+
+
+@functools.cache  # (bounded: two per number of holes up to the maximum)
+def _renderer_code(holes: int, specs: bool) -> CodeType:
+    """The code of a renderer for templates of ``holes`` holes: one f-string of text, hole,
+    text … text, whose text, property names and format specs (``specs``: every hole has one,
+    ``""`` for none) are the function's globals ``t0``…, ``n0``…, ``s0``…, never source."""
+    parts = ["{t0}"]
+    for i in range(holes):
+        parts.append(f"{{p[n{i}]:{{s{i}}}}}" if specs else f"{{p[n{i}]}}")
+        parts.append(f"{{t{i + 1}}}")
+    source = "def render(p):\n    return f'" + "".join(parts) + "'\n"
+    module = compile(source, "<logactors message template>", "exec")
+    code: CodeType = next(c for c in module.co_consts if isinstance(c, CodeType))
+    return code
+
+
+def _compiled_renderer(tokens: Sequence[Token]) -> Callable[[Mapping[str, Any]], str] | None:
+    """A function rendering ``tokens`` from a mapping as :meth:`MessageTemplate._render_slow`
+    does when every hole's value is there and formats, or None when a hole needs more than
+    ``format(value, spec)`` (alignment, ``@``/``$``, a width to clamp) or the template has
+    more than :data:`_COMPILED_HOLES_MAX` holes. It raises where the
+    slow path would recover (a missing property, a failing format): the caller then takes
+    the slow path. Compiled once per number of holes (:func:`_renderer_code`), not per
+    template."""
+    texts = [""]
     names: list[str] = []
+    specs: list[str] = []
     for token in tokens:
         if isinstance(token, TextToken):
-            parts.append(escape_braces(token.text))
+            texts[-1] += token.text
             continue
         if token.destructuring is not Destructuring.DEFAULT or token.alignment:
             return None
         spec = token.format or ""
-        if "{" in spec or "}" in spec or _oversized(spec):
+        if _oversized(spec):
             return None
-        parts.append(f"{{{len(names)}:{spec}}}" if spec else f"{{{len(names)}}}")
         names.append(token.name)
-    return "".join(parts), tuple(names)
+        specs.append(spec)
+        texts.append("")
+    if len(names) > _COMPILED_HOLES_MAX:
+        return None
+    namespace: dict[str, Any] = {f"t{i}": text for i, text in enumerate(texts)}
+    namespace.update((f"n{i}", name) for i, name in enumerate(names))
+    has_specs = any(specs)
+    if has_specs:
+        namespace.update((f"s{i}", spec) for i, spec in enumerate(specs))
+    render: Callable[[Mapping[str, Any]], str] = FunctionType(
+        _renderer_code(len(names), has_specs), namespace
+    )
+    return render
 
 
 class MessageTemplate:
@@ -384,7 +422,6 @@ class MessageTemplate:
         "_event_id",
         "_fast",
         "_indices",
-        "_names",
         "has_formats",
         "positional",
         "property_names",
@@ -412,13 +449,8 @@ class MessageTemplate:
             tuple((n, int(n)) for n in names) if self.positional else ()
         )
         self._event_id: str | None = None
-        # (long templates render token by token: compiling them would copy the text twice)
-        compiled = _python_format_string(tokens) if len(text) <= CACHE_MAX_CHARS else None
-        self._fast: Callable[..., str] | None = None
-        self._names: tuple[str, ...] = ()
-        if compiled is not None:
-            self._fast = compiled[0].format
-            self._names = compiled[1]
+        # (long templates render token by token: their renderer would copy the text twice)
+        self._fast = _compiled_renderer(tokens) if len(text) <= CACHE_MAX_CHARS else None
 
     @property
     def event_id(self) -> str:
@@ -447,11 +479,9 @@ class MessageTemplate:
         """
         fast = self._fast
         if fast is not None:
-            if not self._names:
-                return fast()
             try:
-                return fast(*[properties[name] for name in self._names])
-            except Exception:
+                return fast(properties)
+            except Exception:  # (a missing property, a failing format: the slow path's rules)
                 pass
         return self._render_slow(properties)
 

@@ -275,6 +275,29 @@ def test_fast_and_slow_paths_agree(text: str, props: dict[str, Any]) -> None:
     assert template.render(props) == template._render_slow(props)
 
 
+def test_the_compiled_renderer_is_shared_by_templates_of_one_shape() -> None:
+    """Templates with the same number of holes (and formats or not) share one compiled code
+    object; their text, names and formats are the function's values, never its source; a
+    hole the renderer cannot take (alignment, ``@``, a width to clamp) or too many holes
+    leave the template to the token-by-token path, with the same output."""
+    first = parse("Processing request {id} for {user}")
+    second = parse("'''\n{a}\\ {{b}} \"{c}\" f'{{x}}'")
+    assert first._fast is not None and second._fast is not None
+    assert first._fast.__code__ is second._fast.__code__
+    assert first.render({"id": 5, "user": "bob"}) == "Processing request 5 for bob"
+    assert second.render({"a": 1, "c": "q"}) == "'''\n1\\ {b} \"q\" f'{x}'"
+    formatted = parse("{n:>5} and {m}")
+    assert formatted._fast is not None and formatted._fast.__code__ is not first._fast.__code__
+    assert formatted.render({"n": 3, "m": 1.5}) == "    3 and 1.5"
+    count = templates._COMPILED_HOLES_MAX + 1
+    many = parse("".join(f"{{p{i}}}," for i in range(count)))
+    assert many._fast is None
+    assert many.render({f"p{i}": i for i in range(count)}) == "".join(f"{i}," for i in range(count))
+    for text in ("{x,5}", "{@x}", "{$x}", "{x:>99999}"):
+        assert parse(text)._fast is None, text
+        assert parse(text).render({"x": 1}) == parse(text)._render_slow({"x": 1})
+
+
 @given(template_texts())
 def test_missing_properties_render_raw(text: str) -> None:
     """With no properties every hole renders as its raw text."""
