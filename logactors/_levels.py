@@ -118,8 +118,15 @@ def parse_level(value: object, *, allow_off: bool = False) -> int:
     raise ValueError(f"not a level: {value!r} (use a level name or number)")
 
 
+#: the names of the levels themselves (every event's level is one), looked up per event
+_LOWER_NAMES: Final[dict[int, str]] = {level.value: level.name.lower() for level in Level}
+
+
 def level_name(level: int) -> str:
     """Return the lower-case name of a level number (``"off"`` for :data:`OFF`)."""
+    name = _LOWER_NAMES.get(level)
+    if name is not None:
+        return name
     if level >= OFF:
         return "off"
     return round_level(level).name.lower()

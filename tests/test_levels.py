@@ -73,6 +73,15 @@ def test_rounding_is_the_highest_level_at_or_below(number: int) -> None:
     assert round_level(number) == max(lv for lv in Level if lv <= number)
 
 
+@given(st.integers(min_value=-(10**6), max_value=10**6))
+def test_a_level_name_is_its_rounded_level_s(number: int) -> None:
+    """``level_name(n)`` (a table for the levels themselves) names the level ``n`` rounds down
+    to, and "off" from :data:`OFF` up."""
+    expected = "off" if number >= OFF else round_level(number).name.lower()
+    assert level_name(number) == expected
+    assert level_name(Level(round_level(number))) == round_level(number).name.lower()
+
+
 def test_levels_pass_through() -> None:
     """A Level is returned as it is."""
     for level in Level:

@@ -33,8 +33,20 @@ _RESERVED: Final = frozenset({"ts", "level", "logger", "task", "msg", "exception
 
 def logfmt_key(name: str) -> str:
     """A safe logfmt key for a property name."""
-    key = _BAD_KEY.sub("_", name) or "_"
-    return "_" + key if key in _RESERVED else key
+    key = _KEYS.get(name)
+    if key is None:
+        key = _BAD_KEY.sub("_", name) or "_"
+        if key in _RESERVED:
+            key = "_" + key
+        if len(_KEYS) >= _KEYS_MAX:  # a bound, not a working set: start again
+            _KEYS.clear()
+        _KEYS[name] = key
+    return key
+
+
+#: property names already made keys (names repeat from one event to the next)
+_KEYS: Final[dict[str, str]] = {}
+_KEYS_MAX: Final = 4096
 
 
 def logfmt_value(value: object) -> str:
