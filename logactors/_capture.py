@@ -86,6 +86,8 @@ MORE_KEY: Final = "…"
 #: call keywords taken from stdlib logging, never properties
 RESERVED: Final = frozenset({"extra", "stack_info", "stacklevel"})
 _SAFE_NAMES_MAX: Final = 16384
+#: built-in enricher values kept captured (:meth:`Builder.enriched`)
+_ENRICHED_MAX: Final = 1024
 _EMPTY: Final[dict[str, Any]] = {}
 #: ambient properties (``Logger.context``), captured when set
 CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
@@ -503,6 +505,7 @@ class Builder:
         capture: Capture,
         *,
         enrich: Callable[[dict[str, Any], str], None] | None,
+        builtin_enrichers: tuple[str, ...] | None = (),
         keep: Callable[[LogEvent], bool] | None,
         sequence: bool,
         max_event_bytes: int,
@@ -536,11 +539,15 @@ class Builder:
         if sequence:
             trio_side.append(self._number)
         self._trio_stages = tuple(trio_side)
-        #: no stage after the capture but the trace ids (which the level methods add in
-        #: their own way): the logger's fast path may skip :meth:`admit`
-        self.simple = enrich is None and not trio_side
-        #: an enricher runs in the capture (the level methods' fast case does not apply)
+        #: no stage on the trio thread (the caller's stages ran in ``prepare``, or in the level
+        #: method's fast case): the level methods may skip :meth:`admit`
+        self.simple = not trio_side
+        #: an enricher runs in the capture
         self.enriches = enrich is not None
+        #: the built-in per-call enrichers when they are the only ones (the level methods'
+        #: fast case adds them: :meth:`enriched`), None when a user enricher runs
+        self.builtin_enrichers = builtin_enrichers if enrich is not None else ()
+        self._enriched: dict[tuple[str, str], tuple[str, Any, int]] = {}
 
     # -- the optional stages ---------------------------------------------------------------------
 
@@ -555,6 +562,19 @@ class Builder:
         for key, value in self.capture.properties(extra).items():
             captured.setdefault(key, value)
         return captured
+
+    def enriched(self, key: str, value: str) -> tuple[str, Any, int]:
+        """A built-in enricher's property (``thread``, ``task``) as :meth:`_add_enriched`
+        adds it: its captured name and value, and what the event's estimate counts for it
+        (kept per name and value: a service has few threads and task names)."""
+        cached = self._enriched.get((key, value))
+        if cached is None:
+            ((name, captured),) = self.capture.properties({key: value}).items()
+            cached = (name, captured, estimate({name: captured}, self.limit) - BASE_BYTES)
+            if len(self._enriched) >= _ENRICHED_MAX:  # a bound, not a working set
+                self._enriched.clear()
+            self._enriched[key, value] = cached
+        return cached
 
     def _filter(self, event: LogEvent, size: int) -> int:
         keep = self._keep

@@ -16,7 +16,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from ._events import LogEvent
 from ._plugins import load_object
@@ -45,6 +45,19 @@ def static_properties(enrichers: Sequence[object]) -> dict[str, object]:
     if "process" in enrichers:
         props["process"] = os.getpid()
     return props
+
+
+#: the built-in enrichers computed per call, in the order :func:`dynamic_enricher` adds them
+PER_CALL: Final = ("thread", "task")
+
+
+def per_call_builtins(enrichers: Sequence[object]) -> tuple[str, ...] | None:
+    """The built-in per-call enrichers configured (in the order they are added) when they are
+    the only per-call ones, None when a user enricher runs too. (The level methods' fast case
+    adds these itself, as :meth:`logactors._capture.Builder.enriched` captures them.)"""
+    if any(not (isinstance(e, str) and e in BUILTIN_ENRICHERS) for e in enrichers):
+        return None
+    return tuple(name for name in PER_CALL if name in enrichers)
 
 
 def dynamic_enricher(enrichers: Sequence[object]) -> Callable[[dict[str, Any], str], None] | None:

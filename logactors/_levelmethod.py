@@ -23,7 +23,9 @@ scalar property values (or small plain ``dict``/``list`` values,
 :meth:`~logactors._capture.Capture.plain`) under names the capture knows to need nothing (or
 to be secret: their values are written as the mask), and
 no active span (an ambient context is merged as the builder merges it, unless a name is in two
-of its layers). For such a call ``prepare`` would only copy the dicts and add the same size;
+of its layers); the built-in per-call enrichers (``thread``, ``task``) are added as the
+builder's stage adds them, any other enricher takes the builder. For such a call ``prepare``
+would only copy the dicts and add the same size;
 tests/test_capture.py and tests/test_levelmethod.py prove both paths queue identical events
 (properties in the same order, and the same sizes).
 
@@ -106,13 +108,14 @@ def run_context() -> Any:
     return _PublicRunContext()
 
 
-#: The level method. Flags: ``fast`` (the fast case applies to this logger), ``otel`` (trace
-#: correlation may add ids), ``hint``/``every`` (redaction scans strings that match the hint /
-#: every string), ``base`` (bound or configuration properties), ``simple`` (no stage after the
-#: capture; with one, the fast case and the builder both end in ``admit``), ``handoff`` (other
-#: threads may have queued events), ``thread`` (the other-thread path), and the route kinds
-#: ``one`` (one inbox: the put inlined), ``fan`` (several inboxes: the put inlined in a loop
-#: over them), ``single`` (one other target), ``many`` (anything else).
+#: The level method. Flags: ``fast`` (the fast case applies to this logger), ``ethread`` and
+#: ``etask`` (the built-in per-call enrichers), ``otel`` (trace correlation may add ids),
+#: ``hint``/``every`` (redaction scans strings that match the hint / every string), ``base``
+#: (bound or configuration properties), ``simple`` (no stage on the trio thread; with one, the
+#: fast case and the builder both end in ``admit``), ``handoff`` (other threads may have queued
+#: events), ``thread`` (the other-thread path), and the route kinds ``one`` (one inbox: the put
+#: inlined), ``fan`` (several inboxes: the put inlined in a loop over them), ``single`` (one
+#: other target), ``many`` (anything else).
 TEMPLATE: Final = """\
 def emit(self, template, /, *args, exc_info=None, **props):
     try:
@@ -199,6 +202,16 @@ def emit(self, template, /, *args, exc_info=None, **props):
                             size = limit + 1  # [fast]
                     else:  # [fast base]
                         values = {**self._base, **values}  # [fast base]
+                    # the built-in per-call enrichers, as the builder's stage adds them (a
+                    # name the call, context or configuration has keeps its value)
+                    added = enriched("thread", current_thread().name)  # [fast ethread]
+                    if added[0] not in values:  # [fast ethread]
+                        values[added[0]] = added[1]  # [fast ethread]
+                        size += added[2]  # [fast ethread]
+                    added = enriched("task", task)  # [fast etask]
+                    if added[0] not in values:  # [fast etask]
+                        values[added[0]] = added[1]  # [fast etask]
+                        size += added[2]  # [fast etask]
                     if size <= limit:  # [fast]
                         fields = (  # [fast !thread]
                             now(), level, text, values, None, self._name, task  # [fast !thread]
@@ -285,9 +298,12 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
     otel = context_getter(rt.config.trace_context)
     redactor = capture.redactor
     flags = {
-        # no enricher (a stage of the capture) and a plain base, which the fast case merges
-        # as it is (the builder would do the same); filters and sequence numbers run after it
-        "fast": not builder.enriches and plain_base,
+        # no enricher but the built-in per-call ones (which the fast case adds as the
+        # builder's stage does) and a plain base, which the fast case merges as it is (the
+        # builder would do the same); filters and sequence numbers run after it
+        "fast": builder.builtin_enrichers is not None and plain_base,
+        "ethread": "thread" in (builder.builtin_enrichers or ()),
+        "etask": "task" in (builder.builtin_enrichers or ()),
         "otel": otel is not None,
         "every": capture.scan == 2,
         "hint": capture.scan == 1,
@@ -304,6 +320,7 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
         "level": level,
         "static": rt.static_properties,
         "prepare": builder.prepare,
+        "enriched": builder.enriched,
         "admit": builder.admit,
         "known_template": capture.templates.get,
         "hole_names": capture.hole_names,

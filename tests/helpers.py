@@ -24,14 +24,16 @@ def built(
     *,
     bound: dict[str, Any] | None = None,
     config_properties: bool = False,
+    task: str = "",
 ) -> tuple[LogEvent, int]:
     """The event (and its estimated size) that the runtime's one builder makes for an info
     call, ``Builder.prepare`` then ``admit``: what every faster path must queue. The
-    runtime's configuration properties are merged when ``config_properties``."""
+    runtime's configuration properties are merged when ``config_properties``; ``task``: the
+    calling task's name."""
     rt = log._rt
     static = rt.static_properties if config_properties else {}
     prepared = rt.builder.prepare(
-        0, Level.INFO, template, tuple(args), None, dict(props or {}), static, bound or {}, "", ""
+        0, Level.INFO, template, tuple(args), None, dict(props or {}), static, bound or {}, "", task
     )
     admitted = rt.builder.admit(prepared)
     assert admitted is not None

@@ -479,6 +479,48 @@ async def test_authorization_values_masked_but_prose_kept() -> None:
     assert props == {"header": "Bearer ***", "other": "Basic ***", "prose": "basic configuration"}
 
 
+@pytest.mark.parametrize(
+    ("enrichers", "fast"),
+    [(("thread", "task"), True), (("task",), True), (("thread", "tests.test_capture:_pid"), False)],
+)
+async def test_built_in_enrichers_keep_the_fast_path(
+    enrichers: tuple[str, ...], fast: bool
+) -> None:
+    """The built-in per-call enrichers (``thread``, ``task``) are added by the level method's
+    fast case as the builder's stage adds them (a call's own value wins); a user enricher
+    takes the builder for every call."""
+    config = SupervisorConfig(sinks=(), enrichers=enrichers)
+    async with capture(config=config) as cap:
+        builder = cap.log._rt.builder
+        calls: list[int] = []
+        prepare = builder.prepare
+
+        def counting(*args: Any) -> Any:
+            calls.append(1)
+            return prepare(*args)
+
+        builder.prepare = counting  # type: ignore[method-assign]
+        cap.log._rt.logger_types.apply()  # the level methods bind prepare when built
+        for _ in range(3):
+            cap.log.info("hello {user}", user="ada")
+        cap.log.info("hello {user}", user="ada", task="mine")
+        assert len(calls) == (1 if fast else 4)
+        task = trio.lowlevel.current_task().name
+    expected = {"user": "ada"}
+    if "thread" in enrichers:
+        expected["thread"] = "MainThread"
+    if "task" in enrichers:
+        expected["task"] = task
+    if not fast:
+        expected["pid"] = 7
+    assert [dict(e.properties) for e in cap.events[:3]] == [expected] * 3
+    assert cap.events[3].properties["task"] == "mine"
+
+
+def _pid() -> dict[str, object]:
+    return {"pid": 7}
+
+
 async def test_the_fast_path_is_taken_once_names_are_known() -> None:
     """The property above compares real fast-path events: a call with plain values under
     known names skips ``Builder.prepare``; a string that may hold a credential does not."""

@@ -167,12 +167,25 @@ values = st.one_of(
     st.lists(st.integers(0, 3), max_size=3),
     st.dictionaries(st.sampled_from(["k", "password"]), st.integers(0, 3), max_size=2),
 )
-call_props = st.dictionaries(st.sampled_from(["user", "n", "token", "items"]), values, max_size=3)
+call_props = st.dictionaries(
+    st.sampled_from(["user", "n", "token", "items", "thread"]), values, max_size=3
+)
+
+
+def _user_enricher() -> dict[str, object]:
+    return {"pid": 7, "task": "from a user enricher"}
+
+
+#: per-call enrichers: the built-in ones (the fast case adds them) and a user one (it does not)
+enricher_sets = st.sampled_from(
+    [(), ("thread",), ("task",), ("task", "thread"), ("thread", _user_enricher)]
+)
 variants = st.fixed_dictionaries(
     {
         "sinks": st.integers(1, 2),
         "redact": st.sampled_from(["default", "off", "patterns"]),
         "sequence": st.booleans(),
+        "enrichers": enricher_sets,
         "filter": st.booleans(),
         "bound": st.booleans(),
         "trace": st.booleans(),
@@ -196,7 +209,7 @@ def _variant_config(variant: dict[str, Any]) -> SupervisorConfig:
             for i in range(variant["sinks"])
         ),
         redact=redact,
-        enrichers=("sequence",) if variant["sequence"] else (),
+        enrichers=(*variant.get("enrichers", ()), *(("sequence",) if variant["sequence"] else ())),
         trace_context=variant["trace"],
         properties=variant.get("static", {}),
         filters=(FilterConfig(min_level="debug"),) if variant.get("filter") else (),
@@ -216,7 +229,8 @@ def test_every_variant_queues_what_the_builder_builds(
 ) -> None:
     """Property: for every specialisation (one inbox or fan-out, redaction default/off/with
     patterns, stages after the capture (a filter, sequence numbers) or none, configuration,
-    bound and ambient properties or none, trace correlation on or off), the level method queues
+    bound and ambient properties or none, trace correlation on or off, built-in or user
+    per-call enrichers or none), the level method queues
     into each real inbox the tuple (its properties in the same order) and size
     ``Builder.prepare`` (and ``admit``) gives for the same call, whether the call takes the
     fast case or not."""
@@ -242,6 +256,7 @@ def test_every_variant_queues_what_the_builder_builds(
             copy.deepcopy(props),
             bound={"app": "demo"} if variant["bound"] else {},
             config_properties=True,
+            task=trio.lowlevel.current_task().name,
         )
         for events, sizes in queued:
             assert len(events) == 2

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import trio
 
 from .._capture import Builder, Capture
-from .._enrich import compile_filters, dynamic_enricher, static_properties
+from .._enrich import compile_filters, dynamic_enricher, per_call_builtins, static_properties
 from .._events import LogEvent
 from .._levels import parse_level
 from .._selflog import SelfLog
@@ -87,6 +87,7 @@ class Runtime:
         self.builder = Builder(
             Capture(config.capture, config.redact, config.max_event_bytes),
             enrich=dynamic_enricher(config.enrichers),
+            builtin_enrichers=per_call_builtins(config.enrichers),
             keep=compile_filters(config.filters, self.self_log),
             sequence="sequence" in config.enrichers,
             max_event_bytes=config.max_event_bytes,
