@@ -89,9 +89,15 @@ def sanitize(value: object, depth: int = 0, seen: frozenset[int] = frozenset()) 
     return sanitize(converted, depth + 1, inner)
 
 
+def dumps_plain(value: object, option: int = 0) -> bytes:
+    """Encode ``value`` as :func:`dumps` does when it needs no fallback; raises where
+    :func:`dumps` would sanitise (for a caller that falls back part by part)."""
+    return orjson.dumps(value, default=default, option=_OPTIONS | option)
+
+
 def dumps(value: object, option: int = 0) -> bytes:
     """Encode ``value`` as JSON; never raises (unencodable parts become strings)."""
-    try:
+    try:  # (dumps_plain's call, written out: this runs per event in most formats)
         return orjson.dumps(value, default=default, option=_OPTIONS | option)
     except Exception:
         pass

@@ -991,3 +991,35 @@ def test_clef_dict_never_raises(rendered: bool) -> None:
         "app",
     )
     assert obj["@m" if rendered else "@mt"] == "user {id} failed"
+
+
+#: values that put a json object's start (``},{"timestamp":``) inside a batch's encoding
+_JSON_LOOKALIKES: list[dict[Any, Any]] = [
+    {"items": [{"a": 1}, {"timestamp": 2}]},
+    {"nested": {"x": [{"timestamp": "t", "level": "info"}, {"timestamp": 3}]}},
+    {"text": '},{"timestamp":'},
+    {"obj": object()},
+    {"big": 2**70},
+    {1: "one"},
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            _plain_events,
+            st.builds(
+                lambda e, props: e._replace(properties={**e.properties, **props}),
+                _plain_events,
+                st.sampled_from(_JSON_LOOKALIKES),
+            ),
+        ),
+        max_size=6,
+    )
+)
+def test_json_batches_are_the_lines_of_their_events(events: list[LogEvent]) -> None:
+    """The json batch path (one encoding, cut at each object's start) writes exactly the
+    lines of the events written one by one, also when a value holds an object's start."""
+    fmt = JsonFormatter()
+    assert fmt.format_batch(events) == b"".join(fmt.format_event(e) for e in events)

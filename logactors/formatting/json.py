@@ -29,7 +29,7 @@ from typing import Any, Final
 import orjson
 
 from .._events import EventTuple, LogEvent, as_event
-from .._json import dumps
+from .._json import dumps, dumps_plain
 from .._levels import SERILOG_NAMES, level_name, round_level
 from ..templates import parse
 from ._isolate import format_all, isolated, name_text, plain, substitute
@@ -38,6 +38,9 @@ from ._time import DIGITS2, DIGITS3, IsoUtc
 __all__ = ["ClefFormatter", "JsonFormatter", "clef_dict", "json_line", "json_text"]
 
 _NEWLINE: Final = orjson.OPT_APPEND_NEWLINE
+#: where one ``json`` object ends and the next begins in an encoded batch, and the same as lines
+_JSON_CUT: Final = b'},{"timestamp":'
+_JSON_CUT_LINE: Final = b'}\n{"timestamp":'
 #: property, CLEF field, hex digits of an integer id (W3C trace context: 16 and 8 bytes)
 _TRACE_KEYS: Final = (("trace_id", "@tr", 32), ("span_id", "@sp", 16))
 
@@ -337,12 +340,18 @@ class JsonFormatter:
         return dumps(self.to_dict(event), _NEWLINE)
 
     def format_batch(self, events: Sequence[LogEvent]) -> bytes:
-        """A batch as JSON lines."""
+        """A batch as JSON lines: one orjson call encodes the whole batch as an array, cut
+        into lines where one object ends and the next begins (``},{"timestamp":``, every
+        object's start). Where that text also occurs inside a value (a nested object whose
+        first key is ``timestamp``: more cuts than boundaries), or the batch cannot be encoded
+        as a whole, each event is written on its own, as :meth:`format_event` writes it."""
+        if not events:
+            return b""
         to_dict = self.to_dict
-        buffer = bytearray()
         try:
-            for e in events:
-                buffer += dumps(to_dict(e), _NEWLINE)
-        except Exception:  # an event that cannot be formatted: each event on its own
-            buffer = bytearray(b"".join(format_all(self._line, events, "json")))
-        return escape_raw_breaks(bytes(buffer))
+            data = dumps_plain([to_dict(e) for e in events])
+        except Exception:
+            data = b""
+        if data and data.count(_JSON_CUT) == len(events) - 1:
+            return escape_raw_breaks(data[1:-1].replace(_JSON_CUT, _JSON_CUT_LINE) + b"\n")
+        return escape_raw_breaks(b"".join(format_all(self._line, events, "json")))
