@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, KeysView, Mapping
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -100,16 +100,38 @@ class Logger(LevelMethods):
     # bound properties, and (from its first enabled call on) their merge with the
     # configuration's properties, its keys and its size.
     __slots__ = ("__weakref__", "_base", "_base_names", "_bound", "_fixed_size", "_name", "_rt")
+    _rt: Runtime
+    _name: str
+    _bound: dict[str, Any]
+    _base: dict[str, Any]
+    _base_names: KeysView[str]
+    _fixed_size: int
 
     def __new__(cls, runtime: Runtime, name: str, bound: Mapping[str, Any]) -> Logger:
-        logger: Logger = object.__new__(runtime.logger_types.unsettled)
-        return logger
-
-    def __init__(self, runtime: Runtime, name: str, bound: Mapping[str, Any]) -> None:
+        """A logger of ``runtime`` (an instance of its class for new loggers), its name and
+        bound properties captured now."""
         capture = runtime.builder.capture
-        self._rt = runtime
-        self._name = capture.logger_name(name)
-        self._bound: dict[str, Any] = capture.properties(bound)
+        return Logger._child(runtime, capture.logger_name(name), capture.properties(bound))
+
+    def __init_subclass__(cls, *, runtime_class: bool = False, **kwargs: Any) -> None:
+        # A logger takes its runtime's class for its kind on its first call, which would drop
+        # a subclass's methods without a word: only LoggerTypes makes subclasses.
+        if not runtime_class:
+            raise TypeError(
+                "logactors.Logger cannot be subclassed (a logger's class is its runtime's); "
+                "wrap a Logger, or add properties with bind()"
+            )
+        super().__init_subclass__(**kwargs)
+
+    def __copy__(self) -> Logger:
+        """A logger with the same name, properties and runtime (a copy shares its runtime)."""
+        return Logger._child(self._rt, self._name, self._bound)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Logger:
+        return self.__copy__()
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Logger belongs to its running logger and cannot be pickled")
 
     @classmethod
     def _child(cls, runtime: Runtime, name: str, bound: dict[str, Any]) -> Logger:
@@ -346,17 +368,25 @@ class LoggerTypes:
     class on its first enabled call, :meth:`Logger._settle`) whose six level methods are class
     attributes: a level below the gate holds the shared no-op (a disabled call costs one
     function call), an enabled one the method compiled for this runtime, level and kind
-    (:func:`logactors._levelmethod.build`), or in :attr:`unsettled`, the class of a new logger,
-    the settling step. :meth:`apply` sets them again when the gate or the routes change: every
-    logger of the runtime, ``bind`` children included, follows at once, and the runtime keeps
-    no list of its loggers.
+    (:func:`logactors._levelmethod.build`, once per runtime start), or in :attr:`unsettled`,
+    the class of a new logger, the settling step. :meth:`apply` sets them again when the gate
+    or the routes change: every logger of the runtime, ``bind`` children included, follows at
+    once, and the runtime keeps no list of its loggers.
+
+    A class attribute is set only when it changes: CPython 3.13 stops caching look-ups on a
+    class whose attributes were set about a thousand times, and a service may switch its
+    level back and forth for as long as it runs (one switch changes the levels crossing the
+    gate, not the others).
     """
 
     def __init__(self, runtime: Runtime) -> None:
         self._rt = runtime
-        # (set_level and a kind's first logger may run on different threads)
-        self._lock = threading.Lock()
+        # (set_level and a kind's first logger may run on different threads; re-entrant: a
+        # finalizer or signal handler that runs while a method compiles may log)
+        self._lock = threading.RLock()
         self._kinds: dict[tuple[bool, bool], type[Logger]] = {}
+        #: the compiled methods, by level and kind (until the routes change: ``rebuild``)
+        self._methods: dict[tuple[Level, tuple[bool, bool]], Method] = {}
         #: the class of a logger before its first enabled call
         self.unsettled = self._new(None)
 
@@ -368,19 +398,24 @@ class LoggerTypes:
             with self._lock:
                 cls = self._kinds.get(kind)
                 if cls is None:
-                    cls = self._kinds[kind] = self._new(kind)
+                    new = self._new(kind)
+                    # (a re-entrant call on this thread may have made one meanwhile)
+                    cls = self._kinds.setdefault(kind, new)
         return cls
 
-    def apply(self) -> None:
-        """The gate or the routes changed: set every class's level methods again."""
+    def apply(self, *, rebuild: bool = False) -> None:
+        """The gate changed (or, with ``rebuild``, what the methods are compiled for: the
+        routes, the hand-off): set the classes' level methods that changed."""
         with self._lock:
+            if rebuild:
+                self._methods.clear()
             self._fill(self.unsettled, None)
-            for kind, cls in self._kinds.items():
+            for kind, cls in list(self._kinds.items()):
                 self._fill(cls, kind)
 
     def _new(self, kind: tuple[bool, bool] | None) -> type[Logger]:
         namespace = {"__slots__": (), "__module__": Logger.__module__, "__doc__": Logger.__doc__}
-        cls = type(Logger.__name__, (Logger,), namespace)
+        cls = type(Logger.__name__, (Logger,), namespace, runtime_class=True)
         cls.__qualname__ = Logger.__qualname__
         self._fill(cls, kind)
         return cls
@@ -394,5 +429,10 @@ class LoggerTypes:
             elif kind is None:
                 method = getattr(Logger, attr)  # (the settling step)
             else:
-                method = build_level_method(self._rt, level, *kind)
-            setattr(cls, attr, method)
+                built = self._methods.get((level, kind))
+                if built is None:
+                    built = build_level_method(self._rt, level, *kind)
+                    built = self._methods.setdefault((level, kind), built)
+                method = built
+            if cls.__dict__.get(attr) is not method:
+                setattr(cls, attr, method)

@@ -362,6 +362,10 @@ def render_value(value: object, token: PropertyToken) -> str:
 
 #: templates with more holes render token by token (a bound on the renderers' compiled code)
 _COMPILED_HOLES_MAX: Final = 32
+#: the renderers' global names (``t0``…, ``n0``…, ``s0``…), made once
+_GLOBALS: Final = {
+    kind: tuple(sys.intern(f"{kind}{i}") for i in range(_COMPILED_HOLES_MAX + 1)) for kind in "tns"
+}
 
 
 @functools.cache  # (bounded: two per number of holes up to the maximum)
@@ -404,11 +408,12 @@ def _compiled_renderer(tokens: Sequence[Token]) -> Callable[[Mapping[str, Any]],
         texts.append("")
     if len(names) > _COMPILED_HOLES_MAX:
         return None
-    namespace: dict[str, Any] = {f"t{i}": text for i, text in enumerate(texts)}
-    namespace.update((f"n{i}", name) for i, name in enumerate(names))
+    # (the global names are shared strings; there are more of them than of any template's parts)
+    namespace: dict[str, Any] = dict(zip(_GLOBALS["t"], texts, strict=False))
+    namespace.update(zip(_GLOBALS["n"], names, strict=False))
     has_specs = any(specs)
     if has_specs:
-        namespace.update((f"s{i}", spec) for i, spec in enumerate(specs))
+        namespace.update(zip(_GLOBALS["s"], specs, strict=False))
     render: Callable[[Mapping[str, Any]], str] = FunctionType(
         _renderer_code(len(names), has_specs), namespace
     )
@@ -563,8 +568,10 @@ _cache_lock = threading.Lock()
 
 
 def _cost(template: MessageTemplate) -> int:
-    """Estimated bytes a cached template holds (its text, tokens and the object)."""
-    return sys.getsizeof(template.text) + 160 * len(template.tokens) + 400
+    """Estimated bytes a cached template holds (its text, tokens and the object, and its
+    renderer: a function and its globals, about 100 bytes per token)."""
+    renderer = 0 if template._fast is None else 500 + 100 * len(template.tokens)
+    return sys.getsizeof(template.text) + 160 * len(template.tokens) + 400 + renderer
 
 
 def parse(text: str) -> MessageTemplate:

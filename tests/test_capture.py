@@ -500,7 +500,7 @@ async def test_built_in_enrichers_keep_the_fast_path(
             return prepare(*args)
 
         builder.prepare = counting  # type: ignore[method-assign]
-        cap.log._rt.logger_types.apply()  # the level methods bind prepare when built
+        cap.log._rt.logger_types.apply(rebuild=True)  # the methods bind prepare when built
         for _ in range(3):
             cap.log.info("hello {user}", user="ada")
         cap.log.info("hello {user}", user="ada", task="mine")
@@ -534,7 +534,7 @@ async def test_the_fast_path_is_taken_once_names_are_known() -> None:
             return prepare(*args)
 
         builder.prepare = counting  # type: ignore[method-assign]
-        cap.log._rt.logger_types.apply()  # the level methods bind prepare when built
+        cap.log._rt.logger_types.apply(rebuild=True)  # the methods bind prepare when built
         for _ in range(3):
             cap.log.info("hello {user}", user="ada", n=1, items={"k": [1, None]})
         assert len(calls) == 1

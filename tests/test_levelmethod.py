@@ -306,8 +306,8 @@ def test_rendered_text_takes_the_fast_case_as_the_builder(text: str, redact: str
 
 
 def test_a_closed_runtime_and_its_level_methods_are_collected() -> None:
-    """The compiled methods' factories live on their runtime: once the logger is closed and
-    dropped, nothing the level methods made keeps the runtime (its actors, its queues)
+    """The compiled methods live on their runtime's logger classes: once the logger is closed
+    and dropped, nothing the level methods made keeps the runtime (its actors, its queues)
     alive."""
     refs: list[weakref.ref[Any]] = []
 

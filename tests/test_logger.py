@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import gc
+import pickle
 import sys
 import threading
 import weakref
@@ -437,3 +439,82 @@ def test_sys_modules_has_no_heavy_imports() -> None:
     """Importing logactors does not import httpx (optional extra)."""
     assert "logactors" in sys.modules
     assert "logactors.sinks.http" not in sys.modules or "httpx" in sys.modules
+
+
+def test_a_logger_logging_while_a_method_compiles_does_not_hang(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A finalizer or signal handler may run while the runtime compiles a level method (its
+    lock held) and log through a logger of a kind not made yet: the same thread takes the
+    lock again, and both events arrive."""
+    from logactors import _logger
+
+    log = logactors.start_in_thread({"sinks": [{"type": "memory", "name": "m"}]})
+    try:
+        rt = log._host.runtime
+        real = _logger.build_level_method
+        nested: list[int] = []
+
+        def build(*args: Any) -> Any:
+            if not nested:
+                nested.append(1)
+                _logger.Logger(rt, "res", {"tags": ["a"]}).info("freed")  # another kind
+            return real(*args)
+
+        monkeypatch.setattr(_logger, "build_level_method", build)
+        done = threading.Event()
+
+        def first_call() -> None:
+            _logger.Logger(rt, "app", {}).info("first")
+            done.set()
+
+        threading.Thread(target=first_call, daemon=True).start()
+        assert done.wait(30), "the first call hung"
+        log.flush()
+        events = rt.actors["m"].sink.events  # type: ignore[attr-defined]
+        assert sorted(e.template for e in events) == ["first", "freed"]
+    finally:
+        log.close()
+
+
+async def test_set_level_changes_only_the_levels_that_cross_the_gate() -> None:
+    """Each compiled method is made once per runtime start and kept: setting the level again,
+    or back and forth, puts back the same objects and leaves a level that did not cross the
+    gate untouched (CPython 3.13 stops caching look-ups on a class set too often)."""
+    async with capture(min_level="info") as cap:
+        child = cap.log.bind(user="ada")
+        child.info("settle")
+        cls = type(child)
+        before = dict(cls.__dict__)
+        for level in ("info", "debug", "info", "info"):
+            cap.log.set_level(level)
+        assert all(cls.__dict__[attr] is before[attr] for attr in before)
+        cap.log.set_level("debug")
+        assert cls.__dict__["info"] is before["info"]
+        assert cls.__dict__["debug"] is not before["debug"]
+
+
+async def test_a_logger_copies_but_does_not_pickle_or_subclass() -> None:
+    """``copy`` gives a logger of the same runtime, name and properties; pickling and
+    subclassing say why they cannot work."""
+    async with capture() as cap:
+        child = cap.log.bind(user="ada").named("app")
+        for copied in (
+            copy.copy(child),
+            copy.deepcopy(child),
+            type(child)._child(child._rt, child._name, child._bound),
+        ):
+            assert copied is not child and copied._rt is child._rt
+            copied.info("copied")
+        with pytest.raises(TypeError, match="cannot be pickled"):
+            pickle.dumps(child)
+        with pytest.raises(TypeError, match="cannot be subclassed"):
+
+            class Mine(logactors.Logger):  # pragma: no cover (never made)
+                pass
+
+        again = type(child)(cap.log._rt, "again", {"n": 1})
+        again.info("made from its class")
+    assert [(e.logger, dict(e.properties)) for e in cap.events] == [
+        ("app", {"user": "ada"})
+    ] * 3 + [("again", {"n": 1})]

@@ -617,13 +617,16 @@ def test_set_level_from_a_thread_while_loggers_settle_on_another() -> None:
 
         thread = threading.Thread(target=churn)
         thread.start()
-        try:
-            for i in range(20):
-                log.set_level("debug" if i % 2 == 0 else "info")
+        switches = 0
+        try:  # (switch until the other thread has settled loggers of every kind meanwhile)
+            while (len(settled) < 3_000 or switches < 20) and thread.is_alive():
+                log.set_level("debug" if switches % 2 == 0 else "info")
+                switches += 1
             log.set_level("debug")
         finally:
             stop.set()
             thread.join()
+        assert len(settled) >= 3_000 and switches >= 20
         assert len({type(logger) for logger in settled[-3:]}) == 3
         assert all(type(logger).debug is Logger.debug for logger in keep)  # (to settle)
         assert all(type(logger).debug not in (_noop, Logger.debug) for logger in settled)

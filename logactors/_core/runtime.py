@@ -194,7 +194,7 @@ class Runtime:
         for actor in self.actors.values():
             actor.inbox.on_room = handoff.resume
         self.gate_thread = self.thread_id
-        self.logger_types.apply()  # the level methods again, around the hand-off
+        self.logger_types.apply(rebuild=True)  # the level methods again, around the hand-off
         async with trio.open_nursery() as actors:
             try:
                 await self._start_actors(actors)

@@ -38,15 +38,18 @@ def logfmt_key(name: str) -> str:
         key = _BAD_KEY.sub("_", name) or "_"
         if key in _RESERVED:
             key = "_" + key
-        if len(_KEYS) >= _KEYS_MAX:  # a bound, not a working set: start again
-            _KEYS.clear()
-        _KEYS[name] = key
+        if len(name) <= _KEY_CHARS_MAX:  # (a huge name is not kept)
+            if len(_KEYS) >= _KEYS_MAX:  # a bound, not a working set: start again
+                _KEYS.clear()
+            _KEYS[name] = key
     return key
 
 
-#: property names already made keys (names repeat from one event to the next)
+#: property names already made keys (names repeat from one event to the next), up to
+#: ``_KEYS_MAX`` names of at most ``_KEY_CHARS_MAX`` characters
 _KEYS: Final[dict[str, str]] = {}
 _KEYS_MAX: Final = 4096
+_KEY_CHARS_MAX: Final = 256
 
 
 def logfmt_value(value: object) -> str:
