@@ -479,6 +479,22 @@ async def test_authorization_values_masked_but_prose_kept() -> None:
     assert props == {"header": "Bearer ***", "other": "Basic ***", "prose": "basic configuration"}
 
 
+def _count_prepare(log: logactors.Logger) -> list[int]:
+    """A list that grows by one at each ``Builder.prepare`` call of ``log``'s runtime (the
+    level methods compiled again around the counting one)."""
+    builder = log._rt.builder
+    calls: list[int] = []
+    prepare = builder.prepare
+
+    def counting(*args: Any) -> Any:
+        calls.append(1)
+        return prepare(*args)
+
+    builder.prepare = counting  # type: ignore[method-assign]
+    log._rt.logger_types.apply(rebuild=True)  # the methods bind prepare when built
+    return calls
+
+
 @pytest.mark.parametrize(
     ("enrichers", "fast"),
     [(("thread", "task"), True), (("task",), True), (("thread", "tests.test_capture:_pid"), False)],
@@ -491,16 +507,7 @@ async def test_built_in_enrichers_keep_the_fast_path(
     takes the builder for every call."""
     config = SupervisorConfig(sinks=(), enrichers=enrichers)
     async with capture(config=config) as cap:
-        builder = cap.log._rt.builder
-        calls: list[int] = []
-        prepare = builder.prepare
-
-        def counting(*args: Any) -> Any:
-            calls.append(1)
-            return prepare(*args)
-
-        builder.prepare = counting  # type: ignore[method-assign]
-        cap.log._rt.logger_types.apply(rebuild=True)  # the methods bind prepare when built
+        calls = _count_prepare(cap.log)
         for _ in range(3):
             cap.log.info("hello {user}", user="ada")
         cap.log.info("hello {user}", user="ada", task="mine")
@@ -525,16 +532,7 @@ async def test_the_fast_path_is_taken_once_names_are_known() -> None:
     """The property above compares real fast-path events: a call with plain values under
     known names skips ``Builder.prepare``; a string that may hold a credential does not."""
     async with capture() as cap:
-        builder = cap.log._rt.builder
-        calls: list[int] = []
-        prepare = builder.prepare
-
-        def counting(*args: Any) -> Any:
-            calls.append(1)
-            return prepare(*args)
-
-        builder.prepare = counting  # type: ignore[method-assign]
-        cap.log._rt.logger_types.apply(rebuild=True)  # the methods bind prepare when built
+        calls = _count_prepare(cap.log)
         for _ in range(3):
             cap.log.info("hello {user}", user="ada", n=1, items={"k": [1, None]})
         assert len(calls) == 1
