@@ -19,7 +19,8 @@ core changes, the figures follow. Four views:
 
 2. **Consumer** (ns per event of a 512-event batch): each format's ``format_batch`` as the
    sinks build it (``make_formatter``), the exact CLEF path (``clef_dict`` + ``json_line``),
-   the ``IsoUtc`` timestamp, ``Inbox.take`` of the batch, and one worker-thread hop.
+   the ``IsoUtc`` timestamp, ``Inbox.take`` of the batch, taking turns as the loggers above
+   do (the fastest turn of each), and one worker-thread hop.
 3. **Worker-thread starvation**: how long ``FileWriter.write_batch`` takes while a producer on
    the trio thread logs and checkpoints, and after it stopped (the real method, timed by a
    wrapper around it).
@@ -306,24 +307,22 @@ def _events(batch: int) -> list[LogEvent]:
     ]
 
 
-def consumer_breakdown(sizes: Sizes) -> list[tuple[str, float]]:
-    """ns per event of the consumer's steps on one batch (fastest round)."""
+async def consumer_breakdown(sizes: Sizes) -> list[tuple[str, float]]:
+    """ns per event of the consumer's steps on one batch (fastest round; the steps take turns,
+    :func:`fastest_turns`)."""
     batch = sizes.batch
     events = _events(batch)
     iso = IsoUtc(7)
     inbox = Inbox(QueueConfig(max_events=10**9, max_bytes=2**40), Counters())
 
-    def per_event(fn: Callable[[], object], setup: Callable[[], None] | None = None) -> float:
-        best = float("inf")
-        for _ in range(sizes.consumer_rounds):
-            if setup is not None:
-                setup()
-            t0 = time.thread_time_ns()
-            fn()
-            best = min(best, (time.thread_time_ns() - t0) / batch)
-        return best
+    def once(fn: Callable[[], object]) -> Callable[[int], None]:
+        def block(n: int) -> None:
+            for _ in range(n):
+                fn()
 
-    def fill() -> None:
+        return block
+
+    async def fill() -> None:  # (untimed, after each turn of take)
         for e in events:
             inbox.put_nowait(e, e.level, 200)
 
@@ -331,28 +330,27 @@ def consumer_breakdown(sizes: Sizes) -> list[tuple[str, float]]:
         inbox.take(batch)
         inbox.finished(inbox.in_flight)
 
-    rows = []
+    rows: dict[str, Turn] = {}
     for fmt in ("clef", "json", "text", "logfmt"):
         formatter = make_formatter(fmt)
         out = formatter.format_batch(events)
         lines = out.count(b"\n")
         if lines != batch:
             raise AssertionError(f"{fmt}: {lines} lines for {batch} events")
-        rows.append(
-            (f"{fmt}: format_batch", per_event(functools.partial(formatter.format_batch, events)))
-        )
-    rows += [
-        (
-            "clef: clef_dict + json_line per event (the exact path)",
-            per_event(lambda: [json_line(clef_dict(e, iso)) for e in events]),
-        ),
-        (
-            "IsoUtc timestamp (the exact path's)",
-            per_event(lambda: [iso(e.timestamp_ns) for e in events]),
-        ),
-        ("Inbox.take of the batch", per_event(take, fill)),
-    ]
-    return rows
+        encode = functools.partial(formatter.format_batch, events)
+        rows[f"{fmt}: format_batch"] = (once(encode), None)
+    rows["clef: clef_dict + json_line per event (the exact path)"] = (
+        once(lambda: [json_line(clef_dict(e, iso)) for e in events]),
+        None,
+    )
+    rows["IsoUtc timestamp (the exact path's)"] = (
+        once(lambda: [iso(e.timestamp_ns) for e in events]),
+        None,
+    )
+    rows["Inbox.take of the batch"] = (once(take), fill)
+    await fill()
+    per_batch = await fastest_turns(rows, sizes.consumer_rounds, 1)
+    return [(label, ns / batch) for label, ns in per_batch.items()]
 
 
 async def hop_starvation(n: int, yield_every: int = 100) -> tuple[float, float]:
@@ -452,7 +450,7 @@ async def profile(sizes: Sizes) -> dict[str, Any]:
     return {
         "caller_parts_ns": dict(caller["parts"]),
         "caller_whole_ns": dict(caller["whole"]),
-        "consumer_ns_per_event": dict(consumer_breakdown(sizes)),
+        "consumer_ns_per_event": dict(await consumer_breakdown(sizes)),
         "thread_hop_us": hop,
         "write_batch_ms": {"while_producing": during, "after": after},
         "sizes": sizes.__dict__,
