@@ -7,8 +7,8 @@ taken from the function's source with :mod:`ast`, its parameters renamed to the 
 expressions, its local names given private names, and the module globals it reads either
 written as literals (numbers, strings: the module's constants, read when the method is built)
 or passed in the generated function's namespace under private names. The function
-stays the one place its logic is written; the inlined copy is derived from it each time a level
-method is built, so the two cannot drift apart.
+stays the one place its logic is written; the inlined copy is derived from it (once per process
+for each function and arguments), so the two cannot drift apart.
 
 Only simple bodies are inlined: statements without ``return`` (a procedure), or a single
 ``return <expression>`` (an expression). Anything else, or a function whose source cannot be
@@ -126,20 +126,35 @@ def inline_body(
     """The body of a procedure (no ``return``) with its parameters replaced by ``arguments``
     (parameter name → expression source, evaluated where the body reads the parameter: pass
     plain names)."""
-    body, namespace = _prepare(function, arguments, prefix)
-    for statement in body:
-        for sub in ast.walk(statement):
-            if isinstance(sub, ast.Return):
-                raise NotInlinable(f"{function.__name__}: return in a procedure")
-    source = "\n".join(ast.unparse(statement) for statement in body)
-    return Inlined(source, namespace)
+    source, namespace = _inlined(False, function, tuple(sorted(arguments.items())), prefix)
+    return Inlined(source, dict(namespace))
 
 
 def inline_expression(
     function: Callable[..., Any], arguments: Mapping[str, str], *, prefix: str
 ) -> Inlined:
     """The expression of a function whose body is one ``return <expression>``."""
-    body, namespace = _prepare(function, arguments, prefix)
-    if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
-        raise NotInlinable(f"{function.__name__}: not a single return")
-    return Inlined(f"({ast.unparse(body[0].value)})", namespace)
+    source, namespace = _inlined(True, function, tuple(sorted(arguments.items())), prefix)
+    return Inlined(source, dict(namespace))
+
+
+@functools.lru_cache(maxsize=64)
+def _inlined(
+    expression: bool,
+    function: Callable[..., Any],
+    arguments: tuple[tuple[str, str], ...],
+    prefix: str,
+) -> tuple[str, dict[str, Any]]:
+    """The inlined source and namespace, derived once per process for each function and
+    arguments (about a millisecond of ``ast`` work each: every runtime start builds its level
+    methods, and would pay it again). A failure is not kept: ``NotInlinable`` propagates."""
+    body, namespace = _prepare(function, dict(arguments), prefix)
+    if expression:
+        if len(body) != 1 or not isinstance(body[0], ast.Return) or body[0].value is None:
+            raise NotInlinable(f"{function.__name__}: not a single return")
+        return f"({ast.unparse(body[0].value)})", namespace
+    for statement in body:
+        for sub in ast.walk(statement):
+            if isinstance(sub, ast.Return):
+                raise NotInlinable(f"{function.__name__}: return in a procedure")
+    return "\n".join(ast.unparse(statement) for statement in body), namespace

@@ -254,8 +254,18 @@ _FLAGS: Final = re.compile(r"#[^\[\n]*\[([!\w ]+)\]\s*$")
 
 def source_for(flags: Mapping[str, bool], put: str = "", hint: str = "") -> str:
     """The template specialised for ``flags``, with ``PUT`` and ``HINT`` replaced."""
+    return _specialised(TEMPLATE, tuple(sorted(flags.items())), put, hint)
+
+
+@functools.lru_cache(maxsize=128)
+def _specialised(
+    template: str, flag_items: tuple[tuple[str, bool], ...], put: str, hint: str
+) -> str:
+    """:func:`source_for`, once per process for each template and flags (every runtime start
+    builds its level methods)."""
+    flags = dict(flag_items)
     lines: list[str] = []
-    for line in TEMPLATE.splitlines():
+    for line in template.splitlines():
         found = _FLAGS.search(line)
         if found is not None:
             wanted = found.group(1).split()

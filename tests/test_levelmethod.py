@@ -87,6 +87,25 @@ def test_the_inlined_hint_is_the_hint(text: str) -> None:
     assert namespace["hint"](text) == Redactor._scan_hint(text)
 
 
+def test_derived_source_is_made_once_and_follows_the_template(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Inlining and specialising are derived once per process (every runtime start builds its
+    level methods): a second derivation gives the same source and a namespace of its own, and
+    the specialised source follows the template it is given (the ablation benchmark swaps
+    it)."""
+    arguments = {"self": "inbox", "event": "fields", "level": "level", "size": "size"}
+    first = inline_body(Inbox.put_nowait, arguments, prefix="_put_")
+    first.namespace["changed"] = True
+    second = inline_body(Inbox.put_nowait, arguments, prefix="_put_")
+    assert second.source == first.source and "changed" not in second.namespace
+    flags = {"a": True, "b": False}
+    monkeypatch.setattr(_levelmethod, "TEMPLATE", "x = 1  # [a]\ny = 2  # [b]\nz = 3  # [!b]\n")
+    assert _levelmethod.source_for(flags) == "x = 1\nz = 3\n"
+    monkeypatch.setattr(_levelmethod, "TEMPLATE", "w = 0  # [!a]\n")
+    assert _levelmethod.source_for(flags) == "\n"
+
+
 def test_inlining_refuses_what_it_cannot_inline() -> None:
     """A body with ``return`` is no procedure; a missing source or a foreign argument name
     is refused too, so the level method calls the function instead."""
