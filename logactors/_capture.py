@@ -542,6 +542,9 @@ class Builder:
         #: no stage on the trio thread (the caller's stages ran in ``prepare``, or in the level
         #: method's fast case): the level methods may skip :meth:`admit`
         self.simple = not trio_side
+        #: the sequence number is the only stage on the trio thread (no filter): the level
+        #: methods number the event themselves (:meth:`number`), without :meth:`admit`
+        self.numbers_only = sequence and keep is None
         #: an enricher runs in the capture
         self.enriches = enrich is not None
         #: the built-in per-call enrichers when they are the only ones (the level methods'
@@ -581,8 +584,14 @@ class Builder:
         return size if keep is None or keep(event) else -1
 
     def _number(self, event: LogEvent, size: int) -> int:
+        return self.number(event.properties, size)  # type: ignore[arg-type]  # (still ours)
+
+    def number(self, properties: dict[str, Any], size: int) -> int:
+        """Give an event (its properties: a dict the builder made for it) the next sequence
+        number; returns its size with the number. The level methods call it for a runtime
+        whose only trio-thread stage it is (:attr:`numbers_only`)."""
         self.sequence += 1
-        event.properties["sequence"] = self.sequence  # type: ignore[index]  # (still ours)
+        properties["sequence"] = self.sequence
         return size + 32
 
     def once(self, key: str, message: str) -> None:

@@ -112,7 +112,8 @@ def run_context() -> Any:
 #: ``etask`` (the built-in per-call enrichers), ``otel`` (trace correlation may add ids),
 #: ``hint``/``every`` (redaction scans strings that match the hint / every string), ``base``
 #: (bound or configuration properties), ``simple`` (no stage on the trio thread; with one, the
-#: fast case and the builder both end in ``admit``), ``handoff`` (other threads may have queued
+#: fast case and the builder both end in ``admit``), ``numbers`` (the sequence number is the
+#: only one: ``number`` instead of ``admit``), ``handoff`` (other threads may have queued
 #: events), ``thread`` (the other-thread path), and the route kinds ``one`` (one inbox: the put
 #: inlined), ``fan`` (several inboxes: the put inlined in a loop over them), ``single`` (one
 #: other target), ``many`` (anything else).
@@ -230,10 +231,11 @@ def emit(self, template, /, *args, exc_info=None, **props):
             return  # [thread]
             size = prepared[7]  # [!thread]
             fields = prepared[:7]  # [!thread]
-        admitted = admit((*fields, size))  # (filters, sequence)  [!thread !simple]
-        if admitted is None:  # [!thread !simple]
-            return  # [!thread !simple]
-        fields, size = admitted  # [!thread !simple]
+        admitted = admit((*fields, size))  # (filters, sequence)  [!thread !simple !numbers]
+        if admitted is None:  # [!thread !simple !numbers]
+            return  # [!thread !simple !numbers]
+        fields, size = admitted  # [!thread !simple !numbers]
+        size = number(fields[3], size)  # (the sequence, the only stage)  [!thread numbers]
         rt.events += 1  # [!thread]
         PUT  # [one !thread]
         for inbox in inboxes:  # [fan !thread]
@@ -319,6 +321,7 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
         "hint": capture.scan == 1,
         "base": has_base,
         "simple": builder.simple,
+        "numbers": builder.numbers_only,
         "handoff": handoff is not None,
         "one": len(routes) == 1 and type(routes[0]) is Inbox,
         "fan": len(routes) > 1 and all(type(target) is Inbox for target in routes),
@@ -332,6 +335,7 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
         "prepare": builder.prepare,
         "enriched": builder.enriched,
         "admit": builder.admit,
+        "number": builder.number,
         "known_template": capture.templates.get,
         "hole_names": capture.hole_names,
         "as_text": capture.as_text,

@@ -146,8 +146,13 @@ async def test_no_stages_is_the_shortest_code() -> None:
     names = set(plain.__code__.co_names)
     assert not names & {"admit", "otel", "put_nowait", "base", "inboxes", "single", "routes"}
     assert "prepare" in names and "known_template" in names
-    staged = await _method(_config(enrichers=("sequence",)), user="ada")
-    assert {"admit"} <= set(staged.__code__.co_names)
+    numbered = await _method(_config(enrichers=("sequence",)), user="ada")
+    assert "number" in numbered.__code__.co_names  # (the only stage: no admit)
+    assert "admit" not in numbered.__code__.co_names
+    filtered = await _method(
+        _config(enrichers=("sequence",), filters=(FilterConfig(min_level="debug"),))
+    )
+    assert {"admit"} <= set(filtered.__code__.co_names)
     fanned = await _method(SupervisorConfig(sinks=(NullSink(name="a"), NullSink(name="b"))))
     assert "inboxes" in fanned.__code__.co_names
     assert "put_nowait" not in fanned.__code__.co_names  # inlined in the loop too
