@@ -505,7 +505,7 @@ class Builder:
         capture: Capture,
         *,
         enrich: Callable[[dict[str, Any], str], None] | None,
-        builtin_enrichers: tuple[str, ...] | None = (),
+        builtin_enrichers: tuple[str, ...] | None = None,
         keep: Callable[[LogEvent], bool] | None,
         sequence: bool,
         max_event_bytes: int,
@@ -545,11 +545,14 @@ class Builder:
         #: the sequence number is the only stage on the trio thread (no filter): the level
         #: methods number the event themselves (:meth:`number`), without :meth:`admit`
         self.numbers_only = sequence and keep is None
-        #: an enricher runs in the capture
-        self.enriches = enrich is not None
         #: the built-in per-call enrichers when they are the only ones (the level methods'
-        #: fast case adds them: :meth:`enriched`), None when a user enricher runs
+        #: fast case adds them: :meth:`enriched`), None when a user enricher runs (or when
+        #: the capture gives both the same name: a masking pattern matching both)
         self.builtin_enrichers = builtin_enrichers if enrich is not None else ()
+        if builtin_enrichers:
+            names = capture.properties(dict.fromkeys(builtin_enrichers, ""))
+            if len(names) < len(builtin_enrichers):
+                self.builtin_enrichers = None
         self._enriched: dict[tuple[str, str], tuple[str, Any, int]] = {}
 
     # -- the optional stages ---------------------------------------------------------------------
@@ -587,9 +590,10 @@ class Builder:
         return self.number(event.properties, size)  # type: ignore[arg-type]  # (still ours)
 
     def number(self, properties: dict[str, Any], size: int) -> int:
-        """Give an event (its properties: a dict the builder made for it) the next sequence
-        number; returns its size with the number. The level methods call it for a runtime
-        whose only trio-thread stage it is (:attr:`numbers_only`)."""
+        """Give an event (its properties: a dict made for this event alone, by the builder or
+        the level method's fast case) the next sequence number; returns its size with the
+        number. The level methods call it for a runtime whose only trio-thread stage it is
+        (:attr:`numbers_only`)."""
         self.sequence += 1
         properties["sequence"] = self.sequence
         return size + 32

@@ -5,7 +5,7 @@ a call costs a measurable share of a logging call (the inbox's one put, the reda
 hint), the generated method carries the callee's own body instead of a call to it: the body is
 taken from the function's source with :mod:`ast`, its parameters renamed to the caller's
 expressions, its local names given private names, and the module globals it reads either
-written as literals (numbers, strings: the module's constants, read when the method is built)
+written as literals (numbers, strings: the module's constants, read once per process)
 or passed in the generated function's namespace under private names. The function
 stays the one place its logic is written; the inlined copy is derived from it (once per process
 for each function and arguments), so the two cannot drift apart.

@@ -109,11 +109,12 @@ def run_context() -> Any:
 
 
 #: The level method. Flags: ``fast`` (the fast case applies to this logger), ``ethread`` and
-#: ``etask`` (the built-in per-call enrichers), ``otel`` (trace correlation may add ids),
+#: ``etask`` (the built-in per-call enrichers; ``enriched``: either), ``otel`` (trace
+#: correlation may add ids),
 #: ``hint``/``every`` (redaction scans strings that match the hint / every string), ``base``
 #: (bound or configuration properties), ``simple`` (no stage on the trio thread; with one, the
-#: fast case and the builder both end in ``admit``), ``numbers`` (the sequence number is the
-#: only one: ``number`` instead of ``admit``), ``handoff`` (other threads may have queued
+#: fast case and the builder both end in ``admit``, or in ``number`` with ``numbers``: the
+#: sequence number is the only one), ``handoff`` (other threads may have queued
 #: events), ``thread`` (the other-thread path), and the route kinds ``one`` (one inbox: the put
 #: inlined), ``fan`` (several inboxes: the put inlined in a loop over them), ``single`` (one
 #: other target), ``many`` (anything else).
@@ -204,15 +205,18 @@ def emit(self, template, /, *args, exc_info=None, **props):
                     else:  # [fast base]
                         values = {**self._base, **values}  # [fast base]
                     # the built-in per-call enrichers, as the builder's stage adds them (a
-                    # name the call, context or configuration has keeps its value)
-                    added = enriched("thread", current_thread().name)  # [fast ethread]
-                    if added[0] not in values:  # [fast ethread]
-                        values[added[0]] = added[1]  # [fast ethread]
-                        size += added[2]  # [fast ethread]
-                    added = enriched("task", task)  # [fast etask]
-                    if added[0] not in values:  # [fast etask]
-                        values[added[0]] = added[1]  # [fast etask]
-                        size += added[2]  # [fast etask]
+                    # name the call, context or configuration has keeps its value), in a new
+                    # dict: ``values`` may be the call's ``props``, which the builder takes
+                    # as they were when the fast case gives up
+                    if size <= limit:  # [fast enriched]
+                        added = enriched("thread", current_thread().name)  # [fast ethread]
+                        if added[0] not in values:  # [fast ethread]
+                            values = {**values, added[0]: added[1]}  # [fast ethread]
+                            size += added[2]  # [fast ethread]
+                        added = enriched("task", task)  # [fast etask]
+                        if added[0] not in values:  # [fast etask]
+                            values = {**values, added[0]: added[1]}  # [fast etask]
+                            size += added[2]  # [fast etask]
                     if size <= limit:  # [fast]
                         fields = (  # [fast !thread]
                             now(), level, text, values, None, self._name, task  # [fast !thread]
@@ -316,6 +320,7 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
         "fast": builder.builtin_enrichers is not None and plain_base,
         "ethread": "thread" in (builder.builtin_enrichers or ()),
         "etask": "task" in (builder.builtin_enrichers or ()),
+        "enriched": bool(builder.builtin_enrichers),
         "otel": otel is not None,
         "every": capture.scan == 2,
         "hint": capture.scan == 1,

@@ -524,6 +524,22 @@ async def test_built_in_enrichers_keep_the_fast_path(
     assert cap.events[3].properties["task"] == "mine"
 
 
+async def test_enrichers_the_capture_gives_one_name_take_the_builder() -> None:
+    """A masking pattern that matches both enricher names gives them one name: the builder
+    keeps the later value, so such a runtime leaves the enrichers to the builder."""
+    config = SupervisorConfig(
+        sinks=(), enrichers=("thread", "task"), redact=RedactConfig(patterns=("thread|task",))
+    )
+    async with capture(config=config) as cap:
+        assert cap.log._rt.builder.builtin_enrichers is None
+        cap.log.info("x {user}", user=1)
+        expected, _ = built(
+            cap.log, "x {user}", props={"user": 1}, task=trio.lowlevel.current_task().name
+        )
+    assert dict(cap.events[0].properties) == dict(expected.properties)
+    assert len(cap.events[0].properties) == 2
+
+
 def _pid() -> dict[str, object]:
     return {"pid": 7}
 

@@ -211,11 +211,19 @@ variants = st.fixed_dictionaries(
         "sequence": st.booleans(),
         "enrichers": enricher_sets,
         "filter": st.booleans(),
-        "bound": st.booleans(),
+        "bound": st.sampled_from([{}, {"app": "demo"}, {"app": "demo", "task": "bound"}]),
         "trace": st.booleans(),
-        "static": st.sampled_from([{}, {"svc": "a"}, {"svc": "a", "user": "cfg"}]),
+        "static": st.sampled_from(
+            [{}, {"svc": "a"}, {"svc": "a", "user": "cfg"}, {"thread": "cfg"}]
+        ),
         "context": st.sampled_from(
-            [None, {"req": "r1"}, {"req": "r1", "n": 7}, {"app": "ctx", "tags": [1, "a b"]}]
+            [
+                None,
+                {"req": "r1"},
+                {"req": "r1", "n": 7},
+                {"app": "ctx", "tags": [1, "a b"]},
+                {"task": "ctx", "thread": "ctx"},
+            ]
         ),
     }
 )
@@ -253,8 +261,8 @@ def test_every_variant_queues_what_the_builder_builds(
 ) -> None:
     """Property: for every specialisation (one inbox or fan-out, redaction default/off/with
     patterns, stages after the capture (a filter, sequence numbers) or none, configuration,
-    bound and ambient properties or none, trace correlation on or off, built-in or user
-    per-call enrichers or none), the level method queues
+    bound and ambient properties or none (some named like an enricher), trace correlation on
+    or off, built-in or user per-call enrichers or none), the level method queues
     into each real inbox the tuple (its properties in the same order) and size
     ``Builder.prepare`` (and ``admit``) gives for the same call, whether the call takes the
     fast case or not."""
@@ -266,7 +274,7 @@ def test_every_variant_queues_what_the_builder_builds(
                 await check(log)
 
     async def check(log: logactors.Logger) -> None:
-        target = log.bind(app="demo") if variant["bound"] else log
+        target = log.bind(**variant["bound"]) if variant["bound"] else log
         for _ in range(2):  # the first call teaches the capture the template and names
             target.info(template, *copy.deepcopy(args), **copy.deepcopy(props))
         rt = log._rt
@@ -278,7 +286,7 @@ def test_every_variant_queues_what_the_builder_builds(
             template,
             copy.deepcopy(args),
             copy.deepcopy(props),
-            bound={"app": "demo"} if variant["bound"] else {},
+            bound=variant["bound"],
             config_properties=True,
             task=trio.lowlevel.current_task().name,
         )
