@@ -546,8 +546,9 @@ class Builder:
         #: methods number the event themselves (:meth:`number`), without :meth:`admit`
         self.numbers_only = sequence and keep is None
         #: the built-in per-call enrichers when they are the only ones (the level methods'
-        #: fast case adds them: :meth:`enriched`), None when a user enricher runs (or when
-        #: the capture gives both the same name: a masking pattern matching both)
+        #: fast case adds them from a cache: :meth:`enriched`), None when a user enricher runs
+        #: (or when the capture gives both the same name: a masking pattern matching both):
+        #: then the fast case adds all of them through :meth:`enrichment`, at each call
         self.builtin_enrichers = builtin_enrichers if enrich is not None else ()
         if builtin_enrichers:
             names = capture.properties(dict.fromkeys(builtin_enrichers, ""))
@@ -562,12 +563,21 @@ class Builder:
         return add_trace(captured, otel) if otel else captured
 
     def _add_enriched(self, captured: dict[str, Any], task: str) -> dict[str, Any]:
+        for key, value in self.enrichment(task).items():
+            captured.setdefault(key, value)
+        return captured
+
+    def enrichment(self, task: str) -> dict[str, Any]:
+        """The per-call enrichers' properties for a call from ``task``, captured: what
+        :meth:`_add_enriched` adds (each under a name the event does not have yet)."""
         extra: dict[str, Any] = {}
         if self._enrich is not None:
             self._enrich(extra, task)
-        for key, value in self.capture.properties(extra).items():
-            captured.setdefault(key, value)
-        return captured
+        return self.capture.properties(extra)
+
+    def value_bytes(self, value: object) -> int:
+        """What the event's estimate counts for one captured property value."""
+        return estimate({"": value}, self.limit) - BASE_BYTES
 
     def enriched(self, key: str, value: str) -> tuple[str, Any, int]:
         """A built-in enricher's property (``thread``, ``task``) as :meth:`_add_enriched`

@@ -23,8 +23,9 @@ scalar property values (or small plain ``dict``/``list`` values,
 :meth:`~logactors._capture.Capture.plain`) under names the capture knows to need nothing (or
 to be secret: their values are written as the mask), and
 no active span (an ambient context is merged as the builder merges it, unless a name is in two
-of its layers); the built-in per-call enrichers (``thread``, ``task``) are added as the
-builder's stage adds them, any other enricher takes the builder. For such a call ``prepare``
+of its layers); the per-call enrichers are added as the builder's stage adds them (the
+built-in ``thread`` and ``task`` from a cache of their captured values, a user enricher's
+mapping captured at each call). For such a call ``prepare``
 would only copy the dicts and add the same size;
 tests/test_capture.py and tests/test_levelmethod.py prove both paths queue identical events
 (properties in the same order, and the same sizes).
@@ -109,7 +110,8 @@ def run_context() -> Any:
 
 
 #: The level method. Flags: ``fast`` (the fast case applies to this logger), ``ethread`` and
-#: ``etask`` (the built-in per-call enrichers; ``enriched``: either), ``otel`` (trace
+#: ``etask`` (the built-in per-call enrichers), ``euser`` (a user enricher: every enricher
+#: through ``enrichment``; ``enriched``: any of the three), ``otel`` (trace
 #: correlation may add ids),
 #: ``hint``/``every`` (redaction scans strings that match the hint / every string), ``base``
 #: (bound or configuration properties), ``simple`` (no stage on the trio thread; with one, the
@@ -217,6 +219,14 @@ def emit(self, template, /, *args, exc_info=None, **props):
                         if added[0] not in values:  # [fast etask]
                             values = {**values, added[0]: added[1]}  # [fast etask]
                             size += added[2]  # [fast etask]
+                        # (with a user enricher: every enricher, captured at each call)
+                        extra = enrichment(task)  # [fast euser]
+                        if extra:  # [fast euser]
+                            values = {**values}  # [fast euser]
+                            for key, value in extra.items():  # [fast euser]
+                                if key not in values:  # [fast euser]
+                                    values[key] = value  # [fast euser]
+                                    size += value_bytes(value)  # [fast euser]
                     if size <= limit:  # [fast]
                         fields = (  # [fast !thread]
                             now(), level, text, values, None, self._name, task  # [fast !thread]
@@ -314,13 +324,15 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
     otel = context_getter(rt.config.trace_context)
     redactor = capture.redactor
     flags = {
-        # no enricher but the built-in per-call ones (which the fast case adds as the
-        # builder's stage does) and a plain base, which the fast case merges as it is (the
-        # builder would do the same); filters and sequence numbers run after it
-        "fast": builder.builtin_enrichers is not None and plain_base,
+        # a plain base, which the fast case merges as it is (the builder would do the same);
+        # the per-call enrichers it adds as the builder's stage does (the built-in ones from
+        # a cache, ``euser``: all of them captured at each call); filters and sequence
+        # numbers run after it
+        "fast": plain_base,
         "ethread": "thread" in (builder.builtin_enrichers or ()),
         "etask": "task" in (builder.builtin_enrichers or ()),
-        "enriched": bool(builder.builtin_enrichers),
+        "euser": builder.builtin_enrichers is None,
+        "enriched": builder.builtin_enrichers is None or bool(builder.builtin_enrichers),
         "otel": otel is not None,
         "every": capture.scan == 2,
         "hint": capture.scan == 1,
@@ -339,6 +351,8 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
         "static": rt.static_properties,
         "prepare": builder.prepare,
         "enriched": builder.enriched,
+        "enrichment": builder.enrichment,
+        "value_bytes": builder.value_bytes,
         "admit": builder.admit,
         "number": builder.number,
         "known_template": capture.templates.get,

@@ -197,10 +197,18 @@ call_props = st.dictionaries(
 
 
 def _user_enricher() -> dict[str, object]:
-    return {"pid": 7, "task": "from a user enricher"}
+    return {
+        "pid": 7,
+        "task": "from a user enricher",
+        "tags": ["a", {"b": 1}],
+        "password": "hunter2",
+        "db": "postgres://u:pw@h/db",
+        "user": "enriched",
+    }
 
 
-#: per-call enrichers: the built-in ones (the fast case adds them) and a user one (it does not)
+#: per-call enrichers: the built-in ones (the fast case adds them from a cache) and a user one
+#: (every enricher captured at each call)
 enricher_sets = st.sampled_from(
     [(), ("thread",), ("task",), ("task", "thread"), ("thread", _user_enricher)]
 )
