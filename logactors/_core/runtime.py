@@ -198,7 +198,10 @@ class Runtime:
         async with trio.open_nursery() as actors:
             try:
                 await self._start_actors(actors)
-            except trio.Cancelled:
+            except BaseException as exc:
+                # (trio may give the cancellation as a group holding only Cancelled)
+                if not _only_cancelled(exc):
+                    raise
                 self.self_log("cancelled while starting: shut down at once")
                 with trio.CancelScope(shield=True):
                     await self.shutdown()
@@ -442,16 +445,17 @@ async def _supervised(runtime: Runtime) -> AsyncIterator[Logger]:
         async with trio.open_nursery() as nursery:
             try:
                 logger: Logger = await nursery.start(_run_runtime, runtime)
-            except trio.Cancelled:
+            except BaseException as exc:
+                # (trio may give the cancellation as a group holding only Cancelled)
+                if not _only_cancelled(exc):  # Ctrl-C while starting: raised as it is
+                    raised.append(exc)
+                    raise
                 if not runtime.handed_over:
                     raise
                 # Cancelled while starting: the block still runs (until its first checkpoint)
                 # with the logger, closed already if its start-up was cut short, so that
                 # ``log.report`` exists whatever happened.
                 logger = runtime.root
-            except BaseException as exc:  # Ctrl-C while starting: raised as it is
-                raised.append(exc)
-                raise
             try:
                 yield logger
             except BaseException as exc:
