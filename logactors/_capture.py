@@ -586,7 +586,7 @@ class Builder:
         cached = self._enriched.get((key, value))
         if cached is None:
             ((name, captured),) = self.capture.properties({key: value}).items()
-            cached = (name, captured, estimate({name: captured}, self.limit) - BASE_BYTES)
+            cached = (name, captured, self.value_bytes(captured))
             if len(self._enriched) >= _ENRICHED_MAX:  # a bound, not a working set
                 self._enriched.clear()
             self._enriched[key, value] = cached

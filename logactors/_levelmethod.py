@@ -111,15 +111,14 @@ def run_context() -> Any:
 
 #: The level method. Flags: ``fast`` (the fast case applies to this logger), ``ethread`` and
 #: ``etask`` (the built-in per-call enrichers), ``euser`` (a user enricher: every enricher
-#: through ``enrichment``; ``enriched``: any of the three), ``otel`` (trace
-#: correlation may add ids),
-#: ``hint``/``every`` (redaction scans strings that match the hint / every string), ``base``
-#: (bound or configuration properties), ``simple`` (no stage on the trio thread; with one, the
-#: fast case and the builder both end in ``admit``, or in ``number`` with ``numbers``: the
-#: sequence number is the only one), ``handoff`` (other threads may have queued
-#: events), ``thread`` (the other-thread path), and the route kinds ``one`` (one inbox: the put
-#: inlined), ``fan`` (several inboxes: the put inlined in a loop over them), ``single`` (one
-#: other target), ``many`` (anything else).
+#: through ``enrichment``; ``enriched``: any of the three), ``otel`` (trace correlation may add
+#: ids), ``hint``/``every`` (redaction scans strings that match the hint / every string),
+#: ``base`` (bound or configuration properties), ``simple`` (no stage on the trio thread; with
+#: one, the fast case and the builder both end in ``admit``, or in ``number`` with
+#: ``numbers``: the sequence number is the only one), ``handoff`` (other threads may have
+#: queued events), ``thread`` (the other-thread path), and the route kinds ``one`` (one inbox:
+#: the put inlined), ``fan`` (several inboxes: the put inlined in a loop over them),
+#: ``single`` (one other target), ``many`` (anything else).
 TEMPLATE: Final = """\
 def emit(self, template, /, *args, exc_info=None, **props):
     try:
