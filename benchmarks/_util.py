@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import platform
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -79,6 +80,52 @@ def collect() -> None:
     gc.collect()
 
 
+class FullCollections:
+    """Counts the full (generation 2) garbage collections, and their wall time, while
+    :func:`frozen_heap` has it installed (``gc.callbacks``)."""
+
+    __slots__ = ("_t0", "count", "ns")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.ns = 0
+        self._t0 = 0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._t0 = time.perf_counter_ns()
+        else:
+            self.count += 1
+            self.ns += time.perf_counter_ns() - self._t0
+
+
+#: the counter :class:`Blocks` reads (installed by :func:`frozen_heap`)
+FULL_COLLECTIONS = FullCollections()
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[FullCollections]:
+    """Timed turns of several cases open at once: ``gc.collect()`` then ``gc.freeze()`` before
+    them, ``gc.unfreeze()`` after. A full collection walks the whole heap (every open case,
+    the benchmark's own objects) and its cost falls on whichever case is taking its turn: on
+    this machine one full collection of about 30 ms in a round of 50,000 calls moved a case's
+    mean by some 600 ns a call, and so the caller ratio between 1.3 and 2.4 from round to round
+    depending on which case it fell on. Frozen, the heap of start-up is out of the collector's
+    walk, as a service can do after its start-up (the ``stall`` suite's frozen row); young
+    collections, and full ones over what the turns allocate, still run and are still timed.
+    The full collections each case's blocks held are counted (:class:`Blocks`)."""
+    gc.collect()
+    gc.freeze()
+    gc.callbacks.append(FULL_COLLECTIONS)
+    try:
+        yield FULL_COLLECTIONS
+    finally:
+        gc.callbacks.remove(FULL_COLLECTIONS)
+        gc.unfreeze()
+
+
 @dataclass(frozen=True)
 class Loop:
     """Per-iteration cost of the bare ``for i in range(...)`` loop of the call blocks, in wall
@@ -105,26 +152,39 @@ def loop_overhead(n: int = 200_000, rounds: int = 7) -> Loop:
 class Blocks:
     """Accumulates timed blocks of calls: wall time (``perf_counter_ns``, what the block
     returns) and the calling thread's CPU time (``thread_time_ns``, immune to other processes
-    taking the CPU, blind to time spent waiting for the GIL)."""
+    taking the CPU, blind to time spent waiting for the GIL), and the full garbage collections
+    that ran inside the blocks (counted while :func:`frozen_heap` is on)."""
 
-    __slots__ = ("calls", "cpu", "wall")
+    __slots__ = ("calls", "cpu", "full_gc_ns", "full_gcs", "wall")
 
     def __init__(self) -> None:
         self.wall = 0
         self.cpu = 0
         self.calls = 0
+        self.full_gcs = 0
+        self.full_gc_ns = 0
 
     def run(self, block: Callable[[int, int], int], start: int, n: int) -> None:
         """Run ``block(start, n)`` (which returns its wall nanoseconds) and account it."""
+        full = FULL_COLLECTIONS
+        g0, gns0 = full.count, full.ns
         c0 = time.thread_time_ns()
         self.wall += block(start, n)
         self.cpu += time.thread_time_ns() - c0
         self.calls += n
+        self.full_gcs += full.count - g0
+        self.full_gc_ns += full.ns - gns0
 
     def per_call(self, loop: Loop) -> dict[str, float]:
-        """Mean ns per call, loop overhead subtracted: ``{"wall": ..., "cpu": ...}``."""
+        """Mean ns per call, loop overhead subtracted, and the full collections the blocks
+        held: ``{"wall": ..., "cpu": ..., "full_gcs": ..., "full_gc_ms": ...}``."""
         calls = self.calls or 1
-        return {"wall": self.wall / calls - loop.wall, "cpu": self.cpu / calls - loop.cpu}
+        return {
+            "wall": self.wall / calls - loop.wall,
+            "cpu": self.cpu / calls - loop.cpu,
+            "full_gcs": float(self.full_gcs),
+            "full_gc_ms": self.full_gc_ns / 1e6,
+        }
 
 
 #: a turn of :func:`fastest_turns`: ``block(n)`` makes ``n`` calls, ``settle()`` then lets the

@@ -142,22 +142,35 @@ def _goals(results: dict[str, Any]) -> list[str]:
 
 def _e2e(e2e: dict[str, Any]) -> list[str]:
     la = _med(e2e, "logactors")
+    paired = e2e.get("paired", {})
     rows = []
     for key, res in e2e["results"].items():
         cpu = e2e["cpu_ns_per_event"][key]["median"]
         label = e2e["labels"].get(key, key)
+        ratio = paired[key]["median"] if key in paired else _ratio(la, res["median"])
         rows.append(
             [
                 f"**{label}**" if key == "logactors" else label,
                 _f(res["median"] / 1000, 1),
-                _f(_ratio(la, res["median"]), 3),
+                _f(ratio, 3),
                 _f(cpu / 1000, 2),
                 _f(e2e["peak_backlog"][key]["median"], 0),
                 _f(int(e2e.get("dropped", {}).get(key, 0))),
                 _f(e2e["events"][key]),
             ]
         )
-    return _table(
+    intro = (
+        [
+            "Each round runs logactors (default configuration) before the first library and "
+            "again after each one: a library's ratio is the mean rate of the two logactors runs "
+            "beside it over its own, the median of the rounds (logactors' rate is the median "
+            "of all its runs).",
+            "",
+        ]
+        if paired
+        else []
+    )
+    return intro + _table(
         [
             "library",
             "k events/s (median)",
@@ -383,11 +396,7 @@ def render_full(results: dict[str, Any], path: str) -> str:
         out += ["**A quick smoke pass: the figures are not meaningful.**", ""]
     out += ["### Goals", "", *_goals(results)]
     sections: list[tuple[str, str, Callable[[dict[str, Any]], list[str]]]] = [
-        (
-            "caller",
-            "Caller-side cost of one enabled call (trio thread)",
-            lambda s: _libraries(s, lambda v: v / 1000, "µs/call"),
-        ),
+        ("caller", "Caller-side cost of one enabled call (trio thread)", _caller),
         ("e2e", "End to end: log N events, leave the block, all on disk", _e2e),
         (
             "disabled",
@@ -418,7 +427,7 @@ def render_full(results: dict[str, Any], path: str) -> str:
         ("shutdown", "Shutdown", _shutdown),
         ("sinks", "Scaling by sinks", _sinks),
         ("sizes", "Scaling by events", _sizes),
-        ("fanout", "Fan-out to CLEF file sinks", _simple("e2e ns/event")),
+        ("fanout", "Fan-out to CLEF file sinks", _fanout),
         ("stall", "Thread producers and the trio loop", _stall),
         ("writers", "Writers at full speed (default configuration)", _writers),
         ("bridge", "The stdlib bridge", _bridge),
@@ -432,6 +441,19 @@ def render_full(results: dict[str, Any], path: str) -> str:
     return "\n".join(out)
 
 
+def _caller(section: dict[str, Any]) -> list[str]:
+    out = _libraries(section, lambda v: v / 1000, "µs/call")
+    full = section.get("full_collections")
+    if full:  # (results files from before the frozen heap have none)
+        counts = ", ".join(f"{key} {v['count']:,} ({_f(v['ms'], 1)} ms)" for key, v in full.items())
+        out += [
+            "The libraries take turns on a frozen heap (`gc.freeze()` after start-up). Full "
+            f"garbage collections inside each library's timed blocks, all rounds: {counts}.",
+            "",
+        ]
+    return out
+
+
 def _simple(unit: str) -> Callable[[dict[str, Any]], list[str]]:
     def render(section: dict[str, Any]) -> list[str]:
         rows = [
@@ -441,6 +463,19 @@ def _simple(unit: str) -> Callable[[dict[str, Any]], list[str]]:
         return _table(["case", f"{unit} (median)", "min", "max"], rows)
 
     return render
+
+
+def _fanout(section: dict[str, Any]) -> list[str]:
+    out = _simple("e2e ns/event")(section)
+    paired = section.get("paired", {}).get("4 file sinks")
+    if paired:
+        out += [
+            "Each round runs one sink, four sinks, one sink; four sinks over the mean of the "
+            f"one-sink runs beside them: {_f(paired['median'], 2)} (median of the rounds; "
+            f"{_f(paired['min'], 2)} to {_f(paired['max'], 2)}).",
+            "",
+        ]
+    return out
 
 
 def _shapes(section: dict[str, Any]) -> list[str]:

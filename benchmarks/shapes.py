@@ -2,7 +2,8 @@
 
 * ``shapes``: caller ns per call for the shapes users write (two scalar properties,
   positional arguments, one small nested dict, a printf-style call, ``bind()``), each block
-  against the same running logger, the consumer drained between blocks (untimed).
+  against the same running logger, the consumer drained between blocks (untimed), on a
+  frozen heap (``_util.frozen_heap``).
 * ``latency``: every call timed on its own (``perf_counter_ns`` around it): p50/p99/max for
   logactors and for the bare trio pipeline.
 * ``fanout``: end-to-end ns per event with 1 and 4 CLEF file sinks (same format: the batch
@@ -22,7 +23,7 @@ from typing import Any
 
 import trio
 
-from ._util import Loop, collect, count_lines, remove, summary
+from ._util import Loop, collect, count_lines, frozen_heap, remove, summary
 from .cases import BareCase, Case, LogactorsCase
 from .suites import Progress, Settings, _leave, _path, caller_once, e2e_once
 
@@ -93,16 +94,16 @@ async def shapes_suite(settings: Settings, loop: Loop, progress: Progress) -> di
             shape(log, -settings.block, settings.block)  # warm
             await case.drain()
             expected += (n + settings.block) if writes else 0
-        collect()
         totals = dict.fromkeys(SHAPES, 0)
         done = 0
         turn = r % len(names)
-        while done < n:
-            k = min(settings.block, n - done)
-            for name in names[turn:] + names[:turn]:
-                totals[name] += SHAPES[name][0](log, done, k)
-                await case.drain()
-            done += k
+        with frozen_heap():  # (a full collection would fall on one shape by chance)
+            while done < n:
+                k = min(settings.block, n - done)
+                for name in names[turn:] + names[:turn]:
+                    totals[name] += SHAPES[name][0](log, done, k)
+                    await case.drain()
+                done += k
         for name, total in totals.items():
             runs[name].append(total / n - loop.wall)
         await _leave(case)
@@ -160,20 +161,35 @@ async def latency_suite(settings: Settings, progress: Progress) -> dict[str, Any
 
 
 async def fanout_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
-    """End-to-end ns per event with 1 and 4 CLEF file sinks (tuned queue)."""
+    """End-to-end ns per event with 1 and 4 CLEF file sinks (tuned queue). Each round runs
+    one sink, four sinks, one sink: the round's ratio (``paired``) is the four sinks' figure
+    over the mean of the one-sink runs on either side of it (see :func:`e2e_suite`)."""
     runs: dict[str, list[float]] = {"1 file sink": [], "4 file sinks": []}
+    paired: list[float] = []
     n = settings.sinks_n
+
+    async def run(sinks: int) -> float:
+        path = _path(settings, f"fanout-{sinks}")
+        result = await e2e_once(
+            LogactorsCase(sinks=sinks, tuned=True), path, n, settings.yield_every
+        )
+        for i in range(1, sinks):
+            remove(f"{path}.{i}")
+        ns = 1e9 / result["rate"]
+        runs["1 file sink" if sinks == 1 else f"{sinks} file sinks"].append(ns)
+        return ns
+
     for r in range(settings.rounds):
-        for name, sinks in (("1 file sink", 1), ("4 file sinks", 4)):
-            path = _path(settings, f"fanout-{sinks}")
-            run = await e2e_once(
-                LogactorsCase(sinks=sinks, tuned=True), path, n, settings.yield_every
-            )
-            for i in range(1, sinks):
-                remove(f"{path}.{i}")
-            runs[name].append(1e9 / run["rate"])
+        before = await run(1)
+        four = await run(4)
+        after = await run(1)
+        paired.append(four / ((before + after) / 2))
         progress(f"fanout round {r + 1}/{settings.rounds}")
-    return {"unit": "ns/event", "results": {k: summary(v) for k, v in runs.items()}}
+    return {
+        "unit": "ns/event",
+        "results": {k: summary(v) for k, v in runs.items()},
+        "paired": {"4 file sinks": summary(paired)},
+    }
 
 
 async def metrics_suite(settings: Settings, loop: Loop, progress: Progress) -> dict[str, Any]:

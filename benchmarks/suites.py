@@ -27,7 +27,17 @@ import trio
 import logactors
 from logactors import FileSink, QueueConfig, ShutdownConfig, SupervisorConfig
 
-from ._util import MIB, Blocks, Loop, collect, count_lines, remove, rss_bytes, summary
+from ._util import (
+    MIB,
+    Blocks,
+    Loop,
+    collect,
+    count_lines,
+    frozen_heap,
+    remove,
+    rss_bytes,
+    summary,
+)
 from .cases import Case, EmptyCallCase, LogactorsCase, library_cases, text_cases
 
 Progress = Callable[[str], None]
@@ -175,23 +185,26 @@ async def caller_round(
     """:func:`caller_once` for each ``(case, path, calls)``, the cases open at once and taking
     turns block by block (in the given order), so that a change of the machine's speed falls
     on all of them alike instead of on the one measured at that moment. A case that makes
-    fewer calls (``Settings.scale``) stops taking turns when its calls are done."""
+    fewer calls (``Settings.scale``) stops taking turns when its calls are done. The turns run
+    on a frozen heap (:func:`~benchmarks._util.frozen_heap`: a full collection of the heap
+    of every open case would fall on one case by chance); each case's figures count the full
+    collections its own blocks held."""
     warm = min(block, 200)
     for case, path, _calls in runs:
         remove(path)
         await case.open(path, e2e=False)
         case.block(-warm, warm)
         await case.drain()
-    collect()
     blocks = {case.key: Blocks() for case, _path, _calls in runs}
     done = {case.key: 0 for case, _path, _calls in runs}
-    while any(done[case.key] < calls for case, _path, calls in runs):
-        for case, _path, calls in runs:
-            k = min(block, calls - done[case.key])
-            if k > 0:
-                blocks[case.key].run(case.block, done[case.key], k)
-                done[case.key] += k
-                await case.drain()
+    with frozen_heap():
+        while any(done[case.key] < calls for case, _path, calls in runs):
+            for case, _path, calls in runs:
+                k = min(block, calls - done[case.key])
+                if k > 0:
+                    blocks[case.key].run(case.block, done[case.key], k)
+                    done[case.key] += k
+                    await case.drain()
     for case, path, calls in reversed(runs):  # (each holds nurseries: left in reverse order)
         await _leave(case)
         _check_lines(case, path, calls + warm)
@@ -223,6 +236,13 @@ def _per_call_section(
         "labels": {c.key: c.label for c in cases},
         "results": {k: summary([x["wall"] for x in v]) for k, v in runs.items()},
         "cpu": {k: summary([x["cpu"] for x in v]) for k, v in runs.items()},
+        "full_collections": {
+            k: {
+                "count": int(sum(x.get("full_gcs", 0) for x in v)),
+                "ms": sum(x.get("full_gc_ms", 0.0) for x in v),
+            }
+            for k, v in runs.items()
+        },
     }
 
 
@@ -272,16 +292,32 @@ async def e2e_once(case: Case, path: str, n: int, yield_every: int) -> dict[str,
 
 async def e2e_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
     """End-to-end events/s for every library (logactors with its default configuration, and
-    tuned, labelled as such)."""
+    tuned, labelled as such).
+
+    Each round runs logactors (default configuration) first and again after every other case,
+    so that each case runs between two logactors runs: its ratio is the mean rate of those two
+    runs over its own (``paired``; the report takes the median of the rounds). A run lasts
+    one to a few seconds, about as long as this machine's changes of speed: two runs side by
+    side see the same machine far more often than two runs minutes apart."""
     cases = library_cases(picologging=settings.picologging, tuned=True)
+    reference, peers = cases[0], cases[1:]
     runs: dict[str, list[dict[str, float]]] = {c.key: [] for c in cases}
+    paired: dict[str, list[float]] = {c.key: [] for c in peers}
     events: dict[str, int] = {}
+
+    async def run(case: Case) -> float:
+        n = events[case.key] = settings.n_for(case, settings.e2e_n)
+        result = await e2e_once(case, _path(settings, f"e2e-{case.key}"), n, settings.yield_every)
+        runs[case.key].append(result)
+        return result["rate"]
+
     for r in range(settings.rounds):
-        for case in _rotate(cases, r):
-            n = events[case.key] = settings.n_for(case, settings.e2e_n)
-            runs[case.key].append(
-                await e2e_once(case, _path(settings, f"e2e-{case.key}"), n, settings.yield_every)
-            )
+        before = await run(reference)
+        for case in _rotate(peers, r):
+            rate = await run(case)
+            after = await run(reference)
+            paired[case.key].append((before + after) / 2 / rate)
+            before = after
         progress(f"end-to-end round {r + 1}/{settings.rounds}")
     return {
         "unit": "events/s",
@@ -289,6 +325,7 @@ async def e2e_suite(settings: Settings, progress: Progress) -> dict[str, Any]:
         "yield_every": settings.yield_every,
         "events": events,
         "results": {k: summary([x["rate"] for x in v]) for k, v in runs.items()},
+        "paired": {k: summary(v) for k, v in paired.items()},
         "produce_s": {k: summary([x["produce_s"] for x in v]) for k, v in runs.items()},
         "leave_s": {k: summary([x["leave_s"] for x in v]) for k, v in runs.items()},
         "peak_backlog": {k: summary([x["peak_backlog"] for x in v]) for k, v in runs.items()},

@@ -171,3 +171,49 @@ def test_every_ablation_still_names_a_line_of_the_template() -> None:
         assert old in _levelmethod.TEMPLATE, name
     rows = trio.run(ablation._pass, 1, 10)
     assert set(rows) == set(ablation.ROWS) and min(rows.values()) > 0
+
+
+def test_paired_goals_take_the_side_by_side_ratios() -> None:
+    """A section with ``paired`` rounds is judged on their median (the note keeps the ratio of
+    the medians); an older results file without them, on the ratio of the medians."""
+    from benchmarks._util import summary
+    from benchmarks.report import _paired
+
+    e2e = {
+        "results": {"logactors": summary([300.0, 100.0, 200.0]), "pico": summary([100.0] * 3)},
+        "paired": {"pico": summary([2.6, 2.4, 2.7])},
+    }
+    goal = _paired("e2e", e2e, "logactors", "pico", ">=", 2.5)
+    assert (goal["value"], goal["verdict"]) == (2.6, "PASS")
+    assert "ratio of the medians 2.00" in goal["note"]
+    fanout = {
+        "results": {"4": summary([5.0] * 3), "1": summary([3.0] * 3)},
+        "paired": {"4": summary([1.5, 1.7, 1.4])},
+    }
+    assert _paired("fan-out", fanout, "4", "1", "<=", 1.6)["value"] == 1.5
+    del e2e["paired"]
+    assert _paired("e2e", e2e, "logactors", "pico", ">=", 2.5)["value"] == 2.0
+
+
+def test_frozen_heap_freezes_counts_full_collections_and_unfreezes() -> None:
+    """The caller turns run on a frozen heap; a full collection inside a timed block is
+    counted on that block's case, and the heap is unfrozen afterwards."""
+    import gc
+
+    from benchmarks._util import FULL_COLLECTIONS, Blocks, Loop, frozen_heap
+
+    def block(start: int, n: int) -> int:
+        gc.collect()  # (a full collection, as the collector would start one)
+        return n
+
+    quiet = Blocks()
+    assert gc.get_freeze_count() == 0
+    with frozen_heap():
+        assert gc.get_freeze_count() > 0
+        collecting = Blocks()
+        collecting.run(block, 0, 10)
+        quiet.run(lambda start, n: n, 0, 10)
+    assert gc.get_freeze_count() == 0 and FULL_COLLECTIONS not in gc.callbacks
+    counted = collecting.per_call(Loop(wall=0.0, cpu=0.0))
+    assert counted["full_gcs"] == 1 and counted["full_gc_ms"] > 0
+    assert quiet.per_call(Loop(wall=0.0, cpu=0.0))["full_gcs"] == 0
