@@ -281,6 +281,34 @@ def test_clef_batch_path_writes_plain_events_itself(events: list[LogEvent], shif
     assert ClefFormatter()._batch(events) == b"".join(clef(e) for e in events)
 
 
+@given(
+    st.integers(TS - 10**9, TS + 10**9),
+    st.lists(
+        st.one_of(
+            st.integers(0, 5_000),  # (events microseconds apart: one millisecond's prefix)
+            st.integers(-3_000_000, 3_000_000),  # (across milliseconds, either way)
+            st.sampled_from([999_999, 1_000_000, 1_000_001, -1, 10**9]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_clef_batch_path_timestamps_within_and_across_milliseconds(
+    start: int, steps: list[int]
+) -> None:
+    """The batch path's cached millisecond prefix gives the exact path's timestamp for events
+    in one millisecond, across millisecond and second boundaries, out of order, and from one
+    batch to the next (the cache outlives a batch)."""
+    events = []
+    ts = start
+    for i, step in enumerate(steps):
+        ts += step
+        events.append(event("Processing {id}", id=i, ts=ts))
+    fmt = ClefFormatter()
+    for batch in (events, events[::-1], events[: len(events) // 2], events):
+        assert fmt._batch(batch) == b"".join(clef(e) for e in batch)
+
+
 def test_clef_batch_path_with_each_odd_property() -> None:
     """Each shortcut-defeating property, alone in a batch of plain events, comes out exact."""
     for odd in _ODD_PROPS:

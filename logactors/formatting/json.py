@@ -33,7 +33,7 @@ from .._json import dumps, dumps_plain
 from .._levels import SERILOG_NAMES, level_name, round_level
 from ..templates import parse
 from ._isolate import format_all, isolated, name_text, plain, substitute
-from ._time import DIGITS2, DIGITS3, IsoUtc
+from ._time import DIGITS2, IsoUtc
 
 __all__ = ["ClefFormatter", "JsonFormatter", "clef_dict", "json_line", "json_text"]
 
@@ -171,6 +171,8 @@ class ClefFormatter:
         #: each event's record is one line (see logactors.formatting._shared)
         self.line_records = True
         self._iso = IsoUtc(7)
+        #: the batch path's timestamp cache: the millisecond of the last event (its first ns)
+        #: and its text up to the fraction's last four digits
         self._start = -(10**18)
         self._stamp = ""
         self._formats: dict[str, bool] = {}
@@ -217,25 +219,23 @@ class ClefFormatter:
         append = objects.append
         levels = _CLEF_LEVEL
         formats = self._formats
-        start = self._start  # the second of the cached stamp, in ns
-        stamp = self._stamp  # its text up to the fraction's digits
-        d3 = DIGITS3
+        start = self._start  # the millisecond of the cached stamp, in ns
+        stamp = self._stamp  # its text up to the fraction's last four digits
         d2 = DIGITS2
         fields = 0  # ',"@' names written after "@mt" ("@r", "@l", "@x")
         surplus = 0  # other "@" in exact-path lines
         for event in events:
             timestamp, level, template, props, exception, logger, _task = event
-            fraction = timestamp - start
-            if not 0 <= fraction < 1_000_000_000:
-                fraction = timestamp % 1_000_000_000
-                start = timestamp - fraction
-                stamp = self._iso(timestamp)[:-8]  # (up to the ".")
+            sub = timestamp - start  # (ns within the cached millisecond)
+            if not 0 <= sub < 1_000_000:
+                sub = timestamp % 1_000_000
+                start = timestamp - sub
+                stamp = self._iso(timestamp)[:-5]  # (up to the fraction's last four digits)
             # "@tr"/"@sp", or names clashing with the fields, take the exact path (below)
             if not ("trace_id" in props or "span_id" in props or "@t" in props or "@mt" in props):
-                at = (  # IsoUtc(7)'s text, from the second's cached prefix
-                    f"{stamp}{d3[fraction // 1_000_000]}"
-                    f"{d2[fraction // 10_000 % 100]}{d2[fraction // 100 % 100]}Z"
-                )
+                # IsoUtc(7)'s text, from the millisecond's cached prefix (events a few
+                # microseconds apart share it)
+                at = f"{stamp}{d2[sub // 10_000]}{d2[sub // 100 % 100]}Z"
                 if level == 20 and not (exception or logger) and formats.get(template) is False:
                     append({"@t": at, "@mt": template, **props})
                     continue
