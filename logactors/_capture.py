@@ -89,6 +89,7 @@ _SAFE_NAMES_MAX: Final = 16384
 #: built-in enricher values kept captured (:meth:`Builder.enriched`)
 _ENRICHED_MAX: Final = 1024
 _EMPTY: Final[dict[str, Any]] = {}
+_new_tuple: Final = tuple.__new__
 #: ambient properties (``Logger.context``), captured when set
 CONTEXT: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar(
     "logactors_context", default=_EMPTY
@@ -700,8 +701,8 @@ class Builder:
         The sequence number is taken after the filters, so a gap in it always means an event
         was lost downstream, never that a filter rejected it.
         """
-        timestamp_ns, level, template, props, exception, logger, task, size = prepared
-        event = LogEvent(timestamp_ns, level, template, props, exception, logger, task)
+        event = _new_tuple(LogEvent, prepared[:7])  # (LogEvent's own __new__ is Python)
+        size = prepared[7]
         for stage in self._trio_stages:
             size = stage(event, size)
             if size < 0:

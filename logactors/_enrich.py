@@ -90,26 +90,33 @@ def dynamic_enricher(enrichers: Sequence[object]) -> Callable[[dict[str, Any], s
 
 
 def compile_filter(spec: FilterConfig) -> Predicate:
-    """A predicate for a declarative filter."""
+    """A predicate for a declarative filter: only the conditions the filter gives are
+    tested, by position in the event's tuple (a filter runs for every event it sees)."""
     lo = spec.min_level
     hi = spec.max_level
     prefix = spec.logger
-    wanted = dict(spec.properties)
-    exclude = spec.exclude
+    dotted = None if not prefix else prefix + "."  # (an empty prefix: every logger)
+    wanted = tuple(dict(spec.properties).items())
 
     def matches(event: LogEvent) -> bool:
-        if lo is not None and event.level < lo:
+        # (a LogEvent's level is at 1, its properties at 3, its logger name at 5)
+        if lo is not None and event[1] < lo:
             return False
-        if hi is not None and event.level > hi:
+        if hi is not None and event[1] > hi:
             return False
-        if prefix is not None and not (
-            event.logger == prefix or event.logger.startswith(prefix + ".") or prefix == ""
-        ):
-            return False
-        props = event.properties
-        return all(key in props and props[key] == value for key, value in wanted.items())
+        if dotted is not None:
+            logger = event[5]
+            if not (logger == prefix or logger.startswith(dotted)):
+                return False
+        if wanted:
+            props = event[3]
+            for key, value in wanted:  # (equality as the configuration states it)
+                if key in props and props[key] == value:
+                    continue
+                return False
+        return True
 
-    if exclude:
+    if spec.exclude:
         return lambda event: not matches(event)
     return matches
 
