@@ -88,6 +88,8 @@ RESERVED: Final = frozenset({"extra", "stack_info", "stacklevel"})
 _SAFE_NAMES_MAX: Final = 16384
 #: built-in enricher values kept captured (:meth:`Builder.enriched`)
 _ENRICHED_MAX: Final = 1024
+#: ambient contexts whose captured form a builder keeps (:meth:`Builder.ambient`)
+_CONTEXTS_MAX: Final = 256
 _EMPTY: Final[dict[str, Any]] = {}
 _new_tuple: Final = tuple.__new__
 #: ambient properties (``Logger.context``), captured when set
@@ -524,7 +526,8 @@ class Builder:
         self._report = report
         self._context = CONTEXT.get
         self._said: set[str] = set()
-        self._contexts: tuple[Mapping[str, Any], dict[str, Any], int] | None = None
+        #: id of an ambient context -> (the context, its captured properties, their bytes)
+        self._contexts: dict[int, tuple[Mapping[str, Any], dict[str, Any], int]] = {}
         # The optional stages, compiled into chains of only the configured ones: after the
         # capture on the caller's thread (``prepare``: trace ids, enrichers), and on the trio
         # thread (``admit``: filters, then the sequence number).
@@ -621,14 +624,19 @@ class Builder:
 
     def ambient(self, ctx: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
         """The ambient context's properties as this runtime captures them, and their estimated
-        bytes (the event's estimate counts each value on its own); kept for the last context
-        seen (a context is a new mapping whenever it changes)."""
-        last = self._contexts
-        if last is not None and last[0] is ctx:
-            return last[1], last[2]
+        bytes (the event's estimate counts each value on its own); kept per context (a context
+        is a new mapping whenever it changes, and tasks serving requests at once each log in
+        their own), up to a bound. An entry holds its context, so no other object can take
+        its id while it is kept."""
+        contexts = self._contexts
+        kept = contexts.get(id(ctx))
+        if kept is not None and kept[0] is ctx:
+            return kept[1], kept[2]
         captured = self.capture.properties(ctx)
         size = estimate(captured, self.limit) - BASE_BYTES
-        self._contexts = (ctx, captured, size)
+        if len(contexts) >= _CONTEXTS_MAX:  # a bound, not a working set
+            contexts.clear()
+        contexts[id(ctx)] = (ctx, captured, size)
         return captured, size
 
     def prepare(

@@ -171,6 +171,42 @@ async def test_context_is_inherited_by_child_tasks_and_worker_threads() -> None:
     assert "request_id" not in by_template["child 3"]
 
 
+async def test_tasks_logging_in_their_own_contexts_at_once_keep_their_values() -> None:
+    """Tasks serving requests at once, each in its own context, logging in turns: every event
+    carries its own task's context (the builder keeps the captured form per context, up to a
+    bound, and a full cache starts again rather than growing)."""
+    from logactors import _capture
+
+    async with capture() as cap:
+        log = cap.log
+        steps = 3
+        turn = [trio.Event() for _ in range(steps * 4 + 1)]
+        turn[0].set()
+
+        async def request(k: int) -> None:
+            with log.context(request=f"r{k}", peer=k):
+                for step in range(steps):
+                    await turn[step * 4 + k].wait()
+                    log.info("step {step}", step=step)
+                    turn[step * 4 + k + 1].set()
+
+        async with trio.open_nursery() as nursery:
+            for k in range(4):
+                nursery.start_soon(request, k)
+        builder = cap.log._rt.builder
+        assert 4 <= len(builder._contexts) <= _capture._CONTEXTS_MAX
+        for k in range(_capture._CONTEXTS_MAX + 10):  # (one new context per call)
+            with log.context(request=f"x{k}"):
+                log.info("many")
+        assert len(builder._contexts) <= _capture._CONTEXTS_MAX
+    interleaved = [dict(e.properties) for e in cap.events if e.template == "step {step}"]
+    assert [(p["request"], p["peer"], p["step"]) for p in interleaved] == [
+        (f"r{k}", k, step) for step in range(steps) for k in range(4)
+    ]
+    many = [e.properties["request"] for e in cap.events if e.template == "many"]
+    assert many == [f"x{k}" for k in range(_capture._CONTEXTS_MAX + 10)]
+
+
 async def test_exception_attaches_traceback() -> None:
     """exception() logs at error with the formatted traceback; exc_info accepts forms."""
     async with capture() as cap:
