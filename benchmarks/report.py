@@ -82,10 +82,10 @@ def _paired(name: str, section: dict[str, Any], a: str, b: str, op: str, target:
     section's ``paired`` figures, keyed by the case that is not the rounds' reference: ``b``
     in ``e2e``, ``a`` in ``fanout``), with the ratio of the medians in the note; the ratio of
     the medians alone where the results file has no pairs (before they were measured)."""
-    paired = section.get("paired")
-    if not paired:
+    paired = section.get("paired") or {}
+    rounds = paired.get(b) or paired.get(a)
+    if rounds is None:  # (an older file, or a case this run left out: its ratio is n/a)
         return _vs(name, section, a, b, op, target)
-    rounds = paired[b if b in paired else a]
     return _goal(
         name,
         rounds["median"],

@@ -282,7 +282,11 @@ def test_clef_batch_path_writes_plain_events_itself(events: list[LogEvent], shif
 
 
 @given(
-    st.integers(TS - 10**9, TS + 10**9),
+    st.one_of(
+        st.integers(TS - 10**9, TS + 10**9),
+        st.integers(-(10**9), 10**9),  # (around the epoch, before it too)
+        st.integers(-(10**18) - 10**7, -(10**18) + 10**7),  # (in 1938)
+    ),
     st.lists(
         st.one_of(
             st.integers(0, 5_000),  # (events microseconds apart: one millisecond's prefix)
@@ -297,8 +301,9 @@ def test_clef_batch_path_timestamps_within_and_across_milliseconds(
     start: int, steps: list[int]
 ) -> None:
     """The batch path's cached millisecond prefix gives the exact path's timestamp for events
-    in one millisecond, across millisecond and second boundaries, out of order, and from one
-    batch to the next (the cache outlives a batch)."""
+    in one millisecond, across millisecond and second boundaries, out of order, before 1970,
+    from a new formatter's first event, and from one batch to the next (the cache outlives a
+    batch)."""
     events = []
     ts = start
     for i, step in enumerate(steps):
@@ -307,6 +312,14 @@ def test_clef_batch_path_timestamps_within_and_across_milliseconds(
     fmt = ClefFormatter()
     for batch in (events, events[::-1], events[: len(events) // 2], events):
         assert fmt._batch(batch) == b"".join(clef(e) for e in batch)
+
+
+def test_clef_batch_path_first_event_of_a_new_formatter() -> None:
+    """A new formatter's cache holds a real millisecond (the epoch's first) with its text, so
+    a first event in that millisecond, or in any other, gets its own timestamp."""
+    for ts in (0, 999_999, 1_000_000, -1, -(10**18), -(10**18) + 1, TS):
+        batch = [event("Processing {id}", id=1, ts=ts)]
+        assert ClefFormatter()._batch(batch) == clef(batch[0]), ts
 
 
 def test_clef_batch_path_with_each_odd_property() -> None:

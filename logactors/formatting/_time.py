@@ -9,7 +9,8 @@ _MARK: Final = "\ue000"  # private-use character standing in for %f
 
 #: ``"000"`` … ``"999"`` and ``"00"`` … ``"99"``: a timestamp's fraction digits are written as
 #: look-ups in these (seven digits: ``DIGITS3[ns // 10**6]``, ``DIGITS2[ns // 10**4 % 100]``,
-#: ``DIGITS2[ns // 100 % 100]``; six: two ``DIGITS3``), cheaper than ``"%07d"`` formatting
+#: ``DIGITS2[ns // 100 % 100]``; six: two ``DIGITS3``), cheaper than ``"%07d"`` formatting (the
+#: CLEF batch path keeps the text up to the milliseconds and adds the two ``DIGITS2``)
 DIGITS3: Final = tuple(f"{i:03d}" for i in range(1000))
 DIGITS2: Final = tuple(f"{i:02d}" for i in range(100))
 
@@ -38,7 +39,7 @@ class IsoUtc:
             except (OverflowError, OSError, ValueError):  # beyond what the platform can show
                 self._prefix = f"{second}s"
         digits = self._digits
-        if digits == 7:  # (CLEF) as the CLEF batch path writes them
+        if digits == 7:  # (CLEF) the text the CLEF batch path writes
             return (
                 f"{self._prefix}.{DIGITS3[fraction // 1_000_000]}"
                 f"{DIGITS2[fraction // 10_000 % 100]}{DIGITS2[fraction // 100 % 100]}Z"

@@ -172,9 +172,10 @@ class ClefFormatter:
         self.line_records = True
         self._iso = IsoUtc(7)
         #: the batch path's timestamp cache: the millisecond of the last event (its first ns)
-        #: and its text up to the fraction's last four digits
-        self._start = -(10**18)
-        self._stamp = ""
+        #: and its text up to the fraction's last four digits (a real pair from the start: the
+        #: epoch's first millisecond)
+        self._start = 0
+        self._stamp = self._iso(0)[:-5]
         self._formats: dict[str, bool] = {}
 
     def format_event(self, event: LogEvent) -> bytes:
