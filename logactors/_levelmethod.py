@@ -10,9 +10,10 @@ after the capture, how many routes the level has. Instead of testing each of the
 is kept only when all its flags hold (``!flag``: when it does not), so "no stages" is the
 shortest code, not a list of flags tested per call.
 
-Two functions come from the template, both with the level method's parameters after the logger
-(``self``): the method itself (the trio thread's path, ending in the put) and, with the flag
-``thread``, the path of a call from another thread (ending in the hand-off's ``submit``). What
+Two functions come from the template: the method itself (the trio thread's path, ending in the
+put) and, with the flag ``thread``, the path of a call from another thread (ending in the
+hand-off's ``submit``), which the method calls with its arguments as it received them (the
+positional values' tuple, ``exc_info`` and the keywords' dict: not packed again). What
 differs from one logger to the next (its name, bound properties, their merge with the
 configuration's and its size) is read from the logger's slots. Both take the same fast case and
 build everything else with the one event builder (:meth:`logactors._capture.Builder.prepare`).
@@ -126,7 +127,7 @@ def emit(self, template, /, *args, exc_info=None, **props):
             if rt.closed:  # [!thread]
                 rt.rejected += 1  # [!thread]
             else:  # [!thread]
-                from_thread(self, template, *args, exc_info=exc_info, **props)  # [!thread]
+                from_thread(self, template, args, exc_info, props)  # [!thread]
             return  # [!thread]
         if pending:  # [!thread handoff]
             pump(force=True)  # [!thread handoff]
@@ -408,9 +409,10 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
         except NotInlinable:
             put = "inbox.put_nowait(fields, level, size)"
     if handoff is not None:
-        # the other-thread path: the same parameters, ending in the hand-off
+        # the other-thread path, ending in the hand-off: the level method's parameters as the
+        # method received them (its call forwards them as they are, without packing them again)
         thread = source_for({**flags, "thread": True}, put, hint)
-        thread = thread.replace("def emit(", "def from_thread(", 1)
+        thread = _retitled(thread, _FROM_THREAD)
     else:
         thread = "from_thread = reject"
         namespace["reject"] = _closed_thread_call(rt)
@@ -418,6 +420,18 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
     exec(_code(source), namespace)
     method: Method = namespace["emit"]
     return method
+
+
+#: the first line of :data:`TEMPLATE` (the level method), and of the other-thread path
+_EMIT: Final = "def emit(self, template, /, *args, exc_info=None, **props):"
+_FROM_THREAD: Final = "def from_thread(self, template, args, exc_info, props):"
+
+
+def _retitled(source: str, header: str) -> str:
+    """``source`` (the specialised template) with its first line replaced by ``header``."""
+    if not source.startswith(_EMIT + "\n"):
+        raise RuntimeError("the level method template no longer starts with " + repr(_EMIT))
+    return header + source[len(_EMIT) :]
 
 
 def _closed_thread_call(rt: Runtime) -> Callable[..., None]:

@@ -454,3 +454,17 @@ async def _outside_any_task(call: Any) -> None:
         await done.wait()
     finally:
         trio.lowlevel.remove_instrument(instrument)
+
+
+def test_the_other_thread_path_takes_the_level_methods_arguments_as_they_are() -> None:
+    """The other-thread path is the template under another first line, which takes the level
+    method's arguments without packing them again; a template whose first line changed is
+    refused at build time rather than compiled with the wrong parameters."""
+    from logactors import _levelmethod
+
+    assert _levelmethod.TEMPLATE.startswith(_levelmethod._EMIT + "\n")
+    retitled = _levelmethod._retitled(_levelmethod.TEMPLATE, _levelmethod._FROM_THREAD)
+    assert retitled.splitlines()[0] == _levelmethod._FROM_THREAD
+    assert retitled.splitlines()[1:] == _levelmethod.TEMPLATE.splitlines()[1:]
+    with pytest.raises(RuntimeError, match="no longer starts with"):
+        _levelmethod._retitled("def emit(self, template):\n    pass\n", "def x():")

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import trio
 import trio.testing
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import logactors
 from logactors import (
@@ -634,3 +636,44 @@ def test_set_level_from_a_thread_while_loggers_settle_on_another() -> None:
         assert log.metrics().sinks["n"].written == len(settled)
     finally:
         log.close()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["hello {user}", "{0} and {1}", "plain %s", "no holes"]),
+    st.lists(st.one_of(st.integers(), st.text(max_size=8), st.none()), max_size=2),
+    st.dictionaries(
+        st.sampled_from(["user", "password", "items", "n"]),
+        st.one_of(st.integers(), st.text(max_size=12), st.lists(st.integers(), max_size=2)),
+        max_size=3,
+    ),
+    st.booleans(),
+)
+def test_a_call_from_a_thread_records_what_the_same_call_records_on_the_trio_thread(
+    template: str, args: list[object], props: dict[str, object], with_exc: bool
+) -> None:
+    """Property: the level method forwards a call from another thread to its other-thread path
+    with the call's own arguments (positional values, keywords, ``exc_info``): the event is
+    the one the trio thread's path builds for the same call, but for the task field (the
+    thread's name) and the time."""
+    error = ValueError("boom") if with_exc else None
+
+    def call(log: logactors.Logger) -> None:
+        log.warning(template, *args, exc_info=error, **props)
+
+    async def main() -> None:
+        async with capture() as cap:
+            call(cap.log)
+            await trio.to_thread.run_sync(call, cap.log)
+            await cap.log.flush()
+        here, there = cap.events
+        assert there.task != here.task  # (a worker thread's name, the task's)
+        assert (there.level, there.template, there.properties, there.exception) == (
+            here.level,
+            here.template,
+            here.properties,
+            here.exception,
+        )
+        assert list(there.properties) == list(here.properties)
+
+    trio.run(main)
