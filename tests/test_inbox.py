@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import trio
 import trio.testing
+from hypothesis import given
+from hypothesis import strategies as st
 
 import logactors
 from logactors import CustomSink, Level, LogEvent, QueueConfig, SupervisorConfig
@@ -208,3 +210,25 @@ def test_take_part_of_the_queue_keeps_order_and_bytes() -> None:
             assert inbox.bytes == sum(1000 + n for n in left)
             assert [e.properties["n"] for e in inbox.take(100, max_bytes)] == left
             assert inbox.bytes == 0
+
+
+@given(
+    st.lists(st.integers(300, 2_000), max_size=6),
+    st.integers(0, 6),
+    st.integers(0, 6_000),
+    st.integers(300, 5_000),
+)
+def test_admits_after_counts_what_is_on_its_way_against_both_bounds(
+    queued_sizes: list[int], ahead: int, ahead_bytes: int, size: int
+) -> None:
+    """Property: one more event fits behind ``ahead`` events on their way (a thread's
+    hand-off) when the queue with them stays under ``max_events`` and its bytes with them and
+    the new event within the byte cap; an empty queue with nothing ahead admits any size."""
+    inbox = Inbox(QueueConfig(max_events=8, max_bytes=8_000), Counters())
+    for n, queued_size in enumerate(queued_sizes):
+        inbox.put_nowait(event(n), Level.INFO, queued_size)
+    count = len(inbox) + ahead
+    expected = count == 0 or (
+        count < inbox.max_events and inbox.bytes + ahead_bytes + size <= inbox.hard_cap
+    )
+    assert inbox.admits_after(ahead, ahead_bytes, size) is expected

@@ -113,7 +113,6 @@ class _Share:
         "drops",
         "hard_cap",
         "inbox",
-        "max_events",
         "never_drop",
         "pumped",
         "pumped_bytes",
@@ -125,7 +124,6 @@ class _Share:
         self.target = target
         self.inbox = inbox
         self.bounded = inbox is not None
-        self.max_events: int = inbox.max_events if inbox is not None else 0
         self.hard_cap: int = inbox.hard_cap if inbox is not None else 0
         self.never_drop: int = inbox.never_drop if inbox is not None else 0
         self.block: bool = bool(inbox.block) if inbox is not None else False
@@ -156,15 +154,12 @@ class _Share:
         return self.charged_bytes - self.pumped_bytes
 
     def fits(self, size: int) -> bool:
-        """Whether one more event of ``size`` bytes stays within both bounds."""
-        inbox = self.inbox
-        queued = len(inbox) + self.charged - self.pumped
-        if queued == 0:
-            return True  # an empty queue admits one event of any size
-        return (
-            queued < self.max_events
-            and inbox.bytes + self.charged_bytes - self.pumped_bytes + size <= self.hard_cap
+        """Whether one more event of ``size`` bytes stays within both bounds (an empty queue
+        admits one event of any size)."""
+        fits: bool = self.inbox.admits_after(
+            self.charged - self.pumped, self.charged_bytes - self.pumped_bytes, size
         )
+        return fits
 
     def bytes_fit(self, size: int) -> bool:
         """Whether one more event of ``size`` bytes stays within ``max_bytes``."""

@@ -176,6 +176,15 @@ class Inbox:
         """Whether an awaiting put of ``size`` bytes would be admitted now."""
         return len(self._events) < self.max_events and size <= self._free
 
+    def admits_after(self, ahead: int, ahead_bytes: int, size: int) -> bool:
+        """Whether one more event of ``size`` bytes, behind ``ahead`` events of ``ahead_bytes``
+        on their way here (a thread's hand-off), stays within both bounds; an empty queue with
+        nothing ahead admits one event of any size."""
+        queued = len(self._events) + ahead
+        if queued == 0:
+            return True
+        return queued < self.max_events and ahead_bytes + size <= self._free
+
     async def put(self, event: EventTuple, level: int, size: int) -> None:
         """Queue ``event``, waiting for room (back-pressure); raises InboxClosed after close.
 
