@@ -42,6 +42,7 @@ from typing import Any, Final
 
 import attrs
 
+from ._cache import remember
 from ._events import LogEvent
 from ._json import safe_str
 from ._levels import Level
@@ -192,9 +193,7 @@ class Capture:
             (self.secret_names if secret else self.safe_names).add(key)
         known = (masked, secret)
         if len(key) <= 256:
-            if len(self._names) >= _SAFE_NAMES_MAX:
-                self._names.clear()
-            self._names[key] = known
+            remember(self._names, key, known, _SAFE_NAMES_MAX)
         return known
 
     def text(self, value: str) -> str:
@@ -213,9 +212,7 @@ class Capture:
         if self.redactor is not None:
             out = self.redactor.text(out)
         if learn and len(template) <= 512 and "{$" not in template:  # ({$x}: the capture)
-            if len(self.templates) >= 4096:
-                self.templates.clear()
-            self.templates[template] = (out, len(out), None)
+            remember(self.templates, template, (out, len(out), None), 4096)
         return out
 
     def logger_name(self, name: str) -> str:
@@ -591,9 +588,7 @@ class Builder:
         if cached is None:
             ((name, captured),) = self.capture.properties({key: value}).items()
             cached = (name, captured, self.value_bytes(captured))
-            if len(self._enriched) >= _ENRICHED_MAX:  # a bound, not a working set
-                self._enriched.clear()
-            self._enriched[key, value] = cached
+            remember(self._enriched, (key, value), cached, _ENRICHED_MAX)
         return cached
 
     def _filter(self, event: LogEvent, size: int) -> int:
@@ -634,9 +629,7 @@ class Builder:
             return kept[1], kept[2]
         captured = self.capture.properties(ctx)
         size = estimate(captured, self.limit) - BASE_BYTES
-        if len(contexts) >= _CONTEXTS_MAX:  # a bound, not a working set
-            contexts.clear()
-        contexts[id(ctx)] = (ctx, captured, size)
+        remember(contexts, id(ctx), (ctx, captured, size), _CONTEXTS_MAX)
         return captured, size
 
     def prepare(

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from ._cache import remember
 from .config import RedactConfig
 
 _WORDS: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -141,10 +142,7 @@ class Redactor:
             return False
         secret = self._names.get(name)
         if secret is None:
-            secret = self._classify(name)
-            if len(self._names) >= _CACHE_MAX:
-                self._names.clear()
-            self._names[name] = secret
+            secret = remember(self._names, name, self._classify(name), _CACHE_MAX)
         return secret
 
     def _classify(self, name: str) -> bool:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from ._cache import remember
 from ._capture import Text
 from ._core.handoff import IN_SINK
 from ._facade import METHOD_FOR
@@ -238,12 +239,7 @@ class LogactorsHandler(logging.Handler):
     # -- the uncommon paths ----------------------------------------------------------------------
 
     def _named_logger(self, name: str) -> Any:
-        log = self._log
-        named = log.named(name)
-        if len(self._named) >= _NAMED_CACHE_LIMIT:  # a bound, not a working set: start again
-            self._named.clear()
-        self._named[name] = named
-        return named
+        return remember(self._named, name, self._log.named(name), _NAMED_CACHE_LIMIT)
 
     def _add_mapping_args(self, args: object, props: dict[str, Any]) -> None:
         if not isinstance(args, Mapping):

@@ -662,3 +662,16 @@ def test_known_names_capture_as_unknown_names(props: dict[str, Any], redact: str
     warm = Capture(CaptureConfig(), config, 4096)
     warm.properties(copy.deepcopy(props))  # learns the names
     assert warm.properties(copy.deepcopy(props)) == fresh.properties(copy.deepcopy(props))
+
+
+def test_a_bounded_cache_is_emptied_when_full_and_keeps_the_new_entry() -> None:
+    """``remember`` (every bounded cache's store): at its limit the cache starts again with
+    just the new entry; below it, entries accumulate."""
+    from logactors._cache import remember
+
+    cache: dict[str, int] = {}
+    for i in range(3):
+        assert remember(cache, f"k{i}", i, 3) == i
+    assert cache == {"k0": 0, "k1": 1, "k2": 2}
+    assert remember(cache, "k3", 3, 3) == 3
+    assert cache == {"k3": 3}

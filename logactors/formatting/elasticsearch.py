@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import orjson
 
+from .._cache import remember
 from .._events import LogEvent
 from .._json import dumps
 from .._levels import level_name
@@ -67,10 +68,8 @@ class BulkEncoder:
     def _lines(self, event: LogEvent) -> bytes:
         name = self._index(event.timestamp_ns).lower()  # index names must be lower-case
         action = self._actions.get(name)
-        if action is None:
-            if len(self._actions) > 64:
-                self._actions.clear()
-            action = self._actions[name] = dumps({"index": {"_index": name}}, _NEWLINE)
+        if action is None:  # (at most 65 index names kept)
+            action = remember(self._actions, name, dumps({"index": {"_index": name}}, _NEWLINE), 65)
         return action + dumps(bulk_document(event, self._iso), _NEWLINE)
 
     def encode_batch(self, events: Sequence[LogEvent]) -> bytes:

@@ -28,6 +28,7 @@ from typing import Any, Final
 
 import orjson
 
+from .._cache import remember
 from .._events import EventTuple, LogEvent, as_event
 from .._json import dumps, dumps_plain
 from .._levels import SERILOG_NAMES, level_name, round_level
@@ -300,10 +301,7 @@ class ClefFormatter:
 
     def _learn(self, template: str) -> bool:
         """Cache whether ``template`` has holes with formats (``@r``)."""
-        if len(self._formats) >= 4096:
-            self._formats.clear()
-        has_formats = self._formats[template] = parse(template).has_formats
-        return has_formats
+        return remember(self._formats, template, parse(template).has_formats, 4096)
 
 
 class JsonFormatter:

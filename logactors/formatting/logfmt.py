@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Final
 
+from .._cache import remember
 from .._events import LogEvent
 from .._json import dumps, safe_str
 from .._levels import level_name
@@ -39,9 +40,7 @@ def logfmt_key(name: str) -> str:
         if key in _RESERVED:
             key = "_" + key
         if len(name) <= _KEY_CHARS_MAX:  # (a huge name is not kept)
-            if len(_KEYS) >= _KEYS_MAX:  # a bound, not a working set: start again
-                _KEYS.clear()
-            _KEYS[name] = key
+            remember(_KEYS, name, key, _KEYS_MAX)
     return key
 
 

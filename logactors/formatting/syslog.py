@@ -33,6 +33,7 @@ import time
 from collections.abc import Mapping
 from typing import Final
 
+from .._cache import remember
 from .._events import LogEvent
 from .._json import dumps, safe_str
 from ._isolate import isolated, name_text, plain
@@ -141,10 +142,7 @@ def sd_name(name: str) -> str:
     if cached is not None:
         return cached
     out = "".join(c if "!" <= c <= "~" and c not in '=]"' else "_" for c in name[:32]) or "_"
-    if len(_name_cache) >= _NAME_CACHE_LIMIT:
-        _name_cache.clear()
-    _name_cache[name] = out
-    return out
+    return remember(_name_cache, name, out, _NAME_CACHE_LIMIT)
 
 
 def _utf8_safe(text: str) -> str:
