@@ -93,7 +93,7 @@ async def _time(module: Any, rounds: int, calls: int = CALLS) -> float:
     async with module.open_logger(config) as log:
         for _ in range(2):  # the first call teaches the capture the template and names
             log.info(WORKLOAD, user="ada", n=5)
-        info = log.info  # (after the first call: the compiled method)
+        info = log.info
         await log.flush()
         gc.collect()
         return (await fastest_turns({FULL: (_block(info), log.flush)}, rounds, calls))[FULL]

@@ -139,8 +139,7 @@ def _block(log: logactors.Logger, shape: str) -> Block:
 
         return disabled
     target = log.bind(request="r1") if shape == "bound" else log
-    target._settle()  # (its first call's step, so that ``info`` is the compiled method)
-    info = target.info
+    info = target.info  # (the read settles the logger: the compiled method)
     if shape == "positional":
 
         def positional(n: int) -> None:

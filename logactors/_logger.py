@@ -62,27 +62,56 @@ def _task_name() -> str:
         return threading.current_thread().name
 
 
-def _settling(level: Level, attr: str) -> Method:
-    """An enabled level of a logger that has not settled yet (:meth:`Logger._settle`): the
-    level methods of :class:`Logger` itself."""
+class _Settling:
+    """An enabled level method of a logger that has not settled yet, as the runtime's
+    :attr:`~LoggerTypes.unsettled` class holds it: reading it (``log.info``, so every call
+    too) settles the logger (:meth:`Logger._settle`) and gives the method compiled for its new
+    class. A method taken before the first call (``info = log.bind(user=u).info``) is then
+    that compiled method, as it is when taken later, not a detour through the settling step
+    on each call."""
 
-    def settle_and_log(self: Logger, template: str, /, *args: object, **props: object) -> None:
-        # (settled already when this is a method taken from the logger before its first call)
-        if type(self) is self._rt.logger_types.unsettled:
-            try:
-                self._settle()
-            except Exception as exc:
-                self._rt.internal_error(exc)
-                return
+    __slots__ = ("_attr",)
+
+    def __init__(self, attr: str) -> None:
+        self._attr = attr
+
+    def __get__(self, logger: Logger | None, owner: type | None = None) -> Any:
+        if logger is None:
+            return self
+        try:
+            logger._settle()
+        except Exception as exc:
+            return _failed(logger._rt, exc)
+        return getattr(logger, self._attr)  # (its class now holds the compiled method)
+
+
+_SETTLING: dict[str, _Settling] = {attr: _Settling(attr) for _level, attr in LEVEL_METHODS}
+
+
+def _failed(rt: Runtime, exc: Exception) -> Method:
+    """The level method of a logger that could not settle: each call is an internal error
+    (counted as rejected, reported on the self-log), never a silent no-op."""
+
+    def failed(*args: object, **props: object) -> None:
+        rt.internal_error(exc)
+
+    return failed
+
+
+def _forward(level: Level, attr: str) -> Method:
+    """The level methods of :class:`Logger` itself, which its runtime's classes override (an
+    explicit ``Logger.info(log, ...)`` reaches the logger's own)."""
+
+    def method(self: Logger, template: str, /, *args: object, **props: object) -> None:
         getattr(self, attr)(template, *args, **props)
 
-    settle_and_log.__name__ = attr
-    settle_and_log.__qualname__ = f"Logger.{attr}"
-    settle_and_log.__doc__ = f"Log at {level.name.lower()} (see :class:`Logger`)."
-    return settle_and_log
+    method.__name__ = attr
+    method.__qualname__ = f"Logger.{attr}"
+    method.__doc__ = f"Log at {level.name.lower()} (see :class:`Logger`)."
+    return method
 
 
-@level_methods(_settling)
+@level_methods(_forward)
 class Logger(LevelMethods):
     """The logging front end (get one from ``open_logger``, ``start_logger`` or ``bind``).
 
@@ -97,7 +126,7 @@ class Logger(LevelMethods):
 
     # A logger is an instance of one of its runtime's classes (:class:`LoggerTypes`), which hold
     # the level methods; the slots hold what differs from one logger to the next: its name and
-    # bound properties, and (from its first enabled call on) their merge with the
+    # bound properties, and (once it has settled) their merge with the
     # configuration's properties, its keys and its size.
     __slots__ = ("__weakref__", "_base", "_base_names", "_bound", "_fixed_size", "_name", "_rt")
     _rt: Runtime
@@ -146,10 +175,10 @@ class Logger(LevelMethods):
         return child
 
     def _settle(self) -> None:
-        """The first enabled call: merge the bound properties with the configuration's (and
-        size the merge once), then become an instance of the runtime's class for this kind of
-        logger, whose level methods take it from here. (Two threads settling the same logger
-        at once compute the same values.)"""
+        """The first read of an enabled level method (:class:`_Settling`): merge the bound
+        properties with the configuration's (and size the merge once), then become an
+        instance of the runtime's class for this kind of logger, whose level methods take it
+        from here. (Two threads settling the same logger at once compute the same values.)"""
         rt = self._rt
         base = {**rt.static_properties, **self._bound}
         plain = True
@@ -365,12 +394,13 @@ class LoggerTypes:
     level and kind of logger, not per logger nor per call.
 
     Each class is a subclass of :class:`Logger` with no slots of its own (a logger changes
-    class on its first enabled call, :meth:`Logger._settle`) whose six level methods are class
-    attributes: a level below the gate holds the shared no-op (a disabled call costs one
-    function call), an enabled one the method compiled for this runtime, level and kind
-    (:func:`logactors._levelmethod.build`, once per runtime start), or in :attr:`unsettled`,
-    the class of a new logger, the settling step. :meth:`apply` sets them again when the gate
-    or the routes change: every logger of the runtime, ``bind`` children included, follows at
+    class when an enabled level method of it is first read, :meth:`Logger._settle`) whose six
+    level methods are class attributes: a level below the gate holds the shared no-op (a
+    disabled call costs one function call), an enabled one the method compiled for this
+    runtime, level and kind (:func:`logactors._levelmethod.build`, once per runtime start),
+    or in :attr:`unsettled`, the class of a new logger, the settling step (:class:`_Settling`:
+    reading it settles the logger). :meth:`apply` sets them again when the gate or the routes
+    change: every logger of the runtime, ``bind`` children included, follows at
     once, and the runtime keeps no list of its loggers.
 
     A class attribute is set only when it changes: CPython 3.13 stops caching look-ups on a
@@ -387,7 +417,7 @@ class LoggerTypes:
         self._kinds: dict[tuple[bool, bool], type[Logger]] = {}
         #: the compiled methods, by level and kind (until the routes change: ``rebuild``)
         self._methods: dict[tuple[Level, tuple[bool, bool]], Method] = {}
-        #: the class of a logger before its first enabled call
+        #: the class of a logger before an enabled level method of it is first read
         self.unsettled = self._new(None)
 
     def of_kind(self, has_base: bool, plain_base: bool) -> type[Logger]:
@@ -423,11 +453,11 @@ class LoggerTypes:
     def _fill(self, cls: type[Logger], kind: tuple[bool, bool] | None) -> None:
         gate = self._rt.min_level
         for level, attr in LEVEL_METHODS:
-            method: Method
+            method: object
             if level < gate:
                 method = _noop
             elif kind is None:
-                method = getattr(Logger, attr)  # (the settling step)
+                method = _SETTLING[attr]
             else:
                 built = self._methods.get((level, kind))
                 if built is None:

@@ -131,8 +131,7 @@ def test_inlining_refuses_what_it_cannot_inline() -> None:
 async def _method(config: SupervisorConfig, **bound: Any) -> Any:
     async with logactors.open_logger(config) as log:
         target = log.bind(**bound) if bound else log
-        target._settle()  # (before its first call, a logger's method is the settling step)
-        return target.info
+        return target.info  # (the read settles the logger: the compiled method)
 
 
 def _config(**options: Any) -> SupervisorConfig:
@@ -168,7 +167,6 @@ async def test_a_put_that_cannot_be_inlined_is_called(monkeypatch: pytest.Monkey
     monkeypatch.setattr(_levelmethod, "inline_expression", refuse)
     config = SupervisorConfig(sinks=(logactors.MemorySink(name="m"),), trace_context=False)
     async with logactors.open_logger(config) as log:
-        log._settle()
         method: Any = log.info
         assert "put_nowait" in method.__code__.co_names
         log.info("a {x}", x="ada")

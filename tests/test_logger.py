@@ -421,12 +421,15 @@ async def test_awaiting_calls_wait_for_room(autojump_clock: trio.testing.MockClo
     assert sink.values("i") == list(range(10))
 
 
-async def test_a_method_taken_before_the_first_call_logs_as_the_logger_does() -> None:
-    """``info = log.bind(...).info`` before any call holds the settling step: each call logs
-    the same event the logger's own method would, and the logger settles once."""
-    async with capture() as cap:
+async def test_a_method_taken_before_the_first_call_is_the_compiled_method() -> None:
+    """``info = log.bind(...).info`` before any call settles the logger once, on that read,
+    and gives the method compiled for its kind (not a settling step run on every call): it
+    logs the same events as the logger's own method. A disabled level read does not settle."""
+    async with capture(min_level="info") as cap:
+        types = cap.log._rt.logger_types
         child = cap.log.bind(user="ada")
-        info = child.info
+        debug = child.debug
+        assert type(child) is types.unsettled  # (a disabled level: the shared no-op)
         settled = []
         settle = logactors.Logger._settle
 
@@ -436,13 +439,42 @@ async def test_a_method_taken_before_the_first_call_logs_as_the_logger_does() ->
 
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(logactors.Logger, "_settle", counting)
+            info = child.info
+            assert type(child) is types.of_kind(True, True)
+            assert info.__func__ is type(child).__dict__["info"]
             for i in range(3):
                 info("call {i}", i=i)
             child.info("call {i}", i=3)
+            debug("hidden")
     assert [(e.properties["i"], e.properties["user"]) for e in cap.events] == [
         (i, "ada") for i in range(4)
     ]
     assert settled == [child]
+
+
+async def test_a_logger_that_cannot_settle_counts_every_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Settling raising (a bug): the method read is one whose every call is an internal error,
+    counted as rejected and reported on the self-log, never a silent no-op."""
+    lines: list[str] = []
+    async with capture(config=SupervisorConfig(sinks=(), self_log=lines.append)) as cap:
+        child = cap.log.bind(user="ada")
+
+        def broken(self: Any) -> None:
+            raise RuntimeError("cannot settle")
+
+        monkeypatch.setattr(logactors.Logger, "_settle", broken)
+        info = child.info
+        info("a")
+        child.info("b")
+        info("c")
+        monkeypatch.undo()
+        rt = cap.log._rt
+        assert rt.rejected == 3
+        child.info("d {n}", n=1)
+    assert [e.template for e in cap.events] == ["d {n}"]
+    assert any("cannot settle" in line for line in lines)
 
 
 async def test_logger_objects_are_collectable() -> None:

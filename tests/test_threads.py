@@ -597,7 +597,7 @@ def test_set_level_from_a_thread_while_loggers_settle_on_another() -> None:
     """``set_level`` on one thread while another thread's loggers make their first calls
     (settling, and making their runtime's classes for new kinds of logger): it never raises,
     and every logger follows the last gate."""
-    from logactors._logger import Logger, _noop
+    from logactors._logger import _SETTLING, Logger, _noop
 
     log = logactors.start_in_thread({"min_level": "info", "sinks": [{"type": "null", "name": "n"}]})
     try:
@@ -630,7 +630,9 @@ def test_set_level_from_a_thread_while_loggers_settle_on_another() -> None:
             thread.join()
         assert len(settled) >= 3_000 and switches >= 20
         assert len({type(logger) for logger in settled[-3:]}) == 3
-        assert all(type(logger).debug is Logger.debug for logger in keep)  # (to settle)
+        unsettled = rt.logger_types.unsettled
+        assert all(type(logger) is unsettled for logger in keep)  # (never read enabled)
+        assert unsettled.__dict__["debug"] is _SETTLING["debug"]  # (reading settles)
         assert all(type(logger).debug not in (_noop, Logger.debug) for logger in settled)
         log.flush()
         assert log.metrics().sinks["n"].written == len(settled)
