@@ -223,7 +223,21 @@ class Capture:
         """A rendered message as the level methods' fast case takes it: (its braces doubled,
         its length, no hole names), when it needs neither a cut nor masking; else None (the
         builder's path, which gives the same text for the others)."""
-        out = escape_braces(str.__str__(text))
+        return self._unchanged(escape_braces(str.__str__(text)))
+
+    def as_plain(self, template: str) -> tuple[str, int, tuple[str, ...]] | None:
+        """A template the capture has not seen that has no holes (no braces: a fixed message,
+        an f-string's text) as the level methods' fast case takes it: (itself, its length, no
+        hole names), when it needs neither a cut nor masking; else None (the builder's path,
+        which gives the same text for the others). It is not remembered: such text is often
+        rendered at the call, and would fill the cache with one-off entries."""
+        if "{" in template or "}" in template:
+            return None
+        return self._unchanged(template)
+
+    def _unchanged(self, out: str) -> tuple[str, int, tuple[str, ...]] | None:
+        """(``out``, its length, no hole names) when the capture would write it unchanged (no
+        cut, nothing to mask: the value rules' hint says so), else None."""
         if len(out) > self.max_text or (self._needs_scan is not None and self._needs_scan(out)):
             return None
         return out, len(out), ()

@@ -18,9 +18,10 @@ differs from one logger to the next (its name, bound properties, their merge wit
 configuration's and its size) is read from the logger's slots. Both take the same fast case and
 build everything else with the one event builder (:meth:`logactors._capture.Builder.prepare`).
 
-The fast case: a ``str`` template the capture knows (or a rendered message, ``Text``, that needs
-no cut and no masking: :meth:`~logactors._capture.Capture.as_text`), no exception, only plain
-scalar property values (or small plain ``dict``/``list`` values,
+The fast case: a ``str`` template the capture knows, or one without holes
+(:meth:`~logactors._capture.Capture.as_plain`), or a rendered message, ``Text``
+(:meth:`~logactors._capture.Capture.as_text`), either of them needing no cut and no masking;
+no exception, only plain scalar property values (or small plain ``dict``/``list`` values,
 :meth:`~logactors._capture.Capture.plain`) under names the capture knows to need nothing (or
 to be secret: their values are written as the mask), and
 no active span (an ambient context is merged as the builder merges it, unless a name is in two
@@ -141,6 +142,8 @@ def emit(self, template, /, *args, exc_info=None, **props):
         if exc_info is None:  # [fast]
             if template.__class__ is str:  # [fast]
                 known = known_template(template)  # [fast]
+                if known is None:  # (a template without holes: see Capture.as_plain)  [fast]
+                    known = as_plain(template)  # [fast]
             elif template.__class__ is Text and not args:  # [fast]
                 known = as_text(template)  # (a rendered message: see Capture.as_text)  [fast]
         if known is not None:  # [fast]
@@ -359,6 +362,7 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
         "known_template": capture.templates.get,
         "hole_names": capture.hole_names,
         "as_text": capture.as_text,
+        "as_plain": capture.as_plain,
         "ambient": builder.ambient,
         "Text": Text,
         "safe": capture.safe_names,

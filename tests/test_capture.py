@@ -561,6 +561,78 @@ async def test_the_fast_path_is_taken_once_names_are_known() -> None:
     ]
 
 
+async def test_a_new_template_without_holes_takes_the_fast_path_unremembered() -> None:
+    """A template the capture has not seen that has no holes (an f-string's text) takes the
+    fast path, and is not remembered (one-off text would fill the cache); one with braces, one
+    that needs masking or one too long for the capture takes the builder."""
+    async with capture() as cap:
+        cap.log.info("warm {user}", user="ada")  # (learns the name)
+        calls = _count_prepare(cap.log)
+        templates = cap.log._rt.builder.capture.templates
+        before = dict(templates)
+        for i in range(3):
+            cap.log.info(f"request {i} done", user="ada")
+        assert len(calls) == 0 and templates == before
+        cap.log.info("token Bearer abcdefgh12345 sent")
+        cap.log.info("a {{literal}} brace")
+        cap.log.info("x" * (cap.log._rt.builder.capture.max_text + 1))
+        assert len(calls) == 3
+    assert [e.template[:20] for e in cap.events[1:]] == [
+        "request 0 done",
+        "request 1 done",
+        "request 2 done",
+        "token Bearer *** sen",
+        "a {{literal}} brace",
+        "x" * 20,
+    ]
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(
+            [
+                "Bearer abcdefgh12",
+                "db postgres://u:pw@h/db",
+                "Basic dXNlcjpwYXNzd29yZA==",
+                "{x}",
+                "}{",
+                "{{",
+                "ü" * 10,
+                "x" * 1100,
+            ]
+        ),
+    ),
+    call_props,
+)
+def test_a_new_template_without_holes_equals_the_builder(
+    template: str, props: dict[str, Any]
+) -> None:
+    """Property: a template the capture has not seen (printed text: any characters, braces,
+    credentials, longer than the capture keeps) queues the event the builder makes, from the
+    trio thread and from another thread, whichever path it takes."""
+    config = SupervisorConfig(sinks=(), max_event_bytes=1024)
+
+    async def main() -> list[LogEvent]:
+        async with capture(config=config) as cap:
+            log = cap.log
+            log.info("warm {user}", **copy.deepcopy(props))  # (learns the names)
+            cap.events.clear()
+            log.info(template, **copy.deepcopy(props))
+            await trio.to_thread.run_sync(lambda: log.info(template, **copy.deepcopy(props)))
+            await log.flush()
+            # (last: the builder remembers the template, the fast path would then know it)
+            return [*cap.events, built(log, template, (), copy.deepcopy(props))[0]]
+
+    events = trio.run(main)
+    assert len(events) == 3
+    first = _key(events[-1])
+    for event in events[:-1]:
+        assert _key(event) == first
+
+
 @pytest.mark.slow
 def test_memory_stays_within_the_queue_cap_for_large_templates_exceptions_objects() -> None:
     """In a child process, with the sink stalled: 4,000 events of 20 KB templates, exception
