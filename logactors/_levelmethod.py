@@ -142,7 +142,7 @@ def emit(self, template, /, *args, exc_info=None, **props):
         if exc_info is None:  # [fast]
             if template.__class__ is str:  # [fast]
                 known = known_template(template)  # [fast]
-                if known is None:  # (a template without holes: see Capture.as_plain)  [fast]
+                if known is None and not args:  # (without holes: Capture.as_plain)  [fast]
                     known = as_plain(template)  # [fast]
             elif template.__class__ is Text and not args:  # [fast]
                 known = as_text(template)  # (a rendered message: see Capture.as_text)  [fast]
