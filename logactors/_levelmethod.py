@@ -20,7 +20,8 @@ build everything else with the one event builder (:meth:`logactors._capture.Buil
 
 The fast case: a ``str`` template the capture knows, or one without holes
 (:meth:`~logactors._capture.Capture.as_plain`), or a rendered message, ``Text``
-(:meth:`~logactors._capture.Capture.as_text`), either of them needing no cut and no masking;
+(:meth:`~logactors._capture.Capture.as_text`; a printf-style call is rendered at the call and
+taken as that text), any of them needing no cut and no masking;
 no exception, only plain scalar property values (or small plain ``dict``/``list`` values,
 :meth:`~logactors._capture.Capture.plain`) under names the capture knows to need nothing (or
 to be secret: their values are written as the mask), and
@@ -50,6 +51,7 @@ from typing import TYPE_CHECKING, Any, Final
 import trio
 
 from ._capture import CONTEXT, Text
+from ._capture import _printf as printf
 from ._core.inbox import Inbox
 from ._events import LogEvent
 from ._inline import NotInlinable, inline_body, inline_expression
@@ -142,8 +144,17 @@ def emit(self, template, /, *args, exc_info=None, **props):
         if exc_info is None:  # [fast]
             if template.__class__ is str:  # [fast]
                 known = known_template(template)  # [fast]
-                if known is None and not args:  # (without holes: Capture.as_plain)  [fast]
-                    known = as_plain(template)  # [fast]
+                if known is None:  # [fast]
+                    if not args:  # (a template without holes: Capture.as_plain)  [fast]
+                        known = as_plain(template)  # [fast]
+                    else:  # [fast]
+                        # printf style, rendered now as the builder renders it, and taken
+                        # from here as that text (a Text, which the builder also takes)
+                        printed = printf(template, args)  # [fast]
+                        if printed is not None:  # [fast]
+                            template = Text(printed)  # [fast]
+                            args = ()  # [fast]
+                            known = as_text(template)  # [fast]
             elif template.__class__ is Text and not args:  # [fast]
                 known = as_text(template)  # (a rendered message: see Capture.as_text)  [fast]
         if known is not None:  # [fast]
@@ -363,6 +374,7 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
         "hole_names": capture.hole_names,
         "as_text": capture.as_text,
         "as_plain": capture.as_plain,
+        "printf": printf,
         "ambient": builder.ambient,
         "Text": Text,
         "safe": capture.safe_names,

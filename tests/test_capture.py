@@ -633,6 +633,73 @@ def test_a_new_template_without_holes_equals_the_builder(
         assert _key(event) == first
 
 
+async def test_a_printf_call_takes_the_fast_path_as_its_text() -> None:
+    """A printf-style call is rendered at the call and takes the fast path as that text (its
+    braces doubled, as the builder writes it); a text that needs masking takes the builder,
+    and a template with holes binds its arguments as before."""
+    async with capture() as cap:
+        cap.log.info("warm {user}", user="ada")  # (learns the name)
+        calls = _count_prepare(cap.log)
+        arg = ["a"]
+        cap.log.info("x %s and %d {not a hole}", arg, 2, user="ada")
+        arg.append("later")  # (rendered at the call)
+        cap.log.info("map %(k)s", {"k": "v"})
+        assert len(calls) == 0
+        cap.log.info("auth %s", "Bearer abcdefgh12345")
+        cap.log.info("hole {user} %s", "ada")
+        assert len(calls) == 2
+    assert [(e.template, dict(e.properties)) for e in cap.events[1:]] == [
+        ("x ['a'] and 2 {{not a hole}}", {"user": "ada"}),
+        ("map v", {}),
+        ("auth Bearer ***", {}),
+        ("hole {user} %s", {"user": "ada"}),
+    ]
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["x %s and %d", "%s", "%(k)s!", "%d%% {n}", "100%", "{user} %s", "%r"]),
+    st.lists(
+        st.one_of(
+            st.integers(),
+            st.text(max_size=8),
+            st.sampled_from(["{x}", "Bearer abcdefgh12", "db postgres://u:pw@h/db", "x" * 1100]),
+            st.dictionaries(st.sampled_from(["k", "n"]), st.integers(), max_size=2),
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    call_props,
+)
+def test_a_printf_call_equals_the_builder(
+    template: str, args: list[Any], props: dict[str, Any]
+) -> None:
+    """Property: a call with positional arguments (printf style or not: any specifiers, a
+    mapping, too few or too many arguments, text that needs masking or a cut) queues the
+    event the builder makes, from the trio thread and from another thread."""
+    config = SupervisorConfig(sinks=(), max_event_bytes=1024)
+
+    async def main() -> list[LogEvent]:
+        async with capture(config=config) as cap:
+            log = cap.log
+            log.info("warm {user}", **copy.deepcopy(props))  # (learns the names)
+            cap.events.clear()
+            log.info(template, *copy.deepcopy(args), **copy.deepcopy(props))
+            await trio.to_thread.run_sync(
+                lambda: log.info(template, *copy.deepcopy(args), **copy.deepcopy(props))
+            )
+            await log.flush()
+            reference = built(log, template, tuple(copy.deepcopy(args)), copy.deepcopy(props))
+            return [*cap.events, reference[0]]
+
+    events = trio.run(main)
+    assert len(events) == 3
+    first = _key(events[-1])
+    for event in events[:-1]:
+        assert _key(event) == first
+
+
 @pytest.mark.slow
 def test_memory_stays_within_the_queue_cap_for_large_templates_exceptions_objects() -> None:
     """In a child process, with the sink stalled: 4,000 events of 20 KB templates, exception
