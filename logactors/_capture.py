@@ -31,12 +31,9 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
-import datetime
-import decimal
 import enum
 import sys
 import traceback
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -47,7 +44,7 @@ from ._events import LogEvent
 from ._json import safe_str
 from ._levels import Level
 from ._redact import SHORTEST_MATCH, Redactor
-from ._sizing import _SCALARS, BASE_BYTES, estimate, truncate
+from ._sizing import _SCALARS, BASE_BYTES, KEPT, KEPT_MAX, KEPT_TYPES, estimate, truncate
 from ._trace import add_trace, context_getter
 from .config import CaptureConfig, RedactConfig
 from .templates import Destructuring, PropertyToken, escape_braces, parse
@@ -64,22 +61,7 @@ __all__ = [
 ]
 
 #: kept as they are (exact types; checked first, before any isinstance)
-SCALARS: Final = frozenset(
-    {
-        str,
-        int,
-        float,
-        bool,
-        type(None),
-        datetime.datetime,
-        datetime.date,
-        datetime.time,
-        datetime.timedelta,
-        uuid.UUID,
-        decimal.Decimal,
-        bytes,
-    }
-)
+SCALARS: Final = frozenset({str, bytes, *_SCALARS, *KEPT_TYPES})
 #: the scalars the logger's fast path takes (fixed-size in the estimate: :mod:`._sizing`)
 _PLAIN: Final = _SCALARS
 MAX_DEPTH_MARK: Final = "<max depth>"
@@ -289,6 +271,7 @@ class Capture:
 
     def _other(self, value: Any, depth: int, destructure: bool) -> Any:
         if isinstance(value, enum.Enum):
+            self.learn_kept(type(value))
             return value
         if destructure:
             fields = _fields_of(value)
@@ -313,6 +296,14 @@ class Capture:
                 return MAX_DEPTH_MARK
             return self._items(value, depth, destructure)
         return self.stringify(value)
+
+    @staticmethod
+    def learn_kept(cls: type) -> None:
+        """Add an Enum class, whose members the capture keeps as they are, to the types the
+        estimate counts without its checks and the level methods' fast case takes
+        (:data:`logactors._sizing.KEPT`, bounded)."""
+        if cls not in KEPT and len(KEPT) < KEPT_MAX:
+            KEPT.add(cls)
 
     def plain(self, value: Any, depth: int) -> tuple[Any, int] | None:
         """A copy of a ``dict``/``list`` holding only plain scalars (``str``, ``int``,

@@ -22,10 +22,11 @@ The fast case: a ``str`` template the capture knows, or one without holes
 (:meth:`~logactors._capture.Capture.as_plain`), or a rendered message, ``Text``
 (:meth:`~logactors._capture.Capture.as_text`; a printf-style call is rendered at the call and
 taken as that text), any of them needing no cut and no masking;
-no exception, only plain scalar property values (or small plain ``dict``/``list`` values,
-:meth:`~logactors._capture.Capture.plain`) under names the capture knows to need nothing (or
-to be secret: their values are written as the mask), and
-no active span (an ambient context is merged as the builder merges it, unless a name is in two
+no exception, only plain scalar property values, values the capture keeps as they are
+(:data:`logactors._sizing.KEPT`: a datetime, a UUID, a Decimal, an Enum member) or small plain
+``dict``/``list`` values (:meth:`~logactors._capture.Capture.plain`) under names the capture
+knows to need nothing (or to be secret: their values are written as the mask), and no active
+span (an ambient context is merged as the builder merges it, unless a name is in two
 of its layers); the per-call enrichers are added as the builder's stage adds them (the
 built-in ``thread`` and ``task`` from a cache of their captured values, a user enricher's
 mapping captured at each call). For such a call ``prepare``
@@ -57,7 +58,7 @@ from ._events import LogEvent
 from ._inline import NotInlinable, inline_body, inline_expression
 from ._levels import Level
 from ._redact import Redactor
-from ._sizing import _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD
+from ._sizing import _OBJECT_BYTES, _SCALAR_BYTES, _SCALARS, _STR_OVERHEAD, KEPT
 from ._trace import context_getter
 from .templates import parse
 
@@ -194,6 +195,8 @@ def emit(self, template, /, *args, exc_info=None, **props):
                         size += str_bytes + len(value)  # [fast !every]
                     elif cls in scalars:  # [fast]
                         size += scalar_bytes  # [fast]
+                    elif cls in kept:  # (a datetime, a UUID, an Enum member …: kept as is)  [fast]
+                        size += object_bytes  # [fast]
                     elif cls is dict or cls is list:  # [fast]
                         copied = plain(value, 0)  # [fast]
                         if copied is None:  # [fast]
@@ -387,6 +390,8 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
         "str_bytes": _STR_OVERHEAD,
         "scalar_bytes": _SCALAR_BYTES,
         "scalars": _SCALARS,
+        "kept": KEPT,
+        "object_bytes": _OBJECT_BYTES,
         "get_ctx": CONTEXT.get,
         "otel": otel,
         "get_ident": threading.get_ident,

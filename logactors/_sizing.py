@@ -9,6 +9,9 @@ are plain containers, so the walk checks exact types first.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import uuid
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -22,6 +25,29 @@ BASE_BYTES: Final = 340
 _STR_OVERHEAD: Final = 56
 _SCALAR_BYTES: Final = 32
 _SCALARS: Final = frozenset({int, float, bool, type(None)})
+#: What the estimate counts for an object it does not walk: one kept as it is that is not a
+#: ``str``, a plain scalar or ``bytes`` (a datetime, a UUID, a Decimal, an Enum member), and
+#: any other.
+_OBJECT_BYTES: Final = 64
+#: The exact types of the immutable values the capture keeps as they are beyond ``str``, the
+#: plain scalars and ``bytes`` (:data:`logactors._capture.SCALARS`)
+KEPT_TYPES: Final = frozenset(
+    {
+        datetime.datetime,
+        datetime.date,
+        datetime.time,
+        datetime.timedelta,
+        uuid.UUID,
+        decimal.Decimal,
+    }
+)
+#: Those types, and the Enum classes the capture has met (it keeps their members as they
+#: are, :meth:`~logactors._capture.Capture.learn_kept`): values of these exact types are
+#: counted as :data:`_OBJECT_BYTES` without the walk's checks, and the level methods' fast
+#: case takes them.
+KEPT: Final[set[type]] = set(KEPT_TYPES)
+#: Most Enum classes :data:`KEPT` learns.
+KEPT_MAX: Final = 256 + len(KEPT_TYPES)
 
 
 def _deep(value: object, budget: int, depth: int = 0) -> int:
@@ -31,6 +57,8 @@ def _deep(value: object, budget: int, depth: int = 0) -> int:
         return _STR_OVERHEAD + len(value)  # type: ignore[arg-type]
     if cls in _SCALARS:
         return _SCALAR_BYTES
+    if cls in KEPT:
+        return _OBJECT_BYTES
     if cls is dict:  # captured values: exact types first, no ABC checks
         total = 64
         for k, v in value.items():  # type: ignore[attr-defined]
@@ -48,7 +76,7 @@ def _deep(value: object, budget: int, depth: int = 0) -> int:
     if isinstance(value, bytes | bytearray):
         return 40 + len(value)
     if depth > 32:
-        return 64
+        return _OBJECT_BYTES
     total = 64
     if isinstance(value, Mapping):
         try:
@@ -65,7 +93,7 @@ def _deep(value: object, budget: int, depth: int = 0) -> int:
             if total > budget:
                 break
         return total
-    return 64
+    return _OBJECT_BYTES
 
 
 def estimate(properties: Mapping[str, Any], limit: int) -> int:

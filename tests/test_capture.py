@@ -561,6 +561,46 @@ async def test_the_fast_path_is_taken_once_names_are_known() -> None:
     ]
 
 
+async def test_values_kept_as_they_are_take_the_fast_path() -> None:
+    """A datetime, a UUID, a Decimal or an Enum member (its class learnt at its first call
+    through the builder) is kept as it is by the fast path too: no ``Builder.prepare``."""
+
+    class Mode(enum.Enum):
+        FAST = 1
+
+    when = datetime.datetime(2024, 1, 2, tzinfo=datetime.UTC)
+    ident = uuid.UUID(int=7)
+    async with capture() as cap:
+        cap.log.info("at {a} {b} {c} {d}", a=1, b=2, c=3, d=Mode.FAST)  # (template, names, Mode)
+        calls = _count_prepare(cap.log)
+        for _ in range(2):
+            cap.log.info(
+                "at {a} {b} {c} {d}", a=when, b=ident, c=decimal.Decimal("1.5"), d=Mode.FAST
+            )
+        assert len(calls) == 0
+    assert dict(cap.events[-1].properties) == {
+        "a": when,
+        "b": ident,
+        "c": decimal.Decimal("1.5"),
+        "d": Mode.FAST,
+    }
+
+
+def test_the_kept_types_learnt_are_bounded() -> None:
+    """The Enum classes the capture adds to the kept types stop at ``KEPT_MAX``."""
+    from logactors import _sizing
+
+    saved = set(_sizing.KEPT)
+    try:
+        for i in range(_sizing.KEPT_MAX + 10):
+            Capture.learn_kept(enum.Enum(f"E{i}", "A"))
+        assert len(_sizing.KEPT) == _sizing.KEPT_MAX
+        assert _sizing.KEPT_TYPES <= _sizing.KEPT
+    finally:
+        _sizing.KEPT.clear()
+        _sizing.KEPT.update(saved)
+
+
 async def test_a_new_template_without_holes_takes_the_fast_path_unremembered() -> None:
     """A template the capture has not seen that has no holes (an f-string's text) takes the
     fast path, and is not remembered (one-off text would fill the cache); one with braces, one

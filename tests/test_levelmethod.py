@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime
+import decimal
+import enum
 import gc
+import uuid
 import weakref
 from typing import Any
 
@@ -181,11 +185,30 @@ async def test_a_put_that_cannot_be_inlined_is_called(monkeypatch: pytest.Monkey
 
 # -- the specialised methods queue what the builder builds ----------------------------------------
 
+
+class _Color(enum.Enum):
+    RED = "postgres://u:pw@h/db"  # (an Enum member is kept as it is, whatever its value)
+
+
+#: values the capture keeps as they are (the fast case counts them without the walk)
+kept_values = st.sampled_from(
+    [
+        datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+        datetime.date(2024, 1, 2),
+        datetime.time(3, 4),
+        datetime.timedelta(seconds=3),
+        uuid.UUID(int=5),
+        decimal.Decimal("1.5"),
+        _Color.RED,
+        enum.IntFlag("Perm", "R W")(3),
+    ]
+)
 values = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-5, 5),
     st.sampled_from(["ada", "a b", "mail ada@example.org", "postgres://u:pw@h/db", "x" * 9]),
+    kept_values,
     st.lists(st.integers(0, 3), max_size=3),
     st.dictionaries(st.sampled_from(["k", "password"]), st.integers(0, 3), max_size=2),
 )
