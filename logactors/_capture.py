@@ -44,7 +44,7 @@ from ._events import LogEvent
 from ._json import safe_str
 from ._levels import Level
 from ._redact import SHORTEST_MATCH, Redactor
-from ._sizing import _SCALARS, BASE_BYTES, KEPT, KEPT_MAX, KEPT_TYPES, estimate, truncate
+from ._sizing import _SCALARS, BASE_BYTES, KEPT_TYPES, estimate, learn_kept, truncate
 from ._trace import add_trace, context_getter
 from .config import CaptureConfig, RedactConfig
 from .templates import Destructuring, PropertyToken, escape_braces, parse
@@ -149,8 +149,9 @@ class Capture:
         self._scan_min = SHORTEST_MATCH if self.scan == 1 else 0
         #: template -> (as written, its length, its hole names when positional arguments bind
         #: to them by name, else ``()``; ``None`` until a call passes arguments: see
-        #: :meth:`hole_names`): the logger's fast path takes a call only when its template is
-        #: in here
+        #: :meth:`hole_names`): the templates the builder has seen, which the logger's fast
+        #: path takes (and, not kept here, text without braces: :meth:`as_plain`, a printf
+        #: call's text and a ``Text``: :meth:`as_text`)
         self.templates: dict[str, tuple[str, int, tuple[str, ...] | None]] = {}
         self._names: dict[str, tuple[str, bool]] = {}
 
@@ -271,7 +272,12 @@ class Capture:
 
     def _other(self, value: Any, depth: int, destructure: bool) -> Any:
         if isinstance(value, enum.Enum):
-            self.learn_kept(type(value))
+            inner = value.value  # (what the formats write)
+            if type(inner) is str and self.redactor is not None and self.redactor.needs_scan(inner):
+                masked = self.redactor.text(inner)
+                if masked != inner:
+                    return masked  # (a credential: the value's masked text)
+            learn_kept(type(value))
             return value
         if destructure:
             fields = _fields_of(value)
@@ -296,14 +302,6 @@ class Capture:
                 return MAX_DEPTH_MARK
             return self._items(value, depth, destructure)
         return self.stringify(value)
-
-    @staticmethod
-    def learn_kept(cls: type) -> None:
-        """Add an Enum class, whose members the capture keeps as they are, to the types the
-        estimate counts without its checks and the level methods' fast case takes
-        (:data:`logactors._sizing.KEPT`, bounded)."""
-        if cls not in KEPT and len(KEPT) < KEPT_MAX:
-            KEPT.add(cls)
 
     def plain(self, value: Any, depth: int) -> tuple[Any, int] | None:
         """A copy of a ``dict``/``list`` holding only plain scalars (``str``, ``int``,

@@ -18,7 +18,7 @@ differs from one logger to the next (its name, bound properties, their merge wit
 configuration's and its size) is read from the logger's slots. Both take the same fast case and
 build everything else with the one event builder (:meth:`logactors._capture.Builder.prepare`).
 
-The fast case: a ``str`` template the capture knows, or one without holes
+The fast case: a ``str`` template the capture knows, or one without braces
 (:meth:`~logactors._capture.Capture.as_plain`), or a rendered message, ``Text``
 (:meth:`~logactors._capture.Capture.as_text`; a printf-style call is rendered at the call and
 taken as that text), any of them needing no cut and no masking;
@@ -146,7 +146,7 @@ def emit(self, template, /, *args, exc_info=None, **props):
             if template.__class__ is str:  # [fast]
                 known = known_template(template)  # [fast]
                 if known is None:  # [fast]
-                    if not args:  # (a template without holes: Capture.as_plain)  [fast]
+                    if not args:  # (a template without braces: Capture.as_plain)  [fast]
                         known = as_plain(template)  # [fast]
                     else:  # [fast]
                         # printf style, rendered now as the builder renders it, and taken
@@ -161,7 +161,7 @@ def emit(self, template, /, *args, exc_info=None, **props):
         if known is not None:  # [fast]
             values = props  # [fast]
             if args:  # [fast]
-                # positional arguments bound to the holes, as the builder binds them (a
+                # positional arguments bound to the holes, as the builder binds them (a known
                 # template without holes takes the builder: printf style); the common case,
                 # named holes, no keywords and no surplus, is MessageTemplate.bind's zip
                 names = known[2]  # [fast]

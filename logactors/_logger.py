@@ -19,8 +19,9 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import types
 from collections.abc import Iterator, KeysView, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import trio
 
@@ -68,34 +69,39 @@ class _Settling:
     too) settles the logger (:meth:`Logger._settle`) and gives the method compiled for its new
     class. A method taken before the first call (``info = log.bind(user=u).info``) is then
     that compiled method, as it is when taken later, not a detour through the settling step
-    on each call."""
+    on each call.
 
-    __slots__ = ("_attr",)
+    Called through the class (``type(log).info(log, ...)``) it settles and logs. Where
+    settling raises (a bug), reading it gives a method that tries again at each call: each
+    failed call is an internal error (counted as rejected, reported on the self-log), never a
+    silent no-op, and the logger logs as soon as it can settle."""
 
-    def __init__(self, attr: str) -> None:
+    def __init__(self, level: Level, attr: str) -> None:
         self._attr = attr
+        self.__name__ = attr
+        self.__doc__ = f"Log at {level.name.lower()} (see :class:`Logger`)."
 
     def __get__(self, logger: Logger | None, owner: type | None = None) -> Any:
         if logger is None:
             return self
         try:
             logger._settle()
-        except Exception as exc:
-            return _failed(logger._rt, exc)
+        except Exception:
+            return types.MethodType(self, logger)  # (settles, or fails, at each call)
         return getattr(logger, self._attr)  # (its class now holds the compiled method)
 
+    def __call__(self, logger: Logger, template: str, /, *args: object, **props: object) -> None:
+        try:
+            logger._settle()
+        except Exception as exc:
+            logger._rt.internal_error(exc)
+            return
+        getattr(logger, self._attr)(template, *args, **props)
 
-_SETTLING: dict[str, _Settling] = {attr: _Settling(attr) for _level, attr in LEVEL_METHODS}
 
-
-def _failed(rt: Runtime, exc: Exception) -> Method:
-    """The level method of a logger that could not settle: each call is an internal error
-    (counted as rejected, reported on the self-log), never a silent no-op."""
-
-    def failed(*args: object, **props: object) -> None:
-        rt.internal_error(exc)
-
-    return failed
+_SETTLING: Final[dict[str, _Settling]] = {
+    attr: _Settling(level, attr) for level, attr in LEVEL_METHODS
+}
 
 
 def _forward(level: Level, attr: str) -> Method:
@@ -143,7 +149,7 @@ class Logger(LevelMethods):
         return Logger._child(runtime, capture.logger_name(name), capture.properties(bound))
 
     def __init_subclass__(cls, *, runtime_class: bool = False, **kwargs: Any) -> None:
-        # A logger takes its runtime's class for its kind on its first call, which would drop
+        # A logger takes its runtime's class for its kind when it settles, which would drop
         # a subclass's methods without a word: only LoggerTypes makes subclasses.
         if not runtime_class:
             raise TypeError(
@@ -314,6 +320,8 @@ class Logger(LevelMethods):
 
     def set_level(self, level: object) -> None:
         """Change the gate at runtime, for this logger and every logger sharing its runtime.
+        (A level method kept in a variable, ``info = log.info``, stays the one read before:
+        read it again to follow the new gate.)
 
         Raises:
             ValueError: ``level`` names no level.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import enum
 import uuid
 from collections.abc import Mapping
 from typing import Any, Final
@@ -41,13 +42,27 @@ KEPT_TYPES: Final = frozenset(
         decimal.Decimal,
     }
 )
-#: Those types, and the Enum classes the capture has met (it keeps their members as they
-#: are, :meth:`~logactors._capture.Capture.learn_kept`): values of these exact types are
-#: counted as :data:`_OBJECT_BYTES` without the walk's checks, and the level methods' fast
-#: case takes them.
+#: Those types, and the Enum classes the capture has met whose members it keeps as they are
+#: (:func:`learn_kept`): values of these exact types are counted as :data:`_OBJECT_BYTES`
+#: without the walk's checks, and the level methods' fast case takes them. One set for the
+#: process (what it holds does not depend on any configuration); it never shrinks.
 KEPT: Final[set[type]] = set(KEPT_TYPES)
-#: Most Enum classes :data:`KEPT` learns.
+#: Most Enum classes :data:`KEPT` learns (the rest take the builder, as before they were met).
 KEPT_MAX: Final = 256 + len(KEPT_TYPES)
+_REFUSED: Final[set[type]] = set()
+
+
+def learn_kept(cls: type, kept: set[type] = KEPT, refused: set[type] = _REFUSED) -> None:
+    """Add an Enum class whose every member's value is a plain scalar (an ``int``, a
+    ``float``, a ``bool`` or ``None``: nothing a redaction rule could match) to ``kept``,
+    within :data:`KEPT_MAX`; a class with other values is remembered as refused (within the
+    same bound), not checked again."""
+    if cls in kept or cls in refused or not issubclass(cls, enum.Enum):
+        return
+    plain = all(type(member.value) in _SCALARS for member in cls.__members__.values())
+    target = kept if plain else refused
+    if len(target) < KEPT_MAX:
+        target.add(cls)
 
 
 def _deep(value: object, budget: int, depth: int = 0) -> int:

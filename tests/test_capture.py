@@ -587,18 +587,48 @@ async def test_values_kept_as_they_are_take_the_fast_path() -> None:
 
 
 def test_the_kept_types_learnt_are_bounded() -> None:
-    """The Enum classes the capture adds to the kept types stop at ``KEPT_MAX``."""
+    """The Enum classes added to the kept types stop at ``KEPT_MAX``; an Enum with a ``str``
+    (or other non-scalar) value is refused, and so is a class that is not an Enum."""
     from logactors import _sizing
 
-    saved = set(_sizing.KEPT)
-    try:
-        for i in range(_sizing.KEPT_MAX + 10):
-            Capture.learn_kept(enum.Enum(f"E{i}", "A"))
-        assert len(_sizing.KEPT) == _sizing.KEPT_MAX
-        assert _sizing.KEPT_TYPES <= _sizing.KEPT
-    finally:
-        _sizing.KEPT.clear()
-        _sizing.KEPT.update(saved)
+    kept, refused = set(_sizing.KEPT_TYPES), set()
+    _sizing.learn_kept(enum.Enum("Words", {"A": "a"}), kept, refused)
+    _sizing.learn_kept(enum.Enum("Pairs", {"A": (1, 2)}), kept, refused)
+    _sizing.learn_kept(int, kept, refused)
+    assert kept == _sizing.KEPT_TYPES and len(refused) == 2
+    for i in range(_sizing.KEPT_MAX + 10):
+        _sizing.learn_kept(enum.Enum(f"E{i}", "A"), kept, refused)
+    assert len(kept) == _sizing.KEPT_MAX and kept >= _sizing.KEPT_TYPES
+
+
+async def test_an_enum_value_that_holds_a_credential_is_masked() -> None:
+    """An Enum member is kept as it is, unless its value is a string the redaction rules
+    mask: then it is captured as that masked text (what the formats would have written)."""
+
+    class Target(enum.Enum):
+        DB = "postgres://u:pw@db/app"
+        CACHE = "redis"
+
+    class Priority(enum.IntEnum):
+        HIGH = 3
+
+    async with capture() as cap:
+        for _ in range(2):
+            cap.log.info("to {t} {u} {p}", t=Target.DB, u=Target.CACHE, p=Priority.HIGH)
+    for event in cap.events:
+        assert dict(event.properties) == {
+            "t": "postgres://u:***@db/app",
+            "u": Target.CACHE,
+            "p": Priority.HIGH,
+        }
+    off = SupervisorConfig(sinks=(), redact=RedactConfig(enabled=False))
+    async with capture(config=off) as cap:
+        cap.log.info("to {t}", t=Target.DB)
+    assert cap.events[0].properties["t"] is Target.DB
+    patterns = SupervisorConfig(sinks=(), redact=RedactConfig(patterns=("s3cr3t",)))
+    async with capture(config=patterns) as cap:  # (every string scanned: only a match changes)
+        cap.log.info("to {t} {u}", t=Target.DB, u=Target.CACHE)
+    assert dict(cap.events[0].properties) == {"t": "postgres://u:***@db/app", "u": Target.CACHE}
 
 
 async def test_a_new_template_without_holes_takes_the_fast_path_unremembered() -> None:

@@ -187,7 +187,12 @@ async def test_a_put_that_cannot_be_inlined_is_called(monkeypatch: pytest.Monkey
 
 
 class _Color(enum.Enum):
-    RED = "postgres://u:pw@h/db"  # (an Enum member is kept as it is, whatever its value)
+    RED = "postgres://u:pw@h/db"  # (a str value to mask: captured as its masked text)
+    BLUE = "blue"
+
+
+class _Priority(enum.IntEnum):
+    HIGH = 3
 
 
 #: values the capture keeps as they are (the fast case counts them without the walk)
@@ -200,6 +205,8 @@ kept_values = st.sampled_from(
         uuid.UUID(int=5),
         decimal.Decimal("1.5"),
         _Color.RED,
+        _Color.BLUE,
+        _Priority.HIGH,
         enum.IntFlag("Perm", "R W")(3),
     ]
 )
@@ -334,6 +341,50 @@ def test_every_variant_queues_what_the_builder_builds(
             assert list(last[3]) == list(expected_props)  # the same order
             assert sizes[-1] + logactors._sizing.BASE_BYTES == size
         await log.flush()
+
+    trio.run(main)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(
+        st.text(max_size=30),
+        st.sampled_from(["x %s and %d", "%(k)s", "100%", "{user} %s", "Bearer abcdefgh12 %s"]),
+    ),
+    st.lists(values, max_size=2),
+    call_props,
+)
+def test_a_new_template_queues_what_the_builder_builds(
+    template: str, args: list[Any], props: dict[str, Any]
+) -> None:
+    """Property: a template the capture has not seen (text without braces, a printf-style
+    call, anything else), with or without positional arguments, once the names are known:
+    the inbox gets the tuple (its properties in the same order) and the size the builder
+    gives for the same call."""
+
+    async def main() -> None:
+        async with logactors.open_logger(_config()) as log:
+            log.info("warm {user}", **copy.deepcopy(props))  # (learns the names)
+            log.info(template, *copy.deepcopy(args), **copy.deepcopy(props))
+            (inbox,) = [actor.inbox for actor in log._rt.actors.values()]
+            last, size = inbox._events[-1], inbox._sizes[-1] + logactors._sizing.BASE_BYTES
+            event, expected = built(  # (after the call: the builder remembers the template)
+                log,
+                template,
+                copy.deepcopy(args),
+                copy.deepcopy(props),
+                task=trio.lowlevel.current_task().name,
+            )
+            assert (last[1], last[2], last[3], last[4]) == (
+                event.level,
+                event.template,
+                dict(event.properties),
+                event.exception,
+            )
+            assert list(last[3]) == list(event.properties)
+            assert size == expected
+            await log.flush()
 
     trio.run(main)
 

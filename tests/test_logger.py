@@ -455,8 +455,9 @@ async def test_a_method_taken_before_the_first_call_is_the_compiled_method() -> 
 async def test_a_logger_that_cannot_settle_counts_every_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Settling raising (a bug): the method read is one whose every call is an internal error,
-    counted as rejected and reported on the self-log, never a silent no-op."""
+    """Settling raising (a bug): each call is an internal error, counted as rejected and
+    reported on the self-log, never a silent no-op; a method read meanwhile tries again at
+    each call, and logs once the logger can settle."""
     lines: list[str] = []
     async with capture(config=SupervisorConfig(sinks=(), self_log=lines.append)) as cap:
         child = cap.log.bind(user="ada")
@@ -472,9 +473,46 @@ async def test_a_logger_that_cannot_settle_counts_every_call(
         monkeypatch.undo()
         rt = cap.log._rt
         assert rt.rejected == 3
-        child.info("d {n}", n=1)
-    assert [e.template for e in cap.events] == ["d {n}"]
+        info("d {n}", n=1)
+        child.info("e {n}", n=2)
+    assert [e.template for e in cap.events] == ["d {n}", "e {n}"]
     assert any("cannot settle" in line for line in lines)
+
+
+async def test_a_level_method_called_through_the_class_logs() -> None:
+    """``type(log).info(log, ...)`` and ``Logger.info(log, ...)`` log as ``log.info`` does,
+    before and after the logger settles (never a TypeError into the caller)."""
+    async with capture(min_level="info") as cap:
+        types = cap.log._rt.logger_types
+        first, second = cap.log.bind(user="ada"), cap.log.bind(user="bob")
+        type(first).info(first, "class {n}", n=1)  # (unsettled: the settling step, called)
+        logactors.Logger.info(second, "base {n}", n=2)
+        assert type(first) is type(second) is types.of_kind(True, True)
+        type(first).info(first, "class {n}", n=3)
+        logactors.Logger.info(second, "base {n}", n=4)
+        logactors.Logger.debug(first, "hidden")
+        assert types.unsettled.__dict__["info"].__doc__ == "Log at info (see :class:`Logger`)."
+    assert [(e.properties["n"], e.properties["user"]) for e in cap.events] == [
+        (1, "ada"),
+        (2, "bob"),
+        (3, "ada"),
+        (4, "bob"),
+    ]
+
+
+async def test_a_method_kept_is_the_one_of_the_gate_it_was_read_at() -> None:
+    """A level method kept in a variable (``info = log.info``) is the one its class held when
+    it was read: ``set_level`` changes what the logger's attributes give, not a method read
+    before (read it again, or call ``log.info``, to follow the gate)."""
+    async with capture(min_level="info") as cap:
+        info, debug = cap.log.info, cap.log.debug
+        cap.log.set_level("debug")
+        debug("kept no-op")
+        cap.log.debug("read again")
+        cap.log.set_level("error")
+        info("kept {n}", n=1)
+        cap.log.info("hidden")
+    assert [e.template for e in cap.events] == ["read again", "kept {n}"]
 
 
 async def test_logger_objects_are_collectable() -> None:
