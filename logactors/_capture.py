@@ -66,6 +66,14 @@ SCALARS: Final = frozenset({str, bytes, *_SCALARS, *KEPT_TYPES})
 _PLAIN: Final = _SCALARS
 MAX_DEPTH_MARK: Final = "<max depth>"
 MORE_KEY: Final = "…"
+#: The exact types of the values the capture has written as their ``str()`` (not
+#: destructured): every value of such a type takes that way (:meth:`Capture._other`'s checks
+#: depend on the type alone), and the level methods' fast case takes them through
+#: :meth:`Capture.stringify` where no hole destructures. One set for the process; it never
+#: shrinks.
+STRINGIFIED: Final[set[type]] = set()
+#: Most types :data:`STRINGIFIED` learns (the rest take the builder).
+_STRINGIFIED_MAX: Final = 1024
 #: call keywords taken from stdlib logging, never properties
 RESERVED: Final = frozenset({"extra", "stack_info", "stacklevel"})
 _SAFE_NAMES_MAX: Final = 16384
@@ -301,6 +309,8 @@ class Capture:
             if depth >= self.max_depth:
                 return MAX_DEPTH_MARK
             return self._items(value, depth, destructure)
+        if not destructure and len(STRINGIFIED) < _STRINGIFIED_MAX:
+            STRINGIFIED.add(type(value))  # (every value of this exact type ends here)
         return self.stringify(value)
 
     def plain(self, value: Any, depth: int) -> tuple[Any, int] | None:

@@ -23,8 +23,10 @@ The fast case: a ``str`` template the capture knows, or one without braces
 (:meth:`~logactors._capture.Capture.as_text`; a printf-style call is rendered at the call and
 taken as that text), any of them needing no cut and no masking;
 no exception, only plain scalar property values, values the capture keeps as they are
-(:data:`logactors._sizing.KEPT`: a datetime, a UUID, a Decimal, an Enum member) or small plain
-``dict``/``list`` values (:meth:`~logactors._capture.Capture.plain`) under names the capture
+(:data:`logactors._sizing.KEPT`: a datetime, a UUID, a Decimal, an Enum member), objects it
+writes as their ``str()`` (:data:`logactors._capture.STRINGIFIED`, where no hole
+destructures) or small plain ``dict``/``list`` values
+(:meth:`~logactors._capture.Capture.plain`) under names the capture
 knows to need nothing (or to be secret: their values are written as the mask), and no active
 span (an ambient context is merged as the builder merges it, unless a name is in two
 of its layers); the per-call enrichers are added as the builder's stage adds them (the
@@ -51,7 +53,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import trio
 
-from ._capture import CONTEXT, Text
+from ._capture import CONTEXT, STRINGIFIED, Text
 from ._capture import _printf as printf
 from ._core.inbox import Inbox
 from ._events import LogEvent
@@ -203,6 +205,12 @@ def emit(self, template, /, *args, exc_info=None, **props):
                             break  # [fast]
                         values[key] = copied[0]  # (a value replaced, not a key added)  [fast]
                         size += copied[1]  # [fast]
+                    elif cls in stringified and "{@" not in text:  # [fast]
+                        # an object written as its str(), taken now, cut and masked (where no
+                        # hole destructures: the builder would try its fields)
+                        value = stringify(value)  # [fast]
+                        values[key] = value  # (a value replaced, not a key added)  [fast]
+                        size += str_bytes + len(value)  # [fast]
                     else:  # [fast]
                         break  # [fast]
                 else:  # [fast]
@@ -385,6 +393,8 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
         "mask": capture.mask,
         "mask_bytes": _STR_OVERHEAD + len(capture.mask),
         "plain": capture.plain,
+        "stringified": STRINGIFIED,
+        "stringify": capture.stringify,
         "parse": parse,
         "limit": rt.max_event_bytes,
         "str_bytes": _STR_OVERHEAD,

@@ -586,6 +586,37 @@ async def test_values_kept_as_they_are_take_the_fast_path() -> None:
     }
 
 
+async def test_an_object_written_as_text_takes_the_fast_path() -> None:
+    """An object the capture writes as its ``str()`` (its type learnt at its first call
+    through the builder) is written so by the fast path too, taken at the call, cut and
+    masked; under a ``{@x}`` hole it still takes the builder, which destructures it."""
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+        y: int
+
+    class Url:
+        def __str__(self) -> str:
+            return "https://u:pw@h/x"
+
+    async with capture() as cap:
+        cap.log.info("at {p} {u}", p=Point(1, 2), u=Url())  # (template, names, the types)
+        calls = _count_prepare(cap.log)
+        point = Point(3, 4)
+        cap.log.info("at {p} {u}", p=point, u=Url())
+        point.x = 99
+        assert len(calls) == 0
+        for _ in range(2):  # (the first call teaches the capture the template)
+            cap.log.info("at {@p} {u}", p=Point(5, 6), u=Url())
+        assert len(calls) == 2
+    assert [dict(e.properties) for e in cap.events[1:]] == [
+        {"p": str(Point(3, 4)), "u": "https://u:***@h/x"},
+        {"p": {"x": 5, "y": 6}, "u": "https://u:***@h/x"},
+        {"p": {"x": 5, "y": 6}, "u": "https://u:***@h/x"},
+    ]
+
+
 def test_the_kept_types_learnt_are_bounded() -> None:
     """The Enum classes added to the kept types stop at ``KEPT_MAX``; an Enum with a ``str``
     (or other non-scalar) value is refused, and so is a class that is not an Enum."""

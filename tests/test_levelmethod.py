@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime
 import decimal
 import enum
 import gc
+import pathlib
 import uuid
 import weakref
 from typing import Any
@@ -195,6 +197,41 @@ class _Priority(enum.IntEnum):
     HIGH = 3
 
 
+class _Shown:
+    """An object the capture writes as its ``str()``."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class _Broken:
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+@dataclasses.dataclass
+class _Point:
+    x: int
+    y: int
+
+
+#: objects written as their str() (or destructured under a "{@" hole)
+object_values = st.sampled_from(
+    [
+        _Shown("plain text"),
+        _Shown("db postgres://u:pw@h/db"),
+        _Shown("{braces}"),
+        _Broken(),
+        pathlib.PurePosixPath("/srv/app"),
+        ValueError("boom"),
+        _Point(1, 2),
+    ]
+)
+
+
 #: values the capture keeps as they are (the fast case counts them without the walk)
 kept_values = st.sampled_from(
     [
@@ -216,6 +253,7 @@ values = st.one_of(
     st.integers(-5, 5),
     st.sampled_from(["ada", "a b", "mail ada@example.org", "postgres://u:pw@h/db", "x" * 9]),
     kept_values,
+    object_values,
     st.lists(st.integers(0, 3), max_size=3),
     st.dictionaries(st.sampled_from(["k", "password"]), st.integers(0, 3), max_size=2),
 )
@@ -290,7 +328,7 @@ def _variant_config(variant: dict[str, Any]) -> SupervisorConfig:
     variants,
     call_props,
     st.lists(values, max_size=2),
-    st.sampled_from(["hello {user}", "{0} and {1}", "plain %s"]),
+    st.sampled_from(["hello {user}", "{0} and {1}", "plain %s", "hello {@user} {n}"]),
 )
 def test_every_variant_queues_what_the_builder_builds(
     variant: dict[str, Any], props: dict[str, Any], args: list[Any], template: str
