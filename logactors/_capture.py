@@ -74,6 +74,9 @@ MORE_KEY: Final = "…"
 STRINGIFIED: Final[set[type]] = set()
 #: Most types :data:`STRINGIFIED` learns (the rest take the builder).
 _STRINGIFIED_MAX: Final = 1024
+#: texts without braces kept by :meth:`Capture.as_plain`: their longest, and how many
+_PLAIN_TEXT_CHARS: Final = 512
+_PLAIN_TEXTS_MAX: Final = 4096
 #: call keywords taken from stdlib logging, never properties
 RESERVED: Final = frozenset({"extra", "stack_info", "stacklevel"})
 _SAFE_NAMES_MAX: Final = 16384
@@ -158,10 +161,13 @@ class Capture:
         #: template -> (as written, its length, its hole names when positional arguments bind
         #: to them by name, else ``()``; ``None`` until a call passes arguments: see
         #: :meth:`hole_names`): the templates the builder has seen, which the logger's fast
-        #: path takes (and, not kept here, text without braces: :meth:`as_plain`, a printf
-        #: call's text and a ``Text``: :meth:`as_text`)
+        #: path takes (and, not kept here, text without braces: :meth:`as_plain` and
+        #: :attr:`plain_texts`, a printf call's text and a ``Text``: :meth:`as_text`)
         self.templates: dict[str, tuple[str, int, tuple[str, ...] | None]] = {}
         self._names: dict[str, tuple[str, bool]] = {}
+        #: texts without braces the fast case took (:meth:`as_plain`; the level methods look
+        #: them up here first)
+        self.plain_texts: dict[str, tuple[str, int, tuple[str, ...]]] = {}
 
     # -- names, texts ----------------------------------------------------------------------------
 
@@ -217,14 +223,22 @@ class Capture:
         return self._unchanged(escape_braces(str.__str__(text)))
 
     def as_plain(self, template: str) -> tuple[str, int, tuple[str, ...]] | None:
-        """A template the capture has not seen that has no holes (no braces: a fixed message,
-        an f-string's text) as the level methods' fast case takes it: (itself, its length, no
+        """A template the capture has not seen that has no braces (a fixed message, an
+        f-string's text) as the level methods' fast case takes it: (itself, its length, no
         hole names), when it needs neither a cut nor masking; else None (the builder's path,
-        which gives the same text for the others). It is not remembered: such text is often
-        rendered at the call, and would fill the cache with one-off entries."""
+        which gives the same text for the others). Such texts are kept in a cache of their own
+        (up to 512 characters, 4,096 of them, emptied when full), not among the templates:
+        one-off texts rendered at the call fill and empty it, never the templates' cache,
+        and a text logged again skips the checks (the scan of a sentence is most of them)."""
+        known = self.plain_texts.get(template)
+        if known is not None:
+            return known
         if "{" in template or "}" in template:
             return None
-        return self._unchanged(template)
+        known = self._unchanged(template)
+        if known is not None and len(template) <= _PLAIN_TEXT_CHARS:
+            remember(self.plain_texts, template, known, _PLAIN_TEXTS_MAX)
+        return known
 
     def _unchanged(self, out: str) -> tuple[str, int, tuple[str, ...]] | None:
         """(``out``, its length, no hole names) when the capture would write it unchanged (no

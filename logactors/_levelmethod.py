@@ -149,7 +149,7 @@ def emit(self, template, /, *args, exc_info=None, **props):
                 known = known_template(template)  # [fast]
                 if known is None:  # [fast]
                     if not args:  # (a template without braces: Capture.as_plain)  [fast]
-                        known = as_plain(template)  # [fast]
+                        known = plain_text(template) or as_plain(template)  # [fast]
                     else:  # [fast]
                         # printf style, rendered now as the builder renders it, and taken
                         # from here as that text (a Text, which the builder also takes)
@@ -385,6 +385,7 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
         "hole_names": capture.hole_names,
         "as_text": capture.as_text,
         "as_plain": capture.as_plain,
+        "plain_text": capture.plain_texts.get,
         "printf": printf,
         "ambient": builder.ambient,
         "Text": Text,

@@ -662,26 +662,37 @@ async def test_an_enum_value_that_holds_a_credential_is_masked() -> None:
     assert dict(cap.events[0].properties) == {"t": "postgres://u:***@db/app", "u": Target.CACHE}
 
 
-async def test_a_new_template_without_holes_takes_the_fast_path_unremembered() -> None:
-    """A template the capture has not seen that has no holes (an f-string's text) takes the
-    fast path, and is not remembered (one-off text would fill the cache); one with braces, one
-    that needs masking or one too long for the capture takes the builder."""
+async def test_a_new_template_without_braces_takes_the_fast_path_kept_apart() -> None:
+    """A template the capture has not seen that has no braces (an f-string's text) takes the
+    fast path and is kept in a cache of its own, not among the templates (one-off texts would
+    fill and empty that); one with braces, one that needs masking or one too long for the
+    capture takes the builder. The texts' cache is bounded: longer texts are not kept, and it
+    is emptied when full."""
     async with capture() as cap:
         cap.log.info("warm {user}", user="ada")  # (learns the name)
         calls = _count_prepare(cap.log)
-        templates = cap.log._rt.builder.capture.templates
-        before = dict(templates)
+        capture_ = cap.log._rt.builder.capture
+        before = dict(capture_.templates)
         for i in range(3):
             cap.log.info(f"request {i} done", user="ada")
-        assert len(calls) == 0 and templates == before
+        cap.log.info("request 0 done", user="ada")  # (again: from the texts' cache)
+        cap.log.info("y" * 600)  # (taken, not kept: over 512 characters)
+        assert len(calls) == 0 and capture_.templates == before
+        assert list(capture_.plain_texts) == [f"request {i} done" for i in range(3)]
         cap.log.info("token Bearer abcdefgh12345 sent")
         cap.log.info("a {{literal}} brace")
-        cap.log.info("x" * (cap.log._rt.builder.capture.max_text + 1))
+        cap.log.info("x" * (capture_.max_text + 1))
         assert len(calls) == 3
+        for i in range(4096):
+            capture_.as_plain(f"text {i}")
+        # (4,093 more filled it; the next emptied it and was kept, then two more)
+        assert list(capture_.plain_texts) == ["text 4093", "text 4094", "text 4095"]
     assert [e.template[:20] for e in cap.events[1:]] == [
         "request 0 done",
         "request 1 done",
         "request 2 done",
+        "request 0 done",
+        "y" * 20,
         "token Bearer *** sen",
         "a {{literal}} brace",
         "x" * 20,
