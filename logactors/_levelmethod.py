@@ -10,10 +10,12 @@ after the capture, how many routes the level has. Instead of testing each of the
 is kept only when all its flags hold (``!flag``: when it does not), so "no stages" is the
 shortest code, not a list of flags tested per call.
 
-Two functions come from the template: the method itself (the trio thread's path, ending in the
-put) and, with the flag ``thread``, the path of a call from another thread (ending in the
+Three functions come from the template: the method itself (the trio thread's path, ending in
+the put); with the flag ``thread``, the path of a call from another thread (ending in the
 hand-off's ``submit``), which the method calls with its arguments as it received them (the
-positional values' tuple, ``exc_info`` and the keywords' dict: not packed again). What
+positional values' tuple, ``exc_info`` and the keywords' dict: not packed again); and the
+method again taking its arguments so (``packed``, an attribute of the method: what a
+module-level proxy calls, having received them packed). What
 differs from one logger to the next (its name, bound properties, their merge with the
 configuration's and its size) is read from the logger's slots. Both take the same fast case and
 build everything else with the one event builder (:meth:`logactors._capture.Builder.prepare`).
@@ -329,6 +331,8 @@ _SOURCE: Final = """\
 {thread}
 
 {trio}
+
+{packed}
 """
 
 
@@ -448,15 +452,22 @@ def build(rt: Runtime, level: Level, has_base: bool, plain_base: bool) -> Method
     else:
         thread = "from_thread = reject"
         namespace["reject"] = _closed_thread_call(rt)
-    source = _SOURCE.format(thread=thread, trio=source_for({**flags, "thread": False}, put, hint))
+    trio_path = source_for({**flags, "thread": False}, put, hint)
+    source = _SOURCE.format(thread=thread, trio=trio_path, packed=_retitled(trio_path, _PACKED))
     exec(_code(source), namespace)
-    method: Method = namespace["emit"]
-    return method
+    method: Any = namespace["emit"]
+    # the same method taking its arguments packed, for a caller that holds them so (a
+    # module-level proxy): read as ``packed`` on the method (:mod:`logactors._proxy`)
+    method.packed = namespace["emit_packed"]
+    compiled: Method = method
+    return compiled
 
 
-#: the first line of :data:`TEMPLATE` (the level method), and of the other-thread path
+#: the first line of :data:`TEMPLATE` (the level method), of the other-thread path, and of
+#: the level method taking its arguments packed
 _EMIT: Final = "def emit(self, template, /, *args, exc_info=None, **props):"
 _FROM_THREAD: Final = "def from_thread(self, template, args, exc_info, props):"
+_PACKED: Final = "def emit_packed(self, template, args, exc_info, props):"
 
 
 def _retitled(source: str, header: str) -> str:

@@ -32,22 +32,31 @@ _RUN_STACK: trio.lowlevel.RunVar[tuple[Runtime, ...]] = trio.lowlevel.RunVar(
 )
 _PROCESS_STACK: list[Runtime] = []
 _LOCK = threading.Lock()
+#: The one active logger when the process has exactly one (the usual case), else None: every
+#: trio run and thread then finds that one (:func:`current_runtime`), so a proxy's call skips
+#: the lookup.
+_sole: Runtime | None = None
 
 
 def register(runtime: Runtime) -> Callable[[], None]:
     """Make ``runtime`` the active one (in this trio run and process-wide); returns undo."""
+    global _sole
     in_run = trio.lowlevel.in_trio_run()
     if in_run:
         _RUN_STACK.set((*_RUN_STACK.get(), runtime))
     with _LOCK:
         _PROCESS_STACK.append(runtime)
+        _sole = _PROCESS_STACK[0] if len(_PROCESS_STACK) == 1 else None
 
     def unregister() -> None:
+        global _sole
         if in_run:
             with contextlib.suppress(RuntimeError):
                 _RUN_STACK.set(tuple(r for r in _RUN_STACK.get() if r is not runtime))
-        with _LOCK, contextlib.suppress(ValueError):
-            _PROCESS_STACK.remove(runtime)
+        with _LOCK:
+            with contextlib.suppress(ValueError):
+                _PROCESS_STACK.remove(runtime)
+            _sole = _PROCESS_STACK[0] if len(_PROCESS_STACK) == 1 else None
 
     return unregister
 
@@ -95,11 +104,28 @@ def orphan_counts() -> tuple[int, int]:
 
 
 def _forward(level: Level, name: str) -> LogMethod:
-    """A proxy's level method (``name`` at ``level``)."""
+    """A proxy's level method (``name`` at ``level``). With one active logger in the process
+    (:data:`_sole`), a level below its gate returns at once, and the proxy's child logger
+    for that runtime, once made, is called without looking the runtime up, through its level
+    method's ``packed`` twin (:func:`logactors._levelmethod.build`): the arguments as this
+    method received them, not unpacked and packed again."""
 
     def method(
         self: LoggerProxy, template: str, /, *args: object, exc_info: ExcInfo = None, **props: Any
     ) -> None:
+        runtime = _sole
+        if runtime is not None:
+            if level < runtime.min_level:
+                return
+            cache = self._cache
+            if cache is not None and cache[0] is runtime:
+                target = cache[1]
+                packed = getattr(getattr(type(target), name), "packed", None)
+                if packed is not None:
+                    packed(target, template, args, exc_info, props)
+                else:  # (the child has not settled yet, or the gate has just moved)
+                    getattr(target, name)(template, *args, exc_info=exc_info, **props)
+                return
         self._call(level, template, args, exc_info, props)
 
     method.__name__ = method.__qualname__ = name

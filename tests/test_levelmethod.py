@@ -378,6 +378,18 @@ def test_every_variant_queues_what_the_builder_builds(
             )
             assert list(last[3]) == list(expected_props)  # the same order
             assert sizes[-1] + logactors._sizing.BASE_BYTES == size
+        # the packed twin (what a module-level proxy calls) queues the same again
+        packed = type(target).info.packed  # type: ignore[attr-defined]
+        packed(target, template, tuple(copy.deepcopy(args)), None, copy.deepcopy(props))
+        for inbox in inboxes:
+            before, after = inbox._events[-2], inbox._events[-1]
+            if variant["sequence"]:  # (the builder above took the number between them)
+                assert after[3]["sequence"] == before[3]["sequence"] + 2
+            assert [(k, v) for k, v in after[3].items() if k != "sequence"] == [
+                (k, v) for k, v in before[3].items() if k != "sequence"
+            ]
+            assert after[1:3] == before[1:3] and after[4:] == before[4:]
+            assert inbox._sizes[-1] == inbox._sizes[-2]
         await log.flush()
 
     trio.run(main)

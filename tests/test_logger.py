@@ -7,6 +7,7 @@ import gc
 import pickle
 import sys
 import threading
+import uuid
 import weakref
 from typing import Any
 
@@ -309,6 +310,42 @@ async def test_get_logger_proxy_forwards_to_active_logger_and_sets_name() -> Non
     assert hello.logger == "app.module" and hello.rendered == "hello proxy"
     assert warned.properties["part"] == "x"
     assert ctx.properties["cid"] == 7
+
+
+async def test_a_proxy_logs_what_its_named_logger_logs_and_follows_the_gate() -> None:
+    """With one active logger, a proxy's calls (every shape: positional, printf, keywords,
+    an exception) queue what the logger named like it queues, through the packed twin of its
+    level method once its child has settled; a level below the gate returns at once, and
+    the proxy follows ``set_level``. With two loggers active, the proxy finds this run's."""
+    from logactors import _proxy
+
+    proxy = logactors.get_logger("app.db")
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        (("first {n}",), {"n": 0}),
+        (("hello {who}", "ada"), {}),
+        (("x %s and %d", "a", 2), {}),
+        (("plain text",), {"user": "bob", "when": uuid.UUID(int=3)}),
+        (("failed {n}",), {"n": 1, "exc_info": ValueError("boom")}),
+    ]
+    async with capture(min_level="info") as cap:
+        assert _proxy._sole is cap.log._rt
+        named = cap.log.named("app.db")
+        for args, kwargs in calls:
+            proxy.info(*args, **kwargs)
+            named.info(*args, **kwargs)
+        proxy.debug("below the gate")
+        cap.log.set_level("debug")
+        proxy.debug("now shown")
+        async with capture() as other:
+            assert _proxy._sole is None  # (two active: each run finds its own)
+            proxy.info("to the inner one")
+        assert _proxy._sole is cap.log._rt
+    assert _proxy._sole is None
+    events = [(e.template, dict(e.properties), e.exception, e.logger) for e in cap.events]
+    for index in range(0, 2 * len(calls), 2):
+        assert events[index] == events[index + 1]
+    assert [e.template for e in cap.events[2 * len(calls) :]] == ["now shown"]
+    assert [e.template for e in other.events] == ["to the inner one"]
 
 
 async def test_proxy_without_logger_prints_warnings_and_counts_the_rest(
