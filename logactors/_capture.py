@@ -67,13 +67,23 @@ _PLAIN: Final = _SCALARS
 MAX_DEPTH_MARK: Final = "<max depth>"
 MORE_KEY: Final = "…"
 #: The exact types of the values the capture has written as their ``str()`` (not
-#: destructured): every value of such a type takes that way (:meth:`Capture._other`'s checks
-#: depend on the type alone), and the level methods' fast case takes them through
-#: :meth:`Capture.stringify` where no hole destructures. One set for the process; it never
-#: shrinks.
-STRINGIFIED: Final[set[type]] = set()
-#: Most types :data:`STRINGIFIED` learns (the rest take the builder).
+#: destructured), as keys: every value of such a type takes that way (:meth:`Capture._other`'s
+#: checks depend on the type alone, for a type that does not define ``__class__``: see
+#: :func:`_learn_stringified`), and the level methods' fast case takes them through
+#: :meth:`Capture.stringify` where no hole destructures. One cache for the process, emptied
+#: when full (so the classes it holds, and what they hold, are kept for a while at most).
+STRINGIFIED: Final[dict[type, bool]] = {}
 _STRINGIFIED_MAX: Final = 1024
+
+
+def _learn_stringified(cls: type) -> None:
+    """Remember ``cls`` in :data:`STRINGIFIED`, unless a class of its MRO (other than
+    ``object``) defines ``__class__``: a proxy type (``wrapt.ObjectProxy``, a lazy object)
+    answers ``isinstance`` for what it wraps, so its values do not all take one way."""
+    if cls not in STRINGIFIED and not any("__class__" in vars(k) for k in cls.__mro__[:-1]):
+        remember(STRINGIFIED, cls, True, _STRINGIFIED_MAX)
+
+
 #: texts without braces kept by :meth:`Capture.as_plain`: their longest, and how many
 _PLAIN_TEXT_CHARS: Final = 512
 _PLAIN_TEXTS_MAX: Final = 4096
@@ -323,8 +333,8 @@ class Capture:
             if depth >= self.max_depth:
                 return MAX_DEPTH_MARK
             return self._items(value, depth, destructure)
-        if not destructure and len(STRINGIFIED) < _STRINGIFIED_MAX:
-            STRINGIFIED.add(type(value))  # (every value of this exact type ends here)
+        if not destructure:
+            _learn_stringified(type(value))
         return self.stringify(value)
 
     def plain(self, value: Any, depth: int) -> tuple[Any, int] | None:

@@ -15,10 +15,10 @@ the put); with the flag ``thread``, the path of a call from another thread (endi
 hand-off's ``submit``), which the method calls with its arguments as it received them (the
 positional values' tuple, ``exc_info`` and the keywords' dict: not packed again); and the
 method again taking its arguments so (``packed``, an attribute of the method: what a
-module-level proxy calls, having received them packed). What
-differs from one logger to the next (its name, bound properties, their merge with the
-configuration's and its size) is read from the logger's slots. Both take the same fast case and
-build everything else with the one event builder (:meth:`logactors._capture.Builder.prepare`).
+module-level proxy calls, having received them packed). What differs from one logger to the
+next (its name, bound properties, their merge with the configuration's and its size) is read
+from the logger's slots. All three take the same fast case and build everything else with the
+one event builder (:meth:`logactors._capture.Builder.prepare`).
 
 The fast case: a ``str`` template the capture knows, or one without braces
 (:meth:`~logactors._capture.Capture.as_plain`), or a rendered message, ``Text``
@@ -184,6 +184,7 @@ def emit(self, template, /, *args, exc_info=None, **props):
             if values is not None and not otel():  # [fast otel]
                 text = known[0]  # [fast]
                 size = known[1] + self._fixed_size  # [fast]
+                objects = None  # [fast]
                 for key, value in values.items():  # [fast]
                     if key not in safe:  # [fast]
                         if key in secret:  # (its value is written as the mask)  [fast]
@@ -207,12 +208,13 @@ def emit(self, template, /, *args, exc_info=None, **props):
                             break  # [fast]
                         values[key] = copied[0]  # (a value replaced, not a key added)  [fast]
                         size += copied[1]  # [fast]
-                    elif cls in stringified and "{@" not in text:  # [fast]
-                        # an object written as its str(), taken now, cut and masked (where no
-                        # hole destructures: the builder would try its fields)
-                        value = stringify(value)  # [fast]
-                        values[key] = value  # (a value replaced, not a key added)  [fast]
-                        size += str_bytes + len(value)  # [fast]
+                    elif cls in stringified and "{@" not in template:  # [fast]
+                        # an object written as its str(): taken below, once every check has
+                        # passed (where no hole destructures: the builder tries its fields)
+                        if objects is None:  # [fast]
+                            objects = [key]  # [fast]
+                        else:  # [fast]
+                            objects.append(key)  # [fast]
                     else:  # [fast]
                         break  # [fast]
                 else:  # [fast]
@@ -255,6 +257,15 @@ def emit(self, template, /, *args, exc_info=None, **props):
                                 if key not in values:  # [fast euser]
                                     values[key] = value  # [fast euser]
                                     size += value_bytes(value)  # [fast euser]
+                    if objects is not None and size <= limit:  # [fast]
+                        # each object's str(), taken now (once: a call the builder takes
+                        # after this point is one over the size limit), cut and masked, in a
+                        # new dict: ``values`` may be the call's ``props``
+                        values = {**values}  # [fast]
+                        for key in objects:  # [fast]
+                            value = stringify(values[key])  # [fast]
+                            values[key] = value  # (a value replaced, not a key added)  [fast]
+                            size += str_bytes + len(value)  # [fast]
                     if size <= limit:  # [fast]
                         fields = (  # [fast !thread]
                             now(), level, text, values, None, self._name, task  # [fast !thread]

@@ -617,6 +617,84 @@ async def test_an_object_written_as_text_takes_the_fast_path() -> None:
     ]
 
 
+async def test_an_object_taken_by_the_builder_has_its_str_taken_once() -> None:
+    """An object among values the fast case gives up on (a string that needs masking after
+    it, positional or keyword) has its ``str()`` taken once, by the builder: the fast case
+    takes it only once every check has passed."""
+    taken: list[int] = []
+
+    class Counted:
+        def __str__(self) -> str:
+            taken.append(1)
+            return "counted"
+
+    async with capture() as cap:
+        cap.log.info("v {a} {b}", a=Counted(), b="x")  # (template, names, the type)
+        taken.clear()
+        cap.log.info("v {a} {b}", a=Counted(), b="db postgres://u:pw@h/x")
+        cap.log.info("v {a} {b}", Counted(), "db postgres://u:pw@h/x")
+        assert len(taken) == 2
+    for event in cap.events[1:]:
+        assert dict(event.properties) == {"a": "counted", "b": "db postgres://u:***@h/x"}
+
+
+async def test_a_proxy_object_is_not_taken_as_its_type() -> None:
+    """A type that defines ``__class__`` (a lazy or wrapping proxy, which ``isinstance``
+    takes for what it wraps) is never learnt as one written as its ``str()``: a proxy of a
+    mapping is still captured as a mapping, its secrets masked."""
+    from logactors._capture import STRINGIFIED
+
+    class Lazy:
+        def __init__(self, wrapped: object) -> None:
+            self._wrapped = wrapped
+
+        @property  # type: ignore[misc]
+        def __class__(self) -> type:
+            return type(self._wrapped)
+
+        def __str__(self) -> str:
+            return str(self._wrapped)
+
+        def items(self) -> Any:
+            return self._wrapped.items()  # type: ignore[attr-defined]
+
+        def __iter__(self) -> Any:
+            return iter(self._wrapped)  # type: ignore[call-overload]
+
+        def __len__(self) -> int:
+            return len(self._wrapped)  # type: ignore[arg-type]
+
+    class Plain:
+        def __str__(self) -> str:
+            return "plain"
+
+    async with capture() as cap:
+        for _ in range(2):
+            cap.log.info("v {v}", v=Lazy(Plain()))
+        cap.log.info("v {v}", v=Lazy({"password": "hunter2", "user": "ada"}))
+        assert Lazy not in STRINGIFIED
+    assert [e.properties["v"] for e in cap.events] == [
+        "plain",
+        "plain",
+        {"password": "***", "user": "ada"},
+    ]
+
+
+def test_the_stringified_types_are_a_bounded_cache() -> None:
+    """The types learnt as written by their ``str()`` are kept in a cache emptied when
+    full."""
+    from logactors import _capture
+
+    saved = dict(_capture.STRINGIFIED)
+    try:
+        for i in range(_capture._STRINGIFIED_MAX + 5):
+            _capture._learn_stringified(type(f"T{i}", (), {}))
+        assert 0 < len(_capture.STRINGIFIED) <= _capture._STRINGIFIED_MAX
+    finally:
+        _capture.STRINGIFIED.clear()
+        _capture.STRINGIFIED.update(saved)
+
+
 def test_the_kept_types_learnt_are_bounded() -> None:
     """The Enum classes added to the kept types stop at ``KEPT_MAX``; an Enum with a ``str``
     (or other non-scalar) value is refused, and so is a class that is not an Enum."""

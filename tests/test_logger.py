@@ -330,9 +330,17 @@ async def test_a_proxy_logs_what_its_named_logger_logs_and_follows_the_gate() ->
     async with capture(min_level="info") as cap:
         assert _proxy._sole is cap.log._rt
         named = cap.log.named("app.db")
+        proxy.info("settles {n}", n=0)  # (makes and settles the proxy's child)
+        named.info("settles {n}", n=0)
+        child = proxy._cache[1]  # type: ignore[index]
+        compiled = type(child).info
+        packed, through = compiled.packed, []
+        compiled.packed = lambda *a: (through.append(1), packed(*a))
         for args, kwargs in calls:
             proxy.info(*args, **kwargs)
             named.info(*args, **kwargs)
+        compiled.packed = packed
+        assert len(through) == len(calls)  # (each through the packed twin)
         proxy.debug("below the gate")
         cap.log.set_level("debug")
         proxy.debug("now shown")
@@ -342,9 +350,9 @@ async def test_a_proxy_logs_what_its_named_logger_logs_and_follows_the_gate() ->
         assert _proxy._sole is cap.log._rt
     assert _proxy._sole is None
     events = [(e.template, dict(e.properties), e.exception, e.logger) for e in cap.events]
-    for index in range(0, 2 * len(calls), 2):
+    for index in range(0, 2 * len(calls) + 2, 2):
         assert events[index] == events[index + 1]
-    assert [e.template for e in cap.events[2 * len(calls) :]] == ["now shown"]
+    assert [e.template for e in cap.events[2 * len(calls) + 2 :]] == ["now shown"]
     assert [e.template for e in other.events] == ["to the inner one"]
 
 
