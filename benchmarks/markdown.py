@@ -483,36 +483,25 @@ def _shapes(section: dict[str, Any]) -> list[str]:
 
 
 def _latency(lat: dict[str, Any]) -> list[str]:
-    faults = lat.get("minor_faults_per_1000")
-    if faults is None:  # (a file from before the two took turns)
-        rows = [
-            [key, _f(r["p50"], 0), _f(r["p90"], 0), _f(r["p99"], 0), _f(r["max"], 0)]
-            for key, r in lat["results"].items()
-        ]
-        return [
-            f"Nanoseconds per call, the timer's {_f(lat['timer_ns'], 0)} ns included.",
-            "",
-            *_table(["library", "p50", "p90", "p99", "max"], rows),
-        ]
+    head = ["library", "p50", "p90", "p99", "max"]
     rows = [
-        [
-            key,
-            _f(r["p50"], 0),
-            _f(r["p90"], 0),
-            _f(r["p99"], 0),
-            _f(r["max"], 0),
-            _f(r["p99"] / r["p50"], 2),
-            _f(faults[key], 1),
-        ]
+        [key, _f(r["p50"], 0), _f(r["p90"], 0), _f(r["p99"], 0), _f(r["max"], 0)]
         for key, r in lat["results"].items()
     ]
+    intro = f"Nanoseconds per call, the timer's {_f(lat['timer_ns'], 0)} ns included"
+    faults = lat.get("minor_faults_per_1000")
+    if faults is None:  # (a file from before the two took turns)
+        return [f"{intro}.", "", *_table(head, rows)]
+    head += ["p99/p50", "page faults per 1,000"]
+    for row, (key, r) in zip(rows, lat["results"].items(), strict=True):
+        row += [_f(r["p99"] / r["p50"], 2), _f(faults[key], 1)]
     return [
-        f"Nanoseconds per call, the timer's {_f(lat['timer_ns'], 0)} ns included; the two take "
-        "turns block by block on a frozen heap. A call that takes a minor page fault (memory "
-        "the allocator touches for the first time since it had it from the system) is several "
-        "times slower: with about one such call in a hundred, they set the 99th percentile.",
+        f"{intro}; the two take turns block by block on a frozen heap. A call that takes a "
+        "minor page fault (memory the allocator touches for the first time since it had it "
+        "from the system) is several times slower: with about one such call in a hundred, they "
+        "set the 99th percentile.",
         "",
-        *_table(["library", "p50", "p90", "p99", "max", "p99/p50", "page faults per 1,000"], rows),
+        *_table(head, rows),
     ]
 
 

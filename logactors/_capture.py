@@ -236,13 +236,11 @@ class Capture:
         """A template the capture has not seen that has no braces (a fixed message, an
         f-string's text) as the level methods' fast case takes it: (itself, its length, no
         hole names), when it needs neither a cut nor masking; else None (the builder's path,
-        which gives the same text for the others). Such texts are kept in a cache of their own
-        (up to 512 characters, 4,096 of them, emptied when full), not among the templates:
-        one-off texts rendered at the call fill and empty it, never the templates' cache,
-        and a text logged again skips the checks (the scan of a sentence is most of them)."""
-        known = self.plain_texts.get(template)
-        if known is not None:
-            return known
+        which gives the same text for the others). Such texts are kept in a cache of their own,
+        :attr:`plain_texts` (up to 512 characters, 4,096 of them, emptied when full), not among
+        the templates: one-off texts rendered at the call fill and empty it, never the
+        templates' cache, and a text logged again skips the checks (the scan of a sentence is
+        most of them): the level methods look it up there before they call this."""
         if "{" in template or "}" in template:
             return None
         known = self._unchanged(template)
@@ -305,8 +303,8 @@ class Capture:
     def _other(self, value: Any, depth: int, destructure: bool) -> Any:
         if isinstance(value, enum.Enum):
             inner = value.value  # (what the formats write)
-            if type(inner) is str and self.redactor is not None and self.redactor.needs_scan(inner):
-                masked = self.redactor.text(inner)
+            if type(inner) is str:
+                masked = self.text(inner)
                 if masked != inner:
                     return masked  # (a credential: the value's masked text)
             learn_kept(type(value))

@@ -38,6 +38,11 @@ _LOCK = threading.Lock()
 _sole: Runtime | None = None
 
 
+def _only_one() -> Runtime | None:
+    """:data:`_sole` for the process stack as it is (called holding ``_LOCK``)."""
+    return _PROCESS_STACK[0] if len(_PROCESS_STACK) == 1 else None
+
+
 def register(runtime: Runtime) -> Callable[[], None]:
     """Make ``runtime`` the active one (in this trio run and process-wide); returns undo."""
     global _sole
@@ -46,7 +51,7 @@ def register(runtime: Runtime) -> Callable[[], None]:
         _RUN_STACK.set((*_RUN_STACK.get(), runtime))
     with _LOCK:
         _PROCESS_STACK.append(runtime)
-        _sole = _PROCESS_STACK[0] if len(_PROCESS_STACK) == 1 else None
+        _sole = _only_one()
 
     def unregister() -> None:
         global _sole
@@ -56,7 +61,7 @@ def register(runtime: Runtime) -> Callable[[], None]:
         with _LOCK:
             with contextlib.suppress(ValueError):
                 _PROCESS_STACK.remove(runtime)
-            _sole = _PROCESS_STACK[0] if len(_PROCESS_STACK) == 1 else None
+            _sole = _only_one()
 
     return unregister
 
